@@ -1,0 +1,59 @@
+"""Shape primitives: reshape, transpose, indexing and concatenation (no arithmetic)."""
+import numpy as np
+
+from npnn.tensor import Function
+
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+                             f"to {tuple(shape)}") from None
+
+    def backward(self, grad):
+        return (grad.reshape(self.shape),)
+
+
+class Transpose(Function):
+    def forward(self, x, axes):
+        if axes is not None and sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose axes {axes} are not a permutation of {x.ndim} dimensions")
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, grad):
+        return (grad.transpose(None if self.axes is None else np.argsort(self.axes)),)
+
+
+class GetItem(Function):
+    """x[index] for slices, integer arrays and boolean masks; repeated indices accumulate."""
+
+    def forward(self, x, index):
+        self.shape, self.dtype, self.index = x.shape, x.dtype, index
+        try:
+            return x[index]
+        except IndexError as error:
+            raise IndexError(f"index {index!r} does not fit a tensor of shape {x.shape}: {error}") from None
+
+    def backward(self, grad):
+        full = np.zeros(self.shape, dtype=grad.dtype)
+        np.add.at(full, self.index, grad)
+        return (full,)
+
+
+class Concatenate(Function):
+    def forward(self, *arrays, axis):
+        shapes = [a.shape for a in arrays]
+        try:
+            out = np.concatenate(arrays, axis=axis)
+        except (ValueError, np.exceptions.AxisError) as error:
+            raise ValueError(f"cannot concatenate shapes {shapes} along axis {axis}: {error}") from None
+        self.axis = axis % out.ndim
+        self.splits = np.cumsum([s[self.axis] for s in shapes])[:-1]
+        return out
+
+    def backward(self, grad):
+        return tuple(np.split(grad, self.splits, axis=self.axis))

@@ -1,0 +1,1 @@
+"""Presets: what to train (data, model, loss, optimizer, settings) and the UI-free Run that trains it."""

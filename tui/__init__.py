@@ -1,0 +1,1 @@
+"""npnn-tui: the Textual trainer app and its command line."""
