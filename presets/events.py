@@ -1,0 +1,33 @@
+"""Run-level events a preset Run sends to its callbacks, beside the fit loop's (npnn.events).
+
+A front end (TUI or headless printer) receives, in order: RunPrepared, Evaluated(before, val/test),
+the fit loop's events (EpochStarted, BatchEnded, EpochEnded, EarlyStopped, Finished | Failed),
+Evaluated(after, val/test), then RunSaved. All are frozen dataclasses, safe to pass between threads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RunPrepared:
+    preset: str                  # the preset's name
+    task: str                    # "regression" or "classification"
+    data_description: str        # e.g. "diabetes (442 rows, built in)"
+    notice: str | None           # e.g. the MNIST fallback notice, None when nothing to say
+    model_summary: tuple         # rows of (layer repr, output shape tuple, parameter count)
+    num_parameters: int
+    config: dict                 # the exact resolved config, seed included
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    stage: str                   # "before" or "after" (after: best weights restored)
+    split: str                   # "val" or "test"
+    metrics: dict = field(default_factory=dict)  # "mse", "mae", and "accuracy" for classification
+
+
+@dataclass(frozen=True)
+class RunSaved:
+    run_dir: str
+    reason: str                  # the fit loop's reason: "completed", "early_stopped", "stopped", "failed"
