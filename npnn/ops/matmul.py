@@ -21,9 +21,11 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
-        if a.ndim == 1:
+        if a.ndim == 1 and b.ndim == 1:
+            g = g.reshape(1, 1)
+        elif a.ndim == 1:
             g = np.expand_dims(g, -2)
-        if b.ndim == 1:
+        elif b.ndim == 1:
             g = np.expand_dims(g, -1)
         ga = gb = None
         if self.needs_input_grad[0]:
