@@ -1,0 +1,163 @@
+"""Optimizer base: parameter groups, per-parameter state, validation, zero_grad, the non-finite guard.
+
+Each algorithm writes only `_update(group)`; the base owns everything else, as torch.optim does.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+
+from npnn.tensor import Tensor
+
+
+class Optimizer:
+    """Holds `param_groups` (dicts with "params" and hyperparameters; "lr" may be changed at any time).
+
+    Non-finite guard: if ANY gradient of a `step()` holds NaN or Inf, the whole step is skipped
+    (no parameter and no state changes) and `skipped_steps` grows by one, so one bad batch can never
+    turn the weights into NaN.
+    """
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self.state: dict = {}
+        self.param_groups: list[dict] = []
+        self.skipped_steps = 0
+        self._scratch: dict = {}
+        if isinstance(params, Tensor):
+            raise TypeError(f"{self._name}: params must be an iterable of tensors or of param-group dicts, "
+                            "got a single Tensor (wrap it in a list)")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def add_param_group(self, group: dict) -> None:
+        """Add a group of parameters; hyperparameters it leaves out come from the defaults."""
+        if not isinstance(group, dict):
+            raise TypeError(f"{self._name}: a param group must be a dict, got {type(group).__name__}")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{self._name}: parameters must be Tensors, got {type(p).__name__}")
+            if not p.requires_grad or p.dtype.kind != "f":
+                raise ValueError(f"{self._name}: parameters must be floating tensors with requires_grad=True, "
+                                 f"got dtype {p.dtype}, requires_grad={p.requires_grad}")
+            if not p.is_leaf:
+                raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor")
+            if id(p) in seen:
+                raise ValueError(f"{self._name}: a parameter appears in more than one param group")
+            seen.add(id(p))
+        new = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}, "params": params}
+        self._validate(new)
+        self.param_groups.append(new)
+
+    def _validate(self, group: dict) -> None:
+        """Check the hyperparameters every algorithm shares; subclasses add their own checks."""
+        self._check(group, "lr", lambda v: v >= 0, "must be >= 0")
+        if "weight_decay" in group:
+            self._check(group, "weight_decay", lambda v: v >= 0, "must be >= 0")
+        if "eps" in group:
+            self._check(group, "eps", lambda v: v > 0, "must be > 0")
+
+    def _check(self, group: dict, name: str, ok, expected: str) -> None:
+        value = group[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not ok(value):
+            raise ValueError(f"{self._name}: {name} {expected}, got {value!r}")
+
+    # ---- the step -----------------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (None, so the next backward allocates fresh arrays), or zero them."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.fill(0)
+
+    def step(self, closure=None):
+        """Apply one update to every parameter that has a gradient, unless some gradient is non-finite."""
+        loss = closure() if closure is not None else None
+        if not self._grads_finite():
+            self.skipped_steps += 1
+            return loss
+        for group in self.param_groups:
+            self._update(group)
+        return loss
+
+    def _grads_finite(self) -> bool:
+        # NOTE: one reduction per gradient; the sum is non-finite if any element is (or on float
+        # overflow, which the exact check then rules out).
+        with np.errstate(over="ignore", invalid="ignore"):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    g = p.grad
+                    if g is not None and not math.isfinite(g.sum()) and not np.isfinite(g).all():
+                        return False
+        return True
+
+    def _update(self, group: dict) -> None:
+        raise NotImplementedError
+
+    def _buffer(self, p: Tensor, slot: int = 0) -> np.ndarray:
+        """A scratch array shaped like `p` for in-place arithmetic (not part of the saved state)."""
+        key = (id(p), slot)
+        buf = self._scratch.get(key)
+        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
+            buf = self._scratch[key] = np.empty_like(p.data)
+        return buf
+
+    # ---- saving -------------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """PyTorch's layout: state by parameter index, groups with "params" as index lists (deep copies)."""
+        index, groups = {}, []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: copy.deepcopy(v) for k, v in group.items() if k != "params"}, "params": ids})
+        state = {index[id(p)]: copy.deepcopy(s) for g in self.param_groups for p in g["params"]
+                 if (s := self.state.get(p))}
+        return {"state": state, "param_groups": groups, "skipped_steps": self.skipped_steps}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load what `state_dict()` returned, for an optimizer over the same parameters in the same order."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"{self._name}.load_state_dict: saved state has {len(groups)} param groups, "
+                             f"this optimizer has {len(self.param_groups)}")
+        params = []
+        for mine, saved in zip(self.param_groups, groups):
+            if len(mine["params"]) != len(saved["params"]):
+                raise ValueError(f"{self._name}.load_state_dict: a saved param group has "
+                                 f"{len(saved['params'])} parameters, this one has {len(mine['params'])}")
+            params.extend(zip(saved["params"], mine["params"]))
+        self.state = {}
+        saved_state = state_dict["state"]
+        for idx, p in params:
+            if idx in saved_state:
+                self.state[p] = {k: np.array(v, dtype=p.dtype) if isinstance(v, np.ndarray) else copy.deepcopy(v)
+                                 for k, v in saved_state[idx].items()}
+        for mine, saved in zip(self.param_groups, groups):
+            mine.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+        self.skipped_steps = int(state_dict.get("skipped_steps", 0))
+
+    def __repr__(self):
+        lines = [f"{self._name} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
+        return "\n".join(lines + [")"])
