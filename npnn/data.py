@@ -1,0 +1,99 @@
+"""Datasets and the DataLoader: NumPy batches, shuffled by npnn's seeded generator.
+
+A loader over arrays (or a TensorDataset) draws one permutation per epoch and takes each batch by one
+fancy index per array: no per-sample Python.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from npnn import random
+from npnn.tensor import Tensor
+
+
+def _array(value, name: str) -> np.ndarray:
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have a first (sample) axis, got a scalar")
+    return array
+
+
+class Dataset:
+    """A sized collection of samples: subclasses write `__len__` and `__getitem__(i)`."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+
+class TensorDataset(Dataset):
+    """Arrays of equal length; item i is the tuple of their i-th rows (indexing by an index array works too)."""
+
+    def __init__(self, *arrays):
+        if not arrays:
+            raise ValueError("TensorDataset expects at least one array")
+        self.arrays = tuple(_array(a, f"TensorDataset array {i}") for i, a in enumerate(arrays))
+        lengths = [len(a) for a in self.arrays]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"TensorDataset arrays must have the same length (first axis), got {lengths}")
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)
+
+
+class DataLoader:
+    """Batches of (xb, yb) ndarrays (xb alone when y is None), reshuffled every epoch when `shuffle`."""
+
+    def __init__(self, X, y=None, batch_size: int = 32, shuffle: bool = True, drop_last: bool = False):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
+        if isinstance(X, Dataset):
+            if y is not None:
+                raise ValueError("DataLoader: pass y inside the Dataset, not beside it")
+            self.dataset = X
+            self._arrays = X.arrays if isinstance(X, TensorDataset) else None
+            self._single = self._arrays is not None and len(self._arrays) == 1
+        else:
+            arrays = (_array(X, "X"),) if y is None else (_array(X, "X"), _array(y, "y"))
+            if len(arrays) == 2 and len(arrays[0]) != len(arrays[1]):
+                raise ValueError(f"DataLoader: X and y must have the same number of samples, "
+                                 f"got {len(arrays[0])} and {len(arrays[1])}")
+            self.dataset = TensorDataset(*arrays)
+            self._arrays, self._single = self.dataset.arrays, y is None
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        n, size = len(self.dataset), self.batch_size
+        order = random.generator().permutation(n) if self.shuffle else None
+        stop = n - n % size if self.drop_last else n
+        for start in range(0, stop, size):
+            index = slice(start, start + size) if order is None else order[start:start + size]
+            if self._arrays is None:
+                yield self._collate(index)
+            elif self._single:
+                yield self._arrays[0][index]
+            else:
+                yield tuple(a[index] for a in self._arrays)
+
+    def _collate(self, index):
+        """A generic Dataset: fetch samples one by one and stack each field."""
+        positions = range(len(self.dataset))[index] if isinstance(index, slice) else index
+        samples = [self.dataset[int(i)] for i in positions]
+        if isinstance(samples[0], tuple):
+            return tuple(np.stack([np.asarray(s[k]) for s in samples]) for k in range(len(samples[0])))
+        return np.stack([np.asarray(s) for s in samples])
+
+    def __repr__(self):
+        return (f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
