@@ -1,9 +1,11 @@
 """npnn: a deep-learning framework on NumPy alone, with PyTorch's names and semantics."""
 from npnn.gradcheck import gradcheck
 from npnn.random import manual_seed
+from npnn.serialization import load, save
 from npnn.tensor import (Tensor, concatenate, get_default_dtype, is_grad_enabled, no_grad,
                          set_default_dtype, stack)
+from npnn import nn  # noqa: E402  NOTE: after Tensor, which the layers build on
 
 __version__ = "0.1.0"
-__all__ = ["Tensor", "concatenate", "get_default_dtype", "gradcheck", "is_grad_enabled", "manual_seed",
-           "no_grad", "set_default_dtype", "stack"]
+__all__ = ["Tensor", "concatenate", "get_default_dtype", "gradcheck", "is_grad_enabled", "load", "manual_seed",
+           "nn", "no_grad", "save", "set_default_dtype", "stack"]

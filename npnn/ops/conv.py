@@ -1,0 +1,113 @@
+"""2-D convolution (im2col + one GEMM per direction) and 2-D max pooling, on NCHW arrays.
+
+NOTE: the convolution computes in a channel-major layout: its columns are (C*kh*kw, N*OH*OW), so the
+forward product W @ cols is one GEMM whose result is (O, N, OH, OW) in memory. It is returned as an
+NCHW *view* (transpose, no copy); pooling and pointwise ops keep that layout, and the next conv reads
+it back without a copy. The layout is invisible to users: shapes and values are plain NCHW.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from npnn.tensor import Function
+
+
+def _channel_major_padded(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """x (N, C, H, W) as a (C, N, H+2ph, W+2pw) array, zero-padded; a view when there is no padding."""
+    xc = x.transpose(1, 0, 2, 3)
+    if not (ph or pw):
+        return xc
+    n, c, h, w = x.shape
+    padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    padded[:, :, ph:ph + h, pw:pw + w] = xc
+    return padded
+
+
+def _windows(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, oh: int, ow: int) -> np.ndarray:
+    """A strided (C, kh, kw, N, OH, OW) view of every kernel window of a (C, N, Hp, Wp) array."""
+    c, n, _, _ = xp.shape
+    s = xp.strides
+    return as_strided(xp, shape=(c, kh, kw, n, oh, ow),
+                      strides=(s[0], s[2], s[3], s[1], s[2] * sh, s[3] * sw), writeable=False)
+
+
+class Conv2d(Function):
+    """y = conv(x, w) + b with x (N, C, H, W), w (O, C, kh, kw), b (O,) or absent."""
+
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0)):
+        n, c, h, wd = x.shape
+        o, _, kh, kw = w.shape
+        (sh, sw), (ph, pw) = stride, padding
+        oh, ow = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
+        xp = _channel_major_padded(x, ph, pw)
+        cols = _windows(xp, kh, kw, sh, sw, oh, ow).reshape(c * kh * kw, n * oh * ow)  # one copy
+        wmat = w.reshape(o, -1)
+        out = wmat @ cols
+        if b is not None:
+            out += b[:, None]
+        self.cols, self.wmat, self.geometry = cols, wmat, (x.shape, xp.shape, kh, kw, sh, sw, ph, pw, oh, ow)
+        return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+
+    def backward(self, grad):
+        (n, c, h, wd), padded_shape, kh, kw, sh, sw, ph, pw, oh, ow = self.geometry
+        o = self.wmat.shape[0]
+        g = grad.transpose(1, 0, 2, 3).reshape(o, n * oh * ow)  # a view when grad kept our layout
+        gw = (g @ self.cols.T).reshape(o, c, kh, kw) if self.needs_input_grad[1] else None
+        gb = g.sum(axis=1) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
+        gx = None
+        if self.needs_input_grad[0]:
+            dcols = (self.wmat.T @ g).reshape(c, kh, kw, n, oh, ow)
+            dxp = np.zeros(padded_shape, dtype=grad.dtype)  # (C, N, Hp, Wp)
+            for i in range(kh):  # col2im: one strided add per kernel position
+                for j in range(kw):
+                    dxp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
+            gx = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
+
+
+class MaxPool2d(Function):
+    """Max over kernel windows; the gradient goes to the first maximum of each window, as in PyTorch."""
+
+    def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        self.shape = x.shape
+        if (kh, kw) == (sh, sw) and not (ph or pw) and h % kh == 0 and w % kw == 0:
+            # fast path: non-overlapping windows are a reshape (a view), the max one reduction
+            self.fast = True
+            self.windows = x.reshape(n, c, h // kh, kh, w // kw, kw)
+            self.out = self.windows.max(axis=(3, 5))
+            return self.out
+        self.fast = False
+        oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        xp = x
+        if ph or pw:
+            xp = np.full((n, c, h + 2 * ph, w + 2 * pw), -np.inf, dtype=x.dtype)
+            xp[:, :, ph:ph + h, pw:pw + w] = x
+        s = xp.strides
+        windows = as_strided(xp, shape=(n, c, oh, ow, kh, kw),
+                             strides=(s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3]), writeable=False)
+        flat = windows.reshape(n, c, oh, ow, kh * kw)
+        self.argmax = flat.argmax(axis=-1)  # first maximum in row-major window order
+        self.geometry = xp.shape, kh, kw, sh, sw, ph, pw, oh, ow
+        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad):
+        n, c, h, w = self.shape
+        if self.fast:
+            windows, out = self.windows, self.out
+            kh, kw = windows.shape[3], windows.shape[5]
+            gx = np.zeros_like(windows)
+            taken = np.zeros(out.shape, dtype=bool)
+            for i in range(kh):  # one pass per kernel position, so ties send the gradient to one place
+                for j in range(kw):
+                    hit = windows[:, :, :, i, :, j] == out
+                    hit &= ~taken
+                    taken |= hit
+                    gx[:, :, :, i, :, j] = grad * hit
+            return (gx.reshape(self.shape),)
+        padded_shape, kh, kw, sh, sw, ph, pw, oh, ow = self.geometry
+        gxp = np.zeros(padded_shape, dtype=grad.dtype)
+        for i in range(kh):  # overlapping windows add up where they share an input
+            for j in range(kw):
+                gxp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += grad * (self.argmax == i * kw + j)
+        return (gxp[:, :, ph:ph + h, pw:pw + w],)
