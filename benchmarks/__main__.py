@@ -1,0 +1,47 @@
+"""`python -m benchmarks [--quick] [--repeat N] [--json PATH] [--cases ...] [--no-torch] [--in-process]`"""
+import argparse
+import importlib.util
+import sys
+
+from benchmarks.cases import CASES
+from benchmarks.report import machine_lines, table, write_json
+from benchmarks.runner import log, run_suite
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=None, help="timed runs per case and framework "
+                        "(default 7, or 2 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="small inputs and 2 runs: a smoke test, not figures")
+    parser.add_argument("--json", metavar="PATH", help="also write every figure and machine fact to PATH")
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES), help="which cases to run")
+    parser.add_argument("--no-torch", action="store_true", help="npnn only, even if PyTorch is installed")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
+    parser.add_argument("--in-process", action="store_true",
+                        help="both frameworks in one worker process (to measure thread-pool interference)")
+    args = parser.parse_args(argv)
+    if args.repeat is None:
+        args.repeat = 2 if args.quick else 7
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    frameworks = ["npnn"]
+    if not args.no_torch:
+        if importlib.util.find_spec("torch") is not None:
+            frameworks.append("torch")
+        else:
+            log("PyTorch is not importable: npnn figures only")
+    report = run_suite(args.cases, frameworks, args.repeat, args.quick, args.in_process, not args.no_memory)
+    print("\n".join(machine_lines(report)) + "\n\n" + table(report))
+    if args.json:
+        write_json(report, args.json)
+        log(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
