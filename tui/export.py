@@ -1,0 +1,46 @@
+"""Copies of a finished run's model and history at a path the user chose to keep (ctrl+s, ctrl+e)."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import npnn
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _stem(run_dir: str | None, fallback: str) -> str:
+    return Path(run_dir).name if run_dir else fallback
+
+
+def save_model(model, run_dir: str | None, directory: Path, fallback: str = "npnn-run") -> Path:
+    """Save the model's state dict (the best weights) as `<run name>-model.npz` in `directory`."""
+    path = Path(directory) / f"{_stem(run_dir, fallback)}-model.npz"
+    npnn.save(model.state_dict(), path)
+    return path
+
+
+def export_history(history, run_dir: str | None, directory: Path, fallback: str = "npnn-run") -> Path:
+    """Write the per-epoch history rows as `<run name>-history.csv` in `directory`."""
+    rows = list(history.rows())
+    text = io.StringIO()
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    writer = csv.DictWriter(text, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = Path(directory) / f"{_stem(run_dir, fallback)}-history.csv"
+    _atomic_write(path, text.getvalue().encode())
+    return path

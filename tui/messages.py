@@ -1,0 +1,41 @@
+"""Messages the worker threads post to the UI: dataclasses carrying the run's own frozen events."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class TrainingEvent(Message):
+    """One event of run `run_id` (presets.events or npnn.events), in the order the run sent it."""
+    run_id: int
+    event: object
+
+
+@dataclass
+class RunCompleted(Message):
+    """Run `run_id` returned its presets.RunResult; `run` is the presets.Run (its model, best weights)."""
+    run_id: int
+    run: object
+    result: object
+
+
+@dataclass
+class RunCrashed(Message):
+    """Run `run_id` raised before or outside the fit loop (bad data path, missing column...)."""
+    run_id: int
+    message: str
+
+
+@dataclass
+class PreviewReady(Message):
+    """The selected preset was prepared without training: its data source and model summary."""
+    preset: str
+    prepared: object
+
+
+@dataclass
+class PreviewFailed(Message):
+    preset: str
+    message: str

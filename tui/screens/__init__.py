@@ -1,0 +1,4 @@
+"""The app's screens."""
+from tui.screens.trainer import TrainerScreen
+
+__all__ = ["TrainerScreen"]

@@ -1,0 +1,312 @@
+"""The trainer screen: tabs Train · Runs · Predictions, the start/stop commands and the live views.
+
+Messages from the workers only fold events into a RunState; `refresh_views` redraws from it four
+times a second (and at once when a run ends), so a fast run costs the UI a bounded amount of work.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (Button, Footer, Header, Input, Log, ProgressBar, Select, Static, TabbedContent,
+                             TabPane)
+from textual.worker import get_current_worker
+
+from npnn import events as fit_events
+from presets import PresetError, Run, load_preset
+from presets import events as run_events
+from tui import export, worker
+from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvent
+from tui.state import RunState, fmt
+from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, LossCurve, MetricsTable, ModelSummary,
+                         RunsTable)
+
+REFRESH_SECONDS = 0.25
+ENDINGS = (fit_events.Finished, fit_events.Failed, fit_events.EarlyStopped, run_events.RunSaved)
+
+
+class TrainerScreen(Screen):
+    BINDINGS = [
+        Binding("f5", "start", "Start", priority=True),
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+s", "save_model", "Save model", priority=True),
+        Binding("ctrl+e", "export_history", "Export history", priority=True),
+    ]
+
+    def __init__(self, args, presets: list, preset: str, config: dict, *, steady: bool = False,
+                 export_dir: Path | None = None) -> None:
+        """`presets`: (title, name or path) options; `preset` the selected one and `config` its settings.
+        `steady` hides durations so screenshots repeat exactly; exports go to `export_dir` (default: cwd)."""
+        super().__init__()
+        self.args, self.steady, self.export_dir = args, steady, export_dir
+        self._options, self._config = presets, config
+        self._preset = preset
+        self.state = RunState()
+        self._shown_version = -1
+        self._runs = 0
+        self._stop = threading.Event()
+        self._last = None  # (presets.Run, RunResult) of the latest run that returned
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs"):
+            with TabPane("Train", id="train"):
+                with Horizontal(id="train-body"):
+                    with VerticalScroll(id="side"):
+                        yield HyperparameterForm(self._options, self._preset, id="form")
+                        with Horizontal(id="buttons"):
+                            yield Button("Start F5", id="start", variant="success", compact=True)
+                            yield Button("Stop Esc", id="stop", variant="error", compact=True, disabled=True)
+                        yield Static("", id="form-error")
+                        yield Static("", id="data-source")
+                        yield ModelSummary("preparing the model…", id="summary")
+                    with Vertical(id="live"):
+                        yield Static("Ready", id="status")
+                        yield LossCurve("train loss", id="train-curve")
+                        yield LossCurve("val loss", id="val-curve")
+                        with Horizontal(id="progress-row"):
+                            yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
+                            yield Static("", id="progress-text")
+                        yield MetricsTable(id="metrics")
+                        yield Static("", id="info")
+                        yield Log(id="log", max_lines=2000)
+            with TabPane("Runs", id="runs"):
+                yield RunsTable(id="runs-table")
+            with TabPane("Predictions", id="predictions"):
+                with VerticalScroll(id="predictions-body"):
+                    with Horizontal(id="predictions-row"):
+                        yield ConfusionMatrix("Run the MNIST CNN preset to see its confusion matrix here.",
+                                              id="confusion")
+                        yield DigitsView(id="digits")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(HyperparameterForm).set_values(self._config)
+        self.query_one("#description", Static).update(self._config.get("description", ""))
+        self._preview(self._preset)
+        self.set_interval(REFRESH_SECONDS, self.refresh_views)
+        self.refresh_views()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height >= 34, "-tall")
+        self.set_class(self.size.width < 100, "-narrow")
+
+    # --- preset and form -------------------------------------------------------------------------
+
+    @on(Select.Changed, "#preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        if event.value == self._preset:
+            return
+        try:
+            config = load_preset(event.value).to_dict()
+        except PresetError as error:
+            self.notify(str(error), title="Preset not loaded", severity="error")
+            return
+        self._preset = event.value
+        self.query_one(HyperparameterForm).set_values(config)
+        self.query_one("#description", Static).update(config.get("description", ""))
+        self.query_one(ModelSummary).update("preparing the model…")
+        self._preview(self._preset)
+
+    @on(Input.Changed)
+    def _explain_errors(self) -> None:
+        _, errors = self.query_one(HyperparameterForm).overrides()
+        self.query_one("#form-error", Static).update("\n".join(errors))
+
+    def _preview(self, preset: str) -> None:
+        try:
+            run = Run(load_preset(preset), out_dir=self.args.out, data_path=self.args.data,
+                      target=self.args.target, download=False)
+        except PresetError as error:
+            self._show_data(f"[b]Data:[/b] not available: {error}", None)
+            return
+        self._prepare(run, preset)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _prepare(self, run, preset: str) -> None:
+        worker.preview(run, preset, self.post_message)
+
+    @on(PreviewReady)
+    def _preview_ready(self, message: PreviewReady) -> None:
+        if message.preset == self._preset and not self.state.running:
+            self._show_prepared(message.prepared)
+
+    @on(PreviewFailed)
+    def _preview_failed(self, message: PreviewFailed) -> None:
+        if message.preset == self._preset:
+            self.query_one(ModelSummary).update("")
+            self._show_data(f"[b]Data:[/b] not available: {message.message}", None)
+
+    def _show_prepared(self, prepared: run_events.RunPrepared) -> None:
+        self.query_one(ModelSummary).show(prepared.model_summary, prepared.num_parameters)
+        self._show_data(f"[b]Data:[/b] {prepared.data_description}", prepared.notice)
+        self.app.sub_title = f"{prepared.config.get('title', prepared.preset)} · {prepared.data_description}"
+
+    def _show_data(self, text: str, notice: str | None) -> None:
+        source = self.query_one("#data-source", Static)
+        source.update(text if notice is None else f"{text}\n[$warning]{notice}[/]")
+
+    # --- commands --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Footer keys are dimmed when they cannot act (Start while training, Stop while idle...)."""
+        if action == "start":
+            return None if self.state.running else True
+        if action == "stop":
+            return True if self.state.running else None
+        if action in ("save_model", "export_history"):
+            return True if self._last is not None and not self.state.running else None
+        return True
+
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        if self.state.running:
+            return
+        values, errors = self.query_one(HyperparameterForm).overrides()
+        if errors:
+            self._refuse(errors[0])
+            return
+        try:
+            preset = load_preset(self._preset, values)
+            run = Run(preset, out_dir=self.args.out, data_path=self.args.data, target=self.args.target,
+                      download=self.args.download)
+        except PresetError as error:
+            self._refuse(str(error))
+            return
+        self._runs += 1
+        self._config = preset.to_dict()
+        self._stop.clear()
+        self.state = RunState(run_id=self._runs, preset=preset.name, task=preset.task, status="Training",
+                              running=True, epochs=preset.epochs)
+        self.query_one(Log).clear()
+        self.query_one("#form-error", Static).update("")
+        self._train(run, self._runs)
+        self._commands_changed()
+
+    def _refuse(self, reason: str) -> None:
+        self.query_one("#form-error", Static).update(f"Can't start: {reason}")
+        self.notify(reason, title="Start refused", severity="error")
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def _train(self, run, run_id: int) -> None:
+        current = get_current_worker()
+        worker.train(run, run_id, self.post_message, lambda: self._stop.is_set() or current.is_cancelled)
+
+    @on(Button.Pressed, "#stop")
+    def action_stop(self) -> None:
+        if self.state.running and not self._stop.is_set():
+            self._stop.set()
+            self.state.say("stopping after the current batch…")
+            self.state.version += 1
+            self.refresh_views()
+
+    def action_save_model(self) -> None:
+        self._write(lambda run, result: export.save_model(run.model, result.run_dir, self._export_dir()), "Model")
+
+    def action_export_history(self) -> None:
+        self._write(lambda run, result: export.export_history(result.history, result.run_dir, self._export_dir()),
+                    "History")
+
+    def _export_dir(self) -> Path:
+        return Path(self.export_dir) if self.export_dir is not None else Path.cwd()
+
+    def _write(self, write, what: str) -> None:
+        if self._last is None or self.state.running:
+            self.notify("Nothing to save yet: train a run first (F5)", severity="warning")
+            return
+        try:
+            path = write(*self._last)
+        except (OSError, ValueError, TypeError) as error:
+            self.notify(str(error), title=f"{what} not saved", severity="error")
+            return
+        self.notify(str(path), title=f"{what} saved")
+
+    # --- run messages ----------------------------------------------------------------------------
+
+    @on(TrainingEvent)
+    def _training_event(self, message: TrainingEvent) -> None:
+        if message.run_id != self.state.run_id:
+            return
+        self.state.apply(message.event)
+        if isinstance(message.event, run_events.RunPrepared):
+            self._config = dict(message.event.config)
+            self._show_prepared(message.event)
+        if isinstance(message.event, ENDINGS):
+            self.refresh_views()
+
+    @on(RunCompleted)
+    def _run_completed(self, message: RunCompleted) -> None:
+        if message.run_id != self.state.run_id:
+            return
+        result = message.result
+        self._last = (message.run, result)
+        self.state.running = False
+        self.state.version += 1
+        self._record(result.run_dir, result.after.get("test", {}), result.reason)
+        if result.predictions is not None:
+            self._show_predictions(result.predictions)
+        self.refresh_views()
+        self._commands_changed()
+
+    @on(RunCrashed)
+    def _run_crashed(self, message: RunCrashed) -> None:
+        if message.run_id != self.state.run_id:
+            return
+        self.state.fail(message.message)
+        self._record(self.state.run_dir, {}, "failed")
+        self.notify(message.message, title="Run failed", severity="error")
+        self.refresh_views()
+        self._commands_changed()
+
+    def _record(self, run_dir: str | None, test: dict, reason: str) -> None:
+        self.query_one(RunsTable).add_run(self.state.run_id, self._config, len(self.state.train_losses),
+                                          self.state.best_value, test, reason, run_dir)
+
+    def _show_predictions(self, predictions) -> None:
+        self.query_one(ConfusionMatrix).show(predictions.confusion)
+        self.query_one(DigitsView).show(predictions.images, predictions.predicted, predictions.true)
+
+    def _commands_changed(self) -> None:
+        running = self.state.running
+        self.query_one("#start", Button).disabled = running
+        self.query_one("#stop", Button).disabled = not running
+        self.query_one("#preset", Select).disabled = running
+        self.refresh_bindings()
+
+    # --- drawing ---------------------------------------------------------------------------------
+
+    def refresh_views(self) -> None:
+        """Redraw the live views from the state, if it changed since the last redraw."""
+        s = self.state
+        if s.version == self._shown_version:
+            return
+        self._shown_version = s.version
+        self.query_one("#train-curve", LossCurve).show(s.train_losses)
+        self.query_one("#val-curve", LossCurve).show(s.val_losses)
+        done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
+        self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
+        batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
+        self.query_one("#progress-text", Static).update(f"{s.epoch}/{s.epochs or '—'}{batch}")
+        self.query_one(MetricsTable).show(s.metrics, classification=s.task == "classification", epoch=s.epoch)
+        self.query_one("#info", Static).update(self._info_line(s))
+        status = self.query_one("#status", Static)
+        status.update(s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
+        status.set_class(s.status == "Finished", "-finished")
+        status.set_class(s.status.startswith(("Stopped", "Early")), "-stopped")
+        status.set_class(s.status.startswith("Failed"), "-failed")
+        lines = s.new_log_lines()
+        if lines:
+            self.query_one(Log).write_lines(lines)
+
+    def _info_line(self, s: RunState) -> str:
+        parts = [f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"]
+        if s.best_epoch is not None:
+            parts.append(f"best epoch {s.best_epoch} (val loss {fmt(s.best_value)})")
+        if s.seconds_per_epoch is not None and not self.steady:
+            parts.append(f"{s.seconds_per_epoch:.2f} s/epoch")
+        return " · ".join(parts)

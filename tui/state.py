@@ -1,0 +1,133 @@
+"""What the app knows about one run, folded from the run's events; plain Python, no Textual.
+
+Message handlers only call `RunState.apply` (cheap); the screen redraws from the state on a timer,
+so rendering costs the same however fast events arrive.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from npnn import events as fit_events
+from presets import events as run_events
+
+METRIC_ROWS = (("mse", "MSE"), ("mae", "MAE"), ("accuracy", "Accuracy"))
+
+
+def fmt(value, digits: int = 4) -> str:
+    """A metric for a table cell: em dash when missing, 'nan'/'inf' spelled out, else 4 significant digits."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}g}"
+
+
+@dataclass
+class RunState:
+    """Everything a run's views show. `version` grows on every change so views redraw only when needed."""
+    run_id: int = 0
+    preset: str = ""
+    task: str = "regression"
+    status: str = "Ready"
+    running: bool = False
+    epoch: int = 0
+    epochs: int = 0
+    batch: int = 0
+    batches: int = 0
+    train_losses: list = field(default_factory=list)
+    val_losses: list = field(default_factory=list)
+    lr: float | None = None
+    skipped_steps: int = 0
+    best_epoch: int | None = None
+    best_value: float | None = None
+    seconds_per_epoch: float | None = None
+    metrics: dict = field(default_factory=lambda: {"before": {}, "current": {}, "best": {}, "after": {}})
+    log: list = field(default_factory=list)
+    log_read: int = 0
+    history: object = None
+    run_dir: str | None = None
+    reason: str | None = None
+    version: int = 0
+
+    def say(self, line: str) -> None:
+        self.log.append(line)
+
+    def new_log_lines(self) -> list:
+        """Log lines not handed out before (the log widget appends, it never redraws everything)."""
+        lines, self.log_read = self.log[self.log_read:], len(self.log)
+        return lines
+
+    def apply(self, event) -> None:
+        """Fold one event (presets.events or npnn.events) into the state."""
+        handler = getattr(self, "_on_" + type(event).__name__, None)
+        if handler is not None:
+            handler(event)
+            self.version += 1
+
+    def _on_RunPrepared(self, e: run_events.RunPrepared) -> None:
+        self.preset, self.task = e.preset, e.task
+        self.epochs = int(e.config.get("epochs", 0))
+        self.say(f"prepared {e.preset}: {e.data_description}, {e.num_parameters:,} parameters")
+        if e.notice:
+            self.say(f"note: {e.notice}")
+
+    def _on_Evaluated(self, e: run_events.Evaluated) -> None:
+        if e.stage == "before" and e.split == "val":
+            self.metrics["before"] = dict(e.metrics)
+            self.say(f"before training: val loss {fmt(e.metrics.get('mse'))} (MSE)")
+        elif e.stage == "after" and e.split == "test":
+            self.metrics["after"] = dict(e.metrics)
+            scores = ", ".join(f"{name} {fmt(e.metrics[key])}" for key, name in METRIC_ROWS if key in e.metrics)
+            self.say(f"after training (best weights), test: {scores}")
+
+    def _on_EpochStarted(self, e: fit_events.EpochStarted) -> None:
+        self.epoch, self.epochs, self.batch, self.batches = e.epoch, e.epochs, 0, e.batches
+
+    def _on_BatchEnded(self, e: fit_events.BatchEnded) -> None:
+        self.epoch, self.batch, self.batches = e.epoch, e.batch, e.batches
+
+    def _on_EpochEnded(self, e: fit_events.EpochEnded) -> None:
+        self.epoch, self.epochs, self.batch = e.epoch, e.epochs, self.batches
+        self.train_losses.append(e.train_loss)
+        if e.val_loss is not None:
+            self.val_losses.append(e.val_loss)
+        self.lr, self.seconds_per_epoch = e.lr, e.seconds
+        self.metrics["current"] = dict(e.metrics)
+        if e.improved:
+            self.metrics["best"] = dict(e.metrics)
+            self.say(f"epoch {e.epoch}: new best val loss {fmt(e.best_value)}")
+        if e.skipped_steps > self.skipped_steps:
+            self.say(f"epoch {e.epoch}: {e.skipped_steps - self.skipped_steps} non-finite steps skipped")
+        self.skipped_steps = e.skipped_steps
+        self.best_epoch, self.best_value = e.best_epoch, e.best_value
+
+    def _on_EarlyStopped(self, e: fit_events.EarlyStopped) -> None:
+        self.status = f"Early stopping at epoch {e.epoch}"
+        self.say(f"early stopping at epoch {e.epoch}: best epoch {e.best_epoch}, val loss {fmt(e.best_value)}")
+
+    def _on_Finished(self, e: fit_events.Finished) -> None:
+        self.history, self.reason = e.history, e.reason
+        if e.reason == "completed":
+            self.status = "Finished"
+        elif e.reason == "stopped":
+            self.status = "Stopped"
+        self.say({"completed": f"finished {self.epoch} epochs",
+                  "stopped": f"stopped by you at epoch {self.epoch}: best weights kept"}.get(e.reason, e.reason))
+
+    def _on_Failed(self, e: fit_events.Failed) -> None:
+        self.history, self.reason = e.history, "failed"
+        self.status = f"Failed: {e.error}"
+        self.say(f"failed: {e.error}")
+
+    def _on_RunSaved(self, e: run_events.RunSaved) -> None:
+        self.run_dir = e.run_dir
+        self.say(f"saved to {e.run_dir}")
+
+    def fail(self, message: str) -> None:
+        """The run could not even start or crashed outside the fit loop."""
+        self.running, self.reason = False, "failed"
+        self.status = f"Failed: {message}"
+        self.say(f"failed: {message}")
+        self.version += 1

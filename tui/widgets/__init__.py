@@ -1,0 +1,10 @@
+"""The trainer's widgets, one small module per view."""
+from tui.widgets.confusion import ConfusionMatrix
+from tui.widgets.curves import LossCurve
+from tui.widgets.digits import DigitsView
+from tui.widgets.form import HyperparameterForm
+from tui.widgets.runs import RunsTable
+from tui.widgets.tables import MetricsTable, ModelSummary
+
+__all__ = ["ConfusionMatrix", "DigitsView", "HyperparameterForm", "LossCurve", "MetricsTable", "ModelSummary",
+           "RunsTable"]

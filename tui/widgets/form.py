@@ -1,0 +1,75 @@
+"""The preset picker and the hyperparameter inputs, validated as you type by presets.parse_override."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Input, Label, Select, Static
+
+from presets import PresetError, parse_override
+
+OPTIMIZERS = (("SGD", "sgd"), ("Momentum", "momentum"), ("Adam", "adam"), ("AdamW", "adamw"),
+              ("RMSprop", "rmsprop"))
+# (override key, label) for the text fields, in the order they are shown
+FIELDS = (("lr", "lr"), ("dropout", "Dropout"), ("patience", "Patience"), ("min_delta", "Min delta"),
+          ("epochs", "Epochs"), ("batch_size", "Batch size"), ("seed", "Seed"), ("max_grad_norm", "Clip norm"))
+
+
+class OverrideValidator(Validator):
+    """Valid when presets.parse_override accepts the text; its message explains a refusal."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            parse_override(self.key, value)
+        except PresetError as error:
+            return self.failure(str(error))
+        return self.success()
+
+
+def as_text(key: str, value) -> str:
+    """A preset value as the text of its input ("off" for clipping turned off)."""
+    if key == "max_grad_norm" and value is None:
+        return "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class HyperparameterForm(Vertical):
+    """Preset select with its description, the optimizer select and one Input per setting."""
+
+    def __init__(self, presets: list, preset: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._presets, self._preset = presets, preset  # (title, name_or_path) pairs; the selected one
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field"):
+            yield Label("Preset")
+            yield Select(self._presets, value=self._preset, allow_blank=False, compact=True, id="preset")
+        yield Static("", id="description")
+        with Horizontal(classes="field"):
+            yield Label("Optimizer")
+            yield Select(OPTIMIZERS, allow_blank=False, compact=True, id="optimizer")
+        for key, label in FIELDS:
+            with Horizontal(classes="field"):
+                yield Label(label)
+                yield Input(compact=True, id=key, validators=[OverrideValidator(key)],
+                            placeholder="off" if key == "max_grad_norm" else "")
+
+    def set_values(self, config: dict) -> None:
+        """Show a preset's settings (as from Preset.to_dict())."""
+        self.query_one("#optimizer", Select).value = config["optimizer"]
+        for key, _ in FIELDS:
+            self.query_one(f"#{key}", Input).value = as_text(key, config[key])
+
+    def overrides(self) -> tuple[dict, list]:
+        """The parsed settings and the messages of those that do not parse, in display order."""
+        values, errors = {"optimizer": self.query_one("#optimizer", Select).value}, []
+        for key, _ in FIELDS:
+            try:
+                values[key] = parse_override(key, self.query_one(f"#{key}", Input).value)
+            except PresetError as error:
+                errors.append(str(error))
+        return values, errors
