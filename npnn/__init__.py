@@ -5,7 +5,12 @@ from npnn.serialization import load, save
 from npnn.tensor import (Tensor, concatenate, get_default_dtype, is_grad_enabled, no_grad,
                          set_default_dtype, stack)
 from npnn import nn  # noqa: E402  NOTE: after Tensor, which the layers build on
+from npnn import metrics, optim  # noqa: E402
+from npnn.callbacks import EarlyStopping  # noqa: E402
+from npnn.data import DataLoader, Dataset, TensorDataset  # noqa: E402
+from npnn.training import History, fit  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["Tensor", "concatenate", "get_default_dtype", "gradcheck", "is_grad_enabled", "load", "manual_seed",
+__all__ = ["DataLoader", "Dataset", "EarlyStopping", "History", "TensorDataset", "fit", "metrics",
+           "optim", "Tensor", "concatenate", "get_default_dtype", "gradcheck", "is_grad_enabled", "load", "manual_seed",
            "nn", "no_grad", "save", "set_default_dtype", "stack"]

@@ -1,5 +1,5 @@
 """npnn.nn: Module, layers, activations, losses (PyTorch's names, shapes and state-dict keys)."""
-from npnn.nn import functional, init
+from npnn.nn import functional, init, utils
 from npnn.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from npnn.nn.container import MLP, ModuleList, Sequential
 from npnn.nn.conv import Conv2d
@@ -15,4 +15,4 @@ from npnn.nn.summary import summary
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
            "HuberLoss", "L1Loss", "LeakyReLU", "Linear", "MAELoss", "MLP", "MSELoss", "MaxPool2d", "Module",
            "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
-           "init", "summary"]
+           "init", "summary", "utils"]
