@@ -1,0 +1,173 @@
+"""MNIST images from wherever they are: IDX files, an .npz, scikit-learn's OpenML cache, or a download.
+
+Every reader returns (images uint8 or float (n, H, W), integer labels (n,)). Nothing here touches the
+network unless `download=True` is passed to `load_openml`.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from presets.errors import DataError
+
+OPENML_NAME, OPENML_ID, OPENML_VERSION = "mnist_784", 554, 1
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _read_bytes(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path}: damaged gzip file ({exc})") from None
+    return raw
+
+
+def read_idx(path) -> np.ndarray:
+    """One IDX file (plain or gzipped): the magic number gives the element type and the number of dims."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise DataError(f"{path}: not an IDX file (expected magic 0x0000 TT DD, got {raw[:4].hex() or 'nothing'})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: IDX header says {ndim} dimensions but the file ends after {len(raw)} bytes")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        raise DataError(f"{path}: IDX shape {shape} needs {expected} bytes, the file has {len(raw)}")
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def _idx_pairs(directory: Path) -> list[tuple[Path, Path]]:
+    """(images, labels) file pairs in a directory, training set first (train-*, then t10k-*)."""
+    pairs = []
+    for images in sorted(directory.iterdir(), key=lambda p: (not p.name.startswith("train"), p.name)):
+        if "images" in images.name and "idx3" in images.name:
+            labels = images.with_name(images.name.replace("images", "labels").replace("idx3", "idx1"))
+            if labels.exists():
+                pairs.append((images, labels))
+    return pairs
+
+
+def load_idx(path) -> tuple[np.ndarray, np.ndarray]:
+    """IDX images and labels: a directory holding train-/t10k- files, or the path of an images file."""
+    path = Path(path)
+    if path.is_dir():
+        pairs = _idx_pairs(path)
+        if not pairs:
+            raise DataError(f"{path}: no IDX image/label pairs here (expected e.g. train-images-idx3-ubyte.gz "
+                            "beside train-labels-idx1-ubyte.gz)")
+    else:
+        labels = path.with_name(path.name.replace("images", "labels").replace("idx3", "idx1"))
+        if labels == path or not labels.exists():
+            raise DataError(f"{path}: give the images file (…-images-idx3-ubyte[.gz]) with its labels file "
+                            f"beside it, or the directory holding both; looked for {labels.name}")
+        pairs = [(path, labels)]
+    xs, ys = [], []
+    for images_path, labels_path in pairs:
+        x, y = read_idx(images_path), read_idx(labels_path)
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+            raise DataError(f"{images_path}: expected images (n, H, W) and labels (n,), "
+                            f"got {x.shape} and {y.shape} ({labels_path.name})")
+        xs.append(x)
+        ys.append(y)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def load_npz(path) -> tuple[np.ndarray, np.ndarray]:
+    """An .npz with arrays x and y (or x_train/y_train, with x_test/y_test appended when present)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read as .npz ({exc})") from None
+    if "x" in arrays and "y" in arrays:
+        return arrays["x"], arrays["y"]
+    if "x_train" in arrays and "y_train" in arrays:
+        parts = ["_train", "_test"] if "x_test" in arrays and "y_test" in arrays else ["_train"]
+        return (np.concatenate([arrays["x" + p] for p in parts]), np.concatenate([arrays["y" + p] for p in parts]))
+    raise DataError(f"{path}: expected arrays 'x' and 'y' (or 'x_train' and 'y_train'), found "
+                    f"{', '.join(sorted(arrays)) or 'none'}")
+
+
+def as_images(x: np.ndarray, where: str) -> np.ndarray:
+    """Images as float32 (n, 1, H, W) in [0, 1]; flat square rows (n, H*W) are reshaped."""
+    x = np.asarray(x)
+    if x.ndim == 2:
+        side = int(round(np.sqrt(x.shape[1])))
+        if side * side != x.shape[1]:
+            raise DataError(f"{where}: flat images need a square number of pixels, got {x.shape[1]} per row")
+        x = x.reshape(len(x), side, side)
+    if x.ndim == 3:
+        x = x[:, None]
+    if x.ndim != 4:
+        raise DataError(f"{where}: expected images (n, H, W), (n, 1, H, W) or (n, H*W), got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise DataError(f"{where}: images must be numbers, got dtype {x.dtype}")
+    scaled = x.astype(np.float32)
+    if np.issubdtype(x.dtype, np.integer) or (scaled.size and scaled.max() > 1.0):
+        scaled /= 255.0
+    return scaled
+
+
+def data_home() -> Path:
+    """scikit-learn's data home (SCIKIT_LEARN_DATA or ~/scikit_learn_data)."""
+    from sklearn.datasets import get_data_home
+    return Path(get_data_home())
+
+
+def _openml_files(home: Path) -> list[Path]:
+    """The files fetch_openml("mnist_784", version=1) reads from its cache, None where unknown yet."""
+    root = home / "openml" / "openml.org"
+    api = root / "api" / "v1" / "json" / "data"
+    files = [api / "list" / "data_name" / OPENML_NAME / "limit" / "2" / "data_version" / f"{OPENML_VERSION}.gz",
+             api / f"{OPENML_ID}.gz", api / "features" / f"{OPENML_ID}.gz", api / "qualities" / f"{OPENML_ID}.gz"]
+    try:
+        with gzip.open(files[1], "rt", encoding="utf-8") as fh:
+            url = json.load(fh)["data_set_description"]["url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return files + [None]
+    from urllib.parse import urlparse
+    return files + [root / (urlparse(url).path.lstrip("/") + ".gz")]
+
+
+def npnn_cache(home: Path) -> Path:
+    """Where a fetched MNIST is kept as a compact .npz so later runs skip the slow ARFF parse."""
+    return home / "npnn" / f"{OPENML_NAME}.npz"
+
+
+def openml_cached(home: Path) -> bool:
+    """True when MNIST can be loaded without the network: our .npz copy or every file fetch_openml needs."""
+    return npnn_cache(home).is_file() or all(f is not None and f.is_file() for f in _openml_files(home))
+
+
+def load_openml(home: Path, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST from the local caches, or fetched from OpenML when download is True; saved as .npz afterwards."""
+    cache = npnn_cache(home)
+    if cache.is_file():
+        return load_npz(cache)
+    if not (download or openml_cached(home)):
+        raise DataError(f"MNIST is not in scikit-learn's cache at {home}; pass --download to fetch it")
+    from sklearn.datasets import fetch_openml
+    try:
+        bunch = fetch_openml(OPENML_NAME, version=OPENML_VERSION, as_frame=False, parser="liac-arff",
+                             data_home=str(home))
+    except Exception as exc:  # network and parse errors surface as many types
+        raise DataError(f"could not load MNIST from OpenML ({type(exc).__name__}: {exc})") from None
+    x = np.asarray(bunch.data, dtype=np.uint8).reshape(-1, 28, 28)
+    y = np.asarray(bunch.target).astype(np.int64)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp, x=x, y=y)
+    os.replace(tmp, cache)
+    return x, y

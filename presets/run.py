@@ -1,0 +1,208 @@
+"""The UI-free Run: data and model from a preset, metrics before and after `fit`, and a run directory.
+
+Front ends pass callbacks (any callable taking one event) and a `should_stop` check; they receive,
+in order, RunPrepared, Evaluated(before, val/test), the fit loop's events, Evaluated(after, val/test)
+and RunSaved. The run directory is written also when training is stopped, fails or is interrupted.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import npnn
+from npnn import nn
+from npnn.callbacks import EarlyStopping
+from npnn.data import DataLoader
+from npnn.events import Failed, Finished
+from npnn.metrics import confusion_matrix
+from npnn.training import fit
+from presets.datasets import Splits, load_data
+from presets.events import Evaluated, RunPrepared, RunSaved
+from presets.models import build_loss, build_model, build_optimizer, resolve_layers
+from presets.rundir import save_run
+from presets.schema import Preset
+
+PREVIEW_IMAGES = 8
+_EVAL_BATCH = 1024
+
+
+@dataclass
+class Predictions:
+    """Classification results on the test split: the confusion matrix (rows = true) and a few images."""
+    confusion: np.ndarray
+    images: np.ndarray      # (n, H, W) floats in [0, 1]
+    predicted: np.ndarray   # (n,) int labels for `images`
+    true: np.ndarray        # (n,) int labels for `images`
+
+
+@dataclass
+class RunResult:
+    history: object                      # npnn.training.History
+    before: dict                         # {"val": {...}, "test": {...}}
+    after: dict                          # the same after training, best weights restored
+    run_dir: Path
+    reason: str                          # "completed", "early_stopped" or "stopped" (by should_stop)
+    predictions: Predictions | None = None
+
+
+def _outputs(model, x: np.ndarray) -> np.ndarray:
+    with npnn.no_grad():
+        return np.concatenate([model(npnn.Tensor(x[i:i + _EVAL_BATCH])).data
+                               for i in range(0, len(x), _EVAL_BATCH)])
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def score(outputs: np.ndarray, y: np.ndarray, task: str) -> dict:
+    """MSE and MAE (classification: softmax probabilities against one-hot labels) and accuracy."""
+    if task == "regression":
+        error = outputs.astype(np.float64) - y
+        return {"mse": float(np.mean(error ** 2)), "mae": float(np.mean(np.abs(error)))}
+    probs = _softmax(outputs.astype(np.float64))
+    error = probs - np.eye(probs.shape[1])[y]
+    return {"mse": float(np.mean(error ** 2)), "mae": float(np.mean(np.abs(error))),
+            "accuracy": float(np.mean(probs.argmax(axis=1) == y))}
+
+
+def evaluate(model, x: np.ndarray, y: np.ndarray, task: str) -> dict:
+    """Metrics of the model in eval mode (no dropout, no graph); the model's mode is put back."""
+    was_training = model.training
+    model.eval()
+    try:
+        return score(_outputs(model, x), y, task)
+    finally:
+        model.train(was_training)
+
+
+@dataclass
+class _State:
+    """What a run has so far, for the run directory (also when it ends early)."""
+    started: float = field(default_factory=time.time)
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    history: object = None
+    reason: str = "failed"
+    run_dir: Path | None = None
+
+
+class Run:
+    """One training run of a preset. `prepare()` loads data and builds the model; `execute()` trains."""
+
+    def __init__(self, preset: Preset, *, out_dir="runs", data_path=None, target=None, download=False):
+        self.preset, self.out_dir = preset, Path(out_dir)
+        self.data_path, self.target, self.download = data_path, target, download
+        self.prepared: RunPrepared | None = None
+        self.splits: Splits | None = None
+        self.model = self.loss_fn = self.optimizer = self.early_stopping = None
+
+    def prepare(self) -> RunPrepared:
+        """Load the data and build model, loss and optimizer (seeded); a second call returns the first result."""
+        if self.prepared is not None:
+            return self.prepared
+        preset = self.preset
+        splits = load_data(preset.data, preset.task, self.data_path, self.target, self.download)
+        where = str(preset.path) + ": model" if preset.path else "model"
+        specs = resolve_layers(preset.model, splits.input_shape, splits.num_outputs, where)
+        npnn.manual_seed(preset.seed)
+        model = build_model(specs)
+        model.eval()
+        rows = tuple(nn.summary(model, splits.input_shape))
+        model.train()
+        config = preset.to_dict()
+        config["model"] = specs
+        config["data"].update(splits.source)
+        self.splits, self.model = splits, model
+        self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
+        self.prepared = RunPrepared(preset=preset.name, task=preset.task, data_description=splits.description,
+                                    notice=splits.notice, model_summary=rows,
+                                    num_parameters=model.num_parameters(), config=config)
+        return self.prepared
+
+    def _evaluate_all(self, stage: str, emit) -> dict:
+        s = self.splits
+        result = {}
+        for split, x, y in (("val", s.x_val, s.y_val), ("test", s.x_test, s.y_test)):
+            result[split] = evaluate(self.model, x, y, self.preset.task)
+            emit(Evaluated(stage, split, dict(result[split])))
+        return result
+
+    def predictions(self) -> Predictions | None:
+        """Confusion matrix on the test split and a few test images with their labels (classification)."""
+        s = self.splits
+        if self.preset.task != "classification":
+            return None
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            predicted = _outputs(self.model, s.x_test).argmax(axis=1)
+        finally:
+            self.model.train(was_training)
+        confusion = confusion_matrix(s.y_test, predicted, num_classes=s.num_classes)
+        n = min(PREVIEW_IMAGES, len(s.x_test))
+        images = np.clip(s.x_test[:n].reshape(n, *s.x_test.shape[-2:]), 0.0, 1.0) if s.x_test.ndim == 4 \
+            else np.zeros((0, 0, 0), dtype=np.float32)
+        count = len(images)
+        return Predictions(confusion, images, predicted[:count].astype(np.int64), s.y_test[:count].astype(np.int64))
+
+    def execute(self, callbacks=(), should_stop=None) -> RunResult:
+        """Train once; write the run directory (also on stop, failure or Ctrl+C, which is then re-raised)."""
+        prepared = self.prepare()
+        state = _State()
+
+        def emit(event):
+            for callback in callbacks:
+                callback(event)
+
+        def capture(event):
+            if isinstance(event, (Finished, Failed)):
+                state.history = event.history
+
+        preset, s = self.preset, self.splits
+        try:
+            emit(prepared)
+            state.before = self._evaluate_all("before", emit)
+            npnn.manual_seed(preset.seed)
+            self.early_stopping = EarlyStopping(patience=preset.patience, min_delta=preset.min_delta,
+                                                restore_best_weights=True)
+            loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True)
+            history = fit(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
+                          epochs=preset.epochs, early_stopping=self.early_stopping,
+                          max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
+                          callbacks=(capture, *callbacks), should_stop=should_stop)
+            state.history, state.reason = history, history.stop_reason
+            self.early_stopping.restore(self.model)
+            state.after = self._evaluate_all("after", emit)
+            predictions = self.predictions()
+        except BaseException as error:
+            state.reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+            if self.early_stopping is not None:
+                self.early_stopping.restore(self.model)
+            self._save(state, prepared, error)
+            emit(RunSaved(str(state.run_dir), state.reason))
+            raise
+        self._save(state, prepared)
+        emit(RunSaved(str(state.run_dir), state.reason))
+        return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions)
+
+    def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
+        state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
+                                 state.history, state.before, state.after, state.reason, error)
+
+
+def _fit_metrics(task: str):
+    """Validation metrics reported each epoch, with the same definitions as `score`."""
+    if task == "regression":
+        return ("mse", "mae")
+    return {name: _probability_metric(name) for name in ("mse", "mae", "accuracy")}
+
+
+def _probability_metric(name: str):
+    def metric(y_pred, y_true):
+        return score(np.asarray(y_pred), np.asarray(y_true), "classification")[name]
+    return metric
