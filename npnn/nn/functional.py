@@ -16,8 +16,8 @@ REDUCTIONS = ("mean", "sum", "none")
 
 def _pair(value, name: str) -> tuple:
     """An int or a pair of ints as (height, width)."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{name} expects an int or a pair of ints, got {value!r}")
     return int(pair[0]), int(pair[1])
 
