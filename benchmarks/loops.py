@@ -5,8 +5,9 @@ shuffle, gather a batch, zero the grads, forward, loss, backward, optimizer step
 def npnn_epochs(model, loss_fn, optimizer, X, y, batch_size: int):
     """A runner for `epochs(k)`: k epochs over (X, y) with npnn's DataLoader (shuffled, seeded)."""
     import npnn
+    from npnn.data import DataLoader
 
-    loader = npnn.DataLoader(X, y, batch_size=batch_size, shuffle=True)
+    loader = DataLoader(X, y, batch_size=batch_size, shuffle=True)
 
     def epochs(k: int) -> int:
         model.train()

@@ -7,12 +7,12 @@ TITLE = "MLP epoch via npnn.training.fit"
 
 
 def npnn_runner(quick: bool):
-    import npnn
+    from npnn.data import DataLoader
     from npnn.training import fit
 
     k = mlp.QUICK_EPOCHS_PER_RUN if quick else mlp.EPOCHS_PER_RUN
     model, loss_fn, optimizer, X, y = mlp.npnn_setup()
-    loader = npnn.DataLoader(X, y, batch_size=mlp.BATCH, shuffle=True)
+    loader = DataLoader(X, y, batch_size=mlp.BATCH, shuffle=True)
 
     def run():
         fit(model, loss_fn, optimizer, loader, epochs=k)
