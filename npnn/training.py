@@ -109,10 +109,11 @@ def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10
         batch_event_interval: float = 0.1) -> History:
     """Train `model` for up to `epochs` epochs and return its History (see the module docstring).
 
-    Early stopping monitors the validation loss (the train loss without val_data); best weights are
-    restored when it stops, when the budget runs out and when `should_stop()` ends the run. The train
-    loss of an epoch averages its finite batch losses (a non-finite batch is a skipped step, counted
-    in `skipped_steps`). Metrics need val_data. On an exception the best weights are restored,
+    Early stopping (reset at the start) monitors the validation loss (the train loss without
+    val_data); best weights are restored when it stops, when the budget runs out and when
+    `should_stop()` ends the run. An epoch's train loss averages its finite batch losses (a
+    non-finite batch is a skipped step, counted in `skipped_steps`). Metrics need val_data.
+    On an exception the best weights are restored,
     Failed(error, history) is sent and the exception propagates. The model is left in eval mode.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -129,6 +130,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10
     for cb in callbacks:
         if not callable(cb):
             raise TypeError(f"fit: callbacks must be callables taking one event, got {type(cb).__name__}")
+    if getattr(train_loader, "_single", False):
+        raise ValueError("fit: train_loader yields inputs only; build it with targets, DataLoader(X, y)")
     params = list(model.parameters())
     dtype = params[0].dtype if params else None
     batch_size = getattr(train_loader, "batch_size", None) or 256
@@ -138,6 +141,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10
         for cb in callbacks:
             cb(event)
 
+    if early_stopping is not None:
+        early_stopping.reset()  # NOTE: as Keras does at train begin: best epochs refer to this run
     epochs, reason = int(epochs), "completed"
     try:
         for epoch in range(1, epochs + 1):

@@ -218,9 +218,11 @@ def test_train_mode_for_training_and_eval_mode_for_validation():
     (dict(metrics=("f1",), val_data=(X, Y)), "unknown metric 'f1'"),
     (dict(max_grad_norm=-1.0), "max_grad_norm must be > 0"),
     (dict(val_data=(X, Y[:3])), "same number of samples"),
+    (dict(train_loader=npnn.DataLoader(X)), "train_loader yields inputs only"),
 ])
 def test_bad_arguments_are_clear_errors(kwargs, message):
     model = linear()
+    kwargs = {"train_loader": npnn.DataLoader(X, Y), **kwargs}
     with pytest.raises(ValueError) as info:
-        fit(model, nn.MSELoss(), SGD(model.parameters(), lr=0.01), npnn.DataLoader(X, Y), **kwargs)
+        fit(model, nn.MSELoss(), SGD(model.parameters(), lr=0.01), **kwargs)
     assert message in str(info.value)
