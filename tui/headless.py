@@ -1,0 +1,167 @@
+"""Headless runs: the run's events printed as the original project's example does.
+
+"MSE and MAE before train", epoch lines at a readable interval, "Early stopping at epoch N (best
+epoch M restored)", a before/after table for validation and test, and the run directory. On a
+terminal a progress line is redrawn in place (\r); otherwise only plain lines are written.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from npnn.events import BatchEnded, EarlyStopped, EpochEnded, Failed, Finished
+from presets.events import Evaluated, RunPrepared, RunSaved
+
+_NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000)
+MAX_EPOCH_LINES = 20
+_BAR = 24
+
+
+def epoch_interval(epochs: int) -> int:
+    """The smallest round step that prints at most about MAX_EPOCH_LINES epoch lines."""
+    return next((s for s in _NICE_STEPS if epochs / s <= MAX_EPOCH_LINES), _NICE_STEPS[-1])
+
+
+def _settings(config: dict) -> str:
+    t = config["training"]
+    clip = t.get("max_grad_norm", "off")
+    parts = [f"optimizer {t['optimizer']}", f"lr {t['lr']:g}"]
+    if "dropout" in t:
+        parts.append(f"dropout {t['dropout']:g}")
+    parts += [f"patience {t['patience']}", f"min_delta {t['min_delta']:g}", f"epochs {t['epochs']}",
+              f"batch size {t['batch_size']}", f"seed {t['seed']}", f"clip norm {clip}"]
+    return " · ".join(parts)
+
+
+class HeadlessPrinter:
+    """A run callback that writes progress to a text stream."""
+
+    def __init__(self, stream=None, tty: bool | None = None):
+        self.stream = stream if stream is not None else sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.task = "regression"
+        self.interval = 1
+        self.last_epoch: EpochEnded | None = None
+        self.last_printed = 0
+        self.before: dict = {}
+        self.after: dict = {}
+        self.started = time.perf_counter()
+        self._progress_shown = False
+
+    def line(self, text: str = "") -> None:
+        if self._progress_shown:
+            self.stream.write("\r\x1b[K")
+            self._progress_shown = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _progress(self, epoch: int, epochs: int, batch: int, batches: int, loss: float) -> None:
+        if not self.tty:
+            return
+        done = ((epoch - 1) + batch / max(batches, 1)) / epochs
+        filled = int(round(done * _BAR))
+        bar = "━" * filled + "╸" * (filled < _BAR) + " " * max(_BAR - filled - 1, 0)
+        self.stream.write(f"\r\x1b[K{bar} epoch {epoch}/{epochs} · batch {batch}/{batches} · loss {loss:.4f}")
+        self.stream.flush()
+        self._progress_shown = True
+
+    def _epoch_line(self, event: EpochEnded) -> None:
+        text = f"Epoch {event.epoch:>4}: train loss {event.train_loss:.4f}"
+        if event.val_loss is not None:
+            text += f"  val loss {event.val_loss:.4f}"
+        if "accuracy" in event.metrics:
+            text += f"  val accuracy {event.metrics['accuracy']:.4f}"
+        self.line(text)
+        self.last_printed = event.epoch
+
+    def _metrics_block(self, stage: str) -> None:
+        title = "MSE and MAE" + (" and accuracy" if self.task == "classification" else "")
+        self.line(f"{title} {stage} train:")
+        results = self.before if stage == "before" else self.after
+        for split in ("val", "test"):
+            m = results.get(split, {})
+            text = f"  {split:<5} MSE: {m['mse']:.4f}  MAE: {m['mae']:.4f}"
+            if "accuracy" in m:
+                text += f"  accuracy: {m['accuracy']:.4f}"
+            self.line(text)
+
+    def _table(self) -> None:
+        names = ["mse", "mae"] + (["accuracy"] if self.task == "classification" else [])
+        self.line()
+        self.line(f"{'':<6}" + "".join(f"{name.upper() if name != 'accuracy' else 'Accuracy':>20}" for name in names))
+        self.line(f"{'':<6}" + f"{'before':>10}{'after':>10}" * len(names))
+        for split in ("val", "test"):
+            cells = "".join(f"{self.before[split][n]:>10.4f}{self.after[split][n]:>10.4f}" for n in names)
+            self.line(f"{split:<6}{cells}")
+
+    def __call__(self, event) -> None:
+        if isinstance(event, RunPrepared):
+            self.task = event.task
+            self.interval = epoch_interval(event.config["training"]["epochs"])
+            self.line(f"Preset {event.preset}: {event.data_description}")
+            if event.notice:
+                self.line(f"Notice: {event.notice}")
+            layers = " ".join(row[0] for row in event.model_summary)
+            self.line(f"Model: {layers} · {event.num_parameters:,} parameters")
+            self.line(f"Settings: {_settings(event.config)}")
+            self.line()
+        elif isinstance(event, Evaluated):
+            (self.before if event.stage == "before" else self.after)[event.split] = event.metrics
+            if event.stage == "before" and event.split == "test":
+                self._metrics_block("before")
+                self.line()
+            if event.stage == "after" and event.split == "test":
+                self._table()
+        elif isinstance(event, BatchEnded):
+            self._progress(event.epoch, event.epochs, event.batch, event.batches, event.loss)
+        elif isinstance(event, EpochEnded):
+            self.last_epoch = event
+            if event.epoch == 1 or event.epoch % self.interval == 0 or event.epoch == event.epochs:
+                self._epoch_line(event)
+            else:
+                self._progress(event.epoch, event.epochs, 1, 1, event.train_loss)
+        elif isinstance(event, (EarlyStopped, Finished, Failed)):
+            self._on_end(event)
+        elif isinstance(event, RunSaved):
+            seconds = time.perf_counter() - self.started
+            label = "Run saved to" if event.reason in ("completed", "early_stopped") else "Partial run saved to"
+            self.line()
+            self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s)")
+
+    def _on_end(self, event) -> None:
+        if self.last_epoch is not None and self.last_printed != self.last_epoch.epoch:
+            self._epoch_line(self.last_epoch)
+        if isinstance(event, EarlyStopped):
+            self.line(f"Early stopping at epoch {event.epoch} (best epoch {event.best_epoch} restored)")
+        elif isinstance(event, Finished) and event.reason == "stopped":
+            self.line("Stopped.")
+        elif isinstance(event, Failed):
+            what = "Interrupted" if isinstance(event.error, KeyboardInterrupt) else "Failed"
+            epoch = self.last_epoch.epoch if self.last_epoch else 0
+            self.line(f"{what} after {epoch} epoch(s).")
+
+
+def run_headless(args, stream=None) -> int:
+    """Load the preset with the CLI's overrides, train with a HeadlessPrinter, return the exit code.
+
+    Preset and data errors propagate (the CLI turns them into exit code 2).
+    """
+    from presets import DataError, PresetError, Run, load_preset
+    from tui.cli import DEFAULT_PRESET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, overrides_from_args
+
+    preset = load_preset(args.preset or DEFAULT_PRESET, overrides_from_args(args))
+    run = Run(preset, out_dir=args.out, data_path=args.data, target=args.target, download=args.download)
+    printer = HeadlessPrinter(stream)
+    try:
+        run.prepare()
+        run.execute(callbacks=(printer,))
+    except KeyboardInterrupt:
+        printer.line("Interrupted (Ctrl+C).")
+        return EXIT_INTERRUPTED
+    except (DataError, PresetError):
+        raise
+    except Exception as error:
+        printer.line()
+        print(f"npnn-tui: error: training failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
