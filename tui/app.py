@@ -21,10 +21,10 @@ class TrainerApp(App):
     TITLE = "npnn-tui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
-    def __init__(self, args, presets: list, preset: str, config: dict, *, steady: bool = False,
+    def __init__(self, args, presets: list, preset: str, loaded, *, steady: bool = False,
                  export_dir: Path | None = None) -> None:
         super().__init__()
-        self._screen_args = (args, presets, preset, config)
+        self._screen_args = (args, presets, preset, loaded)
         self.steady, self.export_dir = steady, export_dir
         if steady:
             self.animation_level = "none"
@@ -43,7 +43,7 @@ def make_app(args=None, *, steady: bool = False, export_dir: Path | None = None)
         args = build_parser().parse_args([])
     options = [(info.title, info.name) for info in list_presets()]
     preset = args.preset or DEFAULT_PRESET
-    config = load_preset(preset, overrides_from_args(args)).to_dict()
+    loaded = load_preset(preset, overrides_from_args(args))
     if preset not in {name for _, name in options}:
-        options.append((config.get("title", preset), preset))
-    return TrainerApp(args, options, preset, config, steady=steady, export_dir=export_dir)
+        options.append((loaded.title, preset))
+    return TrainerApp(args, options, preset, loaded, steady=steady, export_dir=export_dir)

@@ -50,6 +50,7 @@ class RunState:
     run_dir: str | None = None
     reason: str | None = None
     version: int = 0
+    steady: bool = False  # leave out what differs between identical runs (run directory names carry the time)
 
     def say(self, line: str) -> None:
         self.log.append(line)
@@ -68,18 +69,17 @@ class RunState:
 
     def _on_RunPrepared(self, e: run_events.RunPrepared) -> None:
         self.preset, self.task = e.preset, e.task
-        self.epochs = int(e.config.get("epochs", 0))
         self.say(f"prepared {e.preset}: {e.data_description}, {e.num_parameters:,} parameters")
         if e.notice:
             self.say(f"note: {e.notice}")
 
     def _on_Evaluated(self, e: run_events.Evaluated) -> None:
+        scores = ", ".join(f"{name} {fmt(e.metrics[key])}" for key, name in METRIC_ROWS if key in e.metrics)
         if e.stage == "before" and e.split == "val":
             self.metrics["before"] = dict(e.metrics)
-            self.say(f"before training: val loss {fmt(e.metrics.get('mse'))} (MSE)")
+            self.say(f"before training, val: {scores}")
         elif e.stage == "after" and e.split == "test":
             self.metrics["after"] = dict(e.metrics)
-            scores = ", ".join(f"{name} {fmt(e.metrics[key])}" for key, name in METRIC_ROWS if key in e.metrics)
             self.say(f"after training (best weights), test: {scores}")
 
     def _on_EpochStarted(self, e: fit_events.EpochStarted) -> None:
@@ -123,7 +123,7 @@ class RunState:
 
     def _on_RunSaved(self, e: run_events.RunSaved) -> None:
         self.run_dir = e.run_dir
-        self.say(f"saved to {e.run_dir}")
+        self.say("saved to the run directory" if self.steady else f"saved to {e.run_dir}")
 
     def fail(self, message: str) -> None:
         """The run could not even start or crashed outside the fit loop."""

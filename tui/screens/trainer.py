@@ -11,6 +11,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (Button, Footer, Header, Input, Log, ProgressBar, Select, Static, TabbedContent,
@@ -38,13 +39,13 @@ class TrainerScreen(Screen):
         Binding("ctrl+e", "export_history", "Export history", priority=True),
     ]
 
-    def __init__(self, args, presets: list, preset: str, config: dict, *, steady: bool = False,
+    def __init__(self, args, presets: list, preset: str, loaded, *, steady: bool = False,
                  export_dir: Path | None = None) -> None:
-        """`presets`: (title, name or path) options; `preset` the selected one and `config` its settings.
+        """`presets`: (title, name or path) options; `preset` the selected one, `loaded` its presets.Preset.
         `steady` hides durations so screenshots repeat exactly; exports go to `export_dir` (default: cwd)."""
         super().__init__()
         self.args, self.steady, self.export_dir = args, steady, export_dir
-        self._options, self._config = presets, config
+        self._options, self._loaded = presets, loaded
         self._preset = preset
         self.state = RunState()
         self._shown_version = -1
@@ -62,18 +63,18 @@ class TrainerScreen(Screen):
                         with Horizontal(id="buttons"):
                             yield Button("Start F5", id="start", variant="success", compact=True)
                             yield Button("Stop Esc", id="stop", variant="error", compact=True, disabled=True)
-                        yield Static("", id="form-error")
-                        yield Static("", id="data-source")
+                        yield Static("", id="form-error", markup=False)
+                        yield Static("", id="data-source", markup=False)
                         yield ModelSummary("preparing the model…", id="summary")
                     with Vertical(id="live"):
-                        yield Static("Ready", id="status")
+                        yield Static("Ready", id="status", markup=False)
                         yield LossCurve("train loss", id="train-curve")
                         yield LossCurve("val loss", id="val-curve")
                         with Horizontal(id="progress-row"):
                             yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
-                            yield Static("", id="progress-text")
+                            yield Static("", id="progress-text", markup=False)
                         yield MetricsTable(id="metrics")
-                        yield Static("", id="info")
+                        yield Static("", id="info", markup=False)
                         yield Log(id="log", max_lines=2000)
             with TabPane("Runs", id="runs"):
                 yield RunsTable(id="runs-table")
@@ -86,9 +87,12 @@ class TrainerScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(HyperparameterForm).set_values(self._config)
-        self.query_one("#description", Static).update(self._config.get("description", ""))
+        self.query_one(HyperparameterForm).set_values(self._loaded)
+        self.query_one("#description", Static).update(self._loaded.description)
         self._preview(self._preset)
+        if self.steady:
+            for field in self.query(Input):
+                field.cursor_blink = False
         self.set_interval(REFRESH_SECONDS, self.refresh_views)
         self.refresh_views()
 
@@ -103,13 +107,13 @@ class TrainerScreen(Screen):
         if event.value == self._preset:
             return
         try:
-            config = load_preset(event.value).to_dict()
+            loaded = load_preset(event.value)
         except PresetError as error:
-            self.notify(str(error), title="Preset not loaded", severity="error")
+            self.notify(str(error), title="Preset not loaded", severity="error", markup=False)
             return
-        self._preset = event.value
-        self.query_one(HyperparameterForm).set_values(config)
-        self.query_one("#description", Static).update(config.get("description", ""))
+        self._preset, self._loaded = event.value, loaded
+        self.query_one(HyperparameterForm).set_values(loaded)
+        self.query_one("#description", Static).update(loaded.description)
         self.query_one(ModelSummary).update("preparing the model…")
         self._preview(self._preset)
 
@@ -123,7 +127,7 @@ class TrainerScreen(Screen):
             run = Run(load_preset(preset), out_dir=self.args.out, data_path=self.args.data,
                       target=self.args.target, download=False)
         except PresetError as error:
-            self._show_data(f"[b]Data:[/b] not available: {error}", None)
+            self._show_data(f"not available: {error}", None)
             return
         self._prepare(run, preset)
 
@@ -140,16 +144,16 @@ class TrainerScreen(Screen):
     def _preview_failed(self, message: PreviewFailed) -> None:
         if message.preset == self._preset:
             self.query_one(ModelSummary).update("")
-            self._show_data(f"[b]Data:[/b] not available: {message.message}", None)
+            self._show_data(f"not available: {message.message}", None)
 
     def _show_prepared(self, prepared: run_events.RunPrepared) -> None:
         self.query_one(ModelSummary).show(prepared.model_summary, prepared.num_parameters)
-        self._show_data(f"[b]Data:[/b] {prepared.data_description}", prepared.notice)
+        self._show_data(prepared.data_description, prepared.notice)
         self.app.sub_title = f"{prepared.config.get('title', prepared.preset)} · {prepared.data_description}"
 
-    def _show_data(self, text: str, notice: str | None) -> None:
-        source = self.query_one("#data-source", Static)
-        source.update(text if notice is None else f"{text}\n[$warning]{notice}[/]")
+    def _show_data(self, source: str, notice: str | None) -> None:
+        markup = "[b]Data:[/b] $source" + ("" if notice is None else "\n[$warning]$notice[/]")
+        self.query_one("#data-source", Static).update(Content.from_markup(markup, source=source, notice=notice))
 
     # --- commands --------------------------------------------------------------------------------
 
@@ -179,10 +183,10 @@ class TrainerScreen(Screen):
             self._refuse(str(error))
             return
         self._runs += 1
-        self._config = preset.to_dict()
+        self._loaded = preset
         self._stop.clear()
         self.state = RunState(run_id=self._runs, preset=preset.name, task=preset.task, status="Training",
-                              running=True, epochs=preset.epochs)
+                              running=True, epochs=preset.epochs, steady=self.steady)
         self.query_one(Log).clear()
         self.query_one("#form-error", Static).update("")
         self._train(run, self._runs)
@@ -190,7 +194,7 @@ class TrainerScreen(Screen):
 
     def _refuse(self, reason: str) -> None:
         self.query_one("#form-error", Static).update(f"Can't start: {reason}")
-        self.notify(reason, title="Start refused", severity="error")
+        self.notify(reason, title="Start refused", severity="error", markup=False)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self, run, run_id: int) -> None:
@@ -222,9 +226,9 @@ class TrainerScreen(Screen):
         try:
             path = write(*self._last)
         except (OSError, ValueError, TypeError) as error:
-            self.notify(str(error), title=f"{what} not saved", severity="error")
+            self.notify(str(error), title=f"{what} not saved", severity="error", markup=False)
             return
-        self.notify(str(path), title=f"{what} saved")
+        self.notify(str(path), title=f"{what} saved", markup=False)
 
     # --- run messages ----------------------------------------------------------------------------
 
@@ -234,7 +238,6 @@ class TrainerScreen(Screen):
             return
         self.state.apply(message.event)
         if isinstance(message.event, run_events.RunPrepared):
-            self._config = dict(message.event.config)
             self._show_prepared(message.event)
         if isinstance(message.event, ENDINGS):
             self.refresh_views()
@@ -259,12 +262,12 @@ class TrainerScreen(Screen):
             return
         self.state.fail(message.message)
         self._record(self.state.run_dir, {}, "failed")
-        self.notify(message.message, title="Run failed", severity="error")
+        self.notify(message.message, title="Run failed", severity="error", markup=False)
         self.refresh_views()
         self._commands_changed()
 
     def _record(self, run_dir: str | None, test: dict, reason: str) -> None:
-        self.query_one(RunsTable).add_run(self.state.run_id, self._config, len(self.state.train_losses),
+        self.query_one(RunsTable).add_run(self.state.run_id, self._loaded, len(self.state.train_losses),
                                           self.state.best_value, test, reason, run_dir)
 
     def _show_predictions(self, predictions) -> None:

@@ -32,8 +32,8 @@ class OverrideValidator(Validator):
 
 def as_text(key: str, value) -> str:
     """A preset value as the text of its input ("off" for clipping turned off)."""
-    if key == "max_grad_norm" and value is None:
-        return "off"
+    if value is None:
+        return "off" if key == "max_grad_norm" else ""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -48,28 +48,31 @@ class HyperparameterForm(Vertical):
         with Horizontal(classes="field"):
             yield Label("Preset")
             yield Select(self._presets, value=self._preset, allow_blank=False, compact=True, id="preset")
-        yield Static("", id="description")
+        yield Static("", id="description", markup=False)
         with Horizontal(classes="field"):
             yield Label("Optimizer")
             yield Select(OPTIMIZERS, allow_blank=False, compact=True, id="optimizer")
         for key, label in FIELDS:
             with Horizontal(classes="field"):
                 yield Label(label)
-                yield Input(compact=True, id=key, validators=[OverrideValidator(key)],
-                            placeholder="off" if key == "max_grad_norm" else "")
+                yield Input(compact=True, id=key, validators=[OverrideValidator(key)], valid_empty=key == "dropout",
+                            placeholder={"max_grad_norm": "off", "dropout": "none"}.get(key, ""))
 
-    def set_values(self, config: dict) -> None:
-        """Show a preset's settings (as from Preset.to_dict())."""
-        self.query_one("#optimizer", Select).value = config["optimizer"]
+    def set_values(self, preset) -> None:
+        """Show a presets.Preset's settings (dropout None: the model has no Dropout layer, left empty)."""
+        self.query_one("#optimizer", Select).value = preset.optimizer
         for key, _ in FIELDS:
-            self.query_one(f"#{key}", Input).value = as_text(key, config[key])
+            self.query_one(f"#{key}", Input).value = as_text(key, getattr(preset, key))
 
     def overrides(self) -> tuple[dict, list]:
         """The parsed settings and the messages of those that do not parse, in display order."""
         values, errors = {"optimizer": self.query_one("#optimizer", Select).value}, []
         for key, _ in FIELDS:
+            text = self.query_one(f"#{key}", Input).value
+            if key == "dropout" and not text.strip():
+                continue  # no dropout override: the preset's model decides
             try:
-                values[key] = parse_override(key, self.query_one(f"#{key}", Input).value)
+                values[key] = parse_override(key, text)
             except PresetError as error:
                 errors.append(str(error))
         return values, errors

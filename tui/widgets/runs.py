@@ -17,11 +17,12 @@ class RunsTable(DataTable):
         self.zebra_stripes = True
         self.add_columns(*COLUMNS)
 
-    def add_run(self, number: int, config: dict, epochs_run: int, best_val: float | None,
-                test: dict, end: str, run_dir: str | None) -> None:
+    def add_run(self, number: int, preset, epochs_run: int, best_val: float | None,
+                test: dict, end: str, run_dir) -> None:
+        """Add run `number` of `preset` (a presets.Preset, overrides applied) with how it ended."""
         self.add_row(
-            str(number), config.get("name", "?"), config.get("optimizer", "?"), fmt(config.get("lr")),
-            fmt(config.get("dropout")), str(config.get("patience", "?")), str(epochs_run), fmt(best_val),
+            str(number), preset.name, preset.optimizer, fmt(preset.lr), fmt(preset.dropout),
+            str(preset.patience), str(epochs_run), fmt(best_val),
             fmt(test.get("mse")), fmt(test.get("mae")),
-            fmt(test.get("accuracy")) if "accuracy" in test else "—", end, run_dir or "—",
+            fmt(test.get("accuracy")) if "accuracy" in test else "—", end, str(run_dir or "—"),
             key=str(number))

@@ -1,0 +1,37 @@
+"""Helpers for the trainer app's tests: an app writing into tmp_path, and waiting on the app's state."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tui.app import make_app
+from tui.cli import build_parser
+
+
+@pytest.fixture
+def app_for(tmp_path):
+    """make_app for `npnn-tui FLAGS...`; run directories and exports go to tmp_path."""
+    def build(*flags):
+        args = build_parser().parse_args(["--out", str(tmp_path / "runs"), *flags])
+        return make_app(args, steady=True, export_dir=tmp_path)
+    return build
+
+
+async def wait_until(pilot, condition, timeout: float = 30.0) -> float:
+    """Let the app run until `condition()` holds; return the seconds it took (fail after `timeout`)."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)
+    return time.monotonic() - start
+
+
+async def settle(pilot) -> None:
+    """Wait for every worker (preview, training) to end and the messages they posted to be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await asyncio.sleep(0.05)
+    await pilot.pause()

@@ -1,0 +1,134 @@
+"""The trainer app driven by Pilot: real presets.Run on the built-in data, run directories in tmp_path."""
+from __future__ import annotations
+
+import io
+import time
+
+from rich.console import Console
+
+from textual.widgets import Input, Log, Select, Static
+
+from tests.tui.conftest import settle, wait_until
+from tui.widgets import ModelSummary, RunsTable
+
+SIZE = (120, 40)
+
+
+def plain(widget: Static) -> str:
+    """The text a Static shows, also when it holds a Rich renderable (a table)."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def text_of(app, selector: str) -> str:
+    return plain(app.screen.query_one(selector, Static)).strip()
+
+
+def log_text(app) -> str:
+    return "\n".join(app.screen.query_one(Log).lines)
+
+
+async def test_short_tabular_run_finishes_with_metrics_and_a_run_directory(app_for, tmp_path):
+    app = app_for("--epochs", "3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: not app.screen.state.running and app.screen.state.run_id == 1)
+        await settle(pilot)
+        state = app.screen.state
+        assert text_of(app, "#status") == "Finished"
+        assert len(state.train_losses) == len(state.val_losses) == 3
+        assert set(state.metrics["after"]) >= {"mse", "mae"}
+        assert "finished 3 epochs" in log_text(app)
+        assert "3/3" in text_of(app, "#progress-text")
+        assert app.screen.query_one(RunsTable).row_count == 1
+        assert [p.name for p in (tmp_path / "runs").iterdir()] == [state.run_dir.split("/")[-1]]
+
+        await pilot.press("ctrl+e", "ctrl+s")
+        await pilot.pause()
+        history = next(tmp_path.glob("*-history.csv")).read_text().splitlines()
+        assert len(history) == 1 + 3 and "train_loss" in history[0]
+        assert len(list(tmp_path.glob("*-model.npz"))) == 1
+
+
+async def test_escape_stops_a_run_mid_way_within_a_second_and_keeps_its_history(app_for):
+    app = app_for("--epochs", "5000", "--patience", "5000")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: len(app.screen.state.train_losses) >= 2)
+        start = time.monotonic()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.state.reason == "stopped")
+        assert time.monotonic() - start < 1.0
+        await wait_until(pilot, lambda: not app.screen.state.running)
+        await settle(pilot)
+        state = app.screen.state
+        assert text_of(app, "#status") == "Stopped"
+        assert len(state.train_losses) >= 2 and state.epoch < 5000
+        assert "best weights kept" in log_text(app)
+        table = app.screen.query_one(RunsTable)
+        assert table.row_count == 1 and "stopped" in table.get_row_at(0)
+
+
+async def test_invalid_lr_is_marked_explained_and_start_is_refused(app_for):
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lr = app.screen.query_one("#lr", Input)
+        lr.focus()
+        lr.value = ""
+        await pilot.press(*"[abc")
+        await pilot.pause()
+        assert lr.has_class("-invalid")
+        assert "lr must be" in text_of(app, "#form-error") and "[abc" in text_of(app, "#form-error")
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.screen.state.run_id == 0 and not app.screen.state.running
+        assert text_of(app, "#form-error").startswith("Can't start: lr must be")
+        assert any("lr must be" in str(n.message) for n in app._notifications)
+
+
+async def test_a_second_run_is_added_to_the_runs_table_beside_the_first(app_for):
+    app = app_for("--epochs", "2")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
+        app.screen.query_one("#optimizer", Select).value = "sgd"
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.state.run_id == 2 and not app.screen.state.running)
+        await settle(pilot)
+        table = app.screen.query_one(RunsTable)
+        assert table.row_count == 2
+        first, second = table.get_row_at(0), table.get_row_at(1)
+        assert first[2] == "adam" and second[2] == "sgd"
+        assert first[-1] != second[-1]  # each run has its own directory
+
+
+async def test_switching_preset_updates_description_data_and_model_summary(app_for):
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        summary = app.screen.query_one(ModelSummary)
+        assert "Linear(10" in plain(summary) and "Conv2d" not in plain(summary)
+        app.screen.query_one("#preset", Select).value = "mnist_cnn"
+        await settle(pilot)
+        assert "Conv2d" in plain(summary)
+        assert "digits" in text_of(app, "#data-source").lower()
+        assert "MNIST" in text_of(app, "#description") or "digit" in text_of(app, "#description").lower()
+
+
+async def test_huge_lr_shows_skipped_steps_and_does_not_crash(app_for):
+    app = app_for("--optimizer", "sgd", "--lr", "1e6", "--clip-norm", "off", "--epochs", "3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
+        await settle(pilot)
+        state = app.screen.state
+        assert state.skipped_steps > 0
+        assert f"skipped steps {state.skipped_steps}" in text_of(app, "#info")
+        assert "non-finite steps skipped" in log_text(app)
+        assert not text_of(app, "#status").startswith("Failed")
