@@ -40,7 +40,7 @@ class Adam(Optimizer):
                     state["max_exp_avg_sq"] = np.zeros_like(p.data)
             state["step"] += 1
             step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-            a, b = self._buffer(p, 0), self._buffer(p, 1)
+            a, b = self._buffers(p)
             if wd != 0:
                 if self._decoupled:
                     p.data *= 1 - lr * wd

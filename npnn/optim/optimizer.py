@@ -111,13 +111,12 @@ class Optimizer:
     def _update(self, group: dict) -> None:
         raise NotImplementedError
 
-    def _buffer(self, p: Tensor, slot: int = 0) -> np.ndarray:
-        """A scratch array shaped like `p` for in-place arithmetic (not part of the saved state)."""
-        key = (id(p), slot)
-        buf = self._scratch.get(key)
-        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-            buf = self._scratch[key] = np.empty_like(p.data)
-        return buf
+    def _buffers(self, p: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Two scratch arrays shaped like `p` for in-place arithmetic (not part of the saved state)."""
+        bufs = self._scratch.get(id(p))
+        if bufs is None or bufs[0].shape != p.data.shape or bufs[0].dtype != p.data.dtype:
+            bufs = self._scratch[id(p)] = (np.empty_like(p.data), np.empty_like(p.data))
+        return bufs
 
     # ---- saving -------------------------------------------------------------------------------------
     def state_dict(self) -> dict:

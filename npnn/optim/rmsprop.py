@@ -34,7 +34,7 @@ class RMSprop(Optimizer):
                 if group["centered"]:
                     state["grad_avg"] = np.zeros_like(p.data)
             state["step"] += 1
-            a, b = self._buffer(p, 0), self._buffer(p, 1)
+            a, b = self._buffers(p)
             if wd != 0:
                 g = np.multiply(p.data, wd, out=a)
                 g += p.grad

@@ -28,7 +28,7 @@ class SGD(Optimizer):
             g = p.grad
             if g is None:
                 continue
-            tmp = self._buffer(p)
+            tmp = self._buffers(p)[0]
             if wd != 0:
                 g = np.multiply(p.data, wd, out=tmp)
                 g += p.grad
