@@ -98,3 +98,17 @@ def test_bad_arguments_are_clear_errors(make, message):
     with pytest.raises(ValueError) as info:
         make(make_opt())
     assert message in str(info.value)
+
+
+def test_state_dict_round_trip_resumes_the_schedule():
+    opt = make_opt()
+    sched = CosineAnnealingLR(opt, T_max=8)
+    for _ in range(3):
+        sched.step()
+    saved, lr = sched.state_dict(), opt.param_groups[0]["lr"]
+    assert "optimizer" not in saved
+    other_opt = make_opt()
+    other_opt.param_groups[0]["lr"] = lr
+    other = CosineAnnealingLR(other_opt, T_max=8)
+    other.load_state_dict(saved)
+    np.testing.assert_allclose(lrs(other, 5), lrs(sched, 5), rtol=1e-12)
