@@ -88,8 +88,8 @@ def _regression_target(labels: np.ndarray, where: str) -> np.ndarray:
     try:
         return labels.astype(np.float64).reshape(-1, 1)
     except ValueError:
-        bad = next(v for v in labels if not _is_number(v))
-        raise DataError(f"{where}: the target of a regression must be numbers, got {bad!r}") from None
+        line, bad = next((i + 2, str(v)) for i, v in enumerate(labels) if not _is_number(v))
+        raise DataError(f"{where}: line {line}: the target of a regression must be numbers, got {bad!r}") from None
 
 
 def _is_number(text) -> bool:

@@ -1,0 +1,213 @@
+"""Data sources: the original diabetes split, CSV files, MNIST from IDX/npz/cache, and the digits fallback."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.model_selection import train_test_split
+
+from presets import DataError, load_preset
+from presets import mnist
+from presets.datasets import load_data, read_csv
+from tests.presets.conftest import fake_mnist, write_idx
+
+
+def test_diabetes_uses_the_original_split_and_training_statistics():
+    preset = load_preset("tabular_mlp")
+    s = load_data(preset.data, preset.task)
+    x, y = load_diabetes(return_X_y=True)
+    x_rest, x_test, y_rest, _ = train_test_split(x, y, test_size=0.3, random_state=42)
+    x_train, _, y_train, _ = train_test_split(x_rest, y_rest, test_size=0.25, random_state=42)
+    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (231, 78, 133)
+    np.testing.assert_allclose(s.x_test, (x_test - x_train.mean(0)) / x_train.std(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(s.y_train.ravel(), (y_train - y_train.mean()) / y_train.std(), rtol=1e-5, atol=1e-6)
+    assert s.x_train.dtype == np.float32 and s.y_train.shape == (231, 1)
+    assert s.description == "diabetes (442 rows, built in)" and s.notice is None
+
+
+def write_csv(path, rows):
+    path.write_text("\n".join(",".join(str(v) for v in row) for row in rows) + "\n")
+    return path
+
+
+def test_csv_regression_uses_the_target_column(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [["a", "price", "b"]] + [[f"{rng.normal():.4f}", i, f"{rng.normal():.4f}"] for i in range(40)]
+    path = write_csv(tmp_path / "houses.csv", rows)
+    preset = load_preset("tabular_mlp")
+    s = load_data(preset.data, "regression", data_path=str(path), target="price")
+    assert s.input_shape == (2,) and s.num_outputs == 1
+    assert len(s.x_train) + len(s.x_val) + len(s.x_test) == 40
+    assert s.source == {"source": "csv", "path": str(path), "target": "price"}
+    assert "houses.csv (40 rows, target 'price')" == s.description
+
+
+def test_csv_classification_enumerates_text_labels(tmp_path):
+    rows = [["x", "kind"]] + [[i, "cat" if i % 2 else "dog"] for i in range(30)]
+    path = write_csv(tmp_path / "pets.csv", rows)
+    features, labels, names = read_csv(path, "kind")
+    assert features.shape == (30, 1) and names == ["x"]
+    preset = load_preset("mnist_cnn")
+    preset.data.limit = None
+    s = load_data(preset.data, "classification", data_path=str(path), target="kind")
+    assert s.num_classes == 2 and s.y_train.dtype == np.int64
+
+
+@pytest.mark.parametrize("rows, target, message", [
+    ([["a", "b"], [1, 2]], "c", "no column 'c'; columns: a, b"),
+    ([["a", "b"], [1, 2]], None, "say which column to predict with --target; columns: a, b"),
+    ([["a", "b"], [1, 2], ["x", 3]], "b", "line 3, column 'a': expected a number, got 'x'"),
+    ([["a", "b"], [1, 2, 3]], "b", "line 2 has 3 fields, the header has 2"),
+    ([["a", "b"]], "b", "expected a header row and data rows"),
+    ([["b"], [1]], "b", "needs at least one feature column"),
+])
+def test_csv_errors_name_the_file_and_the_problem(tmp_path, rows, target, message):
+    path = write_csv(tmp_path / "bad.csv", rows)
+    with pytest.raises(DataError) as info:
+        read_csv(path, target)
+    assert str(info.value).startswith(str(path)) and message in str(info.value)
+
+
+def test_csv_regression_target_must_be_numeric(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [["a", "y"]] + [[i, "high"] for i in range(10)])
+    with pytest.raises(DataError, match="the target of a regression must be numbers, got 'high'"):
+        load_data(load_preset("tabular_mlp").data, "regression", data_path=str(path), target="y")
+
+
+def test_idx_files_plain_and_gzipped(tmp_path, mnist_idx_dir):
+    images, labels = fake_mnist()
+    x, y = mnist.load_idx(mnist_idx_dir)  # train first, then t10k
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(y, labels)
+    x, y = mnist.load_idx(mnist_idx_dir / "t10k-images-idx3-ubyte")
+    np.testing.assert_array_equal(x, images[50:])
+
+
+def test_bad_idx_files_are_reported(tmp_path):
+    (tmp_path / "junk-images-idx3-ubyte").write_bytes(b"hello world")
+    with pytest.raises(DataError, match="not an IDX file"):
+        mnist.read_idx(tmp_path / "junk-images-idx3-ubyte")
+    write_idx(tmp_path / "short", np.zeros((3, 4, 4)))
+    (tmp_path / "short").write_bytes((tmp_path / "short").read_bytes()[:-5])
+    with pytest.raises(DataError, match=r"IDX shape \(3, 4, 4\) needs 64 bytes, the file has 59"):
+        mnist.read_idx(tmp_path / "short")
+    write_idx(tmp_path / "alone-images-idx3-ubyte", np.zeros((3, 4, 4)))
+    with pytest.raises(DataError, match="looked for alone-labels-idx1-ubyte"):
+        mnist.load_idx(tmp_path / "alone-images-idx3-ubyte")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no IDX image/label pairs"):
+        mnist.load_idx(empty)
+
+
+def test_npz_with_x_y_or_keras_names(tmp_path, mnist_npz):
+    x, y = mnist.load_npz(mnist_npz)
+    assert x.shape == (60, 28, 28)
+    images, labels = fake_mnist(20)
+    keras = tmp_path / "keras.npz"
+    np.savez(keras, x_train=images[:15], y_train=labels[:15], x_test=images[15:], y_test=labels[15:])
+    x, y = mnist.load_npz(keras)
+    np.testing.assert_array_equal(y, labels)
+    other = tmp_path / "other.npz"
+    np.savez(other, data=images)
+    with pytest.raises(DataError, match="expected arrays 'x' and 'y'.*found data"):
+        mnist.load_npz(other)
+
+
+def test_images_are_scaled_and_given_a_channel():
+    images, _ = fake_mnist(4)
+    out = mnist.as_images(images.reshape(4, -1), "here")
+    assert out.shape == (4, 1, 28, 28) and out.dtype == np.float32 and out.max() == 1.0
+    with pytest.raises(DataError, match="square number of pixels, got 10"):
+        mnist.as_images(np.zeros((2, 10)), "here")
+
+
+@pytest.mark.parametrize("fixture", ["mnist_npz", "mnist_idx_dir"])
+def test_mnist_preset_reads_a_local_file(request, fixture):
+    path = request.getfixturevalue(fixture)
+    preset = load_preset("mnist_cnn")
+    s = load_data(preset.data, preset.task, data_path=str(path))
+    assert s.input_shape == (1, 28, 28) and s.num_classes == 10 and s.notice is None
+    assert len(s.x_train) + len(s.x_val) + len(s.x_test) == 60
+    assert s.source == {"source": "mnist", "path": str(path), "limit": 5000}
+
+
+def test_without_mnist_the_preset_falls_back_to_digits_with_a_notice(offline):
+    preset = load_preset("mnist_cnn")
+    s = load_data(preset.data, preset.task)
+    assert s.input_shape == (1, 8, 8) and s.num_classes == 10 and s.source["source"] == "digits"
+    assert "8x8 digits" in s.notice and "--download" in s.notice and "--data" in s.notice
+    assert str(offline) in s.notice
+
+
+def fake_openml_cache(home):
+    """The files fetch_openml("mnist_784", version=1) reads, as placeholders, with a description naming the data URL."""
+    root = home / "openml" / "openml.org"
+    api = root / "api" / "v1" / "json" / "data"
+    description = {"data_set_description": {"url": "https://api.openml.org/data/v1/download/52667/mnist_784.arff"}}
+    for path, content in [(api / "list/data_name/mnist_784/limit/2/data_version/1.gz", "{}"),
+                          (api / "554.gz", json.dumps(description)), (api / "features/554.gz", "{}"),
+                          (api / "qualities/554.gz", "{}"),
+                          (root / "data/v1/download/52667/mnist_784.arff.gz", "")]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(content.encode()))
+
+
+class FakeBunch:
+    def __init__(self, n=30):
+        images, labels = fake_mnist(n)
+        self.data, self.target = images.reshape(n, -1).astype(np.float64), labels.astype(str)
+
+
+def test_a_complete_openml_cache_is_used_and_kept_as_npz(offline, monkeypatch):
+    assert not mnist.openml_cached(offline)
+    fake_openml_cache(offline)
+    assert mnist.openml_cached(offline)
+    calls = []
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", lambda *a, **k: calls.append(k) or FakeBunch())
+    preset = load_preset("mnist_cnn")
+    s = load_data(preset.data, preset.task)
+    assert calls and calls[0]["data_home"] == str(offline) and calls[0]["version"] == 1
+    assert s.input_shape == (1, 28, 28) and s.notice is None and "OpenML cache" in s.description
+    assert mnist.npnn_cache(offline).is_file()
+    load_data(preset.data, preset.task)
+    assert len(calls) == 1  # the second run reads the compact copy
+
+
+def test_an_incomplete_cache_is_not_used(offline):
+    fake_openml_cache(offline)
+    next((offline / "openml").rglob("mnist_784.arff.gz")).unlink()
+    assert not mnist.openml_cached(offline)
+
+
+def test_download_is_attempted_only_when_allowed(offline, monkeypatch):
+    calls = []
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", lambda *a, **k: calls.append(a) or FakeBunch())
+    preset = load_preset("mnist_cnn")
+    load_data(preset.data, preset.task)
+    assert calls == []
+    s = load_data(preset.data, preset.task, download=True)
+    assert calls == [("mnist_784",)] and s.input_shape == (1, 28, 28)
+
+
+def test_a_failed_download_is_a_data_error(offline, monkeypatch):
+    def offline_fetch(*args, **kwargs):
+        raise OSError("network is unreachable")
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", offline_fetch)
+    preset = load_preset("mnist_cnn")
+    with pytest.raises(DataError, match="could not load MNIST from OpenML.*network is unreachable"):
+        load_data(preset.data, preset.task, download=True)
+
+
+def test_too_few_rows_to_split_is_a_data_error(tmp_path):
+    path = write_csv(tmp_path / "tiny.csv", [["a", "y"], [1, 2], [2, 3]])
+    with pytest.raises(DataError, match="too few to split"):
+        load_data(load_preset("tabular_mlp").data, "regression", data_path=str(path), target="y")
+
+
+def test_a_regression_preset_refuses_non_csv_data(tmp_path, mnist_npz):
+    with pytest.raises(DataError, match="reads your data from a .csv file"):
+        load_data(load_preset("tabular_mlp").data, "regression", data_path=str(mnist_npz))
