@@ -1,0 +1,90 @@
+"""The command line: flags become validated overrides, exit codes, --list-presets, the interactive branch."""
+from __future__ import annotations
+
+import pytest
+
+from tui import cli
+from tui.cli import build_parser, main, overrides_from_args
+
+
+def test_flags_become_validated_overrides():
+    args = build_parser().parse_args([
+        "--preset", "mnist_cnn", "--optimizer", "RMSprop", "--lr", "3e-4", "--dropout", "0.1", "--patience", "4",
+        "--min-delta", "0.01", "--epochs", "7", "--batch-size", "16", "--seed", "9", "--clip-norm", "2.5"])
+    assert args.preset == "mnist_cnn"
+    assert overrides_from_args(args) == {"optimizer": "rmsprop", "lr": 3e-4, "dropout": 0.1, "patience": 4,
+                                         "min_delta": 0.01, "epochs": 7, "batch_size": 16, "seed": 9,
+                                         "max_grad_norm": 2.5}
+
+
+def test_only_given_flags_override_and_clip_norm_off_is_kept():
+    parser = build_parser()
+    args = parser.parse_args([])
+    assert overrides_from_args(args) == {}
+    assert (args.preset, args.out, args.data, args.target, args.download, args.headless) == (
+        None, "runs", None, None, False, False)
+    assert overrides_from_args(parser.parse_args(["--clip-norm", "off"])) == {"max_grad_norm": None}
+    assert overrides_from_args(parser.parse_args(["--max-grad-norm", "0.5"])) == {"max_grad_norm": 0.5}
+
+
+def test_a_hand_built_namespace_counts_its_non_none_values():
+    import argparse
+    args = argparse.Namespace(lr=0.1, epochs=None)
+    assert overrides_from_args(args) == {"lr": 0.1}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--lr", "abc"], "argument --lr: lr must be a number > 0, got 'abc'"),
+    (["--epochs", "0"], "argument --epochs: epochs must be an integer >= 1, got '0'"),
+    (["--optimizer", "lbfgs"], "optimizer must be one of sgd, momentum, adam, adamw, rmsprop"),
+    (["--dropout", "1"], "dropout must be a number >= 0 and < 1"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        main(["--headless", *argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--preset", "nope"], "npnn-tui: error: unknown preset 'nope'"),
+    (["--data", "missing.csv", "--target", "y"], "npnn-tui: error: missing.csv: cannot read CSV"),
+])
+def test_bad_preset_or_data_exit_2_without_a_traceback(capsys, tmp_path, argv, message):
+    assert main(["--headless", "--out", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and "Traceback" not in err
+
+
+def test_a_broken_preset_file_exits_2_naming_the_key(capsys, tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('task = "regression"\nmodel = [{ type = "Linear", out_features = 1 }]\n'
+                    '[data]\nsource = "diabetes"\n[training]\nlr = -1\n')
+    assert main(["--headless", "--preset", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == f"npnn-tui: error: {path}: training.lr must be a number > 0, got -1"
+
+
+def test_list_presets(capsys):
+    assert main(["--list-presets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["mnist_cnn", "tabular_mlp"]
+    assert "Tabular MLP" in lines[1]
+
+
+def test_without_headless_the_app_gets_the_same_namespace(monkeypatch):
+    seen = []
+
+    class FakeApp:
+        def run(self):
+            seen.append("ran")
+
+    monkeypatch.setattr("tui.app.make_app", lambda args: seen.append(args) or FakeApp())
+    assert main(["--lr", "0.5", "--preset", "mnist_cnn"]) == 0
+    args = seen[0]
+    assert seen[1] == "ran" and args.preset == "mnist_cnn" and overrides_from_args(args) == {"lr": 0.5}
+
+
+def test_exit_codes_are_the_documented_numbers():
+    assert (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_INTERRUPTED) == (0, 1, 2, 130)
