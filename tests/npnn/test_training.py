@@ -226,3 +226,13 @@ def test_bad_arguments_are_clear_errors(kwargs, message):
     with pytest.raises(ValueError) as info:
         fit(model, nn.MSELoss(), SGD(model.parameters(), lr=0.01), **kwargs)
     assert message in str(info.value)
+
+
+def test_a_reused_early_stopping_starts_afresh_in_each_fit():
+    x, y, val = conflicting_data()
+    es = npnn.EarlyStopping(patience=3)
+    for _ in range(2):
+        model = one_weight()
+        history = fit(model, nn.MSELoss(), SGD(model.parameters(), lr=0.1), npnn.DataLoader(x, y, batch_size=8),
+                      val_data=val, epochs=200, early_stopping=es)
+        assert history.stop_reason == "early_stopped" and es.best_epoch == len(history) - 3
