@@ -51,7 +51,12 @@ class Conv2d(Function):
         (n, c, h, wd), padded_shape, kh, kw, sh, sw, ph, pw, oh, ow = self.geometry
         o = self.wmat.shape[0]
         g = grad.transpose(1, 0, 2, 3).reshape(o, n * oh * ow)  # a view when grad kept our layout
-        gw = (g @ self.cols.T).reshape(o, c, kh, kw) if self.needs_input_grad[1] else None
+        gw = None
+        if self.needs_input_grad[1]:
+            # NOTE: one GEMM per sample, summed, is 2-4x faster here than the single (O, N·P) @ (N·P, K)
+            # product, which OpenBLAS runs slowly for this long, thin shape
+            gw = np.matmul(g.reshape(o, n, -1).transpose(1, 0, 2),
+                           self.cols.reshape(c * kh * kw, n, -1).transpose(1, 2, 0)).sum(axis=0).reshape(o, c, kh, kw)
         gb = g.sum(axis=1) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
         gx = None
         if self.needs_input_grad[0]:
@@ -82,7 +87,7 @@ class MaxPool2d(Function):
             xp[:, :, ph:ph + h, pw:pw + w] = x
         self.positions = [(slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
                           for i in range(kh) for j in range(kw)]
-        out = xp[(Ellipsis,) + self.positions[0]].copy()
+        out = xp[(Ellipsis,) + self.positions[0]].copy(order="K")  # keeps the memory layout of x
         for rows, cols in self.positions[1:]:
             np.maximum(out, xp[:, :, rows, cols], out=out)
         self.xp, self.out, self.input_shape, self.padding = xp, out, x.shape, (ph, pw)
