@@ -17,7 +17,9 @@ REDUCTIONS = ("mean", "sum", "none")
 def _pair(value, name: str) -> tuple:
     """An int or a pair of ints as (height, width)."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
+    ints = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)
+    if not ints:
         raise TypeError(f"{name} expects an int or a pair of ints, got {value!r}")
     return int(pair[0]), int(pair[1])
 
@@ -208,7 +210,8 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean",
                          label: str = "binary_cross_entropy") -> Tensor:
     _check_reduction(reduction, label)
     target = _like_input(input, target, label)
-    if input.size and (input.data.min() < 0 or input.data.max() > 1):
+    low, high = (input.data.min(), input.data.max()) if input.size else (0, 0)
+    if low < 0 or high > 1:
         raise ValueError(f"{label} expects probabilities in [0, 1] as input (apply a sigmoid, or use "
-                         f"BCEWithLogitsLoss on logits), got values in [{input.data.min():.4g}, {input.data.max():.4g}]")
+                         f"BCEWithLogitsLoss on logits), got values in [{low:.4g}, {high:.4g}]")
     return ops.BCE.apply(input, target, reduction=reduction)

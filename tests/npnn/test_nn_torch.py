@@ -70,12 +70,14 @@ def test_losses_match_pytorch():
     x, t = rng.standard_normal((5, 3)), rng.random((5, 3))
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)
     F = torch.nn.functional
-    pairs = [(nn.MSELoss(), F.mse_loss), (nn.L1Loss(), F.l1_loss), (nn.HuberLoss(delta=0.7), lambda a, b: F.huber_loss(a, b, delta=0.7)),
+    pairs = [(nn.MSELoss(), F.mse_loss), (nn.L1Loss(), F.l1_loss),
+             (nn.HuberLoss(delta=0.7), lambda a, b: F.huber_loss(a, b, delta=0.7)),
              (nn.BCEWithLogitsLoss(), F.binary_cross_entropy_with_logits), (nn.CrossEntropyLoss(), F.cross_entropy)]
     for ours, theirs in pairs:
         np.testing.assert_allclose(ours(Tensor(x), t).item(), theirs(xt, tt).item(), rtol=1e-10, err_msg=repr(ours))
     p = 1 / (1 + np.exp(-x))
-    np.testing.assert_allclose(nn.BCELoss()(Tensor(p), t).item(), F.binary_cross_entropy(torch.from_numpy(p), tt).item())
+    expected = F.binary_cross_entropy(torch.from_numpy(p), tt).item()
+    np.testing.assert_allclose(nn.BCELoss()(Tensor(p), t).item(), expected)
 
 
 def test_default_init_spread_matches_pytorchs():
