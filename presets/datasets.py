@@ -185,6 +185,5 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     if task == "regression" and spec.standardize:
         y_train, y_val, y_test = _standardise(y_train, y_val, y_test)
     cast = (lambda a: a.astype(np.float32)) if task == "regression" else (lambda a: a.astype(np.int64))
-    source.update({k: v for k, v in (("limit", spec.limit),) if v is not None})
     return Splits(x_train.astype(np.float32), cast(y_train), x_val.astype(np.float32), cast(y_val),
                   x_test.astype(np.float32), cast(y_test), task, num_classes, description, notice, source)

@@ -72,7 +72,7 @@ def _choice(options):
 
 def _kind(kind, allowed):
     def check(value):
-        return value if isinstance(value, kind) and not (kind is int and isinstance(value, bool)) else None
+        return value if isinstance(value, kind) else None
     return check, allowed
 
 

@@ -118,8 +118,6 @@ class HeadlessPrinter:
             self.last_epoch = event
             if event.epoch == 1 or event.epoch % self.interval == 0 or event.epoch == event.epochs:
                 self._epoch_line(event)
-            else:
-                self._progress(event.epoch, event.epochs, 1, 1, event.train_loss)
         elif isinstance(event, (EarlyStopped, Finished, Failed)):
             self._on_end(event)
         elif isinstance(event, RunSaved):

@@ -132,7 +132,7 @@ def test_mnist_preset_reads_a_local_file(request, fixture):
     s = load_data(preset.data, preset.task, data_path=str(path))
     assert s.input_shape == (1, 28, 28) and s.num_classes == 10 and s.notice is None
     assert len(s.x_train) + len(s.x_val) + len(s.x_test) == 60
-    assert s.source == {"source": "mnist", "path": str(path), "limit": 5000}
+    assert s.source == {"source": "mnist", "path": str(path)}
 
 
 def test_without_mnist_the_preset_falls_back_to_digits_with_a_notice(offline):
