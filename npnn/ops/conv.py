@@ -96,11 +96,11 @@ class MaxPool2d(Function):
     def backward(self, grad):
         xp, out = self.xp, self.out
         gxp = np.zeros_like(xp)
-        taken = np.zeros(out.shape, dtype=bool)
-        for rows, cols in self.positions:  # in window order, so a tie sends the gradient to one place
-            hit = xp[:, :, rows, cols] == out
-            hit &= ~taken
-            taken |= hit
-            gxp[:, :, rows, cols] += grad * hit
+        remaining, hit = grad.copy(), np.empty(out.shape, dtype=bool)
+        for rows, cols in self.positions:  # in window order; what is routed is taken from `remaining`,
+            np.equal(xp[:, :, rows, cols], out, out=hit)  # so a tie sends the gradient to one place
+            routed = remaining * hit
+            gxp[:, :, rows, cols] += routed
+            remaining -= routed
         (ph, pw), (_, _, h, w) = self.padding, self.input_shape
         return (gxp[:, :, ph:ph + h, pw:pw + w],)
