@@ -189,3 +189,12 @@ def test_init_functions_match_their_documented_spread():
     assert abs(w.data.std() - np.sqrt(2 / 300)) < 0.01 * np.sqrt(2 / 300) * 10
     nn.init.zeros_(w)
     assert not w.data.any() and w.dtype == np.float32
+
+
+def test_deepcopy_gives_an_independent_model_with_the_same_weights():
+    import copy
+    model = nn.MLP(3, [4], 2, dropout=0.1)
+    clone = copy.deepcopy(model)
+    assert list(clone.state_dict()) == list(model.state_dict())
+    clone[0].weight.data[:] = 0
+    assert model[0].weight.data.any()
