@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from presets import mnist
 from presets.errors import DataError
@@ -165,6 +164,9 @@ def _standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: bool = False) -> Splits:
     """Load, cut to spec.limit rows (the first ones, as the original), split and standardise."""
+    # NOTE: scikit-learn is imported here, not at module level: its submodules pull in rich (a progress
+    # bar for its callbacks), and importing presets must not import a UI toolkit.
+    from sklearn.model_selection import train_test_split
     x, y, description, notice, source = _raw(spec, task, data_path, target, download)
     if spec.limit is not None and spec.limit < len(x):
         x, y = x[:spec.limit], y[:spec.limit]
