@@ -1,17 +1,21 @@
 """The preset schema: validated dataclasses read from TOML, with errors that name file, key and what is allowed.
 
-A preset file is data, never code. Layout (every key outside `model` is optional unless marked):
+A preset file is data, never code. Layout (keys are optional unless marked required):
 
-    name, title, description          strings (name defaults to the file's stem)
-    task = "regression" | "classification"                         (required)
-    model = [ { type = "Linear", out_features = 128 }, ... ]       (required; layer allow-list below)
-    [data]      source = "diabetes" | "mnist" | "digits" | "csv"  (required), path, target, limit,
-                test_size, val_size, split_seed, standardize
-    [training]  loss, optimizer, lr, dropout, patience, min_delta, epochs, batch_size, seed,
-                max_grad_norm (absent = no clipping)
+    name, title, description   strings (name defaults to the file's stem)
+    task                       "regression" | "classification" (required)
+    model                      list of layer tables (required), from the allow-list LAYERS below, e.g.
+                               [{ type = "Linear", in_features = "auto", out_features = 128 }, { type = "ReLU" }]
+    [data]      source         "diabetes" | "mnist" | "digits" | "csv" (required)
+                path, target   a data file (CSV, MNIST IDX file or directory, .npz) and the CSV column to predict
+                limit          keep the first N rows; test_size, val_size: fractions as in train_test_split
+                split_seed     random_state of both splits; standardize: X (tabular) and y (regression)
+    [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer, lr, dropout (sets every Dropout layer),
+                patience, min_delta, epochs, batch_size, seed, max_grad_norm (absent = no clipping)
 
 `in_features`/`in_channels` of a layer may be "auto" (the size of what reaches it), and the last
 Linear's `out_features` may be "auto" (one output for regression, one per class for classification).
+A run's config.toml has this same layout, so it can be passed back as a preset to repeat the run.
 """
 from __future__ import annotations
 
