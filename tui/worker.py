@@ -15,14 +15,13 @@ from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, 
 BLAS_THREADS = 1
 
 
-def train(run, run_id: int, post: Callable, should_stop: Callable[[], bool],
-          blas_threads: int = BLAS_THREADS) -> None:
+def train(run, run_id: int, post: Callable, should_stop: Callable[[], bool]) -> None:
     """Execute `run`, posting each of its events as a TrainingEvent, then RunCompleted or RunCrashed."""
     def forward(event) -> None:
         post(TrainingEvent(run_id, event))
 
     try:
-        with threadpool_limits(limits=blas_threads, user_api="blas"):
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
             result = run.execute(callbacks=(forward,), should_stop=should_stop)
     except Exception as error:  # NOTE: any failure must reach the UI as a message, never kill the app
         post(RunCrashed(run_id, str(error) or type(error).__name__))

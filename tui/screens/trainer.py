@@ -87,8 +87,7 @@ class TrainerScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(HyperparameterForm).set_values(self._loaded)
-        self.query_one("#description", Static).update(self._loaded.description)
+        self._show_preset()
         self._preview(self._preset)
         if self.steady:
             for field in self.query(Input):
@@ -112,10 +111,17 @@ class TrainerScreen(Screen):
             self.notify(str(error), title="Preset not loaded", severity="error", markup=False)
             return
         self._preset, self._loaded = event.value, loaded
-        self.query_one(HyperparameterForm).set_values(loaded)
-        self.query_one("#description", Static).update(loaded.description)
+        self._show_preset()
         self.query_one(ModelSummary).update("preparing the model…")
         self._preview(self._preset)
+
+    def _show_preset(self) -> None:
+        """Fill the form from the selected preset; before any run, the live views take its task and budget."""
+        self.query_one(HyperparameterForm).set_values(self._loaded)
+        self.query_one("#description", Static).update(self._loaded.description)
+        if self.state.run_id == 0:
+            self.state = RunState(task=self._loaded.task, epochs=self._loaded.epochs, steady=self.steady)
+            self.refresh_views()
 
     @on(Input.Changed)
     def _explain_errors(self) -> None:
@@ -289,8 +295,8 @@ class TrainerScreen(Screen):
         if s.version == self._shown_version:
             return
         self._shown_version = s.version
-        self.query_one("#train-curve", LossCurve).show(s.train_losses)
-        self.query_one("#val-curve", LossCurve).show(s.val_losses)
+        self.query_one("#train-curve", LossCurve).show(s.train_losses, s.epochs)
+        self.query_one("#val-curve", LossCurve).show(s.val_losses, s.epochs)
         done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
         self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
         batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""

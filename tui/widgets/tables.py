@@ -32,7 +32,7 @@ class ModelSummary(Static):
 
     def show(self, rows, num_parameters: int) -> None:
         table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
-        table.add_column("layer", overflow="fold")
+        table.add_column("layer", no_wrap=True, overflow="ellipsis")
         table.add_column("output", justify="right", no_wrap=True)
         table.add_column("params", justify="right", no_wrap=True)
         for layer, shape, count in rows:

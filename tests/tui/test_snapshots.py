@@ -1,0 +1,46 @@
+"""Screenshots of the app at 120x40: the first screen of each preset and the screen after a short run.
+
+Seeded runs on built-in data, BLAS on one thread, no durations or run-directory names on screen, no
+cursor blink (make_app(steady=True)); scikit-learn's data home is pinned so the MNIST fallback
+notice reads the same on every machine. Regenerate with `pytest tests/tui --snapshot-update`.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.conftest import settle, wait_until
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def no_mnist_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", "sklearn-home")
+
+
+@pytest.mark.parametrize("preset", ["tabular_mlp", "mnist_cnn"])
+def test_first_screen_of_each_preset(snap_compare, app_for, preset):
+    assert snap_compare(app_for("--preset", preset), terminal_size=SIZE, run_before=settle)
+
+
+def test_screen_after_a_short_seeded_run(snap_compare, app_for):
+    async def run(pilot):
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
+        await settle(pilot)
+
+    assert snap_compare(app_for("--epochs", "12", "--seed", "3"), terminal_size=SIZE, run_before=run)
+
+
+def test_predictions_tab_after_a_short_mnist_run(snap_compare, app_for):
+    async def run(pilot):
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
+        await settle(pilot)
+        pilot.app.screen.query_one("#tabs").active = "predictions"
+        await pilot.pause()
+
+    assert snap_compare(app_for("--preset", "mnist_cnn", "--epochs", "2"), terminal_size=SIZE, run_before=run)

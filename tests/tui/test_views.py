@@ -1,0 +1,90 @@
+"""The app's pure parts: folding run events into state, curve columns, half-block digits, exports."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from npnn.events import EarlyStopped, EpochEnded, EpochStarted, Finished
+from presets.events import Evaluated, RunPrepared, RunSaved
+from tui.export import export_history
+from tui.state import RunState, fmt
+from tui.widgets.curves import bar_lines, columns
+from tui.widgets.digits import half_block_lines
+
+
+def epoch_ended(epoch, val, *, improved, skipped=0):
+    return EpochEnded(epoch, 10, train_loss=val + 0.1, val_loss=val, metrics={"mse": val, "mae": val / 2},
+                      lr=1e-3, skipped_steps=skipped, best_epoch=epoch if improved else 1, best_value=val,
+                      improved=improved, seconds=0.5)
+
+
+def test_state_folds_a_run_into_curves_metrics_status_and_log():
+    state = RunState(run_id=1, running=True, status="Training")
+    events = [RunPrepared("p", "regression", "diabetes (442 rows, built in)", "a notice", (), 10, {}),
+              Evaluated("before", "val", {"mse": 2.0, "mae": 1.0}), Evaluated("before", "test", {"mse": 9.0}),
+              EpochStarted(1, 10, 4), epoch_ended(1, 1.0, improved=True),
+              EpochStarted(2, 10, 4), epoch_ended(2, 1.5, improved=False, skipped=3),
+              EarlyStopped(2, 1, 1.0), Finished("early_stopped", None),
+              Evaluated("after", "test", {"mse": 0.9, "mae": 0.4}), RunSaved("runs/p-1", "early_stopped")]
+    for event in events:
+        state.apply(event)
+    assert state.version == len(events)
+    assert state.train_losses == [1.1, 1.6] and state.val_losses == [1.0, 1.5]
+    assert state.metrics["before"] == {"mse": 2.0, "mae": 1.0}          # val, not test
+    assert state.metrics["best"] == {"mse": 1.0, "mae": 0.5}            # the improving epoch's metrics
+    assert state.metrics["current"] == {"mse": 1.5, "mae": 0.75}
+    assert state.metrics["after"] == {"mse": 0.9, "mae": 0.4}
+    assert state.status == "Early stopping at epoch 2" and state.skipped_steps == 3
+    log = state.new_log_lines()
+    assert "note: a notice" in log and "epoch 2: 3 non-finite steps skipped" in log
+    assert log[-1] == "saved to runs/p-1" and state.new_log_lines() == []
+
+
+@pytest.mark.parametrize("reason, status", [("completed", "Finished"), ("stopped", "Stopped")])
+def test_finished_sets_the_status_word(reason, status):
+    state = RunState(status="Training")
+    state.apply(Finished(reason, None))
+    assert state.status == status
+
+
+def test_fmt_spells_out_missing_and_non_finite_values():
+    assert [fmt(None), fmt(float("nan")), fmt(float("inf")), fmt(0.123456)] == ["—", "nan", "inf", "0.1235"]
+
+
+def test_curve_fills_the_width_in_proportion_to_the_epoch_budget():
+    assert columns([3.0, 1.0], budget=4, width=8).tolist() == [3.0, 3.0, 1.0, 1.0]
+    averaged = columns([1.0, 3.0, 5.0, 7.0], budget=4, width=2)
+    assert averaged.tolist() == [2.0, 6.0]
+    with_nan = columns([1.0, math.nan, 2.0], budget=3, width=3)
+    assert with_nan[0] == 1.0 and math.isnan(with_nan[1]) and with_nan[2] == 2.0
+    assert columns([], budget=10, width=5).size == 0
+
+
+def test_bars_run_from_one_eighth_to_full_over_the_rows():
+    assert bar_lines(np.array([0.0, 1.0, np.nan]), rows=1) == ["▁█ "]
+    assert bar_lines(np.array([0.0, 1.0]), rows=2) == [" █", "▁█"]
+
+
+def test_half_blocks_pair_pixel_rows_and_scale_small_images():
+    image = np.array([[1, 0], [1, 1], [0, 1]], dtype=float)  # 3 rows: padded to 4 after scaling
+    lines = half_block_lines(image)
+    scale = 16 // 3
+    assert len(lines) == math.ceil(3 * scale / 2) and len(lines[0]) == 2 * scale
+    big = np.zeros((28, 28))
+    big[0, 0] = big[1, 1] = big[3, 0] = 1.0
+    lines = half_block_lines(big)
+    assert len(lines) == 14 and lines[0][:2] == "▀▄" and lines[1][0] == "▄" and lines[2].strip() == ""
+
+
+def test_export_history_writes_one_csv_row_per_epoch(tmp_path):
+    class TwoEpochs:
+        def rows(self):
+            return [{"epoch": 1, "train_loss": 1.5, "val_loss": 2.0, "mse": 2.0},
+                    {"epoch": 2, "train_loss": 0.5, "val_loss": None, "mse": 1.0}]
+
+    path = export_history(TwoEpochs(), "runs/tabular_mlp-1", tmp_path)
+    assert path == tmp_path / "tabular_mlp-1-history.csv"
+    assert path.read_text().splitlines() == ["epoch,train_loss,val_loss,mse", "1,1.5,2.0,2.0", "2,0.5,,1.0"]
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
