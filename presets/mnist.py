@@ -84,7 +84,10 @@ def load_idx(path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_npz(path) -> tuple[np.ndarray, np.ndarray]:
-    """An .npz with arrays x and y (or x_train/y_train, with x_test/y_test appended when present)."""
+    """An .npz with arrays x and y (or x_train/y_train, with x_test/y_test appended when present).
+
+    One-hot label rows (n, classes), as the original project used, become integer labels.
+    """
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -92,12 +95,18 @@ def load_npz(path) -> tuple[np.ndarray, np.ndarray]:
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read as .npz ({exc})") from None
     if "x" in arrays and "y" in arrays:
-        return arrays["x"], arrays["y"]
-    if "x_train" in arrays and "y_train" in arrays:
+        x, y = arrays["x"], arrays["y"]
+    elif "x_train" in arrays and "y_train" in arrays:
         parts = ["_train", "_test"] if "x_test" in arrays and "y_test" in arrays else ["_train"]
-        return (np.concatenate([arrays["x" + p] for p in parts]), np.concatenate([arrays["y" + p] for p in parts]))
-    raise DataError(f"{path}: expected arrays 'x' and 'y' (or 'x_train' and 'y_train'), found "
-                    f"{', '.join(sorted(arrays)) or 'none'}")
+        x, y = (np.concatenate([arrays["x" + p] for p in parts]), np.concatenate([arrays["y" + p] for p in parts]))
+    else:
+        raise DataError(f"{path}: expected arrays 'x' and 'y' (or 'x_train' and 'y_train'), found "
+                        f"{', '.join(sorted(arrays)) or 'none'}")
+    if y.ndim == 2:
+        y = y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0]
+    if y.ndim != 1 or len(x) != len(y):
+        raise DataError(f"{path}: expected one label per image, got x {x.shape} and y {y.shape}")
+    return x, y
 
 
 def as_images(x: np.ndarray, where: str) -> np.ndarray:
@@ -160,7 +169,12 @@ def load_openml(home: Path, download: bool = False) -> tuple[np.ndarray, np.ndar
         raise DataError(f"MNIST is not in scikit-learn's cache at {home}; pass --download to fetch it")
     from sklearn.datasets import fetch_openml
     try:
-        bunch = fetch_openml(OPENML_NAME, version=OPENML_VERSION, as_frame=False, parser="liac-arff",
+        import pandas  # noqa: F401 - scikit-learn's fast ARFF parser needs it
+        parser = "pandas"
+    except ImportError:
+        parser = "liac-arff"
+    try:
+        bunch = fetch_openml(OPENML_NAME, version=OPENML_VERSION, as_frame=False, parser=parser,
                              data_home=str(home))
     except Exception as exc:  # network and parse errors surface as many types
         raise DataError(f"could not load MNIST from OpenML ({type(exc).__name__}: {exc})") from None

@@ -111,6 +111,13 @@ def test_npz_with_x_y_or_keras_names(tmp_path, mnist_npz):
     np.savez(keras, x_train=images[:15], y_train=labels[:15], x_test=images[15:], y_test=labels[15:])
     x, y = mnist.load_npz(keras)
     np.testing.assert_array_equal(y, labels)
+    onehot = tmp_path / "onehot.npz"
+    np.savez(onehot, x=images, y=np.eye(10)[labels])
+    np.testing.assert_array_equal(mnist.load_npz(onehot)[1], labels)
+    mismatched = tmp_path / "mismatched.npz"
+    np.savez(mismatched, x=images, y=labels[:5])
+    with pytest.raises(DataError, match=r"one label per image, got x \(20, 28, 28\) and y \(5,\)"):
+        mnist.load_npz(mismatched)
     other = tmp_path / "other.npz"
     np.savez(other, data=images)
     with pytest.raises(DataError, match="expected arrays 'x' and 'y'.*found data"):
