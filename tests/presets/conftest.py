@@ -60,7 +60,7 @@ def mnist_idx_dir(tmp_path):
 
 @pytest.fixture
 def small_preset(tmp_path):
-    """Write a preset file (text with {placeholders} filled from kwargs) and return its path."""
+    """Write preset text to a file in tmp_path and return its path."""
     def write(text: str, name: str = "custom.toml"):
         path = tmp_path / name
         path.write_text(text)

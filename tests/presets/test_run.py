@@ -10,10 +10,10 @@ import pytest
 from sklearn.linear_model import Ridge
 
 import npnn
-from npnn.events import EarlyStopped, EpochEnded, EpochStarted, Failed, Finished
+from npnn.events import EarlyStopped, EpochEnded, EpochStarted, Failed
 from presets import Predictions, Run, load_preset
 from presets.datasets import load_data
-from presets.events import Evaluated, RunPrepared, RunSaved
+from presets.events import Evaluated, RunSaved
 
 if sys.version_info >= (3, 11):
     import tomllib
