@@ -178,3 +178,8 @@ def test_toml_emitter_escapes_strings_and_writes_special_floats():
     config = {"title": 'say "hi"\\ \n ünï', "x": float("inf"), "flag": False, "t": {"k y": 1, "none": None}}
     parsed = tomllib.loads(dumps(config))
     assert parsed == {"title": config["title"], "x": float("inf"), "flag": False, "t": {"k y": 1}}
+
+
+def test_dropout_override_on_a_model_without_dropout_layers_changes_nothing():
+    preset = load_preset("mnist_cnn", {"dropout": 0.4})
+    assert preset.dropout is None and preset.model == load_preset("mnist_cnn").model
