@@ -39,7 +39,8 @@ def _as_tensor(x, name: str) -> Tensor:
 # ---- layers ---------------------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, label: str = "linear") -> Tensor:
     """x @ weight.T + bias as one fused op; x is (..., in_features)."""
-    input = _as_tensor(input, label)
+    input, weight = _as_tensor(input, label), _as_tensor(weight, label)
+    bias = None if bias is None else _as_tensor(bias, label)
     in_features = weight.shape[1]
     if input.ndim < 1 or input.shape[-1] != in_features:
         raise ValueError(f"{label} expected input (..., {in_features}), got {_shape(input.shape)}")
@@ -49,7 +50,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, label: str
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            label: str = "conv2d") -> Tensor:
     """2-D cross-correlation of (N, C, H, W) input with (O, C, kh, kw) weight, as PyTorch computes it."""
-    input = _as_tensor(input, label)
+    input, weight = _as_tensor(input, label), _as_tensor(weight, label)
+    bias = None if bias is None else _as_tensor(bias, label)
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     channels, kh, kw = weight.shape[1:]
     if input.ndim != 4 or input.shape[1] != channels:

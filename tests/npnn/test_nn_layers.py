@@ -201,3 +201,10 @@ def test_pool_and_constructor_errors():
         nn.Linear(0, 3)
     with pytest.raises(TypeError, match="stride expects an int or a pair of ints"):
         nn.Conv2d(1, 1, 3, stride=1.5)
+
+
+def test_functional_forms_take_plain_arrays_for_weights():
+    x, w, b = randn(2, 3), randn(4, 3), randn(4)
+    np.testing.assert_allclose(F.linear(Tensor(x), w, b).data, x @ w.T + b)
+    xi, wi = randn(1, 2, 4, 4), randn(3, 2, 3, 3)
+    np.testing.assert_allclose(F.conv2d(Tensor(xi), wi, stride=1).data, naive_conv(xi, wi, None, (1, 1), (0, 0)))
