@@ -14,3 +14,7 @@ __version__ = "0.1.0"
 __all__ = ["DataLoader", "Dataset", "EarlyStopping", "History", "TensorDataset", "fit", "metrics",
            "optim", "Tensor", "concatenate", "get_default_dtype", "gradcheck", "is_grad_enabled", "load", "manual_seed",
            "nn", "no_grad", "save", "set_default_dtype", "stack"]
+
+from npnn._malloc import tune_malloc  # noqa: E402
+
+tune_malloc()  # keep freed memory for the next batch: see npnn/_malloc.py

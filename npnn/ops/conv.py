@@ -8,6 +8,7 @@ it back without a copy. The layout is invisible to users: shapes and values are 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from npnn._blas import matmul
 from npnn.tensor import Function
 
 
@@ -41,7 +42,7 @@ class Conv2d(Function):
         xp = _channel_major_padded(x, ph, pw)
         cols = _windows(xp, kh, kw, sh, sw, oh, ow).reshape(c * kh * kw, n * oh * ow)  # one copy
         wmat = w.reshape(o, -1)
-        out = wmat @ cols
+        out = matmul(wmat, cols)
         if b is not None:
             out += b[:, None]
         self.cols, self.wmat, self.geometry = cols, wmat, (x.shape, xp.shape, kh, kw, sh, sw, ph, pw, oh, ow)
@@ -55,12 +56,12 @@ class Conv2d(Function):
         if self.needs_input_grad[1]:
             # NOTE: one GEMM per sample, summed, is 2-4x faster here than the single (O, N·P) @ (N·P, K)
             # product, which OpenBLAS runs slowly for this long, thin shape
-            gw = np.matmul(g.reshape(o, n, -1).transpose(1, 0, 2),
-                           self.cols.reshape(c * kh * kw, n, -1).transpose(1, 2, 0)).sum(axis=0).reshape(o, c, kh, kw)
+            gw = matmul(g.reshape(o, n, -1).transpose(1, 0, 2),
+                        self.cols.reshape(c * kh * kw, n, -1).transpose(1, 2, 0)).sum(axis=0).reshape(o, c, kh, kw)
         gb = g.sum(axis=1) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
         gx = None
         if self.needs_input_grad[0]:
-            dcols = (self.wmat.T @ g).reshape(c, kh, kw, n, oh, ow)
+            dcols = matmul(self.wmat.T, g).reshape(c, kh, kw, n, oh, ow)
             dxp = np.zeros(padded_shape, dtype=grad.dtype)  # (C, N, Hp, Wp)
             for i in range(kh):  # col2im: one strided add per kernel position
                 for j in range(kw):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from npnn.ops.elementwise import unbroadcast
+from npnn._blas import matmul
 from npnn.tensor import Function
 
 
@@ -13,7 +14,7 @@ class MatMul(Function):
             raise ValueError(f"matmul shapes {a.shape} @ {b.shape} do not fit: "
                              f"{a.shape[-1]} columns against {b.shape[-2 if b.ndim > 1 else 0]} rows")
         self.a, self.b = a, b
-        return a @ b
+        return matmul(a, b)
 
     def backward(self, grad):
         a, b = self.a, self.b
@@ -29,7 +30,7 @@ class MatMul(Function):
             g = np.expand_dims(g, -1)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            ga = unbroadcast(matmul(g, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+            gb = unbroadcast(matmul(np.swapaxes(a2, -1, -2), g), b2.shape).reshape(b.shape)
         return ga, gb

@@ -1,6 +1,7 @@
 """Fused, numerically stable primitives used by layers and losses."""
 import numpy as np
 
+from npnn._blas import matmul
 from npnn.tensor import Function
 
 
@@ -31,7 +32,7 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
-        out = x @ w.T
+        out = matmul(x, w.T)
         if b is not None:
             out += b
         return out
@@ -39,8 +40,8 @@ class Linear(Function):
     def backward(self, grad):
         x, w = self.x, self.w
         g2 = grad.reshape(-1, grad.shape[-1])
-        gx = (grad @ w) if self.needs_input_grad[0] else None
-        gw = (g2.T @ x.reshape(-1, x.shape[-1])) if self.needs_input_grad[1] else None
+        gx = matmul(grad, w) if self.needs_input_grad[0] else None
+        gw = matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs_input_grad[1] else None
         gb = g2.sum(axis=0) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
         return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
 
