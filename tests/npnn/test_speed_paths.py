@@ -1,9 +1,10 @@
-"""The speed paths change how work is done, never the result: one-thread small products and kept
-heap memory."""
+"""The speed paths change how work is done, never the result: one-thread small products, kept heap
+memory, and pooling that keeps the input's memory layout."""
 import numpy as np
 import pytest
 
 from npnn import _blas, _malloc
+from npnn.ops.conv import MaxPool2d, _layout
 
 RNG = np.random.default_rng(0)
 
@@ -31,3 +32,18 @@ def test_malloc_tuning_steps_aside_when_the_environment_says_so(monkeypatch, var
     monkeypatch.setenv(variable, "0")
     assert _malloc.tune_malloc() is False
 
+
+def _channel_major(shape):
+    n, c, h, w = shape
+    return RNG.standard_normal((c, n, h, w)).astype(np.float32).transpose(1, 0, 2, 3)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [((2, 2), (2, 2), (0, 0)), ((3, 3), (1, 1), (1, 1))])
+def test_max_pool_keeps_the_inputs_memory_layout_and_values(kernel, stride, padding):
+    x = _channel_major((3, 2, 6, 6))
+    pool = MaxPool2d()
+    out = pool.forward(x, kernel, stride, padding)
+    (gx,) = pool.backward(np.ones(out.shape, np.float32))  # a C-ordered grad is copied to x's layout
+    assert np.array_equal(out, MaxPool2d().forward(np.ascontiguousarray(x), kernel, stride, padding))
+    assert out.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert _layout(gx) == (1, 0, 2, 3)
