@@ -31,6 +31,30 @@ def _windows(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, oh: int, ow: in
                       strides=(s[0], s[2], s[3], s[1], s[2] * sh, s[3] * sw), writeable=False)
 
 
+def _input_grad_stride1(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh: int, kw: int) -> np.ndarray:
+    """The gradient of a stride-1 convolution's padded input, (C, N, Hp, Wp), from g (O, N, OH, OW).
+
+    NOTE: g is widened to a grid of Wq >= Wp columns, zero beyond OW. On such a grid, kernel offset
+    (i, j) is the flat shift i·Wq + j, so col2im is kh·kw adds of rows of OH·Wq values rather than of
+    OW-long pieces (about 2x faster at 14x14). The zero columns add nothing where rows wrap around.
+    """
+    o, n, oh, ow = g.shape
+    c, _, hp, wp = padded_shape
+    wq = wp
+    while (n * oh * wq * g.itemsize) % 4096 == 0:  # rows of whole 4 KiB pages make OpenBLAS's GEMM thrash
+        wq += 1
+    wide = np.zeros((o, n, oh, wq), dtype=g.dtype)
+    wide[:, :, :, :ow] = g
+    dcols = matmul(wmat.T, wide.reshape(o, n * oh * wq)).reshape(c, kh, kw, n, oh * wq)
+    size = c * n * hp * wq
+    flat = np.zeros(size + kw, dtype=g.dtype)  # kw spare zeros: the last shifted rows run past the grid
+    steps = tuple(s * flat.itemsize for s in (n * hp * wq, hp * wq, 1))
+    for i in range(kh):
+        for j in range(kw):
+            as_strided(flat[i * wq + j:], shape=(c, n, oh * wq), strides=steps)[...] += dcols[:, i, j]
+    return flat[:size].reshape(c, n, hp, wq)[:, :, :, :wp]
+
+
 class Conv2d(Function):
     """y = conv(x, w) + b with x (N, C, H, W), w (O, C, kh, kw), b (O,) or absent."""
 
@@ -60,7 +84,10 @@ class Conv2d(Function):
                         self.cols.reshape(c * kh * kw, n, -1).transpose(1, 2, 0)).sum(axis=0).reshape(o, c, kh, kw)
         gb = g.sum(axis=1) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
         gx = None
-        if self.needs_input_grad[0]:
+        if self.needs_input_grad[0] and (sh, sw) == (1, 1):
+            dxp = _input_grad_stride1(g.reshape(o, n, oh, ow), self.wmat, padded_shape, kh, kw)
+            gx = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        elif self.needs_input_grad[0]:
             dcols = matmul(self.wmat.T, g).reshape(c, kh, kw, n, oh, ow)
             dxp = np.zeros(padded_shape, dtype=grad.dtype)  # (C, N, Hp, Wp)
             for i in range(kh):  # col2im: one strided add per kernel position

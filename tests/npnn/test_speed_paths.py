@@ -1,10 +1,10 @@
 """The speed paths change how work is done, never the result: one-thread small products, kept heap
-memory, and pooling that keeps the input's memory layout."""
+memory, pooling that keeps the input's memory layout, and the stride-1 conv input gradient."""
 import numpy as np
 import pytest
 
 from npnn import _blas, _malloc
-from npnn.ops.conv import MaxPool2d, _layout
+from npnn.ops.conv import Conv2d, MaxPool2d, _layout
 
 RNG = np.random.default_rng(0)
 
@@ -47,3 +47,28 @@ def test_max_pool_keeps_the_inputs_memory_layout_and_values(kernel, stride, padd
     assert np.array_equal(out, MaxPool2d().forward(np.ascontiguousarray(x), kernel, stride, padding))
     assert out.transpose(1, 0, 2, 3).flags.c_contiguous
     assert _layout(gx) == (1, 0, 2, 3)
+
+
+def _conv_input_grad_by_definition(g, w, padding, input_shape):
+    """d(sum(g * conv(x, w)))/dx, written directly: every output position hands g·w to its window."""
+    (ph, pw), (n, c, h, wd) = padding, input_shape
+    _, _, kh, kw = w.shape
+    oh, ow = g.shape[2:]
+    gxp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
+    for i in range(kh):
+        for j in range(kw):
+            gxp[:, :, i:i + oh, j:j + ow] += np.einsum("noyx,oc->ncyx", g, w[:, :, i, j])
+    return gxp[:, :, ph:ph + h, pw:pw + wd]
+
+
+@pytest.mark.parametrize("n, size, kernel, padding", [(16, 14, 3, 1), (4, 16, 1, 0), (3, 7, 3, 2)])
+def test_stride1_conv_input_grad_matches_the_definition(n, size, kernel, padding):
+    # the first two shapes make rows of whole 4 KiB pages, so the widened grid takes an extra column
+    x = RNG.standard_normal((n, 2, size, size))
+    w = RNG.standard_normal((3, 2, kernel, kernel))
+    conv = Conv2d()
+    conv.needs_input_grad = [True, True]
+    out = conv.forward(x, w, stride=(1, 1), padding=(padding, padding))
+    g = RNG.standard_normal(out.shape)
+    gx, _ = conv.backward(g)
+    assert np.allclose(gx, _conv_input_grad_by_definition(g, w, (padding, padding), x.shape), atol=1e-12)
