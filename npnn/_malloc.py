@@ -14,7 +14,7 @@ import sys
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
 MMAP_THRESHOLD = 32 << 20  # glibc's largest allowed value: blocks below it come from the heap
-TRIM_THRESHOLD = 256 << 20  # free memory kept at the top of the heap before it is given back
+TRIM_THRESHOLD = 64 << 20  # free memory kept at the top of the heap (the CNN epoch peaks at ~18 MiB)
 
 
 def tune_malloc() -> bool:
