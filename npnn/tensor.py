@@ -66,7 +66,9 @@ class Function:
         result.data = out
         result.grad = None
         if is_grad_enabled() and any(t.requires_grad for t in inputs):
-            ctx.parents = inputs
+            # NOTE: the graph links Functions (and leaf tensors), not the tensors between them, so an
+            # intermediate result's array is freed once no one holds it and no backward needs it
+            ctx.parents = tuple(t if t._ctx is None else t._ctx for t in inputs)
             ctx.needs_input_grad = [t.requires_grad for t in inputs]
             result.requires_grad = True
             result._ctx = ctx
@@ -158,42 +160,43 @@ class Tensor:
             if grad.shape != self.shape:
                 raise ValueError(f"backward() grad has shape {grad.shape}, expected {self.shape}")
 
-        # Order the graph so each node comes after everything that depends on it (iterative DFS:
-        # no recursion limit), then walk it once from the output, handing gradients to parents.
-        order, seen, stack = [], {id(self)}, [(self, False)]
+        # The graph's nodes are Functions and leaf tensors. Order them so each comes after everything
+        # that depends on it (iterative DFS: no recursion limit), then walk them once from the
+        # output, handing gradients to parents.
+        root = self if self._ctx is None else self._ctx
+        order, seen, stack = [], {id(root)}, [(root, False)]
         while stack:
             node, expanded = stack.pop()
             if expanded:
                 order.append(node)
                 continue
             stack.append((node, True))
-            ctx = node._ctx
-            if ctx is not None:
-                if ctx.parents is None:
+            if isinstance(node, Function):
+                if node.parents is None:
                     raise RuntimeError("backward() through a graph that was already freed; "
                                        "pass retain_graph=True to the first backward() call")
-                for parent in ctx.parents:
-                    if parent.requires_grad and id(parent) not in seen:
+                for parent, needs_grad in zip(node.parents, node.needs_input_grad):
+                    if needs_grad and id(parent) not in seen:
                         seen.add(id(parent))
                         stack.append((parent, False))
 
-        grads = {id(self): grad}
+        grads = {id(root): grad}
         for node in reversed(order):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            ctx = node._ctx
-            if ctx is None:
-                node._accumulate(g)
+            if not isinstance(node, Function):
+                if node.requires_grad:
+                    node._accumulate(g)
                 continue
-            for parent, parent_grad in zip(ctx.parents, ctx.backward(g)):
-                if parent_grad is None or not parent.requires_grad:
+            for parent, needs_grad, parent_grad in zip(node.parents, node.needs_input_grad, node.backward(g)):
+                if parent_grad is None or not needs_grad:
                     continue
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
             if not retain_graph:
-                ctx.parents = None
-                ctx.__dict__.clear()  # NOTE: frees the arrays saved for backward
+                node.parents = None
+                node.__dict__.clear()  # NOTE: frees the arrays saved for backward
 
     def _accumulate(self, g: np.ndarray) -> None:
         if g.shape != self.data.shape:

@@ -72,3 +72,18 @@ def test_stride1_conv_input_grad_matches_the_definition(n, size, kernel, padding
     g = RNG.standard_normal(out.shape)
     gx, _ = conv.backward(g)
     assert np.allclose(gx, _conv_input_grad_by_definition(g, w, (padding, padding), x.shape), atol=1e-12)
+
+
+def test_the_graph_does_not_keep_intermediate_results_alive():
+    import weakref
+
+    from npnn import Tensor
+
+    x = Tensor(RNG.standard_normal((4, 3)), requires_grad=True)
+    h = x + 1.0  # Add saves only shapes for its backward
+    out = h.sum()
+    alive = weakref.ref(h.data)
+    del h
+    assert alive() is None  # freed although the graph through it is still there
+    out.backward()
+    assert np.array_equal(x.grad, np.ones((4, 3)))
