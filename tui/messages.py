@@ -7,10 +7,10 @@ from textual.message import Message
 
 
 @dataclass
-class TrainingEvent(Message):
-    """One event of run `run_id` (presets.events or npnn.events), in the order the run sent it."""
+class TrainingEvents(Message):
+    """Events of run `run_id` (presets.events and npnn.events), in the order the run sent them."""
     run_id: int
-    event: object
+    events: tuple
 
 
 @dataclass

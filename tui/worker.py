@@ -6,26 +6,52 @@ README "The trainer app").
 """
 from __future__ import annotations
 
+from time import monotonic
 from typing import Callable
 
 from threadpoolctl import threadpool_limits
 
-from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvent
+from npnn.events import BatchEnded, EpochEnded, EpochStarted
+from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 
 BLAS_THREADS = 1
+POST_INTERVAL = 0.1  # seconds between posts of routine events
+ROUTINE = (EpochStarted, BatchEnded, EpochEnded)
+
+
+class EventBatcher:
+    """Collects a run's events and posts them as one TrainingEvents message at most every POST_INTERVAL
+    seconds; other events (prepared, evaluations, the end) are posted at once with what was pending.
+    NOTE: each message wakes the UI thread, which then takes the GIL from the training thread, so a
+    preset with 30 short epochs a second must not cost 90 wake-ups a second."""
+
+    def __init__(self, run_id: int, post: Callable) -> None:
+        self.run_id, self.post = run_id, post
+        self.pending: list = []
+        self.last = 0.0
+
+    def __call__(self, event) -> None:
+        self.pending.append(event)
+        if not isinstance(event, ROUTINE) or monotonic() - self.last >= POST_INTERVAL:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.post(TrainingEvents(self.run_id, tuple(self.pending)))
+            self.pending, self.last = [], monotonic()
 
 
 def train(run, run_id: int, post: Callable, should_stop: Callable[[], bool]) -> None:
-    """Execute `run`, posting each of its events as a TrainingEvent, then RunCompleted or RunCrashed."""
-    def forward(event) -> None:
-        post(TrainingEvent(run_id, event))
-
+    """Execute `run`, posting its events as TrainingEvents, then RunCompleted or RunCrashed."""
+    batcher = EventBatcher(run_id, post)
     try:
         with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-            result = run.execute(callbacks=(forward,), should_stop=should_stop)
+            result = run.execute(callbacks=(batcher,), should_stop=should_stop)
     except Exception as error:  # NOTE: any failure must reach the UI as a message, never kill the app
+        batcher.flush()
         post(RunCrashed(run_id, str(error) or type(error).__name__))
         return
+    batcher.flush()
     post(RunCompleted(run_id, run, result))
 
 

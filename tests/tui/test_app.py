@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 
 from rich.console import Console
-
 from textual.widgets import Input, Log, Select, Static
 
+import presets
 from tests.tui.conftest import settle, wait_until
 from tui.widgets import ModelSummary, RunsTable
 
@@ -132,3 +133,15 @@ async def test_huge_lr_shows_skipped_steps_and_does_not_crash(app_for):
         assert f"skipped steps {state.skipped_steps}" in text_of(app, "#info")
         assert "non-finite steps skipped" in log_text(app)
         assert not text_of(app, "#status").startswith("Failed")
+
+
+async def test_a_preset_file_from_the_command_line_is_offered_selected_and_summarised(app_for, tmp_path):
+    text = (Path(presets.__file__).parent / "tabular_mlp.toml").read_text()
+    path = tmp_path / "my_mlp.toml"
+    path.write_text(text.replace('name = "tabular_mlp"', 'name = "my_mlp"').replace('"Tabular MLP"', '"My MLP"'))
+    app = app_for("--preset", str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select = app.screen.query_one("#preset", Select)
+        assert select.value == str(path) and app.sub_title.startswith("My MLP · diabetes")
+        assert "Linear(10" in plain(app.screen.query_one(ModelSummary))

@@ -22,7 +22,7 @@ from npnn import events as fit_events
 from presets import PresetError, Run, load_preset
 from presets import events as run_events
 from tui import export, worker
-from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvent
+from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.state import RunState, fmt
 from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, LossCurve, MetricsTable, ModelSummary,
                          RunsTable)
@@ -49,6 +49,7 @@ class TrainerScreen(Screen):
         self._preset = preset
         self.state = RunState()
         self._shown_version = -1
+        self._texts: dict = {}  # what each live Static shows (see _put)
         self._runs = 0
         self._stop = threading.Event()
         self._last = None  # (presets.Run, RunResult) of the latest run that returned
@@ -63,6 +64,7 @@ class TrainerScreen(Screen):
                         with Horizontal(id="buttons"):
                             yield Button("Start F5", id="start", variant="success", compact=True)
                             yield Button("Stop Esc", id="stop", variant="error", compact=True, disabled=True)
+                            yield Button("Quit ^q", id="quit", compact=True)
                         yield Static("", id="form-error", markup=False)
                         yield Static("", id="data-source", markup=False)
                         yield ModelSummary("preparing the model…", id="summary")
@@ -215,6 +217,10 @@ class TrainerScreen(Screen):
             self.state.version += 1
             self.refresh_views()
 
+    @on(Button.Pressed, "#quit")
+    def _quit(self) -> None:
+        self.app.exit()
+
     def action_save_model(self) -> None:
         self._write(lambda run, result: export.save_model(run.model, result.run_dir, self._export_dir()), "Model")
 
@@ -238,14 +244,15 @@ class TrainerScreen(Screen):
 
     # --- run messages ----------------------------------------------------------------------------
 
-    @on(TrainingEvent)
-    def _training_event(self, message: TrainingEvent) -> None:
+    @on(TrainingEvents)
+    def _training_events(self, message: TrainingEvents) -> None:
         if message.run_id != self.state.run_id:
             return
-        self.state.apply(message.event)
-        if isinstance(message.event, run_events.RunPrepared):
-            self._show_prepared(message.event)
-        if isinstance(message.event, ENDINGS):
+        for event in message.events:
+            self.state.apply(event)
+            if isinstance(event, run_events.RunPrepared):
+                self._show_prepared(event)
+        if any(isinstance(event, ENDINGS) for event in message.events):
             self.refresh_views()
 
     @on(RunCompleted)
@@ -290,7 +297,11 @@ class TrainerScreen(Screen):
     # --- drawing ---------------------------------------------------------------------------------
 
     def refresh_views(self) -> None:
-        """Redraw the live views from the state, if it changed since the last redraw."""
+        """Redraw the live views from the state, if it changed since the last redraw.
+
+        NOTE: the live views have fixed sizes and are updated with layout=False, and only when their
+        text changed: a layout pass over the screen costs far more than drawing them, on the core
+        the training thread needs."""
         s = self.state
         if s.version == self._shown_version:
             return
@@ -300,17 +311,24 @@ class TrainerScreen(Screen):
         done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
         self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
         batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
-        self.query_one("#progress-text", Static).update(f"{s.epoch}/{s.epochs or '—'}{batch}")
-        self.query_one(MetricsTable).show(s.metrics, classification=s.task == "classification", epoch=s.epoch)
-        self.query_one("#info", Static).update(self._info_line(s))
+        self._put("#progress-text", f"{s.epoch}/{s.epochs or '—'}{batch}")
+        self.query_one(MetricsTable).show(s.metrics, classification=s.task == "classification",
+                                          epoch=len(s.train_losses))
+        self._put("#info", self._info_line(s))
+        self._put("#status", s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
         status = self.query_one("#status", Static)
-        status.update(s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
         status.set_class(s.status == "Finished", "-finished")
         status.set_class(s.status.startswith(("Stopped", "Early")), "-stopped")
         status.set_class(s.status.startswith("Failed"), "-failed")
         lines = s.new_log_lines()
         if lines:
-            self.query_one(Log).write_lines(lines)
+            self.query_one(Log).write_lines(lines, scroll_end=True)
+
+    def _put(self, selector: str, text: str) -> None:
+        """Show `text` in a fixed-size Static unless it already shows it."""
+        if self._texts.get(selector) != text:
+            self._texts[selector] = text
+            self.query_one(selector, Static).update(text, layout=False)
 
     def _info_line(self, s: RunState) -> str:
         parts = [f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"]

@@ -78,6 +78,7 @@ class LossCurve(Horizontal):
     def show(self, values: list, budget: int) -> None:
         """Plot `values` over an x axis of `budget` epochs; the latest value is shown even if not finite."""
         curve = self.query_one(Curve)
-        curve.values, curve.budget = list(values), budget
-        curve.refresh()
-        self.query_one(".curve-value", Label).update(fmt(values[-1]) if values else "—")
+        if (curve.values, curve.budget) != (values, budget):
+            curve.values, curve.budget = list(values), budget
+            curve.refresh()
+            self.query_one(".curve-value", Label).update(fmt(values[-1]) if values else "—", layout=False)

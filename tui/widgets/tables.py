@@ -8,23 +8,30 @@ from textual.widgets import Static
 
 from tui.state import METRIC_ROWS, fmt
 
+COLUMNS = ("before", "current", "best", "after")
+
 
 class MetricsTable(Static):
     """Rows MSE, MAE (and Accuracy); columns before / current epoch / best / after training (test)."""
 
+    _cells: tuple | None = None  # what is shown, to skip redraws that change nothing
+
     def show(self, metrics: dict, *, classification: bool, epoch: int) -> None:
+        """Redraw (without a layout pass: the widget's height is fixed in CSS) if any cell changed."""
+        cells = (epoch, tuple((name, *(fmt(metrics[column].get(key)) for column in COLUMNS))
+                              for key, name in METRIC_ROWS if key != "accuracy" or classification))
+        if cells == self._cells:
+            return
+        self._cells = cells
         table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, show_edge=False)
         table.add_column("")
         table.add_column("before", justify="right")
         table.add_column(f"epoch {epoch}" if epoch else "epoch", justify="right")
         table.add_column("best", justify="right")
         table.add_column("after (test)", justify="right")
-        for key, name in METRIC_ROWS:
-            if key == "accuracy" and not classification:
-                continue
-            table.add_row(Text(name, style="bold"), *(fmt(metrics[column].get(key))
-                                                       for column in ("before", "current", "best", "after")))
-        self.update(table)
+        for name, *values in cells[1]:
+            table.add_row(Text(name, style="bold"), *values)
+        self.update(table, layout=False)
 
 
 class ModelSummary(Static):
