@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-SMALL_GEMM = 1 << 24  # multiply-adds (M·N·K, summed over a batch)
+SMALL_GEMM = 1 << 26  # multiply-adds (M·N·K, summed over a batch): ~1 ms of one core
 
 
 def _openblas_paths() -> list:
