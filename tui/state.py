@@ -113,8 +113,9 @@ class RunState:
             self.status = "Finished"
         elif e.reason == "stopped":
             self.status = "Stopped"
-        self.say({"completed": f"finished {self.epoch} epochs",
-                  "stopped": f"stopped by you at epoch {self.epoch}: best weights kept"}.get(e.reason, e.reason))
+        if e.reason in ("completed", "stopped"):
+            self.say(f"finished {self.epoch} epochs" if e.reason == "completed"
+                     else f"stopped by you at epoch {self.epoch}: best weights kept")
 
     def _on_Failed(self, e: fit_events.Failed) -> None:
         self.history, self.reason = e.history, "failed"

@@ -306,8 +306,9 @@ class TrainerScreen(Screen):
         if s.version == self._shown_version:
             return
         self._shown_version = s.version
-        self.query_one("#train-curve", LossCurve).show(s.train_losses, s.epochs)
-        self.query_one("#val-curve", LossCurve).show(s.val_losses, s.epochs)
+        span = s.epochs if s.running else len(s.train_losses)  # the budget while training, then what ran
+        self.query_one("#train-curve", LossCurve).show(s.train_losses, span)
+        self.query_one("#val-curve", LossCurve).show(s.val_losses, span)
         done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
         self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
         batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
@@ -335,5 +336,6 @@ class TrainerScreen(Screen):
         if s.best_epoch is not None:
             parts.append(f"best epoch {s.best_epoch} (val loss {fmt(s.best_value)})")
         if s.seconds_per_epoch is not None and not self.steady:
-            parts.append(f"{s.seconds_per_epoch:.2f} s/epoch")
+            seconds = s.seconds_per_epoch
+            parts.append(f"{seconds * 1000:.0f} ms/epoch" if seconds < 1 else f"{seconds:.2f} s/epoch")
         return " · ".join(parts)
