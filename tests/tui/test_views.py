@@ -6,8 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from npnn.events import EarlyStopped, EpochEnded, EpochStarted, Finished
+from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Finished
 from presets.events import Evaluated, RunPrepared, RunSaved
+from tui import worker
 from tui.export import export_history
 from tui.state import RunState, fmt
 from tui.widgets.curves import bar_lines, columns
@@ -88,3 +89,23 @@ def test_export_history_writes_one_csv_row_per_epoch(tmp_path):
     assert path == tmp_path / "tabular_mlp-1-history.csv"
     assert path.read_text().splitlines() == ["epoch,train_loss,val_loss,mse", "1,1.5,2.0,2.0", "2,0.5,,1.0"]
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
+
+
+def test_batcher_posts_routine_events_at_most_every_interval_and_others_at_once(monkeypatch):
+    now = [10.0]
+    monkeypatch.setattr(worker, "monotonic", lambda: now[0])
+    posted = []
+    batcher = worker.EventBatcher(7, posted.append)
+    started, batch, ended = EpochStarted(1, 5, 3), BatchEnded(1, 5, 3, 3, 0.5), epoch_ended(1, 1.0, improved=True)
+    batcher(started)                                   # nothing posted yet: goes out at once
+    for moment, event in ((10.05, batch), (10.08, ended)):
+        now[0] = moment
+        batcher(event)                                 # within 0.1 s of the last post: held back
+    assert [m.events for m in posted] == [(started,)]
+    now[0] = 10.09
+    finished = Finished("completed", None)
+    batcher(finished)                                  # the end is never held back
+    assert [m.events for m in posted] == [(started,), (batch, ended, finished)]
+    assert all(m.run_id == 7 for m in posted)
+    batcher.flush()
+    assert len(posted) == 2                            # nothing pending, nothing posted

@@ -32,6 +32,8 @@ ENDINGS = (fit_events.Finished, fit_events.Failed, fit_events.EarlyStopped, run_
 
 
 class TrainerScreen(Screen):
+    """Everything the app shows; it sends start/stop to a worker and renders what the run reports."""
+
     BINDINGS = [
         Binding("f5", "start", "Start", priority=True),
         Binding("escape", "stop", "Stop"),
@@ -131,12 +133,9 @@ class TrainerScreen(Screen):
         self.query_one("#form-error", Static).update("\n".join(errors))
 
     def _preview(self, preset: str) -> None:
-        try:
-            run = Run(load_preset(preset), out_dir=self.args.out, data_path=self.args.data,
-                      target=self.args.target, download=False)
-        except PresetError as error:
-            self._show_data(f"not available: {error}", None)
-            return
+        """Prepare the selected preset in a worker (never downloading) to show its data and model."""
+        run = Run(self._loaded, out_dir=self.args.out, data_path=self.args.data, target=self.args.target,
+                  download=False)
         self._prepare(run, preset)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
