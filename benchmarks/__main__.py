@@ -1,6 +1,7 @@
-"""`python -m benchmarks [--quick] [--repeat N] [--json PATH] [--cases ...] [--no-torch] [--in-process]`"""
+"""`python -m benchmarks [--quick] [--repeat N] [--json PATH] [--cases ...] [--no-torch] [--torch-threads N]`"""
 import argparse
 import importlib.util
+import os
 import sys
 
 from benchmarks.cases import CASES
@@ -17,6 +18,8 @@ def parse(argv):
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES), help="which cases to run")
     parser.add_argument("--no-torch", action="store_true", help="npnn only, even if PyTorch is installed")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
+    parser.add_argument("--torch-threads", type=int, metavar="N",
+                        help="PyTorch intra-op threads (default: its own choice, one per core)")
     parser.add_argument("--in-process", action="store_true",
                         help="both frameworks in one worker process (to measure thread-pool interference)")
     args = parser.parse_args(argv)
@@ -35,6 +38,10 @@ def main(argv=None) -> int:
             frameworks.append("torch")
         else:
             log("PyTorch is not importable: npnn figures only")
+    if args.torch_threads is not None:
+        if args.torch_threads < 1:
+            raise SystemExit(f"--torch-threads must be at least 1, got {args.torch_threads}")
+        os.environ["NPNN_BENCH_TORCH_THREADS"] = str(args.torch_threads)  # inherited by the workers
     report = run_suite(args.cases, frameworks, args.repeat, args.quick, args.in_process, not args.no_memory)
     print("\n".join(machine_lines(report)) + "\n\n" + table(report))
     if args.json:

@@ -9,6 +9,7 @@ warm-up epoch), prints one JSON line and exits. METHOD is "rss" or "tracemalloc"
 """
 import gc
 import json
+import os
 import sys
 import time
 import traceback
@@ -42,7 +43,17 @@ def _serve(frameworks):
         print(json.dumps(answer), flush=True)
 
 
+def _limit_torch_threads(argv) -> None:
+    """`--torch-threads N` of the coordinator arrives as NPNN_BENCH_TORCH_THREADS (set before timing)."""
+    threads = os.environ.get("NPNN_BENCH_TORCH_THREADS")
+    if threads and "torch" in argv:
+        import torch
+
+        torch.set_num_threads(int(threads))
+
+
 def main(argv):
+    _limit_torch_threads(argv)
     if argv[:1] == ["serve"]:
         _serve(argv[1:])
     elif argv[:1] == ["memory"] and len(argv) in (3, 4):
