@@ -34,6 +34,7 @@ ENDINGS = (fit_events.Finished, fit_events.Failed, fit_events.EarlyStopped, run_
 class TrainerScreen(Screen):
     """Everything the app shows; it sends start/stop to a worker and renders what the run reports."""
 
+    AUTO_FOCUS = "#preset"
     BINDINGS = [
         Binding("f5", "start", "Start", priority=True),
         Binding("escape", "stop", "Stop"),
@@ -91,6 +92,7 @@ class TrainerScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#side").can_focus = False  # Tab goes from field to field, not to their scroller
         self._show_preset()
         self._preview(self._preset)
         if self.steady:
