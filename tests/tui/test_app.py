@@ -145,3 +145,16 @@ async def test_a_preset_file_from_the_command_line_is_offered_selected_and_summa
         select = app.screen.query_one("#preset", Select)
         assert select.value == str(path) and app.sub_title.startswith("My MLP · diabetes")
         assert "Linear(10" in plain(app.screen.query_one(ModelSummary))
+
+
+async def test_data_that_cannot_load_is_reported_and_the_run_marked_failed(app_for, tmp_path):
+    missing = tmp_path / "missing.csv"
+    app = app_for("--data", str(missing), "--target", "y")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "not available" in text_of(app, "#data-source") and "missing.csv" in text_of(app, "#data-source")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
+        await settle(pilot)
+        assert text_of(app, "#status").startswith("Failed: ") and "missing.csv" in text_of(app, "#status")
+        assert "failed" in app.screen.query_one(RunsTable).get_row_at(0)

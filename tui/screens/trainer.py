@@ -161,7 +161,7 @@ class TrainerScreen(Screen):
         self.app.sub_title = f"{prepared.config.get('title', prepared.preset)} · {prepared.data_description}"
 
     def _show_data(self, source: str, notice: str | None) -> None:
-        markup = "[b]Data:[/b] $source" + ("" if notice is None else "\n[$warning]$notice[/]")
+        markup = "[b]Data:[/b] $source" + ("" if notice is None else "\n[$text-warning]$notice[/]")
         self.query_one("#data-source", Static).update(Content.from_markup(markup, source=source, notice=notice))
 
     # --- commands --------------------------------------------------------------------------------
