@@ -41,8 +41,9 @@ def _input_grad_stride1(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh
     o, n, oh, ow = g.shape
     c, _, hp, wp = padded_shape
     wq = wp
-    while (n * oh * wq * g.itemsize) % 4096 == 0:  # rows of whole 4 KiB pages make OpenBLAS's GEMM thrash
-        wq += 1
+    if (n * oh * g.itemsize) % 4096:  # else every width gives whole pages: nothing to avoid
+        while (n * oh * wq * g.itemsize) % 4096 == 0:  # rows of whole 4 KiB pages make OpenBLAS's GEMM thrash
+            wq += 1
     wide = np.zeros((o, n, oh, wq), dtype=g.dtype)
     wide[:, :, :, :ow] = g
     dcols = matmul(wmat.T, wide.reshape(o, n * oh * wq)).reshape(c, kh, kw, n, oh * wq)
