@@ -56,10 +56,11 @@ def train(run, run_id: int, post: Callable, should_stop: Callable[[], bool]) -> 
 
 
 def preview(run, preset: str, post: Callable) -> None:
-    """Prepare `run` (load data, build the model) to show the data source and model summary."""
+    """Prepare `run` (load data, build the model) to show the data source and model summary.
+    NOTE: no threadpool_limits here: its exit restores the process-wide pool size, which would undo
+    the training worker's limit if a preview ended while a run was going."""
     try:
-        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-            prepared = run.prepare()
+        prepared = run.prepare()
     except Exception as error:  # NOTE: a preset whose data cannot load is shown as an error, not raised
         post(PreviewFailed(preset, str(error) or type(error).__name__))
         return

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Finished
 from presets.events import Evaluated, RunPrepared, RunSaved
@@ -109,3 +110,33 @@ def test_batcher_posts_routine_events_at_most_every_interval_and_others_at_once(
     assert all(m.run_id == 7 for m in posted)
     batcher.flush()
     assert len(posted) == 2                            # nothing pending, nothing posted
+
+
+class ScriptedRun:
+    """Stands in for presets.Run in the worker's unit tests: sends one event, then returns or raises."""
+
+    def __init__(self, error=None):
+        self.error, self.blas_threads = error, None
+
+    def execute(self, callbacks, should_stop):
+        self.blas_threads = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+        for callback in callbacks:
+            callback(Finished("completed", None))
+        if self.error:
+            raise self.error
+        return "result"
+
+
+def test_training_worker_uses_one_blas_thread_and_posts_events_then_the_result():
+    run, posted = ScriptedRun(), []
+    worker.train(run, 3, posted.append, lambda: False)
+    assert run.blas_threads in ({1}, set())            # set(): NumPy without a BLAS threadpoolctl knows
+    assert [type(m).__name__ for m in posted] == ["TrainingEvents", "RunCompleted"]
+    assert posted[0].events == (Finished("completed", None),) and posted[1].result == "result"
+
+
+def test_training_worker_turns_an_exception_into_a_run_crashed_message():
+    posted = []
+    worker.train(ScriptedRun(ValueError("no column 'y' in houses.csv")), 4, posted.append, lambda: False)
+    assert [type(m).__name__ for m in posted] == ["TrainingEvents", "RunCrashed"]
+    assert posted[1].run_id == 4 and posted[1].message == "no column 'y' in houses.csv"
