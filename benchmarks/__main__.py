@@ -1,6 +1,7 @@
-"""`python -m benchmarks [--quick] [--repeat N] [--json PATH] [--cases ...] [--no-torch] [--torch-threads N]`"""
+"""`python -m benchmarks [options]`: time every case, print the table (options: --help; see README.md)."""
 import argparse
 import importlib.util
+import json
 import os
 import sys
 
@@ -15,6 +16,7 @@ def parse(argv):
                         "(default 7, or 2 with --quick)")
     parser.add_argument("--quick", action="store_true", help="small inputs and 2 runs: a smoke test, not figures")
     parser.add_argument("--json", metavar="PATH", help="also write every figure and machine fact to PATH")
+    parser.add_argument("--from-json", metavar="PATH", help="print the table of a saved --json file, run nothing")
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES), help="which cases to run")
     parser.add_argument("--no-torch", action="store_true", help="npnn only, even if PyTorch is installed")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
@@ -32,6 +34,11 @@ def parse(argv):
 
 def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.from_json:
+        with open(args.from_json) as saved:
+            report = json.load(saved)
+        print("\n".join(machine_lines(report)) + "\n\n" + table(report))
+        return 0
     frameworks = ["npnn"]
     if not args.no_torch:
         if importlib.util.find_spec("torch") is not None:

@@ -33,10 +33,12 @@ def _rate(entry) -> str:
     return f"{entry['samples_per_s']:,.0f}"
 
 
-def _ratio(a, b) -> str:
+def _ratio(a, b, key="median_s") -> str:
     if not a or not b or "error" in a or "error" in b:
         return "—"
-    return f"{a['median_s'] / b['median_s']:.2f}"
+    if key == "best":
+        return f"{min(a['runs_s']) / min(b['runs_s']):.2f}"
+    return f"{a[key] / b[key]:.2f}"
 
 
 def _mib(entry) -> str:
@@ -62,23 +64,24 @@ def machine_lines(report: dict) -> list:
     before, after = report["load_average_before"], report["load_average_after"]
     lines.append(f"- load average (1/5/15 min) before {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f}, "
                  f"after {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}; "
-                 f"{report['settings']['repeat']} alternating runs per side, medians (± half the IQR)")
+                 f"{report['settings']['repeat']} alternating runs per side, medians (± half the IQR); "
+                 "the best runs' ratio compares each side's fastest run")
     return lines
 
 
 def table(report: dict) -> str:
-    rows = ["| case | npnn | PyTorch | npnn / PyTorch | npnn samples/s | PyTorch samples/s |",
-            "|---|---:|---:|---:|---:|---:|"]
+    rows = ["| case | npnn | PyTorch | npnn / PyTorch | best runs' ratio | npnn samples/s | PyTorch samples/s |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
     for case, entries in report["results"].items():
         npnn, torch = entries.get("npnn"), entries.get("torch")
         rows.append(f"| {case_module(case).TITLE} | {_cell(npnn)} | {_cell(torch)} | {_ratio(npnn, torch)} "
-                    f"| {_rate(npnn)} | {_rate(torch)} |")
+                    f"| {_ratio(npnn, torch, 'best')} | {_rate(npnn)} | {_rate(torch)} |")
     mem = report.get("memory") or {}
     if mem:
         a, b = mem.get("npnn_rss"), mem.get("torch_rss")
         ratio = (f"{a['median_bytes'] / b['median_bytes']:.2f}"
                  if a and b and "error" not in a and "error" not in b and b["median_bytes"] else "—")
-        rows.append(f"| CNN epoch peak memory (RSS high-water mark) | {_mib(a)} | {_mib(b)} | {ratio} | — | — |")
+        rows.append(f"| CNN epoch peak memory (RSS high-water mark) | {_mib(a)} | {_mib(b)} | {ratio} | — | — | — |")
     notes = []
     if "npnn_tracemalloc" in mem:
         notes.append(f"npnn's NumPy arrays at the CNN epoch's peak (tracemalloc): {_mib(mem['npnn_tracemalloc'])}.")
