@@ -33,7 +33,8 @@ class DigitsView(Widget):
         self.refresh(layout=True)
 
     def _tile_width(self) -> int:
-        return max(max(len(self._tiles[0][0][0]), 14) + 2, 1) if self._tiles else 1
+        """Columns per digit: the image or its caption, whichever is wider, and a gap."""
+        return max(len(self._tiles[0][0][0]), len("pred 0 · true 0")) + 2 if self._tiles else 1
 
     def _per_row(self) -> int:
         return max(1, (self.size.width or 80) // self._tile_width())
