@@ -106,6 +106,7 @@ def write_json(report: dict, path: str) -> None:
     try:
         with os.fdopen(fd, "w") as out:
             json.dump(report, out, indent=2)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
