@@ -66,6 +66,8 @@ def machine_lines(report: dict) -> list:
                  f"after {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}; "
                  f"{report['settings']['repeat']} alternating runs per side, medians (± half the IQR); "
                  "the best runs' ratio compares each side's fastest run")
+    if report["settings"].get("quick"):
+        lines.append("- --quick: 640 CNN images and fewer MLP epochs and ops per run; a smoke test, not figures")
     return lines
 
 
