@@ -105,7 +105,7 @@ class CosineAnnealingLR(LRScheduler):
         return [ratio * (g["lr"] - eta_min) + eta_min for g in groups]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Cut the lr by `factor` once the monitored value has not improved for more than `patience` epochs.
 
     `step(value)` takes the monitored number (the fit loop passes the validation loss); NaN never improves.
@@ -160,12 +160,3 @@ class ReduceLROnPlateau:
                     group["lr"] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
