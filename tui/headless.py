@@ -11,6 +11,7 @@ import time
 
 from npnn.events import BatchEnded, EarlyStopped, EpochEnded, Failed, Finished
 from presets.events import Evaluated, RunPrepared, RunSaved
+from tui.blas import training_blas_limit
 
 _NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000)
 MAX_EPOCH_LINES = 20
@@ -152,7 +153,8 @@ def run_headless(args, stream=None) -> int:
     printer = HeadlessPrinter(stream)
     try:
         run.prepare()
-        run.execute(callbacks=(printer,))
+        with training_blas_limit():
+            run.execute(callbacks=(printer,))
     except KeyboardInterrupt:
         printer.line("Interrupted (Ctrl+C).")
         return EXIT_INTERRUPTED

@@ -1,20 +1,16 @@
 """The bodies of the app's thread workers: they train or prepare a presets.Run and only post Messages.
 
-NumPy's BLAS pool is sized for the worker: on a 2-core machine a 2-thread OpenBLAS pool slows down
-several-fold as soon as the UI thread takes a core, so training uses `BLAS_THREADS` (measured, see
-README "The trainer app").
+Training runs with NumPy's BLAS pool sized by tui.blas (one thread: the UI thread takes the other core).
 """
 from __future__ import annotations
 
 from time import monotonic
 from typing import Callable
 
-from threadpoolctl import threadpool_limits
-
 from npnn.events import BatchEnded, EpochEnded, EpochStarted
+from tui.blas import training_blas_limit
 from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 
-BLAS_THREADS = 1
 POST_INTERVAL = 0.1  # seconds between posts of routine events
 ROUTINE = (EpochStarted, BatchEnded, EpochEnded)
 
@@ -45,7 +41,7 @@ def train(run, run_id: int, post: Callable, should_stop: Callable[[], bool]) -> 
     """Execute `run`, posting its events as TrainingEvents, then RunCompleted or RunCrashed."""
     batcher = EventBatcher(run_id, post)
     try:
-        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        with training_blas_limit():
             result = run.execute(callbacks=(batcher,), should_stop=should_stop)
     except Exception as error:  # NOTE: any failure must reach the UI as a message, never kill the app
         batcher.flush()

@@ -88,3 +88,20 @@ def test_without_headless_the_app_gets_the_same_namespace(monkeypatch):
 
 def test_exit_codes_are_the_documented_numbers():
     assert (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_INTERRUPTED) == (0, 1, 2, 130)
+
+
+def test_headless_training_runs_on_one_blas_thread(tmp_path, monkeypatch):
+    """Headless training uses the app's BLAS sizing (tui.blas), measured faster on a busy 2-core machine."""
+    from threadpoolctl import threadpool_info
+
+    import tui.headless
+    seen = []
+    original = tui.headless.HeadlessPrinter.__call__
+
+    def spy(self, event):
+        seen.append(max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1))
+        return original(self, event)
+
+    monkeypatch.setattr(tui.headless.HeadlessPrinter, "__call__", spy)
+    assert main(["--headless", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    assert seen and max(seen) == 1
