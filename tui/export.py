@@ -3,23 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import npnn
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+from presets.rundir import write_atomic
 
 
 def _stem(run_dir: str | None, fallback: str) -> str:
@@ -42,5 +29,5 @@ def export_history(history, run_dir: str | None, directory: Path, fallback: str 
     writer.writeheader()
     writer.writerows(rows)
     path = Path(directory) / f"{_stem(run_dir, fallback)}-history.csv"
-    _atomic_write(path, text.getvalue().encode())
+    write_atomic(path, text.getvalue())
     return path
