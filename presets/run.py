@@ -17,7 +17,7 @@ from npnn import nn
 from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
 from npnn.events import Failed, Finished
-from npnn.metrics import confusion_matrix
+from npnn.metrics import accuracy, confusion_matrix, mae, mse
 from npnn.training import fit
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
@@ -59,15 +59,18 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def _probabilities_and_one_hot(outputs: np.ndarray, y: np.ndarray) -> tuple:
+    """Classification outputs as softmax probabilities, and the labels as one-hot rows beside them."""
+    probs = _softmax(np.asarray(outputs, dtype=np.float64))
+    return probs, np.eye(probs.shape[1])[np.asarray(y)]
+
+
 def score(outputs: np.ndarray, y: np.ndarray, task: str) -> dict:
     """MSE and MAE (classification: softmax probabilities against one-hot labels) and accuracy."""
     if task == "regression":
-        error = outputs.astype(np.float64) - y
-        return {"mse": float(np.mean(error ** 2)), "mae": float(np.mean(np.abs(error)))}
-    probs = _softmax(outputs.astype(np.float64))
-    error = probs - np.eye(probs.shape[1])[y]
-    return {"mse": float(np.mean(error ** 2)), "mae": float(np.mean(np.abs(error))),
-            "accuracy": float(np.mean(probs.argmax(axis=1) == y))}
+        return {"mse": mse(outputs, y), "mae": mae(outputs, y)}
+    probs, one_hot = _probabilities_and_one_hot(outputs, y)
+    return {"mse": mse(probs, one_hot), "mae": mae(probs, one_hot), "accuracy": accuracy(outputs, y)}
 
 
 def evaluate(model, x: np.ndarray, y: np.ndarray, task: str) -> dict:
@@ -199,10 +202,6 @@ def _fit_metrics(task: str):
     """Validation metrics reported each epoch, with the same definitions as `score`."""
     if task == "regression":
         return ("mse", "mae")
-    return {name: _probability_metric(name) for name in ("mse", "mae", "accuracy")}
-
-
-def _probability_metric(name: str):
-    def metric(y_pred, y_true):
-        return score(np.asarray(y_pred), np.asarray(y_true), "classification")[name]
-    return metric
+    return {"mse": lambda outputs, y: mse(*_probabilities_and_one_hot(outputs, y)),
+            "mae": lambda outputs, y: mae(*_probabilities_and_one_hot(outputs, y)),
+            "accuracy": accuracy}
