@@ -54,14 +54,9 @@ def _outputs(model, x: np.ndarray) -> np.ndarray:
                                for i in range(0, len(x), _EVAL_BATCH)])
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
 def _probabilities_and_one_hot(outputs: np.ndarray, y: np.ndarray) -> tuple:
     """Classification outputs as softmax probabilities, and the labels as one-hot rows beside them."""
-    probs = _softmax(np.asarray(outputs, dtype=np.float64))
+    probs = npnn.Tensor(np.asarray(outputs, dtype=np.float64)).softmax(axis=-1).data
     return probs, np.eye(probs.shape[1])[np.asarray(y)]
 
 
