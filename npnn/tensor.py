@@ -160,40 +160,31 @@ class Tensor:
             if grad.shape != self.shape:
                 raise ValueError(f"backward() grad has shape {grad.shape}, expected {self.shape}")
 
-        # The graph's nodes are Functions and leaf tensors. Order them so each comes after everything
-        # that depends on it (iterative DFS: no recursion limit), then walk them once from the
-        # output, handing gradients to parents.
+        # The graph's nodes are Functions and leaf tensors. Count, for every node, the edges along
+        # which gradient flows into it (one per use), then hand gradients down in Kahn's order: a
+        # node runs only once all its consumers have run, so a value used twice gets both parts.
+        # NOTE: both passes are loops over an explicit stack, so a 10,000-op chain needs no recursion
         root = self if self._ctx is None else self._ctx
-        order, seen, stack = [], {id(root)}, [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            stack.append((node, True))
-            if isinstance(node, Function):
-                if node.parents is None:
-                    raise RuntimeError("backward() through a graph that was already freed; "
-                                       "pass retain_graph=True to the first backward() call")
-                for parent, needs_grad in zip(node.parents, node.needs_input_grad):
-                    if needs_grad and id(parent) not in seen:
-                        seen.add(id(parent))
-                        stack.append((parent, False))
-
+        pending = _count_consumers(root)
         grads = {id(root): grad}
-        for node in reversed(order):
+        ready = [root]
+        while ready:
+            node = ready.pop()
             g = grads.pop(id(node), None)
-            if g is None:
-                continue
             if not isinstance(node, Function):
-                if node.requires_grad:
+                if g is not None and node.requires_grad:
                     node._accumulate(g)
                 continue
-            for parent, needs_grad, parent_grad in zip(node.parents, node.needs_input_grad, node.backward(g)):
-                if parent_grad is None or not needs_grad:
+            parent_grads = node.backward(g) if g is not None else (None,) * len(node.parents)
+            for parent, needs_grad, parent_grad in zip(node.parents, node.needs_input_grad, parent_grads):
+                if not needs_grad:
                     continue
                 key = id(parent)
-                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+                if parent_grad is not None:
+                    grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+                pending[key] -= 1
+                if pending[key] == 0:
+                    ready.append(parent)
             if not retain_graph:
                 node.parents = None
                 node.__dict__.clear()  # NOTE: frees the arrays saved for backward
@@ -278,6 +269,27 @@ class Tensor:
     @property
     def T(self):
         return self.transpose()
+
+
+def _count_consumers(root) -> dict:
+    """id(node) -> how many gradient-carrying edges lead into it from the graph above `root`."""
+    pending, seen, stack = {id(root): 0}, {id(root)}, [root]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Function):
+            continue
+        if node.parents is None:
+            raise RuntimeError("backward() through a graph that was already freed; "
+                               "pass retain_graph=True to the first backward() call")
+        for parent, needs_grad in zip(node.parents, node.needs_input_grad):
+            if not needs_grad:
+                continue
+            key = id(parent)
+            pending[key] = pending.get(key, 0) + 1
+            if key not in seen:
+                seen.add(key)
+                stack.append(parent)
+    return pending
 
 
 def _raw(value):

@@ -19,8 +19,11 @@ class Reshape(Function):
 
 class Transpose(Function):
     def forward(self, x, axes):
-        if axes is not None and sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose axes {axes} are not a permutation of {x.ndim} dimensions")
+        if axes is not None:
+            normalised = tuple(a % x.ndim for a in axes if -x.ndim <= a < x.ndim)
+            if len(normalised) != len(axes) or sorted(normalised) != list(range(x.ndim)):
+                raise ValueError(f"transpose axes {tuple(axes)} are not a permutation of {x.ndim} dimensions")
+            axes = normalised  # NOTE: non-negative, so backward can invert them with argsort
         self.axes = axes
         return x.transpose(axes)
 
