@@ -239,6 +239,10 @@ class Tensor:
     def abs(self): return ops.Abs.apply(self)
     def relu(self): return ops.ReLU.apply(self)
     def sigmoid(self): return ops.Sigmoid.apply(self)
+    def logsigmoid(self): return ops.LogSigmoid.apply(self)
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0):
+        return ops.Softplus.apply(self, beta=beta, threshold=threshold)
+
     def tanh(self): return ops.Tanh.apply(self)
     def softmax(self, axis: int = -1): return ops.Softmax.apply(self, axis=axis)
     def log_softmax(self, axis: int = -1): return ops.LogSoftmax.apply(self, axis=axis)

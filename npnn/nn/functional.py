@@ -115,6 +115,18 @@ def tanh(input: Tensor) -> Tensor:
     return ops.Tanh.apply(input)
 
 
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta·x)) / beta, linear where beta·x > threshold (as torch.nn.functional.softplus)."""
+    if beta == 0:
+        raise ValueError(f"softplus beta must be non-zero, got {beta}")
+    return ops.Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), finite far into both tails (as torch.nn.functional.logsigmoid)."""
+    return ops.LogSigmoid.apply(input)
+
+
 def softmax(input: Tensor, dim: int = -1) -> Tensor:
     return ops.Softmax.apply(input, axis=dim)
 

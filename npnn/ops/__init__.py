@@ -1,6 +1,6 @@
 """Every differentiable primitive, one Function class each, grouped by family."""
-from npnn.ops.elementwise import (Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowScalar, ReLU, Sigmoid,
-                                  Sqrt, Sub, Tanh)
+from npnn.ops.elementwise import (Abs, Add, Div, Exp, Log, LogSigmoid, Mul, Neg, Pow, PowScalar, ReLU,
+                                  Sigmoid, Softplus, Sqrt, Sub, Tanh)
 from npnn.ops.matmul import MatMul
 from npnn.ops.conv import Conv2d, MaxPool2d
 from npnn.ops.nn_ops import (BCE, GELU, BCEWithLogits, CrossEntropy, Huber, LeakyReLU, Linear, LogSoftmax,
@@ -9,6 +9,6 @@ from npnn.ops.reduce import Max, Sum
 from npnn.ops.shape import Concatenate, GetItem, Reshape, Transpose
 
 __all__ = ["BCE", "BCEWithLogits", "Abs", "Add", "Concatenate", "Conv2d", "CrossEntropy", "Div", "Exp", "GELU",
-           "GetItem", "Huber", "LeakyReLU", "Linear", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool2d", "Mul",
-           "Neg", "Pow", "PowScalar", "ReLU", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Sub", "Sum", "Tanh",
+           "GetItem", "Huber", "LeakyReLU", "Linear", "Log", "LogSigmoid", "LogSoftmax", "MatMul", "Max", "MaxPool2d", "Mul",
+           "Neg", "Pow", "PowScalar", "ReLU", "Reshape", "Sigmoid", "Softmax", "Softplus", "Sqrt", "Sub", "Sum", "Tanh",
            "Transpose"]

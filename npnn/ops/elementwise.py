@@ -1,6 +1,7 @@
 """Elementwise primitives: arithmetic with NumPy broadcasting, and the pointwise functions."""
 import numpy as np
 
+from npnn.ops.special import log1p_exp, sigmoid
 from npnn.tensor import Function
 
 
@@ -143,12 +144,35 @@ class ReLU(Function):
 
 class Sigmoid(Function):
     def forward(self, x):
-        # NOTE: 0.5 * (1 + tanh(x / 2)) is sigmoid without exp overflow for large |x|
-        self.out = 0.5 * (1 + np.tanh(0.5 * x))
+        self.out = sigmoid(x)
         return self.out
 
     def backward(self, grad):
         return (grad * self.out * (1 - self.out),)
+
+
+class Softplus(Function):
+    """log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold (PyTorch's semantics)."""
+
+    def forward(self, x, beta=1.0, threshold=20.0):
+        beta = np.asarray(beta, dtype=x.dtype)
+        self.z = x * beta
+        self.linear = self.z > threshold
+        return np.where(self.linear, x, log1p_exp(self.z) / beta)
+
+    def backward(self, grad):
+        return (np.where(self.linear, grad, grad * sigmoid(self.z)),)
+
+
+class LogSigmoid(Function):
+    """log(sigmoid(x)) = -log(1 + exp(-x)): finite for every finite x, in both tails."""
+
+    def forward(self, x):
+        self.x = x
+        return -log1p_exp(-x)
+
+    def backward(self, grad):
+        return (grad * sigmoid(-self.x),)
 
 
 class Tanh(Function):

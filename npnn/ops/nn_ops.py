@@ -2,6 +2,7 @@
 import numpy as np
 
 from npnn._blas import matmul
+from npnn.ops.special import ndtr
 from npnn.tensor import Function
 
 
@@ -150,13 +151,6 @@ class LeakyReLU(Function):
         return (np.where(self.mask, grad, grad * self.slope),)
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf without SciPy: Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 resolution)."""
-    t = 1 / (1 + 0.3275911 * np.abs(x))
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return np.sign(x) * (1 - poly * np.exp(-x * x))
-
-
 class GELU(Function):
     """x·Φ(x) (approximate="none", PyTorch's default) or its tanh approximation ("tanh")."""
 
@@ -165,7 +159,7 @@ class GELU(Function):
         if approximate == "tanh":
             self.inner = np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))
             return 0.5 * x * (1 + self.inner)
-        self.cdf = 0.5 * (1 + _erf(x * 0.7071067811865476))
+        self.cdf = ndtr(x)  # NOTE: erfc-based, so x·Φ(x) keeps full precision in the left tail
         return x * self.cdf
 
     def backward(self, grad):
