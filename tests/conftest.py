@@ -19,6 +19,7 @@ def pytest_configure(config):
                                        f"skipped without torch unless {REQUIRE_TORCH}=1")
 
 
+@pytest.hookimpl(tryfirst=True)  # NOTE: before `-m torch` selects by marker
 def pytest_collection_modifyitems(items):
     for item in items:
         if "torch" in getattr(item, "fixturenames", ()):

@@ -31,3 +31,27 @@ def test_the_check_sees_each_way_of_importing_torch(tmp_path):
     source = tmp_path / "t.py"
     source.write_text("import torch\nfrom torch import nn\nimport pytest\nt = pytest.importorskip('torch')\n")
     assert torch_imports(source) == [1, 2, 4]
+
+
+def run_pytest(tmp_path, *args, require=False):
+    """pytest on a one-test project that uses this conftest, in a process where torch cannot be imported."""
+    import os
+    import subprocess
+    import sys
+    conftest = (TESTS / "conftest.py").read_text()
+    (tmp_path / "conftest.py").write_text(conftest)
+    (tmp_path / "test_it.py").write_text("import sys\nsys.modules['torch'] = None  # no torch here\n\n"
+                                         "def test_uses_torch(torch):\n    pass\n\ndef test_plain():\n    pass\n")
+    env = {k: v for k, v in os.environ.items() if k != "NPNN_REQUIRE_TORCH"}
+    if require:
+        env["NPNN_REQUIRE_TORCH"] = "1"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    return done.returncode, done.stdout.strip().splitlines()[-1]
+
+
+def test_without_torch_the_fixture_skips_and_with_npnn_require_torch_it_errors(tmp_path):
+    code, summary = run_pytest(tmp_path)
+    assert code == 0 and summary.startswith("1 passed, 1 skipped")
+    code, summary = run_pytest(tmp_path, "-m", "torch", require=True)
+    assert code == 1 and "1 error" in summary and "1 deselected" in summary and "passed" not in summary

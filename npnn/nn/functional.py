@@ -241,25 +241,30 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
         if ignore_index >= 0:
             raise ValueError(f"{label} ignore_index={ignore_index} is not supported with class-probability "
                              f"targets (only the default, a negative value)")
-        target = _like_input(input, target, label)
+        target, ignore = _like_input(input, target, label), None
     elif target.shape == index_shape:
         if target.dtype.kind not in "iu":
             raise TypeError(f"{label} target of shape {_shape(target.shape)} holds class indices and must be "
                             f"integers, got dtype {target.dtype}")
-        _check_classes(target.data, classes, ignore_index, label)
+        ignore = _ignored_class(target.data, classes, ignore_index, label)
     else:
         raise ValueError(f"{label} expected class-index target of shape {_shape(index_shape)} or probability "
                          f"target of shape {_shape(input.shape)}, got {_shape(target.shape)}")
-    return ops.CrossEntropy.apply(input, target, weight=weight, axis=axis, ignore_index=int(ignore_index),
+    return ops.CrossEntropy.apply(input, target, weight=weight, axis=axis, ignore_index=ignore,
                                   label_smoothing=float(label_smoothing), reduction=reduction)
 
 
-def _check_classes(target: np.ndarray, classes: int, ignore_index: int, label: str) -> None:
-    if target.size and (target.min() < 0 or target.max() >= classes):
+def _ignored_class(target: np.ndarray, classes: int, ignore_index: int, label: str) -> int | None:
+    """Check every index is a class or ignore_index; return ignore_index if it may occur, else None."""
+    if not target.size:
+        return None
+    low, high = target.min(), target.max()
+    if low < 0 or high >= classes:
         bad = target[((target < 0) | (target >= classes)) & (target != ignore_index)]
         if bad.size:
             raise ValueError(f"{label} target holds class {bad[0]}, outside 0..{classes - 1} for {classes} classes "
                              f"(ignore_index={ignore_index})")
+    return int(ignore_index) if low <= ignore_index <= high else None
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",

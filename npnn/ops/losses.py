@@ -29,11 +29,14 @@ class CrossEntropy(Function):
     Probability targets: `mean` divides by the number of entries, whatever the weights.
     """
 
-    def forward(self, logits, target, weight=None, axis=-1, ignore_index=-100, label_smoothing=0.0,
+    def forward(self, logits, target, weight=None, axis=-1, ignore_index=None, label_smoothing=0.0,
                 reduction="mean"):
-        # NOTE: the classes move to the last axis (a no-op for (N, C) and (C,)) so one code path serves all.
-        self.axis, self.reduction, self.weight, self.eps = axis, reduction, weight, label_smoothing
-        z = np.ascontiguousarray(np.moveaxis(logits, axis, -1))  # NOTE: _index_grad writes through a reshape
+        """ignore_index None: no target is ignored (the caller has looked)."""
+        # NOTE: the classes move to the last axis (K-dim inputs only) so one code path serves all shapes;
+        # contiguous, because _index_grad writes through a reshape.
+        self.axis = axis if axis not in (-1, logits.ndim - 1) else None
+        self.reduction, self.weight, self.eps = reduction, weight, label_smoothing
+        z = logits if self.axis is None else np.ascontiguousarray(np.moveaxis(logits, axis, -1))
         shifted = z - z.max(axis=-1, keepdims=True)
         self.log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
         self.index = target.dtype.kind in "iu"
@@ -41,9 +44,12 @@ class CrossEntropy(Function):
 
     def _forward_index(self, target, ignore_index):
         log_probs, weight, eps = self.log_probs, self.weight, self.eps
-        ignored = target == ignore_index if target.size and target.min() <= ignore_index <= target.max() else None
+        ignored = None if ignore_index is None else target == ignore_index
         safe = target if ignored is None else np.where(ignored, 0, target)
-        picked = np.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+        if log_probs.ndim == 2:
+            picked = log_probs[np.arange(len(safe)), safe]
+        else:
+            picked = np.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
         # a: the weight of each entry's own-class term (0 where ignored); None means all ones.
         a = None if weight is None else weight[safe]
         if ignored is not None:
@@ -60,7 +66,7 @@ class CrossEntropy(Function):
 
     def _forward_probs(self, target):
         log_probs, weight, eps = self.log_probs, self.weight, self.eps
-        target = np.moveaxis(target, self.axis, -1)
+        target = target if self.axis is None else np.moveaxis(target, self.axis, -1)
         if eps:
             target = target * (1 - eps) + eps / log_probs.shape[-1]
         self.wt = target if weight is None else target * weight  # the weighted (smoothed) target
@@ -87,10 +93,11 @@ class CrossEntropy(Function):
         if self.needs_input_grad[0]:
             g_logits = self._index_grad() if self.index else self._probs_grad()
             g_logits *= scale
-            g_logits = np.moveaxis(g_logits, -1, self.axis)
+            g_logits = g_logits if self.axis is None else np.moveaxis(g_logits, -1, self.axis)
         if len(self.needs_input_grad) > 1 and self.needs_input_grad[1] and not self.index:
             g = -self.log_probs * scale * (1 - self.eps)
-            g_target = np.moveaxis(g if self.weight is None else g * self.weight, -1, self.axis)
+            g_target = g if self.weight is None else g * self.weight
+            g_target = g_target if self.axis is None else np.moveaxis(g_target, -1, self.axis)
         return g_logits, g_target
 
     def _index_grad(self):
