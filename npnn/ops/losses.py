@@ -105,8 +105,10 @@ class CrossEntropy(Function):
         probs, weight, eps, a = np.exp(self.log_probs), self.weight, self.eps, self.a
         classes = probs.shape[-1]
         own = (1 - eps) if a is None else (1 - eps) * a
-        g = probs * (own if a is None else own[..., None])
-        rows = g.reshape(-1, classes)  # a view: g is a fresh contiguous array
+        g = probs if a is None and not eps else probs * (own if a is None else own[..., None])
+        # NOTE: (N, C) logits may be a Fortran-order view, so only the (C,) and K-dim cases (always
+        # C-contiguous here) are written through a reshape.
+        rows = g if g.ndim == 2 else g.reshape(-1, classes)
         rows[np.arange(rows.shape[0]), self.safe.reshape(-1)] -= own if a is None else own.reshape(-1)
         if eps:
             keep = self.keep if np.ndim(self.keep) == 0 else self.keep[..., None]

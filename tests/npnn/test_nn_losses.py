@@ -223,3 +223,15 @@ def test_bad_reduction_and_bce_input_outside_0_1():
 def test_float64_target_does_not_upcast_a_float32_loss():
     loss = nn.MSELoss()(Tensor(np.ones(3, dtype=np.float32)), np.zeros(3))
     assert loss.dtype == np.float32
+
+
+@pytest.mark.parametrize("options", [{}, {"weight": WEIGHT, "ignore_index": 1, "label_smoothing": 0.2}])
+def test_cross_entropy_of_a_transposed_view_has_the_gradient_of_a_copy(options):
+    target = np.array([0, 1, 3, 2, 1])
+    base = randn(4, 5)  # base.T is a Fortran-order (5, 4) view
+    grads = []
+    for logits in (base.T, np.ascontiguousarray(base.T)):
+        x = Tensor(logits, requires_grad=True)
+        nn.CrossEntropyLoss(**options)(x, target).backward()
+        grads.append(x.grad)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
