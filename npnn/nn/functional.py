@@ -188,44 +188,118 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     return _reduce(ops.Huber.apply(input, _like_input(input, target, label), delta=delta), reduction)
 
 
-def cross_entropy(input: Tensor, target, reduction: str = "mean", label: str = "cross_entropy") -> Tensor:
-    """Stable fused log-softmax + negative log-likelihood of logits (N, C).
+def _weight_array(value, name: str, label: str) -> np.ndarray | None:
+    """A weight argument (Tensor, array or list) as a real array; None stays None."""
+    if value is None:
+        return None
+    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if data.dtype.kind not in "iuf":
+        raise TypeError(f"{label} {name} must hold real numbers, got dtype {data.dtype}")
+    return data
 
-    target: class indices (N,) (integers) or class probabilities (N, C) (floats).
+
+def _constant(value, input: Tensor, name: str, label: str) -> np.ndarray | None:
+    """A weight argument in the input's dtype (a constant, as PyTorch's loss buffers: no gradient)."""
+    data = _weight_array(value, name, label)
+    return None if data is None else data.astype(input.dtype if input.dtype.kind == "f" else np.float32, copy=False)
+
+
+def _check_cross_entropy_options(ignore_index, label_smoothing, label: str) -> None:
+    if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
+        raise TypeError(f"{label} ignore_index must be an int, got {ignore_index!r}")
+    if not (isinstance(label_smoothing, (int, float)) and 0.0 <= label_smoothing <= 1.0):
+        raise ValueError(f"{label} label_smoothing must be in [0, 1], got {label_smoothing!r}")
+
+
+def _broadcasts_to(value: np.ndarray | None, shape: tuple, name: str, label: str) -> None:
+    """Weights scale the loss in place in PyTorch: they may broadcast to the input, never enlarge it."""
+    if value is None:
+        return
+    try:
+        fits = np.broadcast_shapes(value.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{label} {name} of shape {_shape(value.shape)} does not broadcast to the input's shape "
+                         f"{_shape(shape)}")
+
+
+def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0, label: str = "cross_entropy") -> Tensor:
+    """Stable fused log-softmax + negative log-likelihood, as torch.nn.functional.cross_entropy.
+
+    input: logits (C,), (N, C) or (N, C, d1, ...). target: class indices (integers, the input's shape
+    without C) or class probabilities (floats, the input's shape). weight: one per class.
     """
     _check_reduction(reduction, label)
-    target = _as_tensor(target, label)
-    if input.ndim != 2:
-        raise ValueError(f"{label} expected logits (N, C), got {_shape(input.shape)}")
-    n, classes = input.shape
-    if target.dtype.kind in "iu":
-        if target.shape != (n,):
-            raise ValueError(f"{label} expected class-index target of shape ({n},), got {_shape(target.shape)}")
-        if n and (target.data.min() < 0 or target.data.max() >= classes):
-            bad = target.data[(target.data < 0) | (target.data >= classes)][0]
-            raise ValueError(f"{label} target holds class {bad}, outside 0..{classes - 1} for {classes} classes")
-    elif target.dtype.kind == "f":
-        if target.shape != input.shape:
-            raise ValueError(f"{label} expected class-index target of shape ({n},) or probability target of "
-                             f"shape {_shape(input.shape)}, got {_shape(target.shape)}")
-        target = _like_input(input, target, label)
+    _check_cross_entropy_options(ignore_index, label_smoothing, label)
+    input = _as_tensor(input, label)
+    if input.ndim < 1:
+        raise ValueError(f"{label} expected logits (C,), (N, C) or (N, C, d1, ...), got {_shape(input.shape)}")
+    axis = 0 if input.ndim == 1 else 1
+    classes = input.shape[axis]
+    weight = _constant(weight, input, "weight", label)
+    if weight is not None and weight.shape != (classes,):
+        raise ValueError(f"{label} weight must have one entry per class, shape ({classes},), "
+                         f"got {_shape(weight.shape)}")
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target)) if isinstance(target, (list, tuple, int, np.integer)) else \
+            _as_tensor(target, label)
+    index_shape = input.shape[:axis] + input.shape[axis + 1:]
+    if target.shape == input.shape:  # NOTE: PyTorch tells probabilities from indices by shape alone
+        if target.dtype.kind != "f":
+            raise TypeError(f"{label} target of the input's shape {_shape(input.shape)} holds class probabilities "
+                            f"and must be floating point, got dtype {target.dtype}")
+        if ignore_index >= 0:
+            raise ValueError(f"{label} ignore_index={ignore_index} is not supported with class-probability "
+                             f"targets (only the default, a negative value)")
+        target, ignore = _like_input(input, target, label), None
+    elif target.shape == index_shape:
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"{label} target of shape {_shape(target.shape)} holds class indices and must be "
+                            f"integers, got dtype {target.dtype}")
+        ignore = _ignored_class(target.data, classes, ignore_index, label)
     else:
-        raise TypeError(f"{label} expects integer class indices or float probabilities, got dtype {target.dtype}")
-    return ops.CrossEntropy.apply(input, target, reduction=reduction)
+        raise ValueError(f"{label} expected class-index target of shape {_shape(index_shape)} or probability "
+                         f"target of shape {_shape(input.shape)}, got {_shape(target.shape)}")
+    return ops.CrossEntropy.apply(input, target, weight=weight, axis=axis, ignore_index=ignore,
+                                  label_smoothing=float(label_smoothing), reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean",
-                                     label: str = "binary_cross_entropy_with_logits") -> Tensor:
+def _ignored_class(target: np.ndarray, classes: int, ignore_index: int, label: str) -> int | None:
+    """Check every index is a class or ignore_index; return ignore_index if it may occur, else None."""
+    if not target.size:
+        return None
+    low, high = target.min(), target.max()
+    if low < 0 or high >= classes:
+        bad = target[((target < 0) | (target >= classes)) & (target != ignore_index)]
+        if bad.size:
+            raise ValueError(f"{label} target holds class {bad[0]}, outside 0..{classes - 1} for {classes} classes "
+                             f"(ignore_index={ignore_index})")
+    return int(ignore_index) if low <= ignore_index <= high else None
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None, label: str = "binary_cross_entropy_with_logits") -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable op; pos_weight scales the positive term."""
     _check_reduction(reduction, label)
-    return ops.BCEWithLogits.apply(input, _like_input(input, target, label), reduction=reduction)
+    input = _as_tensor(input, label)
+    target = _like_input(input, target, label)
+    weight, pos_weight = _constant(weight, input, "weight", label), _constant(pos_weight, input, "pos_weight", label)
+    _broadcasts_to(weight, input.shape, "weight", label)
+    _broadcasts_to(pos_weight, input.shape, "pos_weight", label)
+    return ops.BCEWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight, reduction=reduction)
 
 
-def binary_cross_entropy(input: Tensor, target, reduction: str = "mean",
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean",
                          label: str = "binary_cross_entropy") -> Tensor:
     _check_reduction(reduction, label)
+    input = _as_tensor(input, label)
     target = _like_input(input, target, label)
+    weight = _constant(weight, input, "weight", label)
+    _broadcasts_to(weight, input.shape, "weight", label)
     low, high = (input.data.min(), input.data.max()) if input.size else (0, 0)
     if low < 0 or high > 1:
         raise ValueError(f"{label} expects probabilities in [0, 1] as input (apply a sigmoid, or use "
                          f"BCEWithLogitsLoss on logits), got values in [{low:.4g}, {high:.4g}]")
-    return ops.BCE.apply(input, target, reduction=reduction)
+    return ops.BCE.apply(input, target, weight=weight, reduction=reduction)

@@ -3,8 +3,8 @@ from npnn.ops.elementwise import (Abs, Add, Div, Exp, Log, LogSigmoid, Mul, Neg,
                                   Sigmoid, Softplus, Sqrt, Sub, Tanh)
 from npnn.ops.matmul import MatMul
 from npnn.ops.conv import Conv2d, MaxPool2d
-from npnn.ops.nn_ops import (BCE, GELU, BCEWithLogits, CrossEntropy, Huber, LeakyReLU, Linear, LogSoftmax,
-                             Softmax)
+from npnn.ops.losses import BCE, BCEWithLogits, CrossEntropy, Huber
+from npnn.ops.nn_ops import GELU, LeakyReLU, Linear, LogSoftmax, Softmax
 from npnn.ops.reduce import Max, Sum
 from npnn.ops.shape import Concatenate, GetItem, Reshape, Transpose
 

@@ -35,8 +35,7 @@ def test_small_gradients_are_untouched_and_missing_grads_are_ignored():
 
 
 @pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
-def test_matches_torch_for_each_norm_type(norm_type):
-    torch = pytest.importorskip("torch")
+def test_matches_torch_for_each_norm_type(norm_type, torch):
     rng = np.random.default_rng(0)
     grads = [rng.normal(size=(4, 3)), rng.normal(size=5)]
     ps = params_with_grads(*grads)

@@ -62,8 +62,7 @@ def test_reduce_on_plateau_cuts_after_patience_with_cooldown_and_min_lr():
     ("ExponentialLR", dict(gamma=0.8), ExponentialLR),
     ("CosineAnnealingLR", dict(T_max=7, eta_min=0.001), CosineAnnealingLR),
 ])
-def test_matches_torch_schedulers(name, kwargs, make):
-    torch = pytest.importorskip("torch")
+def test_matches_torch_schedulers(name, kwargs, make, torch):
     topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     tsched = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
     expected = [topt.param_groups[0]["lr"]]
@@ -74,8 +73,7 @@ def test_matches_torch_schedulers(name, kwargs, make):
     np.testing.assert_allclose(lrs(make(make_opt(), **kwargs), 25), expected, rtol=1e-12)
 
 
-def test_matches_torch_reduce_on_plateau():
-    torch = pytest.importorskip("torch")
+def test_matches_torch_reduce_on_plateau(torch):
     values = np.abs(np.sin(np.arange(40) * 0.7)) + np.linspace(1, 0.8, 40)
     topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, factor=0.3, patience=3, cooldown=2, threshold=0.01)

@@ -1,15 +1,14 @@
-"""Side by side with PyTorch (skipped without it): same weights give the same outputs and gradients."""
+"""Side by side with PyTorch (the `torch` fixture): same weights give the same outputs and gradients."""
 import numpy as np
 import pytest
 
 import npnn
 from npnn import Tensor, nn
 
-torch = pytest.importorskip("torch")
 rng = np.random.default_rng(2)
 
 
-def both_cnns():
+def both_cnns(torch):
     ours = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                          nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
@@ -20,14 +19,14 @@ def both_cnns():
     return ours, theirs
 
 
-def test_state_dicts_have_the_same_keys_and_shapes():
-    ours, theirs = both_cnns()
+def test_state_dicts_have_the_same_keys_and_shapes(torch):
+    ours, theirs = both_cnns(torch)
     assert [(k, v.shape) for k, v in ours.state_dict().items()] == \
            [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
 
 
-def test_cnn_outputs_and_gradients_equal_pytorchs():
-    ours, theirs = both_cnns()
+def test_cnn_outputs_and_gradients_equal_pytorchs(torch):
+    ours, theirs = both_cnns(torch)
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
     x = rng.random((6, 1, 28, 28), dtype=np.float32)
     x[:, :, :4] = 0  # whole pooling windows of zeros after ReLU: ties must route like PyTorch's
@@ -45,7 +44,7 @@ def test_cnn_outputs_and_gradients_equal_pytorchs():
 
 
 @pytest.mark.parametrize("kernel,stride,padding", [(3, 2, 1), (2, 1, 0), ((3, 2), (2, 1), (1, 1))])
-def test_pooling_with_ties_matches_pytorch(kernel, stride, padding):
+def test_pooling_with_ties_matches_pytorch(kernel, stride, padding, torch):
     x = rng.integers(0, 3, (2, 2, 7, 6)).astype(np.float64)  # many ties
     xt = torch.from_numpy(x).requires_grad_()
     out_t = torch.nn.functional.max_pool2d(xt, kernel, stride, padding)
@@ -59,14 +58,14 @@ def test_pooling_with_ties_matches_pytorch(kernel, stride, padding):
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
-def test_gelu_matches_pytorch(approximate):
+def test_gelu_matches_pytorch(approximate, torch):
     x = np.linspace(-6, 6, 101)
     np.testing.assert_allclose(nn.GELU(approximate)(Tensor(x)).data,
                                torch.nn.functional.gelu(torch.from_numpy(x), approximate=approximate).numpy(),
                                atol=3e-7)
 
 
-def test_losses_match_pytorch():
+def test_losses_match_pytorch(torch):
     x, t = rng.standard_normal((5, 3)), rng.random((5, 3))
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)
     F = torch.nn.functional
@@ -80,7 +79,47 @@ def test_losses_match_pytorch():
     np.testing.assert_allclose(nn.BCELoss()(Tensor(p), t).item(), expected)
 
 
-def test_default_init_spread_matches_pytorchs():
+def test_default_init_spread_matches_pytorchs(torch):
     npnn.manual_seed(0)
     ours, theirs = nn.Linear(50, 40), torch.nn.Linear(50, 40)
     assert abs(ours.weight.data.std() - theirs.weight.detach().numpy().std()) < 0.01
+
+
+LAYERS = {  # npnn layer and PyTorch's, built from the same arguments, and an input shape
+    "Linear": (lambda m: m.Linear(5, 4), (3, 5)),
+    "Linear-no-bias": (lambda m: m.Linear(5, 4, bias=False), (2, 3, 5)),
+    "Conv2d": (lambda m: m.Conv2d(2, 3, 3), (2, 2, 6, 5)),
+    "Conv2d-stride-padding": (lambda m: m.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 2)), (2, 2, 7, 6)),
+    "MaxPool2d": (lambda m: m.MaxPool2d(2), (2, 3, 6, 6)),
+    "Flatten": (lambda m: m.Flatten(), (2, 3, 4)),
+    "ReLU": (lambda m: m.ReLU(), (4, 5)),
+    "LeakyReLU": (lambda m: m.LeakyReLU(0.2), (4, 5)),
+    "GELU-tanh": (lambda m: m.GELU(approximate="tanh"), (4, 5)),
+    "Sigmoid": (lambda m: m.Sigmoid(), (4, 5)),
+    "Tanh": (lambda m: m.Tanh(), (4, 5)),
+    "Softmax": (lambda m: m.Softmax(dim=1), (3, 4, 2)),
+    "Dropout-eval": (lambda m: m.Dropout(0.4).eval(), (4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_forward_and_gradients_match_pytorch_in_float64(name, torch):
+    make, shape = LAYERS[name]
+    previous = npnn.get_default_dtype()
+    npnn.set_default_dtype(np.float64)
+    try:
+        ours = make(nn)
+    finally:
+        npnn.set_default_dtype(previous)
+    theirs = make(torch.nn).double()
+    theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.state_dict().items()})
+    x = rng.standard_normal(shape) * 2
+    xo, xt = Tensor(x, requires_grad=True), torch.from_numpy(x.copy()).requires_grad_()
+    out, out_t = ours(xo), theirs(xt)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    out_t.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(xo.grad, xt.grad.numpy(), rtol=1e-6, atol=1e-12)
+    for (key, p), (_, pt) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad, pt.grad.numpy(), rtol=1e-6, atol=1e-12, err_msg=key)

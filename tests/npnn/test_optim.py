@@ -235,8 +235,7 @@ TORCH_CASES = [
 
 
 @pytest.mark.parametrize("name,kwargs", TORCH_CASES)
-def test_matches_torch_optim_directly(name, kwargs):
-    torch = pytest.importorskip("torch")
+def test_matches_torch_optim_directly(name, kwargs, torch):
     tp = torch.tensor(THETA0.copy(), dtype=torch.float64, requires_grad=True)
     topt = getattr(torch.optim, name)([tp], **kwargs)
     for t in range(1, STEPS + 1):
