@@ -119,7 +119,7 @@ def test_unknown_override_key_is_an_error():
     ('source = "diabetes"', 'source = "imagenet"', ["data.source must be one of diabetes, mnist, digits, csv"]),
     ('source = "diabetes"', 'source = "csv"', ['data.source = "csv" needs data.path']),
     ('source = "diabetes"', 'source = "diabetes"\ntest_size = 1.5', ["data.test_size must be a number > 0 and < 1"]),
-    ('{ type = "ReLU" }', '{ type = "Softplus" }', ["model[1].type must be one of Linear, Conv2d, MaxPool2d"]),
+    ('{ type = "ReLU" }', '{ type = "Transformer" }', ["model[1].type must be one of Linear, Conv2d, MaxPool2d"]),
     ('{ type = "ReLU" }', '{ type = "ReLU", inplace = true }', ["unknown key model[1].inplace for ReLU",
                                                                  "allowed: no other keys"]),
     ('{ type = "ReLU" }', '{ name = "ReLU" }', ["model[1] must be a table with a type"]),
