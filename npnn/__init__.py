@@ -1,4 +1,6 @@
 """npnn: a deep-learning framework on NumPy alone, with PyTorch's names and semantics."""
+from importlib import metadata
+
 from npnn import _malloc
 from npnn.gradcheck import gradcheck
 from npnn.random import manual_seed
@@ -12,7 +14,10 @@ from npnn.training import History, fit
 
 _malloc.tune_malloc()  # keep freed memory for the next batch: see npnn/_malloc.py
 
-__version__ = "0.1.0"
+try:
+    __version__ = metadata.version("npnn-tui")  # the distribution's name; the version is written in pyproject.toml
+except metadata.PackageNotFoundError:  # NOTE: a source tree on sys.path that pip has not installed
+    __version__ = "0+unknown"
 __all__ = ["DataLoader", "Dataset", "EarlyStopping", "History", "Tensor", "TensorDataset", "concatenate", "fit",
            "get_default_dtype", "gradcheck", "is_grad_enabled", "load", "manual_seed", "metrics", "nn", "no_grad",
            "optim", "save", "set_default_dtype", "stack"]

@@ -1,90 +1,100 @@
 """Build npnn objects from a validated preset: the model from its layer specs, the loss, the optimizer.
 
-Shapes are worked out from the specs before anything is built, so "auto" sizes resolve to what
-reaches a layer and a mismatch is reported against the preset key (model[i]) that causes it.
+"auto" sizes are inferred by a dry run, as torch.nn.LazyLinear does: one zero sample goes through the
+layers one at a time, each built from its registry entry (presets.catalog) once the shape reaching it
+is known. A layer that refuses its input is reported against the preset key (model[i]) that made it.
 """
 from __future__ import annotations
 
-from npnn import nn, optim
+from dataclasses import dataclass
+
+import numpy as np
+
+from npnn import Tensor, get_default_dtype, nn, no_grad, optim
+from presets.catalog import INPUT_FORMS, LAYERS, LOSSES, OPTIMIZERS, LayerEntry
 from presets.errors import PresetError
-from presets.schema import AUTO, Preset
-
-LOSSES = {"mse": nn.MSELoss, "l1": nn.L1Loss, "cross_entropy": nn.CrossEntropyLoss}
-OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "adam": optim.Adam, "adamw": optim.AdamW,
-              "rmsprop": optim.RMSprop}
+from presets.option import AUTO
+from presets.schema import Preset
 
 
-def _pool_out(size: int, kernel: int, stride: int, padding: int, where: str) -> int:
-    out = (size + 2 * padding - kernel) // stride + 1
-    if out < 1:
-        raise PresetError(f"{where}: a window of {kernel} does not fit an input of size {size}")
-    return out
+@dataclass(frozen=True)
+class InferredLayer:
+    """One layer after the dry run: its spec with "auto" resolved, the layer, what it outputs for one sample."""
+    spec: dict
+    module: nn.Module
+    output_shape: tuple[int, ...]
+    num_parameters: int
 
 
-def resolve_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list:
-    """Specs with every "auto" replaced by a number and defaults filled in; checks that shapes chain."""
-    shape = tuple(input_shape)
-    last_linear = max((i for i, s in enumerate(specs) if s["type"] == "Linear"), default=None)
-    resolved = []
-    for i, spec in enumerate(specs):
-        spec, key = dict(spec), f"{where}[{i}] ({spec['type']})"
-        kind = spec["type"]
-        if kind == "Linear":
-            if spec.get("in_features", AUTO) == AUTO:
-                spec["in_features"] = shape[-1]
-            if spec["out_features"] == AUTO:
-                if i != last_linear:
-                    raise PresetError(f'{key}: out_features = "auto" is only allowed on the last Linear layer')
-                spec["out_features"] = num_outputs
-            if len(shape) != 1 or shape[-1] != spec["in_features"]:
-                hint = " (put a Flatten before it)" if len(shape) > 1 else ""
-                raise PresetError(f"{key}: in_features is {spec['in_features']} but its input has shape "
-                                  f"{shape}{hint}; use in_features = \"auto\" or {shape[-1]}")
-            shape = (spec["out_features"],)
-        elif kind == "Conv2d":
-            if len(shape) != 3:
-                raise PresetError(f"{key}: expects images (channels, height, width), gets shape {shape}")
-            if spec.get("in_channels", AUTO) == AUTO:
-                spec["in_channels"] = shape[0]
-            if spec["in_channels"] != shape[0]:
-                raise PresetError(f"{key}: in_channels is {spec['in_channels']} but its input has {shape[0]} "
-                                  f"channel(s) (shape {shape}); use in_channels = \"auto\" or {shape[0]}")
-            spec.setdefault("stride", 1)
-            spec.setdefault("padding", 0)
-            k, s, p = spec["kernel_size"], spec["stride"], spec["padding"]
-            shape = (spec["out_channels"], _pool_out(shape[1], k, s, p, key), _pool_out(shape[2], k, s, p, key))
-        elif kind == "MaxPool2d":
-            if len(shape) != 3:
-                raise PresetError(f"{key}: expects images (channels, height, width), gets shape {shape}")
-            spec.setdefault("stride", spec["kernel_size"])
-            k, s = spec["kernel_size"], spec["stride"]
-            shape = (shape[0], _pool_out(shape[1], k, s, 0, key), _pool_out(shape[2], k, s, 0, key))
-        elif kind == "Flatten":
-            size = 1
-            for d in shape:
-                size *= d
-            shape = (size,)
-        elif kind == "Dropout":
-            spec.setdefault("p", 0.5)
-        resolved.append(spec)
+def _resolve(entry: LayerEntry, spec: dict, shape: tuple[int, ...], is_last_output: bool, num_outputs: int,
+             key: str) -> dict:
+    """The spec with its "auto" options set from the input shape (or the data's outputs); checks explicit ones."""
+    if entry.input_rank is not None and len(shape) != entry.input_rank:
+        hint = " (put a Flatten before it)" if entry.input_rank == 1 and len(shape) > 1 else ""
+        raise PresetError(f"{key}: expects {INPUT_FORMS.get(entry.input_rank, f'{entry.input_rank}-d samples')}, "
+                          f"gets shape {shape}{hint}")
+    spec = dict(spec)
+    for name, infer in entry.infer.items():
+        expected = infer(shape)
+        given = spec.setdefault(name, AUTO)
+        if given == AUTO:
+            spec[name] = expected
+        elif given != expected:
+            raise PresetError(f"{key}: {name} is {given} but its input has shape {shape}; "
+                              f'use {name} = "auto" or {expected}')
+    if entry.output is not None and spec.get(entry.output) == AUTO:
+        if not is_last_output:
+            raise PresetError(f'{key}: {entry.output} = "auto" is only allowed on the last {entry.name} layer')
+        spec[entry.output] = num_outputs
+    return spec
+
+
+def infer_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list[InferredLayer]:
+    """Dry-run the layer specs on one zero sample of `input_shape`: each layer resolved, built and applied.
+
+    Raises PresetError at the first layer that cannot be built or refuses its input, and when the
+    model's output is not (num_outputs,). The layers are in eval mode (batch statistics of one sample
+    would be meaningless).
+    """
+    last_output = max((i for i, s in enumerate(specs) if s["type"] in LAYERS and LAYERS[s["type"]].output),
+                      default=None)
+    x = Tensor(np.zeros((1, *input_shape), dtype=get_default_dtype()))
+    layers = []
+    with no_grad():
+        for i, spec in enumerate(specs):
+            key = f"{where}[{i}] ({spec['type']})"
+            if spec["type"] not in LAYERS:
+                raise PresetError(f"{where}[{i}].type must be one of {', '.join(LAYERS)}, got {spec['type']!r}")
+            entry = LAYERS[spec["type"]]
+            shape = tuple(x.shape[1:])
+            spec = _resolve(entry, spec, shape, i == last_output, num_outputs, key)
+            try:
+                module = entry.build(spec)
+                module.eval()
+                x = module(x)
+            except (ValueError, TypeError) as error:
+                raise PresetError(f"{key}: {error}") from None
+            layers.append(InferredLayer(spec, module, tuple(x.shape[1:]), module.num_parameters()))
+    shape = tuple(x.shape[1:])
     if shape != (num_outputs,):
         raise PresetError(f"{where}: the model's output has shape {shape}, the data needs ({num_outputs},); "
                           "end with a Linear layer whose out_features is \"auto\"")
-    return resolved
+    return layers
+
+
+def resolve_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list[dict]:
+    """Specs with every "auto" replaced by a number (by a dry run); checks that the layers chain."""
+    return [layer.spec for layer in infer_layers(specs, input_shape, num_outputs, where)]
 
 
 def build_model(specs: list) -> nn.Sequential:
     """An nn.Sequential from resolved layer specs (no "auto" left)."""
-    layers = []
-    for spec in specs:
-        kwargs = {k: v for k, v in spec.items() if k != "type"}
-        layers.append(getattr(nn, spec["type"])(**kwargs))
-    return nn.Sequential(*layers)
+    return nn.Sequential(*(LAYERS[spec["type"]].build(spec) for spec in specs))
 
 
-def build_loss(preset: Preset):
+def build_loss(preset: Preset) -> nn.Module:
     return LOSSES[preset.loss]()
 
 
-def build_optimizer(preset: Preset, model):
-    return OPTIMIZERS[preset.optimizer](model.parameters(), lr=preset.lr)
+def build_optimizer(preset: Preset, model: nn.Module) -> optim.Optimizer:
+    return OPTIMIZERS[preset.optimizer].build(model.parameters(), lr=preset.lr)

@@ -13,8 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import tomli_w
+
 import npnn
-from presets.tomlout import dumps
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "skipped_steps")
 
@@ -72,7 +73,7 @@ def _finite(value):
 def save_run(out_dir, name, started, prepared, model, history, before, after, reason, error=None) -> Path:
     """Write everything the run has into a fresh run directory and return its path."""
     run_dir = make_run_dir(Path(out_dir), name, started)
-    write_atomic(run_dir / "config.toml", dumps(prepared.config))
+    write_atomic(run_dir / "config.toml", tomli_w.dumps(prepared.config))
     write_atomic(run_dir / "history.csv", history_csv(history))
     summary = {
         "preset": name, "reason": reason, "data": prepared.data_description, "notice": prepared.notice,

@@ -4,13 +4,13 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
 
     name, title, description   strings (name defaults to the file's stem)
     task                       "regression" | "classification" (required)
-    model                      list of layer tables (required), from the allow-list LAYERS below, e.g.
+    model                      list of layer tables (required), layers registered in presets.catalog, e.g.
                                [{ type = "Linear", in_features = "auto", out_features = 128 }, { type = "ReLU" }]
     [data]      source         "diabetes" | "mnist" | "digits" | "csv" (required)
                 path, target   a data file (CSV, MNIST IDX file or directory, .npz) and the CSV column to predict
                 limit          keep the first N rows; test_size, val_size: fractions as in train_test_split
                 split_seed     random_state of both splits; standardize: X (tabular) and y (regression)
-    [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer, lr, dropout (sets every Dropout layer),
+    [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer (see presets.catalog), lr, dropout (sets every Dropout layer),
                 patience, min_delta, epochs, batch_size, seed, max_grad_norm (absent = no clipping)
 
 `in_features`/`in_channels` of a layer may be "auto" (the size of what reaches it), and the last
@@ -19,116 +19,53 @@ A run's config.toml has this same layout, so it can be passed back as a preset t
 """
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from presets.catalog import LAYERS, LOSSES, OPTIMIZERS
+from presets.catalog import layer as catalog_layer
 from presets.errors import PresetError
+from presets.option import Option
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-AUTO = "auto"
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop")
-LOSSES = ("mse", "l1", "cross_entropy")
 TASKS = ("regression", "classification")
 SOURCES = ("diabetes", "mnist", "digits", "csv")
 OVERRIDE_KEYS = ("optimizer", "lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed",
                  "max_grad_norm")
+# NOTE: one Dropout rate for the whole model, so its range is the Dropout layer's own
+_DROPOUT = replace(LAYERS["Dropout"].option("p"), name="dropout", help="rate of every Dropout layer")
+DROPOUT_DEFAULT = LAYERS["Dropout"].option("p").default
 
-
-def _number(low=None, high=None, low_open=False, high_open=False):
-    """A validator for a finite real number in a range (bools are not numbers here)."""
-    parts = []
-    if low is not None:
-        parts.append(f"{'>' if low_open else '>='} {low:g}")
-    if high is not None:
-        parts.append(f"{'<' if high_open else '<='} {high:g}")
-    allowed = "a number" + (" " + " and ".join(parts) if parts else "")
-
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return None
-        if low is not None and (value <= low if low_open else value < low):
-            return None
-        if high is not None and (value >= high if high_open else value > high):
-            return None
-        return float(value)
-    return check, allowed
-
-
-def _integer(low):
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            return None
-        return int(value)
-    return check, f"an integer >= {low}"
-
-
-def _choice(options):
-    def check(value):
-        return value if isinstance(value, str) and value in options else None
-    return check, "one of " + ", ".join(options)
-
-
-def _kind(kind, allowed):
-    def check(value):
-        return value if isinstance(value, kind) else None
-    return check, allowed
-
-
-def _auto_or(check_allowed):
-    check, allowed = check_allowed
-
-    def auto_check(value):
-        return AUTO if value == AUTO else check(value)
-    return auto_check, f'{allowed}, or "auto"'
-
-
-TRAINING_FIELDS = {
-    "loss": _choice(LOSSES),
-    "optimizer": _choice(OPTIMIZERS),
-    "lr": _number(0, low_open=True),
-    "dropout": _number(0, 1, high_open=True),
-    "patience": _integer(0),
-    "min_delta": _number(0),
-    "epochs": _integer(1),
-    "batch_size": _integer(1),
-    "seed": _integer(0),
-    "max_grad_norm": _number(0, low_open=True),
-}
-DATA_FIELDS = {
-    "source": _choice(SOURCES),
-    "path": _kind(str, "a string (a file or directory path)"),
-    "target": _kind(str, "a string (a CSV column name)"),
-    "limit": _integer(1),
-    "test_size": _number(0, 1, low_open=True, high_open=True),
-    "val_size": _number(0, 1, low_open=True, high_open=True),
-    "split_seed": _integer(0),
-    "standardize": _kind(bool, "true or false"),
-}
-TOP_FIELDS = {
-    "name": _kind(str, "a string"),
-    "title": _kind(str, "a string"),
-    "description": _kind(str, "a string"),
-    "task": _choice(TASKS),
-}
-# The npnn layers a preset may use, with each one's keys: (validator, required).
-_SIZE, _COUNT = _integer(1), _integer(0)
-_BOOL = _kind(bool, "true or false")
-LAYERS = {
-    "Linear": {"in_features": (_auto_or(_SIZE), False), "out_features": (_auto_or(_SIZE), True),
-               "bias": (_BOOL, False)},
-    "Conv2d": {"in_channels": (_auto_or(_SIZE), False), "out_channels": (_SIZE, True),
-               "kernel_size": (_SIZE, True), "stride": (_SIZE, False), "padding": (_COUNT, False),
-               "bias": (_BOOL, False)},
-    "MaxPool2d": {"kernel_size": (_SIZE, True), "stride": (_SIZE, False)},
-    "Flatten": {}, "ReLU": {}, "Sigmoid": {}, "Tanh": {},
-    "Dropout": {"p": (_number(0, 1, high_open=True), False)},
-}
+TRAINING_FIELDS = {option.name: option for option in (
+    Option("loss", str, choices=lambda: LOSSES),
+    Option("optimizer", str, choices=lambda: OPTIMIZERS),
+    Option("lr", float, low=0, low_open=True, help="learning rate"),
+    _DROPOUT,
+    Option("patience", int, low=0, help="early-stopping patience in epochs"),
+    Option("min_delta", float, low=0, help="smallest val-loss decrease that counts as progress"),
+    Option("epochs", int, low=1, help="epoch budget"),
+    Option("batch_size", int, low=1, help="training batch size"),
+    Option("seed", int, low=0, help="random seed for init, dropout and shuffling"),
+    Option("max_grad_norm", float, low=0, low_open=True, help="clip the gradient norm"),
+)}
+DATA_FIELDS = {option.name: option for option in (
+    Option("source", str, choices=SOURCES),
+    Option("path", str, help="a file or directory path"),
+    Option("target", str, help="a CSV column name"),
+    Option("limit", int, low=1),
+    Option("test_size", float, low=0, high=1, low_open=True, high_open=True),
+    Option("val_size", float, low=0, high=1, low_open=True, high_open=True),
+    Option("split_seed", int, low=0),
+    Option("standardize", bool),
+)}
+TOP_FIELDS = {option.name: option for option in (
+    Option("name", str), Option("title", str), Option("description", str), Option("task", str, choices=TASKS),
+)}
 
 
 @dataclass
@@ -177,14 +114,6 @@ def _fail(where, key, allowed, value):
     raise PresetError(f"{where}: {key} must be {allowed}, got {value!r}")
 
 
-def _check(where, key, validator, value):
-    check, allowed = validator
-    result = check(value)
-    if result is None:
-        _fail(where, key, allowed, value)
-    return result
-
-
 def _section(where, prefix, table, fields, required=()):
     """Validate one TOML table against its field validators; unknown keys are errors."""
     if not isinstance(table, dict):
@@ -194,7 +123,7 @@ def _section(where, prefix, table, fields, required=()):
         name = f"{prefix}.{key}" if prefix else key
         if key not in fields:
             raise PresetError(f"{where}: unknown key {name!r}; allowed: {', '.join(fields)}")
-        out[key] = _check(where, name, fields[key], value)
+        out[key] = fields[key].check(value, name, where)
     for key in required:
         if key not in table:
             name = f"{prefix}.{key}" if prefix else key
@@ -203,7 +132,7 @@ def _section(where, prefix, table, fields, required=()):
 
 
 def validate_layers(where, layers) -> list:
-    """Check the model's layer list against the allow-list; return plain dicts."""
+    """Check the model's layer list against the registry (presets.catalog); return plain dicts."""
     if not isinstance(layers, list) or not layers:
         raise PresetError(f"{where}: model must be a non-empty list of layer tables, got {layers!r}")
     out = []
@@ -212,21 +141,18 @@ def validate_layers(where, layers) -> list:
         if not isinstance(layer, dict) or "type" not in layer:
             raise PresetError(f'{where}: {key} must be a table with a type, e.g. {{ type = "ReLU" }}, '
                               f"got {layer!r}")
-        kind = layer["type"]
-        if kind not in LAYERS:
-            raise PresetError(f"{where}: {key}.type must be one of {', '.join(LAYERS)}, got {kind!r}")
-        params = LAYERS[kind]
-        spec = {"type": kind}
+        entry = catalog_layer(layer["type"], f"{where}: {key}")
+        spec = {"type": entry.name}
         for name, value in layer.items():
             if name == "type":
                 continue
-            if name not in params:
-                allowed = ", ".join(params) or "no other keys"
-                raise PresetError(f"{where}: unknown key {key}.{name} for {kind}; allowed: {allowed}")
-            spec[name] = _check(where, f"{key}.{name}", params[name][0], value)
-        for name, (_, required) in params.items():
-            if required and name not in spec:
-                raise PresetError(f"{where}: {key} ({kind}) is missing required key {name!r}")
+            if name not in entry.option_names():
+                allowed = ", ".join(entry.option_names()) or "no other keys"
+                raise PresetError(f"{where}: unknown key {key}.{name} for {entry.name}; allowed: {allowed}")
+            spec[name] = entry.option(name).check(value, f"{key}.{name}", where)
+        for option in entry.options:
+            if option.required and option.name not in spec:
+                raise PresetError(f"{where}: {key} ({entry.name}) is missing required key {option.name!r}")
         out.append(spec)
     return out
 
@@ -255,7 +181,7 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
     dropouts = [layer["p"] for layer in model if layer["type"] == "Dropout" and "p" in layer]
     rate = training.pop("dropout", dropouts[0] if dropouts else None)
     if rate is None and any(layer["type"] == "Dropout" for layer in model):
-        rate = 0.5  # PyTorch's default rate
+        rate = DROPOUT_DEFAULT
     preset = Preset(name=top.get("name", default_name), title=top.get("title", default_name),
                     description=top.get("description", ""), task=task, data=data, model=model,
                     path=path, **training)
@@ -269,30 +195,21 @@ def with_dropout(preset: Preset, rate: float) -> Preset:
     return replace(preset, model=model, dropout=rate if has_dropout else None)
 
 
+_OFF = ("", "off", "none")  # max_grad_norm: no clipping
+
+
 def parse_override(key: str, text):
     """Parse and validate one hyperparameter given as text (or as a value); raise PresetError if invalid."""
     if key not in OVERRIDE_KEYS:
         raise PresetError(f"unknown setting {key!r}; allowed: {', '.join(OVERRIDE_KEYS)}")
-    check, allowed = TRAINING_FIELDS[key]
-    value = text
-    if isinstance(text, str):
-        stripped = text.strip()
-        if key == "max_grad_norm" and stripped.lower() in ("", "off", "none"):
-            return None
-        value = stripped.lower()
-        if key != "optimizer":
-            try:
-                value = int(stripped) if allowed.startswith("an integer") else float(stripped)
-            except ValueError:
-                value = text
-    elif key == "max_grad_norm" and text is None:
+    option = TRAINING_FIELDS[key]
+    if key == "max_grad_norm" and (text is None or isinstance(text, str) and text.strip().lower() in _OFF):
         return None
-    result = check(value)
-    if result is None:
-        if key == "max_grad_norm":
-            allowed += ' (or "off")'
-        raise PresetError(f"{key} must be {allowed}, got {text!r}")
-    return result
+    try:
+        return option.parse(text) if isinstance(text, str) else option.check(text)
+    except PresetError:
+        allowed = option.allowed + (' (or "off")' if key == "max_grad_norm" else "")
+        raise PresetError(f"{key} must be {allowed}, got {text!r}") from None
 
 
 def apply_overrides(preset: Preset, overrides: dict | None) -> Preset:

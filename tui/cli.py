@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from presets.catalog import OPTIMIZERS
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PRESET = "tabular_mlp"
 # CLI flag → (override key, metavar, help). Values are parsed by presets.parse_override, as in the app's form.
 _OVERRIDE_FLAGS = {
-    "--optimizer": ("optimizer", "NAME", "sgd, momentum, adam, adamw or rmsprop"),
+    "--optimizer": ("optimizer", "NAME", None),  # help: the registered optimizers (presets.catalog)
     "--lr": ("lr", "F", "learning rate (> 0)"),
     "--dropout": ("dropout", "F", "rate of every Dropout layer, in [0, 1)"),
     "--patience": ("patience", "N", "early-stopping patience in epochs (>= 0)"),
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, (key, metavar, help_text) in _OVERRIDE_FLAGS.items():
         aliases = (flag, "--max-grad-norm") if key == "max_grad_norm" else (flag,)
         group.add_argument(*aliases, dest=key, action=_Override, type=_override_type(key), default=None,
-                           metavar=metavar, help=help_text)
+                           metavar=metavar, help=help_text or "one of " + ", ".join(OPTIMIZERS))
     data = parser.add_argument_group("data")
     data.add_argument("--data", metavar="PATH",
                       help="your data: a .csv (with --target) for tabular presets; MNIST IDX files "

@@ -1,12 +1,10 @@
 """Copies of a finished run's model and history at a path the user chose to keep (ctrl+s, ctrl+e)."""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import npnn
-from presets.rundir import write_atomic
+from presets.rundir import history_csv, write_atomic
 
 
 def _stem(run_dir: str | None, fallback: str) -> str:
@@ -21,13 +19,7 @@ def save_model(model, run_dir: str | None, directory: Path, fallback: str = "npn
 
 
 def export_history(history, run_dir: str | None, directory: Path, fallback: str = "npnn-run") -> Path:
-    """Write the per-epoch history rows as `<run name>-history.csv` in `directory`."""
-    rows = list(history.rows())
-    text = io.StringIO()
-    fields = list(dict.fromkeys(key for row in rows for key in row))
-    writer = csv.DictWriter(text, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    """Write the run directory's history.csv (the same writer and columns) as `<run name>-history.csv`."""
     path = Path(directory) / f"{_stem(run_dir, fallback)}-history.csv"
-    write_atomic(path, text.getvalue())
+    write_atomic(path, history_csv(history))
     return path

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from npnn._blas import matmul
+from npnn.ops.geometry import output_hw
 from npnn.tensor import Function
 
 
@@ -63,7 +64,7 @@ class Conv2d(Function):
         n, c, h, wd = x.shape
         o, _, kh, kw = w.shape
         (sh, sw), (ph, pw) = stride, padding
-        oh, ow = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
+        oh, ow = output_hw((h, wd), (kh, kw), stride, padding)
         xp = _channel_major_padded(x, ph, pw)
         cols = _windows(xp, kh, kw, sh, sw, oh, ow).reshape(c * kh * kw, n * oh * ow)  # one copy
         wmat = w.reshape(o, -1)
@@ -111,7 +112,7 @@ class MaxPool2d(Function):
     def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
         n, c, h, w = x.shape
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
-        oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        oh, ow = output_hw((h, w), kernel_size, stride, padding)
         self.layout = _layout(x)
         xp = x
         if ph or pw:

@@ -37,9 +37,9 @@ def linear(i, o):
     ([{"type": "Conv2d", "in_channels": 1, "out_channels": 2, "kernel_size": 3}, linear("auto", 3)], (1, 6, 6), 3,
      "put a Flatten before it"),
     ([{"type": "Conv2d", "in_channels": 3, "out_channels": 2, "kernel_size": 3}], (1, 6, 6), 3,
-     "model[0] (Conv2d): in_channels is 3 but its input has 1 channel(s)"),
+     "model[0] (Conv2d): in_channels is 3 but its input has shape (1, 6, 6); use in_channels = \"auto\" or 1"),
     ([{"type": "Conv2d", "out_channels": 2, "kernel_size": 3}], (6,), 3, "expects images (channels, height, width)"),
-    ([{"type": "MaxPool2d", "kernel_size": 9}], (1, 6, 6), 3, "a window of 9 does not fit an input of size 6"),
+    ([{"type": "MaxPool2d", "kernel_size": 9}], (1, 6, 6), 3, "model[0] (MaxPool2d): MaxPool2d(9): input (1, 1, 6, 6) is smaller than the kernel (9, 9)"),
     ([linear("auto", "auto"), linear("auto", 1)], (4,), 1, 'out_features = "auto" is only allowed on the last'),
     ([linear("auto", 3)], (4,), 1, "the model's output has shape (3,), the data needs (1,)"),
 ])

@@ -7,9 +7,8 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select, Static
 
 from presets import PresetError, parse_override
+from presets.catalog import OPTIMIZERS
 
-OPTIMIZERS = (("SGD", "sgd"), ("Momentum", "momentum"), ("Adam", "adam"), ("AdamW", "adamw"),
-              ("RMSprop", "rmsprop"))
 # (override key, label) for the text fields, in the order they are shown
 FIELDS = (("lr", "lr"), ("dropout", "Dropout"), ("patience", "Patience"), ("min_delta", "Min delta"),
           ("epochs", "Epochs"), ("batch_size", "Batch size"), ("seed", "Seed"), ("max_grad_norm", "Clip norm"))
@@ -28,6 +27,11 @@ class OverrideValidator(Validator):
         except PresetError as error:
             return self.failure(str(error))
         return self.success()
+
+
+def optimizer_choices() -> list[tuple[str, str]]:
+    """(label, name) of every registered optimizer, in registration order."""
+    return [(entry.label, entry.name) for entry in OPTIMIZERS.values()]
 
 
 def as_text(key: str, value) -> str:
@@ -51,7 +55,7 @@ class HyperparameterForm(Vertical):
         yield Static("", id="description", markup=False)
         with Horizontal(classes="field"):
             yield Label("Optimizer")
-            yield Select(OPTIMIZERS, allow_blank=False, compact=True, id="optimizer")
+            yield Select(optimizer_choices(), allow_blank=False, compact=True, id="optimizer")
         for key, label in FIELDS:
             with Horizontal(classes="field"):
                 yield Label(label)

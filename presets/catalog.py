@@ -1,0 +1,199 @@
+"""The registry of what a preset can name: layers and optimizers, each an npnn class with its options.
+
+The schema validates against it, presets.models builds from it, the app's form and `npnn-tui --help`
+list it and the README's tables are checked against it. Adding a layer or an optimizer to presets is
+the npnn class plus one `register_layer` / `register_optimizer` call here.
+
+Defaults are read from the npnn class's signature, so each default is stated once, in npnn.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from npnn import nn, optim
+from presets.errors import PresetError
+from presets.option import AUTO, REQUIRED, Option
+
+# How many dimensions one sample has for layers that take only one kind of input (no batch dimension).
+INPUT_FORMS = {1: "vectors (features,)", 3: "images (channels, height, width)"}
+
+
+@dataclass(frozen=True)
+class LayerEntry:
+    """A layer a preset's `model` list may use: `{ type = name, <option> = value, ... }`.
+
+    `infer` maps an option to how its "auto" value follows from the shape of one sample reaching the
+    layer (as torch.nn.LazyLinear infers in_features); `output` names the option whose "auto" is the
+    data's number of outputs (allowed on the last layer that has it); `input_rank` is the number of
+    dimensions of one sample the layer takes (None: any).
+    """
+    name: str
+    cls: type
+    label: str
+    options: tuple[Option, ...] = ()
+    infer: dict[str, Callable[[tuple[int, ...]], int]] = field(default_factory=dict)
+    output: str | None = None
+    input_rank: int | None = None
+    group: str = "layer"
+
+    def option(self, name: str) -> Option:
+        for option in self.options:
+            if option.name == name:
+                return option
+        raise KeyError(f"{self.name} has no option {name!r}; options: {', '.join(self.option_names())}")
+
+    def option_names(self) -> tuple[str, ...]:
+        return tuple(option.name for option in self.options)
+
+    def build(self, spec: dict) -> nn.Module:
+        """The npnn layer for a resolved spec (no "auto" left); npnn's own ValueError/TypeError pass through."""
+        return self.cls(**{key: value for key, value in spec.items() if key != "type"})
+
+
+@dataclass(frozen=True)
+class OptimizerEntry:
+    """An optimizer a preset's `[training] optimizer` may name; `lr` comes from the preset, `options` are
+    the other keyword arguments it accepts (defaults from the npnn class)."""
+    name: str
+    cls: type
+    label: str
+    options: tuple[Option, ...] = ()
+
+    def option_names(self) -> tuple[str, ...]:
+        return tuple(option.name for option in self.options)
+
+    def build(self, params, lr: float, **options: Any) -> optim.Optimizer:
+        """The optimizer over `params`; each option is checked against its declaration first."""
+        declared = {option.name: option for option in self.options}
+        for key, value in options.items():
+            if key not in declared:
+                raise PresetError(f"unknown option {key!r} for optimizer {self.name}; "
+                                  f"allowed: {', '.join(declared) or 'none'}")
+            options[key] = declared[key].check(value)
+        return self.cls(params, lr=lr, **options)
+
+
+LAYERS: dict[str, LayerEntry] = {}
+OPTIMIZERS: dict[str, OptimizerEntry] = {}
+LOSSES: dict[str, type] = {"mse": nn.MSELoss, "l1": nn.L1Loss, "cross_entropy": nn.CrossEntropyLoss}
+
+
+def with_defaults(cls: type, *options: Option) -> tuple[Option, ...]:
+    """The options with each default taken from `cls.__init__`'s signature (required when it has none).
+
+    A name the signature lacks is an error, so the registry cannot drift from the npnn class.
+    """
+    parameters = inspect.signature(cls.__init__).parameters
+    out = []
+    for option in options:
+        if option.name not in parameters:
+            raise TypeError(f"{cls.__name__} takes no argument {option.name!r}; it takes "
+                            f"{', '.join(p for p in parameters if p not in ('self', 'params'))}")
+        default = parameters[option.name].default
+        out.append(replace(option, default=REQUIRED if default is inspect.Parameter.empty else default))
+    return tuple(out)
+
+
+def register_layer(cls: type, label: str, *options: Option, name: str | None = None,
+                   **details: Any) -> LayerEntry:
+    """Make an npnn layer class available to presets under `name` (default: its class name).
+
+    `details`: LayerEntry's infer, output, input_rank, group. An inferred option defaults to "auto".
+    """
+    inferred = details.get("infer", {})
+    options = tuple(replace(option, default=AUTO, auto=True) if option.name in inferred else option
+                    for option in with_defaults(cls, *options))
+    entry = LayerEntry(name or cls.__name__, cls, label, options, **details)
+    if entry.name in LAYERS:
+        raise ValueError(f"layer {entry.name!r} is already registered")
+    LAYERS[entry.name] = entry
+    return entry
+
+
+def register_optimizer(name: str, cls: type, label: str, *options: Option) -> OptimizerEntry:
+    """Make an npnn optimizer class available to presets as `[training] optimizer = name`."""
+    if name in OPTIMIZERS:
+        raise ValueError(f"optimizer {name!r} is already registered")
+    if name != name.lower():
+        raise ValueError(f"optimizer names are lower case (presets compare them lower-cased), got {name!r}")
+    entry = OptimizerEntry(name, cls, label, with_defaults(cls, *options))
+    OPTIMIZERS[name] = entry
+    return entry
+
+
+def _size(name: str, *, auto: bool = False, help: str = "") -> Option:
+    return Option(name, int, low=1, auto=auto, help=help)
+
+
+def _rate(name: str, help: str) -> Option:
+    return Option(name, float, low=0, high=1, high_open=True, help=help)
+
+
+def _non_negative(name: str, help: str) -> Option:
+    return Option(name, float, low=0, help=help)
+
+
+def _flag(name: str, help: str) -> Option:
+    return Option(name, bool, help=help)
+
+
+def _channels(shape: tuple[int, ...]) -> int:
+    return shape[0]
+
+
+def _features(shape: tuple[int, ...]) -> int:
+    return shape[-1]
+
+
+# --- layers ------------------------------------------------------------------------------------------
+register_layer(nn.Linear, "Linear (fully connected)",
+               _size("in_features", auto=True, help="size of each input sample"),
+               _size("out_features", auto=True, help="size of each output sample"),
+               _flag("bias", "learn an additive bias"),
+               infer={"in_features": _features}, output="out_features", input_rank=1)
+register_layer(nn.Conv2d, "Conv2d (2-D convolution)",
+               _size("in_channels", auto=True, help="channels of the input images"),
+               _size("out_channels", help="channels produced (number of filters)"),
+               _size("kernel_size", help="side of the square kernel"),
+               _size("stride", help="step of the kernel"),
+               Option("padding", int, low=0, help="zeros added on every side"),
+               _flag("bias", "learn an additive bias per channel"),
+               infer={"in_channels": _channels}, input_rank=3)
+register_layer(nn.MaxPool2d, "MaxPool2d (max over windows)",
+               _size("kernel_size", help="side of the square window"),
+               _size("stride", help="step of the window (default: kernel_size)"),
+               Option("padding", int, low=0, help="-inf added on every side, at most half the kernel"),
+               input_rank=3, group="pooling")
+register_layer(nn.Flatten, "Flatten (to one vector per sample)", group="reshape")
+register_layer(nn.ReLU, "ReLU", group="activation")
+register_layer(nn.LeakyReLU, "LeakyReLU", Option("negative_slope", float, help="slope for negative inputs"),
+               group="activation")
+register_layer(nn.GELU, "GELU", Option("approximate", str, choices=("none", "tanh"),
+                                       help="tanh: the tanh approximation"), group="activation")
+register_layer(nn.Sigmoid, "Sigmoid", group="activation")
+register_layer(nn.Tanh, "Tanh", group="activation")
+register_layer(nn.Dropout, "Dropout", _rate("p", "probability of zeroing an element while training"),
+               group="regularization")
+
+# --- optimizers --------------------------------------------------------------------------------------
+_WEIGHT_DECAY = _non_negative("weight_decay", "L2 penalty added to the gradient")
+_MOMENTUM = _non_negative("momentum", "momentum factor")
+_EPS = Option("eps", float, low=0, low_open=True, help="added to the denominator for stability")
+_AMSGRAD = _flag("amsgrad", "the AMSGrad variant")
+register_optimizer("sgd", optim.SGD, "SGD", _MOMENTUM, _WEIGHT_DECAY, _flag("nesterov", "Nesterov momentum"))
+register_optimizer("momentum", optim.Momentum, "Momentum", _MOMENTUM)
+register_optimizer("adam", optim.Adam, "Adam", _EPS, _WEIGHT_DECAY, _AMSGRAD)
+register_optimizer("adamw", optim.AdamW, "AdamW", _EPS, _non_negative("weight_decay", "decoupled weight decay"),
+                   _AMSGRAD)
+register_optimizer("rmsprop", optim.RMSprop, "RMSprop", _rate("alpha", "smoothing constant"), _EPS, _WEIGHT_DECAY,
+                   _MOMENTUM, _flag("centered", "normalise by the estimated variance"))
+
+
+def layer(name: str, where: str = "model") -> LayerEntry:
+    """The registered layer `name`; PresetError naming the registered ones otherwise."""
+    if name not in LAYERS:
+        raise PresetError(f"{where}.type must be one of {', '.join(LAYERS)}, got {name!r}")
+    return LAYERS[name]

@@ -1,0 +1,113 @@
+"""Option: one named setting's type, range, choices and default; it checks values from TOML and text typed in.
+
+The schema's fields, every layer's and optimizer's options (presets.catalog) and the app's inputs
+all check values through an Option, so a range or a message is written once.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from presets.errors import PresetError
+
+AUTO = "auto"
+
+
+class _Required:
+    """The default of an option that has none (None is a real default: "let the npnn class decide")."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting of kind int, float, bool or str; numbers may have a range, strings a set of choices.
+
+    `auto`: the value may also be "auto" (a size inferred from the data). `default`: REQUIRED when the
+    option has none. `choices` may be a callable, read each time, for lists that grow
+    (the registered optimizers).
+    """
+    name: str
+    kind: type
+    default: Any = REQUIRED
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] | Callable[[], Iterable[str]] = ()
+    auto: bool = False
+    help: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def options(self) -> tuple[str, ...]:
+        """The allowed strings (empty: any string, or not a string option)."""
+        return tuple(self.choices() if callable(self.choices) else self.choices)
+
+    @property
+    def allowed(self) -> str:
+        """What a valid value is, in words: 'an integer >= 1, or "auto"'."""
+        if self.kind is bool:
+            text = "true or false"
+        elif self.kind is str:
+            text = "one of " + ", ".join(self.options()) if self.options() else "a string"
+            if not self.options() and self.help:
+                text += f" ({self.help})"
+        else:
+            parts = []
+            if self.low is not None:
+                parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+            if self.high is not None:
+                parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+            text = ("an integer" if self.kind is int else "a number") + (" " + " and ".join(parts) if parts else "")
+        return f'{text}, or "auto"' if self.auto else text
+
+    def normalize(self, value: Any) -> Any:
+        """The value in its canonical form (floats for float options), or None when it is not allowed."""
+        if self.auto and value == AUTO:
+            return AUTO
+        if self.kind is bool or self.kind is str:
+            if not isinstance(value, self.kind):
+                return None
+            return value if self.kind is bool or not self.options() or value in self.options() else None
+        if isinstance(value, bool) or not isinstance(value, int if self.kind is int else (int, float)):
+            return None
+        if not math.isfinite(value):
+            return None
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return None
+        if self.high is not None and (value >= self.high if self.high_open else value > self.high):
+            return None
+        return self.kind(value)
+
+    def check(self, value: Any, key: str | None = None, where: str | None = None) -> Any:
+        """The normalized value; PresetError '<where>: <key> must be <allowed>, got <value>' if it is not allowed."""
+        result = self.normalize(value)
+        if result is None:
+            prefix = f"{where}: " if where else ""
+            raise PresetError(f"{prefix}{key or self.name} must be {self.allowed}, got {value!r}")
+        return result
+
+    def parse(self, text: str, key: str | None = None) -> Any:
+        """A value typed as text (an input field, a command-line flag), checked; PresetError if not allowed."""
+        stripped = text.strip()
+        value: Any = stripped.lower() if self.kind is str or stripped.lower() == AUTO else stripped
+        if self.kind is bool:
+            value = {"true": True, "false": False}.get(stripped.lower(), text)
+        elif self.kind in (int, float) and value != AUTO:
+            try:
+                value = int(stripped) if self.kind is int else float(stripped)
+            except ValueError:
+                value = text
+        result = self.normalize(value)
+        if result is None:
+            raise PresetError(f"{key or self.name} must be {self.allowed}, got {text!r}")
+        return result
