@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
+from npnn import History
 from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Finished
 from presets.events import Evaluated, RunPrepared, RunSaved
 from tui import worker
@@ -80,15 +81,14 @@ def test_half_blocks_pair_pixel_rows_and_scale_small_images():
     assert len(lines) == 14 and lines[0][:2] == "▀▄" and lines[1][0] == "▄" and lines[2].strip() == ""
 
 
-def test_export_history_writes_one_csv_row_per_epoch(tmp_path):
-    class TwoEpochs:
-        def rows(self):
-            return [{"epoch": 1, "train_loss": 1.5, "val_loss": 2.0, "mse": 2.0},
-                    {"epoch": 2, "train_loss": 0.5, "val_loss": None, "mse": 1.0}]
-
-    path = export_history(TwoEpochs(), "runs/tabular_mlp-1", tmp_path)
+def test_export_history_writes_the_run_directory_s_columns_one_row_per_epoch(tmp_path):
+    history = History(("mse",))
+    history._append(1, 1.5, 2.0, 0.01, 0, {"mse": 2.0})
+    history._append(2, 0.5, None, 0.01, 0, {"mse": 1.0})
+    path = export_history(history, "runs/tabular_mlp-1", tmp_path)
     assert path == tmp_path / "tabular_mlp-1-history.csv"
-    assert path.read_text().splitlines() == ["epoch,train_loss,val_loss,mse", "1,1.5,2.0,2.0", "2,0.5,,1.0"]
+    assert path.read_text().splitlines() == ["epoch,train_loss,val_loss,lr,skipped_steps,val_mse",
+                                             "1,1.5,2.0,0.01,0,2.0", "2,0.5,,0.01,0,1.0"]
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
 
 
