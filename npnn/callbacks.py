@@ -1,12 +1,9 @@
-"""EarlyStopping, and the callback protocol of the fit loop (any callable taking one npnn.events event)."""
+"""EarlyStopping for the fit loop. (The loop's other callbacks are any callables taking one npnn.events event.)"""
 from __future__ import annotations
 
 import math
-from typing import Callable
 
 import numpy as np
-
-Callback = Callable[[object], None]  # receives EpochStarted, BatchEnded, EpochEnded, EarlyStopped, ...
 
 
 class EarlyStopping:

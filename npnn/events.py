@@ -47,8 +47,33 @@ class EarlyStopped:
 
 
 @dataclass(frozen=True)
+class Diverged:
+    """The loss of a batch whose data is finite became NaN or Inf: the run stops (Keras' TerminateOnNaN).
+
+    Sent after the EpochEnded of that (partial) epoch; the best weights, if an epoch was finite and
+    early stopping keeps them, are restored."""
+    epoch: int
+    batch: int
+    loss: float
+    best_epoch: int | None
+    best_value: float | None
+
+
+@dataclass(frozen=True)
+class HyperparameterChanged:
+    """A hyperparameter changed between batches; batch `batch` of epoch `epoch` is the first to use `new`.
+
+    The same record is kept in History.changes."""
+    epoch: int
+    batch: int
+    name: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
 class Finished:
-    """The loop ended: reason is "completed", "early_stopped" or "stopped" (should_stop said so)."""
+    """The loop ended: reason is "completed", "early_stopped", "diverged" or "stopped" (should_stop or stop())."""
     reason: str
     history: object  # npnn.training.History
 

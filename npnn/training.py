@@ -1,26 +1,36 @@
 """The fit loop shared by every front end (TUI and headless): train, validate, report events, stop.
 
-It never prints: everything it knows goes to the callbacks as npnn.events dataclasses and into the
-returned History. Per-batch work is kept to the model, the loss, backward, the optional clip, the
-optimizer step and one `loss.item()`; batch events are throttled to `batch_event_interval` seconds.
+`FitLoop` is one run as an object that can be driven a batch at a time (the app's Step mode and hot
+edits use the same loop as a full run); `fit()` builds one and runs it to the end. The loop never
+prints: everything it knows goes to the callbacks as npnn.events dataclasses and into its History.
+Per-batch work is kept to the model, the loss, backward, the optional clip, the optimizer step and
+one `loss.item()`; batch events are throttled to `batch_event_interval` seconds.
 """
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
+from contextlib import contextmanager
 from time import perf_counter
 
 import numpy as np
 
 from npnn import metrics as metrics_module
-from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished
+from npnn.events import (BatchEnded, Diverged, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished,
+                         HyperparameterChanged)
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
 from npnn.tensor import Tensor, no_grad
 
+CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups
+
 
 class History:
-    """Per-epoch numbers of one fit() run; `skipped_steps` is cumulative, `metrics` maps name → list."""
+    """Per-epoch numbers of one run; `skipped_steps` is cumulative, `metrics` maps name → list.
+
+    `changes` lists the hyperparameters changed during the run (HyperparameterChanged records).
+    """
 
     def __init__(self, metric_names=()):
         self.epoch: list[int] = []
@@ -29,10 +39,11 @@ class History:
         self.lr: list[float] = []
         self.skipped_steps: list[int] = []
         self.metrics: dict[str, list[float]] = {name: [] for name in metric_names}
+        self.changes: list[HyperparameterChanged] = []
         self.best_epoch: int | None = None
         self.best_value: float | None = None
         self.stopped_epoch: int | None = None  # the last epoch recorded (None if none finished)
-        self.stop_reason: str | None = None    # completed|early_stopped|stopped|failed|interrupted
+        self.stop_reason: str | None = None    # completed|early_stopped|diverged|stopped|failed|interrupted
 
     def _append(self, epoch, train_loss, val_loss, lr, skipped, scores) -> None:
         self.epoch.append(epoch)
@@ -59,6 +70,7 @@ class History:
                 f"stop_reason={self.stop_reason!r})")
 
 
+# ---- checking the arguments -----------------------------------------------------------------------
 def _metric_functions(metrics) -> dict:
     if isinstance(metrics, str):
         raise TypeError(f"fit: metrics must be a sequence of names or a mapping, got the string {metrics!r} "
@@ -83,11 +95,36 @@ def _validation_arrays(val_data):
     return X, y
 
 
+def _check_clip_norm(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not float(value) > 0:
+        raise ValueError(f"fit: max_grad_norm must be > 0 or None, got {value!r}")
+    return float(value)
+
+
+def _check_arguments(train_loader, epochs, batch_event_interval, callbacks) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
+    if not batch_event_interval >= 0:
+        raise ValueError(f"fit: batch_event_interval must be >= 0 seconds, got {batch_event_interval!r}")
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"fit: callbacks must be callables taking one event, got {type(cb).__name__}")
+    if getattr(train_loader, "_single", False):
+        raise ValueError("fit: train_loader yields inputs only; build it with targets, DataLoader(X, y)")
+
+
+# ---- arrays ---------------------------------------------------------------------------------------
 def _cast(array: np.ndarray, dtype) -> np.ndarray:
     """Floating batches take the parameters' dtype (float64 data must not slow a float32 model)."""
     if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
         return array.astype(dtype)
     return array
+
+
+def _finite(array: np.ndarray) -> bool:
+    return array.dtype.kind not in "fc" or bool(np.isfinite(array).all())
 
 
 def _evaluate(model, loss_fn, X, y, batch_size, dtype, metric_fns):
@@ -104,110 +141,255 @@ def _evaluate(model, loss_fn, X, y, batch_size, dtype, metric_fns):
     return total / len(X), {name: float(fn(pred, y)) for name, fn in metric_fns.items()}
 
 
+class FitLoop:
+    """One training run that can be driven a batch at a time; `fit()` documents the arguments.
+
+    `run()` trains to the end and returns the History. `step_batch()` trains exactly one batch: it
+    opens the epoch before its first batch (EpochStarted) and closes it after its last (validation,
+    early stopping, scheduler, EpochEnded). `run_epoch()` trains to the end of the current epoch.
+    Each returns whether the run goes on (`run()` returns the History). Between two calls a driver may
+    pause as long as it likes and read `epoch`, `batch` (batches done in this epoch), `batches`,
+    `last_loss`, `history` and each parameter's `.grad` from the last batch; `set_hyperparameter`
+    (callable from any thread) takes effect from the next batch, and `stop()` ends the run.
+    Drive the loop from one thread at a time.
+    """
+
+    def __init__(self, model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10,
+                 early_stopping=None, scheduler=None, max_grad_norm: float | None = None, metrics=(),
+                 callbacks=(), should_stop=None, batch_event_interval: float = 0.1):
+        callbacks = tuple(callbacks)
+        _check_arguments(train_loader, epochs, batch_event_interval, callbacks)
+        self.max_grad_norm = _check_clip_norm(max_grad_norm)
+        self._metric_fns, self._val = _metric_functions(metrics), _validation_arrays(val_data)
+        if self._metric_fns and self._val is None:
+            raise ValueError(f"fit: metrics {sorted(self._metric_fns)} are computed on validation data; "
+                             "pass val_data")
+        self.model, self.loss_fn, self.optimizer, self.train_loader = model, loss_fn, optimizer, train_loader
+        self.early_stopping, self.scheduler, self.callbacks = early_stopping, scheduler, callbacks
+        self.should_stop, self.batch_event_interval = should_stop, batch_event_interval
+        self.epochs = int(epochs)
+        self._params = list(model.parameters())
+        self._dtype = self._params[0].dtype if self._params else None
+        self._val_batch = getattr(train_loader, "batch_size", None) or 256
+        self.history = History(self._metric_fns)
+        self.epoch, self.batch, self.batches = 0, 0, 0
+        self.last_loss: float | None = None
+        self._open = False           # an epoch has started and not ended
+        self._pending: deque = deque()
+        self._diverged: tuple | None = None
+        if early_stopping is not None:
+            early_stopping.reset()  # NOTE: as Keras does at train begin: best epochs refer to this run
+
+    @property
+    def done(self) -> bool:
+        """The run has ended (history.stop_reason says how)."""
+        return self.history.stop_reason is not None
+
+    # ---- driving ----------------------------------------------------------------------------------
+    def step_batch(self) -> bool:
+        """Train the next batch (opening or closing its epoch as needed); False once the run has ended."""
+        with self._driving():
+            self._step()
+        return not self.done
+
+    def run_epoch(self) -> bool:
+        """Train to the end of the current epoch (or of the next one, between epochs); False once ended."""
+        with self._driving():
+            self._step()
+            while self._open:
+                self._step()
+        return not self.done
+
+    def run(self) -> History:
+        """Train until the run ends and return its History."""
+        with self._driving():
+            while not self.done:
+                self._step()
+        return self.history
+
+    def stop(self) -> None:
+        """End the run now, as should_stop() would: best weights restored, Finished("stopped") sent."""
+        if not self.done:
+            with self._driving():
+                self._finish("stopped")
+
+    def set_hyperparameter(self, name: str, value) -> None:
+        """Change `name` ("lr", "momentum", ... of the optimizer's param groups, or "max_grad_norm")
+        from the next batch on; it is checked now and recorded in history.changes when applied."""
+        if self.done:
+            raise RuntimeError(f"set_hyperparameter: the run has ended ({self.history.stop_reason}); "
+                               f"{name} can no longer change")
+        if name == CLIP_NORM:
+            value = _check_clip_norm(value)
+        else:
+            groups = self.optimizer.param_groups
+            if name == "params" or any(name not in group for group in groups):
+                known = sorted(k for k in groups[0] if k not in ("params", "initial_lr"))
+                raise ValueError(f"set_hyperparameter: {type(self.optimizer).__name__} has no hyperparameter "
+                                 f"{name!r}; expected one of {known + [CLIP_NORM]}")
+            for group in groups:
+                self.optimizer._validate({**group, name: value})
+        self._pending.append((name, value))
+
+    # ---- one batch --------------------------------------------------------------------------------
+    @contextmanager
+    def _driving(self):
+        """NumPy errors silenced for this thread only (a diverging run reports, it does not warn), and
+        any exception turned into Failed (best weights restored) before it propagates."""
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                yield
+        except BaseException as error:
+            self._fail(error)
+            raise
+
+    def _step(self) -> None:
+        if self.done:
+            return
+        if not self._open:
+            self._begin_epoch()
+            if self.done:
+                return
+        batch = next(self._batches, None)
+        if batch is None:            # the loader ran out: an empty epoch, or len() said more
+            self._end_epoch()
+            return
+        if self.should_stop is not None and self.should_stop():
+            self._finish("stopped")
+            return
+        self._apply_changes()
+        self._train_batch(*batch)
+        if self._diverged is not None or self.batch >= self.batches:
+            self._end_epoch()
+
+    def _train_batch(self, xb, yb) -> None:
+        xb, yb = _cast(xb, self._dtype), _cast(yb, self._dtype)
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(Tensor(xb)), Tensor(yb))
+        loss.backward()
+        if self.max_grad_norm is not None:
+            clip_grad_norm_(self._params, self.max_grad_norm)
+        value = loss.item()
+        if math.isfinite(value):
+            self.optimizer.step()
+            self._total += value * len(xb)
+            self._count += len(xb)
+        else:
+            self.optimizer.skip_step()
+            if _finite(xb) and _finite(yb):  # NOTE: bad data is only skipped; finite data means the model broke
+                self._diverged = (self.epoch, self.batch + 1, value)
+        self.batch, self.last_loss = self.batch + 1, value
+        if self.callbacks:
+            now = perf_counter()
+            if now - self._last_event >= self.batch_event_interval or self.batch == self.batches \
+                    or self._diverged is not None:
+                self._emit(BatchEnded(self.epoch, self.epochs, self.batch, self.batches, value))
+                self._last_event = now
+
+    def _apply_changes(self) -> None:
+        """Apply the hyperparameter changes asked for since the last batch, before the next one."""
+        while self._pending:
+            name, value = self._pending.popleft()
+            if name == CLIP_NORM:
+                old, self.max_grad_norm = self.max_grad_norm, value
+            else:
+                old = self.optimizer.param_groups[0][name]
+                for group in self.optimizer.param_groups:
+                    group[name] = value
+            change = HyperparameterChanged(self.epoch, self.batch + 1, name, old, value)
+            self.history.changes.append(change)
+            self._emit(change)
+
+    # ---- epochs -----------------------------------------------------------------------------------
+    def _begin_epoch(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            self._finish("stopped")
+            return
+        self.epoch, self.batch, self.batches = self.epoch + 1, 0, len(self.train_loader)
+        self._started = self._last_event = perf_counter()
+        self._total, self._count = 0.0, 0
+        self._emit(EpochStarted(self.epoch, self.epochs, self.batches))
+        self._apply_changes()
+        self._lr = float(self.optimizer.param_groups[0]["lr"])  # NOTE: the epoch's lr is its first batch's
+        self.model.train()
+        self._batches = iter(self.train_loader)
+        self._open = True
+
+    def _end_epoch(self) -> None:
+        """Validate, update the best value, early stopping and the scheduler, record, then stop if due."""
+        self._open = False
+        train_loss = self._total / self._count if self._count else math.nan
+        val_loss, scores = (_evaluate(self.model, self.loss_fn, *self._val, self._val_batch, self._dtype,
+                                      self._metric_fns) if self._val else (None, {}))
+        monitored = train_loss if val_loss is None else val_loss
+        stop, improved = self._track_best(monitored)
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(monitored)
+        elif self.scheduler is not None:
+            self.scheduler.step()
+        h, skipped = self.history, self.optimizer.skipped_steps
+        h._append(self.epoch, train_loss, val_loss, self._lr, skipped, scores)
+        self._emit(EpochEnded(self.epoch, self.epochs, train_loss, val_loss, dict(scores), self._lr, skipped,
+                              h.best_epoch, h.best_value, improved, perf_counter() - self._started))
+        if self._diverged is not None:
+            self._emit(Diverged(*self._diverged, h.best_epoch, h.best_value))
+            self._finish("diverged")
+        elif stop:
+            self._emit(EarlyStopped(self.epoch, self.early_stopping.best_epoch, self.early_stopping.best_value))
+            self._finish("early_stopped")
+        elif self.epoch == self.epochs:
+            self._finish("completed")
+
+    def _track_best(self, monitored: float) -> tuple[bool, bool]:
+        """(stop now, improved): early stopping decides when given, else the lowest finite value is best."""
+        h, es = self.history, self.early_stopping
+        if es is not None:
+            stop = es(monitored, self.model, self.epoch)
+            h.best_epoch, h.best_value = es.best_epoch, es.best_value
+            return stop, es.improved
+        improved = math.isfinite(monitored) and (h.best_value is None or monitored < h.best_value)
+        if improved:
+            h.best_epoch, h.best_value = self.epoch, monitored
+        return False, improved
+
+    # ---- the end ----------------------------------------------------------------------------------
+    def _finish(self, reason: str) -> None:
+        self._open = False
+        if reason != "early_stopped" and self.early_stopping is not None:
+            self.early_stopping.restore(self.model)  # NOTE: early stopping restored them already
+        self.model.eval()
+        self.history.stop_reason = reason
+        self._emit(Finished(reason, self.history))
+
+    def _fail(self, error: BaseException) -> None:
+        if self.done:  # NOTE: a callback of Finished raised: the run had ended, let it propagate
+            return
+        self._open = False
+        if self.early_stopping is not None:
+            self.early_stopping.restore(self.model)
+        self.model.eval()
+        self.history.stop_reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        self._emit(Failed(error, self.history))
+
+    def _emit(self, event) -> None:
+        for cb in self.callbacks:
+            cb(event)
+
+
 def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10, early_stopping=None,
         scheduler=None, max_grad_norm: float | None = None, metrics=(), callbacks=(), should_stop=None,
         batch_event_interval: float = 0.1) -> History:
-    """Train `model` for up to `epochs` epochs and return its History (see the module docstring).
+    """Train `model` for up to `epochs` epochs and return its History (`FitLoop(...).run()`).
 
     Early stopping (reset at the start) monitors the validation loss (the train loss without
-    val_data); best weights are restored when it stops, when the budget runs out and when
-    `should_stop()` ends the run. An epoch's train loss averages its finite batch losses (a
-    non-finite batch is a skipped step, counted in `skipped_steps`). Metrics need val_data.
-    On an exception the best weights are restored,
-    Failed(error, history) is sent and the exception propagates. The model is left in eval mode.
+    val_data); best weights are restored when it stops, when the budget runs out, when the run
+    diverges and when `should_stop()` (asked before each epoch and batch) ends the run. An epoch's
+    train loss averages its finite batch losses. A batch whose loss is non-finite is a skipped step
+    (counted in `skipped_steps`); if its data was finite the model has diverged and the run stops
+    after that batch with the reason "diverged" (Keras' TerminateOnNaN). Metrics need val_data.
+    On an exception the best weights are restored, Failed(error, history) is sent and the exception
+    propagates. The model is left in eval mode. NumPy floating-point warnings are silenced inside
+    the loop only (np.errstate), callbacks included.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
-    if max_grad_norm is not None and not float(max_grad_norm) > 0:
-        raise ValueError(f"fit: max_grad_norm must be > 0 or None, got {max_grad_norm!r}")
-    if not batch_event_interval >= 0:
-        raise ValueError(f"fit: batch_event_interval must be >= 0 seconds, got {batch_event_interval!r}")
-    metric_fns = _metric_functions(metrics)
-    val = _validation_arrays(val_data)
-    if metric_fns and val is None:
-        raise ValueError(f"fit: metrics {sorted(metric_fns)} are computed on validation data; pass val_data")
-    callbacks = tuple(callbacks)
-    for cb in callbacks:
-        if not callable(cb):
-            raise TypeError(f"fit: callbacks must be callables taking one event, got {type(cb).__name__}")
-    if getattr(train_loader, "_single", False):
-        raise ValueError("fit: train_loader yields inputs only; build it with targets, DataLoader(X, y)")
-    params = list(model.parameters())
-    dtype = params[0].dtype if params else None
-    batch_size = getattr(train_loader, "batch_size", None) or 256
-    history = History(metric_fns)
-
-    def emit(event):
-        for cb in callbacks:
-            cb(event)
-
-    if early_stopping is not None:
-        early_stopping.reset()  # NOTE: as Keras does at train begin: best epochs refer to this run
-    epochs, reason = int(epochs), "completed"
-    try:
-        for epoch in range(1, epochs + 1):
-            if should_stop is not None and should_stop():
-                reason = "stopped"
-                break
-            started, lr, n_batches = perf_counter(), float(optimizer.param_groups[0]["lr"]), len(train_loader)
-            emit(EpochStarted(epoch, epochs, n_batches))
-            model.train()
-            total, count, last_event = 0.0, 0, started
-            for i, (xb, yb) in enumerate(train_loader, 1):
-                if should_stop is not None and should_stop():
-                    reason = "stopped"
-                    break
-                xb, yb = _cast(xb, dtype), _cast(yb, dtype)
-                optimizer.zero_grad()
-                loss = loss_fn(model(Tensor(xb)), Tensor(yb))
-                loss.backward()
-                if max_grad_norm is not None:
-                    clip_grad_norm_(params, max_grad_norm)
-                optimizer.step()
-                value = loss.item()
-                if math.isfinite(value):
-                    total += value * len(xb)
-                    count += len(xb)
-                if callbacks:
-                    now = perf_counter()
-                    if now - last_event >= batch_event_interval or i == n_batches:
-                        emit(BatchEnded(epoch, epochs, i, n_batches, value))
-                        last_event = now
-            if reason == "stopped":
-                break
-            train_loss = total / count if count else math.nan
-            val_loss, scores = _evaluate(model, loss_fn, *val, batch_size, dtype, metric_fns) if val else (None, {})
-            monitored = train_loss if val_loss is None else val_loss
-            stop = False
-            if early_stopping is not None:
-                stop = early_stopping(monitored, model, epoch)
-                improved = early_stopping.improved
-                history.best_epoch, history.best_value = early_stopping.best_epoch, early_stopping.best_value
-            else:
-                improved = math.isfinite(monitored) and (history.best_value is None or monitored < history.best_value)
-                if improved:
-                    history.best_epoch, history.best_value = epoch, monitored
-            if isinstance(scheduler, ReduceLROnPlateau):
-                scheduler.step(monitored)
-            elif scheduler is not None:
-                scheduler.step()
-            history._append(epoch, train_loss, val_loss, lr, optimizer.skipped_steps, scores)
-            emit(EpochEnded(epoch, epochs, train_loss, val_loss, dict(scores), lr, optimizer.skipped_steps,
-                            history.best_epoch, history.best_value, improved, perf_counter() - started))
-            if stop:
-                reason = "early_stopped"
-                emit(EarlyStopped(epoch, early_stopping.best_epoch, early_stopping.best_value))
-                break
-        if reason != "early_stopped" and early_stopping is not None:
-            early_stopping.restore(model)
-        model.eval()
-    except BaseException as error:
-        if early_stopping is not None:
-            early_stopping.restore(model)
-        model.eval()
-        history.stop_reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        emit(Failed(error, history))
-        raise
-    history.stop_reason = reason
-    emit(Finished(reason, history))
-    return history
+    return FitLoop(model, loss_fn, optimizer, train_loader, val_data, epochs, early_stopping, scheduler,
+                   max_grad_norm, metrics, callbacks, should_stop, batch_event_interval).run()

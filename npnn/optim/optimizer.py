@@ -12,12 +12,17 @@ import numpy as np
 from npnn.tensor import Tensor
 
 
+def _finite_loss(loss) -> bool:
+    return math.isfinite(loss.item() if isinstance(loss, Tensor) else float(loss))
+
+
 class Optimizer:
     """Holds `param_groups` (dicts with "params" and hyperparameters; "lr" may be changed at any time).
 
-    Non-finite guard: if ANY gradient of a `step()` holds NaN or Inf, the whole step is skipped
-    (no parameter and no state changes) and `skipped_steps` grows by one, so one bad batch can never
-    turn the weights into NaN.
+    Non-finite guard: if the loss the closure returns or ANY gradient of a `step()` holds NaN or Inf,
+    the whole step is skipped (no parameter and no state changes) and `skipped_steps` grows by one,
+    so one bad batch can never turn the weights into NaN. A loop that sees a non-finite loss itself
+    calls `skip_step()` instead of `step()`, so the step counts as skipped whatever the gradients hold.
     """
 
     def __init__(self, params, defaults: dict):
@@ -88,14 +93,18 @@ class Optimizer:
                     p.grad.fill(0)
 
     def step(self, closure=None):
-        """Apply one update to every parameter that has a gradient, unless some gradient is non-finite."""
+        """Apply one update to every parameter that has a gradient, unless the loss or a gradient is non-finite."""
         loss = closure() if closure is not None else None
-        if not self._grads_finite():
-            self.skipped_steps += 1
+        if (loss is not None and not _finite_loss(loss)) or not self._grads_finite():
+            self.skip_step()
             return loss
         for group in self.param_groups:
             self._update(group)
         return loss
+
+    def skip_step(self) -> None:
+        """Count a step that is not taken (its loss or gradients were non-finite): nothing else changes."""
+        self.skipped_steps += 1
 
     def _grads_finite(self) -> bool:
         # NOTE: one reduction per gradient; the sum is non-finite if any element is (or on float

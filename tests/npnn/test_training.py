@@ -1,13 +1,18 @@
-"""fit(): reaches a target loss, events, early stopping and restores, should_stop, failures, NaN guard."""
+"""fit() and FitLoop: target loss, events, early stopping and restores, should_stop, failures, NaN guard,
+divergence, driving a batch at a time, hyperparameters changed between batches."""
+import dataclasses
+import warnings
+
 import numpy as np
 import pytest
 
 import npnn
 from npnn import nn
-from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished
+from npnn.events import (BatchEnded, Diverged, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished,
+                         HyperparameterChanged)
 from npnn.optim import SGD, Adam
 from npnn.optim.lr_scheduler import ReduceLROnPlateau, StepLR
-from npnn.training import fit
+from npnn.training import FitLoop, fit
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(96, 3)).astype(np.float32)
@@ -236,3 +241,189 @@ def test_a_reused_early_stopping_starts_afresh_in_each_fit():
         history = fit(model, nn.MSELoss(), SGD(model.parameters(), lr=0.1), npnn.DataLoader(x, y, batch_size=8),
                       val_data=val, epochs=200, early_stopping=es)
         assert history.stop_reason == "early_stopped" and es.best_epoch == len(history) - 3
+
+
+# ---- divergence -----------------------------------------------------------------------------------
+def raise_lr_at(epoch, lr, loop_of):
+    """A callback that sets the lr when `epoch` starts (a hot edit, from inside the run)."""
+    def callback(event):
+        if isinstance(event, EpochStarted) and event.epoch == epoch:
+            loop_of().set_hyperparameter("lr", lr)
+    return callback
+
+
+def test_a_diverging_run_stops_as_diverged_restores_the_best_epoch_and_warns_nothing():
+    npnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 1))
+    rec, es = Recorder(model), npnn.EarlyStopping(patience=100)
+    loops = []
+    loop = FitLoop(model, nn.MSELoss(), SGD(model.parameters(), lr=0.05),
+                   npnn.DataLoader(X[:64], Y[:64], batch_size=16), val_data=(X[64:], Y[64:]), epochs=50,
+                   early_stopping=es, callbacks=[rec, raise_lr_at(4, 1e30, lambda: loops[0])],
+                   batch_event_interval=3600)
+    loops.append(loop)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = loop.run()
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
+    assert history.stop_reason == "diverged" and len(history) == 4 and np.isnan(history.val_loss[-1])
+    diverged = rec.of(Diverged)
+    assert len(diverged) == 1 and diverged[0].epoch == 4 and diverged[0].batch == 2
+    assert not np.isfinite(diverged[0].loss) and diverged[0].best_epoch == es.best_epoch == 3
+    assert [type(e) for e in rec.events[-4:]] == [BatchEnded, EpochEnded, Diverged, Finished]
+    assert rec.of(BatchEnded)[-1].batch == 2 and rec.of(Finished)[0].reason == "diverged"
+    assert history.skipped_steps[-1] == 1  # the diverging batch is a skipped step
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, rec.weights[3][name])
+
+
+def test_a_nonfinite_loss_is_a_skipped_step_even_when_its_gradients_are_finite():
+    model = linear()
+    mse, calls = nn.MSELoss(), []
+
+    def loss_fn(pred, target):
+        calls.append(1)
+        loss = mse(pred, target)
+        return loss + np.float32(np.inf) if len(calls) == 3 else loss  # d(loss + inf)/dw is finite
+
+    rec = Recorder(model)
+    loop = FitLoop(model, loss_fn, SGD(model.parameters(), lr=0.05), npnn.DataLoader(X, Y, batch_size=8),
+                   epochs=5, callbacks=[rec])
+    loop.step_batch(), loop.step_batch()
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    assert loop.step_batch() is False and loop.history.stop_reason == "diverged"
+    assert np.isfinite(model.weight.grad).all() and loop.optimizer.skipped_steps == 1
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_an_optimizer_closure_returning_a_nonfinite_loss_skips_the_step():
+    model = linear()
+    opt = SGD(model.parameters(), lr=0.1)
+    weight = model.weight.data.copy()
+
+    def closure():
+        opt.zero_grad()
+        loss = nn.MSELoss()(model(npnn.Tensor(X)), npnn.Tensor(Y))
+        loss.backward()
+        return loss + np.float32(np.inf)
+
+    opt.step(closure)
+    assert opt.skipped_steps == 1 and np.array_equal(model.weight.data, weight)
+
+
+# ---- driving the loop a batch at a time -----------------------------------------------------------
+def comparable(events):
+    """Events without their durations (the only field that differs between identical runs)."""
+    return [dataclasses.replace(e, seconds=0.0) if isinstance(e, EpochEnded) else
+            (type(e), e.reason) if isinstance(e, Finished) else e for e in events]
+
+
+def run_by(drive, epochs=3):
+    model = linear(seed=4)
+    rec = Recorder(model)
+    npnn.manual_seed(9)
+    loop = FitLoop(model, nn.MSELoss(), Adam(model.parameters(), lr=0.05),
+                   npnn.DataLoader(X[:64], Y[:64], batch_size=16), val_data=(X[64:], Y[64:]), epochs=epochs,
+                   early_stopping=npnn.EarlyStopping(patience=5), metrics=("mae",), callbacks=[rec],
+                   batch_event_interval=0)
+    drive(loop)
+    return loop, rec, model
+
+
+def test_step_batch_and_run_epoch_drive_the_same_loop_as_run():
+    def by_batch(loop):
+        while loop.step_batch():
+            pass
+
+    def by_epoch(loop):
+        while loop.run_epoch():
+            pass
+
+    reference = run_by(lambda loop: loop.run())
+    for drive in (by_batch, by_epoch):
+        loop, rec, model = run_by(drive)
+        assert comparable(rec.events) == comparable(reference[1].events)
+        assert loop.history.train_loss == reference[0].history.train_loss
+        assert loop.history.metrics == reference[0].history.metrics
+        np.testing.assert_array_equal(model.weight.data, reference[2].weight.data)
+
+
+def test_one_step_trains_one_batch_and_epochs_open_and_close_around_their_batches():
+    loop, rec, model = run_by(lambda loop: None, epochs=2)
+    assert (loop.epoch, loop.batch, loop.done, rec.events) == (0, 0, False, [])
+    weight = model.weight.data.copy()
+    assert loop.step_batch() is True
+    assert (loop.epoch, loop.batch, loop.batches) == (1, 1, 4) and model.training
+    assert [type(e) for e in rec.events] == [EpochStarted, BatchEnded] and np.isfinite(loop.last_loss)
+    assert model.weight.grad is not None and not np.array_equal(model.weight.data, weight)
+    for _ in range(3):
+        loop.step_batch()
+    assert [type(e) for e in rec.events[-2:]] == [BatchEnded, EpochEnded] and len(loop.history) == 1
+    assert loop.run_epoch() is False and loop.done and loop.history.stop_reason == "completed"
+    count = len(rec.events)
+    assert loop.step_batch() is False and loop.run_epoch() is False and len(rec.events) == count
+
+
+def test_stop_between_batches_ends_the_run_with_the_best_weights():
+    x, y, val = conflicting_data()
+    model = one_weight()
+    rec, es = Recorder(model), npnn.EarlyStopping(patience=1000)
+    loop = FitLoop(model, nn.MSELoss(), SGD(model.parameters(), lr=0.1), npnn.DataLoader(x, y, batch_size=8),
+                   val_data=val, epochs=100, early_stopping=es, callbacks=[rec])
+    for _ in range(4 * 6 + 2):
+        loop.step_batch()
+    loop.stop()
+    assert loop.done and loop.history.stop_reason == "stopped" and len(loop.history) == 6
+    assert rec.of(Finished)[0].reason == "stopped" and not model.training
+    np.testing.assert_array_equal(model.weight.data, rec.weights[es.best_epoch]["weight"])
+
+
+def test_a_hyperparameter_changed_between_batches_applies_from_the_next_batch_and_is_recorded():
+    model = linear()
+    rec = Recorder()
+    loop = FitLoop(model, nn.MSELoss(), SGD(model.parameters(), lr=0.05, momentum=0.9),
+                   npnn.DataLoader(X, Y, batch_size=8), epochs=3, callbacks=[rec])
+    loop.step_batch(), loop.step_batch()
+    loop.set_hyperparameter("lr", 0.0)
+    assert loop.optimizer.param_groups[0]["lr"] == 0.05  # not before the next batch
+    loop.set_hyperparameter("momentum", 0.0)
+    weight = model.weight.data.copy()
+    loop.step_batch()
+    np.testing.assert_array_equal(model.weight.data, weight)  # lr 0 and no momentum: no update
+    expected = [HyperparameterChanged(1, 3, "lr", 0.05, 0.0), HyperparameterChanged(1, 3, "momentum", 0.9, 0.0)]
+    assert loop.history.changes == expected and rec.of(HyperparameterChanged) == expected
+    loop.set_hyperparameter("lr", 0.05)
+    loop.set_hyperparameter("max_grad_norm", 1e-3)
+    loop.step_batch()
+    assert np.abs(model.weight.data - weight).max() <= 0.05 * 1e-3 * (1 + 1e-5)
+    assert loop.history.changes[-1] == HyperparameterChanged(1, 4, "max_grad_norm", None, 1e-3)
+    loop.run()
+    assert loop.history.lr == [0.05, 0.05, 0.05] and len(loop.history.changes) == 4
+
+
+def test_a_change_asked_for_at_an_epoch_start_applies_to_that_epochs_first_batch():
+    loops = []
+    model = linear()
+    opt = SGD(model.parameters(), lr=0.05)
+    loop = FitLoop(model, nn.MSELoss(), opt, npnn.DataLoader(X, Y, batch_size=8), epochs=3,
+                   callbacks=[raise_lr_at(2, 0.01, lambda: loops[0])])
+    loops.append(loop)
+    history = loop.run()
+    assert history.lr == [0.05, 0.01, 0.01] and history.changes == [HyperparameterChanged(2, 1, "lr", 0.05, 0.01)]
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("momentum", 0.5, "Adam has no hyperparameter 'momentum'; expected one of"),
+    ("lr", -1.0, "lr must be >= 0, got -1.0"),
+    ("max_grad_norm", 0.0, "max_grad_norm must be > 0 or None, got 0.0"),
+])
+def test_bad_hyperparameter_changes_are_refused_at_once(name, value, message):
+    model = linear()
+    loop = FitLoop(model, nn.MSELoss(), Adam(model.parameters(), lr=0.01), npnn.DataLoader(X, Y), epochs=1)
+    with pytest.raises(ValueError) as info:
+        loop.set_hyperparameter(name, value)
+    assert message in str(info.value)
+    loop.run()
+    with pytest.raises(RuntimeError, match="the run has ended"):
+        loop.set_hyperparameter("lr", 0.1)
