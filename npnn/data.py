@@ -1,4 +1,4 @@
-"""Datasets and the DataLoader: NumPy batches, shuffled by npnn's seeded generator.
+"""Datasets and the DataLoader: NumPy batches, shuffled by the loader's generator (PyTorch's `generator=`).
 
 A loader over arrays (or a TensorDataset) draws one permutation per epoch and takes each batch by one
 fancy index per array: no per-sample Python.
@@ -49,12 +49,18 @@ class TensorDataset(Dataset):
 
 
 class DataLoader:
-    """Batches of (xb, yb) ndarrays (xb alone when y is None), reshuffled every epoch when `shuffle`."""
+    """Batches of (xb, yb) ndarrays (xb alone when y is None), reshuffled every epoch when `shuffle`.
 
-    def __init__(self, X, y=None, batch_size: int = 32, shuffle: bool = True, drop_last: bool = False):
+    Each epoch's order is drawn from `generator` (an np.random.Generator the caller owns), or from
+    npnn's default generator (seeded by npnn.manual_seed) when it is None.
+    """
+
+    def __init__(self, X, y=None, batch_size: int = 32, shuffle: bool = True, drop_last: bool = False, *,
+                 generator: np.random.Generator | None = None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
+        self.generator = None if generator is None else random.resolve(generator, "DataLoader")
         if isinstance(X, Dataset):
             if y is not None:
                 raise ValueError("DataLoader: pass y inside the Dataset, not beside it")
@@ -75,7 +81,7 @@ class DataLoader:
 
     def __iter__(self):
         n, size = len(self.dataset), self.batch_size
-        order = random.generator().permutation(n) if self.shuffle else None
+        order = random.resolve(self.generator, "DataLoader").permutation(n) if self.shuffle else None
         stop = n - n % size if self.drop_last else n
         for start in range(0, stop, size):
             index = slice(start, start + size) if order is None else order[start:start + size]

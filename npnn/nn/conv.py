@@ -1,4 +1,6 @@
 """Conv2d: 2-D convolution by im2col and one matrix product, PyTorch's shapes and initialisation."""
+from __future__ import annotations
+
 import math
 
 import numpy as np
@@ -11,9 +13,13 @@ from npnn.tensor import get_default_dtype
 
 
 class Conv2d(Module):
-    """Weight (out_channels, in_channels, kh, kw), bias (out_channels,); int or pair arguments."""
+    """Weight (out_channels, in_channels, kh, kw), bias (out_channels,); int or pair arguments.
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True):
+    `generator` (an np.random.Generator, default npnn's) draws the initial weights; it is not kept.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True,
+                 *, generator: np.random.Generator | None = None):
         super().__init__()
         _check_positive("Conv2d", in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
@@ -26,15 +32,15 @@ class Conv2d(Module):
         dtype = get_default_dtype()
         self.weight = Parameter(np.empty((self.out_channels, self.in_channels) + self.kernel_size, dtype=dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
-        self.reset_parameters()
+        self.reset_parameters(generator)
 
-    def reset_parameters(self) -> None:
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         """PyTorch's default: uniform ±1/sqrt(in_channels·kh·kw) for weight and bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:
             fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
             bound = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+            init.uniform_(self.bias, -bound, bound, generator)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, label=self.label())
