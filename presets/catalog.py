@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from npnn import nn, optim
 from presets.errors import PresetError
 from presets.option import AUTO, REQUIRED, Option
@@ -48,9 +50,13 @@ class LayerEntry:
     def option_names(self) -> tuple[str, ...]:
         return tuple(option.name for option in self.options)
 
-    def build(self, spec: dict) -> nn.Module:
-        """The npnn layer for a resolved spec (no "auto" left); npnn's own ValueError/TypeError pass through."""
-        return self.cls(**{key: value for key, value in spec.items() if key != "type"})
+    def build(self, spec: dict, generator: np.random.Generator | None = None) -> nn.Module:
+        """The npnn layer for a resolved spec (no "auto" left), random initial weights drawn from `generator`
+        when the class takes one; npnn's own ValueError/TypeError pass through."""
+        options = {key: value for key, value in spec.items() if key != "type"}
+        if generator is not None and "generator" in inspect.signature(self.cls).parameters:
+            options["generator"] = generator
+        return self.cls(**options)
 
 
 @dataclass(frozen=True)

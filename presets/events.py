@@ -30,4 +30,4 @@ class Evaluated:
 @dataclass(frozen=True)
 class RunSaved:
     run_dir: str
-    reason: str                  # the fit loop's reason: "completed", "early_stopped", "stopped", "failed"
+    reason: str                  # the fit loop's reason: "completed", "early_stopped", "diverged", "stopped", "failed"

@@ -59,6 +59,7 @@ def infer_layers(specs: list, input_shape: tuple, num_outputs: int, where: str =
     last_output = max((i for i, s in enumerate(specs) if s["type"] in LAYERS and LAYERS[s["type"]].output),
                       default=None)
     x = Tensor(np.zeros((1, *input_shape), dtype=get_default_dtype()))
+    weights = np.random.default_rng(0)  # NOTE: thrown away; their own generator leaves every other alone
     layers = []
     with no_grad():
         for i, spec in enumerate(specs):
@@ -69,7 +70,7 @@ def infer_layers(specs: list, input_shape: tuple, num_outputs: int, where: str =
             shape = tuple(x.shape[1:])
             spec = _resolve(entry, spec, shape, i == last_output, num_outputs, key)
             try:
-                module = entry.build(spec)
+                module = entry.build(spec, weights)
                 module.eval()
                 x = module(x)
             except (ValueError, TypeError) as error:
@@ -87,9 +88,9 @@ def resolve_layers(specs: list, input_shape: tuple, num_outputs: int, where: str
     return [layer.spec for layer in infer_layers(specs, input_shape, num_outputs, where)]
 
 
-def build_model(specs: list) -> nn.Sequential:
-    """An nn.Sequential from resolved layer specs (no "auto" left)."""
-    return nn.Sequential(*(LAYERS[spec["type"]].build(spec) for spec in specs))
+def build_model(specs: list, generator: np.random.Generator | None = None) -> nn.Sequential:
+    """An nn.Sequential from resolved layer specs (no "auto" left), initial weights drawn from `generator`."""
+    return nn.Sequential(*(LAYERS[spec["type"]].build(spec, generator) for spec in specs))
 
 
 def build_loss(preset: Preset) -> nn.Module:

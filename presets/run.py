@@ -27,6 +27,7 @@ from presets.schema import Preset
 
 PREVIEW_IMAGES = 8
 _EVAL_BATCH = 1024
+_QUIET = dict(over="ignore", invalid="ignore", divide="ignore")  # a diverged model scores nan, it does not warn
 
 
 @dataclass
@@ -44,7 +45,7 @@ class RunResult:
     before: dict                         # {"val": {...}, "test": {...}}
     after: dict                          # the same after training, best weights restored
     run_dir: Path
-    reason: str                          # "completed", "early_stopped" or "stopped" (by should_stop)
+    reason: str                          # "completed", "early_stopped", "diverged" or "stopped" (by should_stop)
     predictions: Predictions | None = None
 
 
@@ -73,7 +74,8 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, task: str) -> dict:
     was_training = model.training
     model.eval()
     try:
-        return score(_outputs(model, x), y, task)
+        with np.errstate(**_QUIET):
+            return score(_outputs(model, x), y, task)
     finally:
         model.train(was_training)
 
@@ -107,8 +109,7 @@ class Run:
         splits = load_data(preset.data, preset.task, self.data_path, self.target, self.download)
         where = str(preset.path) + ": model" if preset.path else "model"
         specs = resolve_layers(preset.model, splits.input_shape, splits.num_outputs, where)
-        npnn.manual_seed(preset.seed)
-        model = build_model(specs)
+        model = build_model(specs, generator=np.random.default_rng(preset.seed))
         model.eval()
         rows = tuple(nn.summary(model, splits.input_shape))
         model.train()
@@ -138,7 +139,8 @@ class Run:
         was_training = self.model.training
         self.model.eval()
         try:
-            predicted = _outputs(self.model, s.x_test).argmax(axis=1)
+            with np.errstate(**_QUIET):
+                predicted = _outputs(self.model, s.x_test).argmax(axis=1)
         finally:
             self.model.train(was_training)
         confusion = confusion_matrix(s.y_test, predicted, num_classes=s.num_classes)
@@ -165,10 +167,11 @@ class Run:
         try:
             emit(prepared)
             state.before = self._evaluate_all("before", emit)
-            npnn.manual_seed(preset.seed)
+            generator = _training_generator(self.model, preset.seed)
             self.early_stopping = EarlyStopping(patience=preset.patience, min_delta=preset.min_delta,
                                                 restore_best_weights=True)
-            loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True)
+            loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True,
+                                generator=generator)
             history = fit(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
                           epochs=preset.epochs, early_stopping=self.early_stopping,
                           max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
@@ -191,6 +194,18 @@ class Run:
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
                                  state.history, state.before, state.after, state.reason, error)
+
+
+def _training_generator(model, seed: int) -> np.random.Generator:
+    """The run's own generator for shuffles and dropout masks, handed to the model's Dropout layers.
+
+    NOTE: it starts from the seed afresh (initialisation had its own), so the data order does not
+    depend on how many numbers the model's initialisation drew; no other thread draws from it."""
+    generator = np.random.default_rng(seed)
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.generator = generator
+    return generator
 
 
 def _fit_metrics(task: str):

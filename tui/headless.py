@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from npnn.events import BatchEnded, EarlyStopped, EpochEnded, Failed, Finished
+from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
 from presets.events import Evaluated, RunPrepared, RunSaved
 from tui.blas import training_blas_limit
 
@@ -119,11 +119,12 @@ class HeadlessPrinter:
             self.last_epoch = event
             if event.epoch == 1 or event.epoch % self.interval == 0 or event.epoch == event.epochs:
                 self._epoch_line(event)
-        elif isinstance(event, (EarlyStopped, Finished, Failed)):
+        elif isinstance(event, (EarlyStopped, Diverged, Finished, Failed)):
             self._on_end(event)
         elif isinstance(event, RunSaved):
             seconds = time.perf_counter() - self.started
-            label = "Run saved to" if event.reason in ("completed", "early_stopped") else "Partial run saved to"
+            label = "Run saved to" if event.reason in ("completed", "early_stopped", "diverged") \
+                else "Partial run saved to"
             self.line()
             self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s)")
 
@@ -132,6 +133,9 @@ class HeadlessPrinter:
             self._epoch_line(self.last_epoch)
         if isinstance(event, EarlyStopped):
             self.line(f"Early stopping at epoch {event.epoch} (best epoch {event.best_epoch} restored)")
+        elif isinstance(event, Diverged):
+            kept = f"best epoch {event.best_epoch} restored" if event.best_epoch else "no finite epoch to restore"
+            self.line(f"Diverged at epoch {event.epoch}, batch {event.batch}: loss {event.loss} ({kept})")
         elif isinstance(event, Finished) and event.reason == "stopped":
             self.line("Stopped.")
         elif isinstance(event, Failed):

@@ -107,6 +107,11 @@ class RunState:
         self.status = f"Early stopping at epoch {e.epoch}"
         self.say(f"early stopping at epoch {e.epoch}: best epoch {e.best_epoch}, val loss {fmt(e.best_value)}")
 
+    def _on_Diverged(self, e: fit_events.Diverged) -> None:
+        self.status = f"Diverged at epoch {e.epoch}"
+        kept = "no finite epoch to keep" if e.best_epoch is None else f"best epoch {e.best_epoch} kept"
+        self.say(f"diverged at epoch {e.epoch}, batch {e.batch}: loss {fmt(e.loss)}; {kept}")
+
     def _on_Finished(self, e: fit_events.Finished) -> None:
         self.history, self.reason = e.history, e.reason
         if e.reason == "completed":

@@ -321,7 +321,7 @@ class TrainerScreen(Screen):
         status = self.query_one("#status", Static)
         status.set_class(s.status == "Finished", "-finished")
         status.set_class(s.status.startswith(("Stopped", "Early")), "-stopped")
-        status.set_class(s.status.startswith("Failed"), "-failed")
+        status.set_class(s.status.startswith(("Failed", "Diverged")), "-failed")
         lines = s.new_log_lines()
         if lines:
             self.query_one(Log).write_lines(lines, scroll_end=True)
