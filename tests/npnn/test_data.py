@@ -1,4 +1,4 @@
-"""DataLoader: coverage, determinism under manual_seed, drop_last, datasets, errors."""
+"""DataLoader: coverage, determinism under manual_seed or its own generator, drop_last, datasets, errors."""
 import numpy as np
 import pytest
 
@@ -67,3 +67,14 @@ def test_bad_input_is_a_clear_error(make, message):
     with pytest.raises(ValueError) as info:
         make()
     assert message in str(info.value)
+
+
+def test_a_loaders_generator_fixes_its_order_whatever_the_default_generator_does():
+    def orders(seed):
+        loader = DataLoader(X, Y, batch_size=5, generator=np.random.default_rng(seed))
+        npnn.manual_seed(seed + 1)  # the default generator is not used
+        return [[b[1].tolist() for b in loader] for _ in range(2)]
+
+    first = orders(4)
+    assert orders(4) == first and first[0] != first[1]
+    assert np.concatenate(first[0]).tolist() == np.random.default_rng(4).permutation(25).tolist()
