@@ -175,6 +175,7 @@ class FitLoop:
         self.epoch, self.batch, self.batches = 0, 0, 0
         self.last_loss: float | None = None
         self._open = False           # an epoch has started and not ended
+        self._batches = iter(())     # the open epoch's batches
         self._pending: deque = deque()
         self._diverged: tuple | None = None
         if early_stopping is not None:
@@ -214,7 +215,7 @@ class FitLoop:
                 self._finish("stopped")
 
     def set_hyperparameter(self, name: str, value) -> None:
-        """Change `name` ("lr", "momentum", ... of the optimizer's param groups, or "max_grad_norm")
+        """Change `name` ("lr", "momentum", ... in every param group of the optimizer, or "max_grad_norm")
         from the next batch on; it is checked now and recorded in history.changes when applied."""
         if self.done:
             raise RuntimeError(f"set_hyperparameter: the run has ended ({self.history.stop_reason}); "
