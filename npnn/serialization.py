@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import OrderedDict
 
 import numpy as np
 
+from npnn._atomic import atomic_open
 from npnn.tensor import Tensor
 
 
@@ -26,17 +26,8 @@ def save(state_dict, path) -> None:
         if array.dtype.hasobject:
             raise TypeError(f"npnn.save: {name!r} holds Python objects; only numeric arrays can be saved")
         arrays[name] = array
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".npnn-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def load(path) -> OrderedDict:

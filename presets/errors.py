@@ -1,4 +1,4 @@
-"""The two kinds of user error a run reports without a traceback."""
+"""The errors a run reports without a traceback: bad presets, data or output folder, and failed saving."""
 
 
 class PresetError(ValueError):
@@ -7,3 +7,15 @@ class PresetError(ValueError):
 
 class DataError(ValueError):
     """The data cannot be loaded or does not fit the preset; the message says which file and what is wrong."""
+
+
+class OutputError(ValueError):
+    """The output folder (--out) cannot hold run directories; found before any data is loaded."""
+
+
+class SaveError(OSError):
+    """Writing the run directory failed after training; the message names it and the fallback folder."""
+
+    def __init__(self, message: str, run_dir=None, fallback=None) -> None:
+        super().__init__(message)
+        self.run_dir, self.fallback = run_dir, fallback

@@ -22,7 +22,7 @@ from npnn.training import fit
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.models import build_loss, build_model, build_optimizer, resolve_layers
-from presets.rundir import save_run
+from presets.rundir import check_out_dir, save_run
 from presets.schema import Preset
 
 PREVIEW_IMAGES = 8
@@ -150,8 +150,17 @@ class Run:
         count = len(images)
         return Predictions(confusion, images, predicted[:count].astype(np.int64), s.y_test[:count].astype(np.int64))
 
+    def check_out_dir(self) -> None:
+        """Create --out and prove it writable; raises OutputError. `execute` calls it before anything else."""
+        check_out_dir(self.out_dir)
+
     def execute(self, callbacks=(), should_stop=None) -> RunResult:
-        """Train once; write the run directory (also on stop, failure or Ctrl+C, which is then re-raised)."""
+        """Train once; write the run directory (also on stop, failure or Ctrl+C, which is then re-raised).
+
+        Raises OutputError before loading data when --out cannot hold run directories, and SaveError
+        (naming the fallback folder that holds the model and history) when writing the run directory fails.
+        """
+        self.check_out_dir()
         prepared = self.prepare()
         state = _State()
 

@@ -1,6 +1,9 @@
-"""The run directory `<out>/<preset>-<timestamp>/`: config.toml, history.csv, metrics.json, model.npz.
+"""The run directory `<out>/<preset>-<timestamp>/`: model.npz, history.csv, config.toml, then metrics.json.
 
-Each file is written to a temp file beside it and renamed into place, so a reader never sees half a file.
+Each file is written atomically (npnn's one helper), and metrics.json, the file that says how the run
+ended, comes last: a directory without it is a run whose saving did not finish. The output folder is
+checked before any data is loaded; when saving still fails, the model and history go to a fallback
+folder that the error names.
 """
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import csv
 import io
 import json
 import math
-import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -16,35 +19,54 @@ from pathlib import Path
 import tomli_w
 
 import npnn
+from npnn._atomic import write_atomic
+from presets.errors import OutputError, SaveError
+
+__all__ = ["HISTORY_COLUMNS", "check_out_dir", "history_csv", "make_run_dir", "run_name", "save_run",
+           "write_atomic"]
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "skipped_steps")
+MAX_NAME = 64
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to `path` through a temp file in the same directory and os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def run_name(name: str) -> str:
+    """The preset name as a safe folder name: letters, digits, '.', '_' and '-', at most MAX_NAME characters.
+
+    NOTE: a preset's `name` is free text ("../../escaped", "/abs", "sub/dir", 300 characters); the run
+    directory must stay a single new folder inside --out whatever it says.
+    """
+    return _UNSAFE.sub("-", name).strip(".-")[:MAX_NAME].rstrip(".-") or "run"
+
+
+def check_out_dir(out_dir) -> Path:
+    """Create `out_dir` if needed and prove it is writable (a probe file), before any data is loaded."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: is a file, not a directory for run directories")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise OutputError(f"--out {out}: cannot create or write run directories here "
+                          f"({exc.strerror or exc})") from None
+    return out
 
 
 def make_run_dir(out_dir: Path, name: str, started: float) -> Path:
     """A new directory named after the preset and the start time; "-2", "-3"... when it exists."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(started))
+    base = run_name(name)
     for n in range(1, 1000):
-        path = out_dir / (f"{name}-{stamp}" if n == 1 else f"{name}-{stamp}-{n}")
+        path = out_dir / (f"{base}-{stamp}" if n == 1 else f"{base}-{stamp}-{n}")
         try:
             path.mkdir()
             return path
         except FileExistsError:
             continue
-    raise FileExistsError(f"{out_dir}: too many runs named {name}-{stamp}")
+    raise FileExistsError(f"{out_dir}: too many runs named {base}-{stamp}")
 
 
 def history_csv(history) -> str:
@@ -70,12 +92,8 @@ def _finite(value):
     return value
 
 
-def save_run(out_dir, name, started, prepared, model, history, before, after, reason, error=None) -> Path:
-    """Write everything the run has into a fresh run directory and return its path."""
-    run_dir = make_run_dir(Path(out_dir), name, started)
-    write_atomic(run_dir / "config.toml", tomli_w.dumps(prepared.config))
-    write_atomic(run_dir / "history.csv", history_csv(history))
-    summary = {
+def _summary(name, started, prepared, history, before, after, reason, error) -> dict:
+    return {
         "preset": name, "reason": reason, "data": prepared.data_description, "notice": prepared.notice,
         "parameters": prepared.num_parameters, "seconds": round(time.time() - started, 3),
         "epochs_run": len(history.epoch) if history is not None else 0,
@@ -84,6 +102,38 @@ def save_run(out_dir, name, started, prepared, model, history, before, after, re
         "before": before, "after": after or None,
         "error": f"{type(error).__name__}: {error}" if error is not None and reason == "failed" else None,
     }
-    write_atomic(run_dir / "metrics.json", json.dumps(_finite(summary), indent=2) + "\n")
-    npnn.save(model.state_dict(), run_dir / "model.npz")
+
+
+def _fallback(name: str, model, history) -> Path | None:
+    """Write the model and history to a fresh folder in the system's temp directory; None if that fails too."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=f"npnn-unsaved-{run_name(name)}-"))
+        npnn.save(model.state_dict(), folder / "model.npz")
+        write_atomic(folder / "history.csv", history_csv(history))
+    except OSError:
+        return None
+    return folder
+
+
+def save_run(out_dir, name, started, prepared, model, history, before, after, reason, error=None) -> Path:
+    """Write everything the run has into a fresh run directory and return its path.
+
+    Raises SaveError (naming the run directory and the fallback folder) when a file cannot be written.
+    """
+    run_dir = None
+    try:
+        run_dir = make_run_dir(Path(out_dir), name, started)
+        npnn.save(model.state_dict(), run_dir / "model.npz")
+        write_atomic(run_dir / "history.csv", history_csv(history))
+        write_atomic(run_dir / "config.toml", tomli_w.dumps(prepared.config))
+        summary = _summary(name, started, prepared, history, before, after, reason, error)
+        write_atomic(run_dir / "metrics.json", json.dumps(_finite(summary), indent=2) + "\n")
+    except OSError as exc:
+        where = run_dir if run_dir is not None else Path(out_dir)
+        folder = _fallback(name, model, history)
+        kept = (f"the model and history were written to {folder} instead" if folder is not None
+                else "the model and history could not be written to a fallback folder either")
+        raise SaveError(f"saving the run to {where} failed ({exc.strerror or exc}); {kept}",
+                        run_dir=where, fallback=folder) from exc
     return run_dir
+

@@ -8,10 +8,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from presets import list_presets, load_preset
-from tui.cli import build_parser, overrides_from_args
+from tui.options import Options
 from tui.screens import TrainerScreen
-
-DEFAULT_PRESET = "tabular_mlp"
 
 
 class TrainerApp(App):
@@ -21,10 +19,10 @@ class TrainerApp(App):
     TITLE = "npnn-tui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
-    def __init__(self, args, presets: list, preset: str, loaded, *, steady: bool = False,
+    def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
                  export_dir: Path | None = None) -> None:
         super().__init__()
-        self._screen_args = (args, presets, preset, loaded)
+        self._screen_args = (options, presets, preset, loaded)
         self.steady, self.export_dir = steady, export_dir
         if steady:
             self.animation_level = "none"
@@ -33,17 +31,15 @@ class TrainerApp(App):
         return TrainerScreen(*self._screen_args, steady=self.steady, export_dir=self.export_dir)
 
 
-def make_app(args=None, *, steady: bool = False, export_dir: Path | None = None) -> TrainerApp:
-    """The app for parsed `npnn-tui` arguments (None: the defaults, i.e. the tabular MLP preset).
+def make_app(options: Options | None = None, *, steady: bool = False, export_dir: Path | None = None) -> TrainerApp:
+    """The app for `npnn-tui` Options (None: the defaults, i.e. the tabular MLP preset).
 
     `steady` hides durations and the cursor blink so screenshots repeat exactly; ctrl+s/ctrl+e write
     to `export_dir` (default: the working directory). Raises presets.PresetError for a bad preset.
     """
-    if args is None:
-        args = build_parser().parse_args([])
-    options = [(info.title, info.name) for info in list_presets()]
-    preset = args.preset or DEFAULT_PRESET
-    loaded = load_preset(preset, overrides_from_args(args))
-    if preset not in {name for _, name in options}:
-        options.append((loaded.title, preset))
-    return TrainerApp(args, options, preset, loaded, steady=steady, export_dir=export_dir)
+    options = options if options is not None else Options()
+    choices = [(info.title, info.name) for info in list_presets()]
+    loaded = load_preset(options.preset, options.overrides)
+    if options.preset not in {name for _, name in choices}:
+        choices.append((loaded.title, options.preset))
+    return TrainerApp(options, choices, options.preset, loaded, steady=steady, export_dir=export_dir)

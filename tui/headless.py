@@ -2,7 +2,8 @@
 
 "MSE and MAE before train", epoch lines at a readable interval, "Early stopping at epoch N (best
 epoch M restored)", a before/after table for validation and test, and the run directory. On a
-terminal a progress line is redrawn in place (\r); otherwise only plain lines are written.
+terminal a progress line is redrawn in place (\r); otherwise only plain lines are written. Output is
+best-effort: a closed or full stdout (`| head -1`, `> /dev/full`) silences the printer, never the run.
 """
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import sys
 import time
 
 from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
+from presets import DataError, OutputError, PresetError, Run, SaveError, load_preset
 from presets.events import Evaluated, RunPrepared, RunSaved
 from tui.blas import training_blas_limit
+from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
+from tui.options import Options
 
 _NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000)
 MAX_EPOCH_LINES = 20
@@ -38,8 +42,8 @@ class HeadlessPrinter:
     """A run callback that writes progress to a text stream."""
 
     def __init__(self, stream=None, tty: bool | None = None):
-        self.stream = stream if stream is not None else sys.stdout
-        self.tty = self.stream.isatty() if tty is None else tty
+        self.stream = stream if stream is not None else sys.stdout  # None: stdout was closed (`>&-`)
+        self.tty = _isatty(self.stream) if tty is None else tty
         self.task = "regression"
         self.interval = 1
         self.last_epoch: EpochEnded | None = None
@@ -49,12 +53,21 @@ class HeadlessPrinter:
         self.started = time.perf_counter()
         self._progress_shown = False
 
+    def _write(self, text: str) -> None:
+        """Write and flush; the first failure (closed pipe, full disk) silences the printer for good."""
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.stream = None
+
     def line(self, text: str = "") -> None:
         if self._progress_shown:
-            self.stream.write("\r\x1b[K")
+            self._write("\r\x1b[K")
             self._progress_shown = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._write(text + "\n")
 
     def _progress(self, epoch: int, epochs: int, batch: int, batches: int, loss: float) -> None:
         if not self.tty:
@@ -62,8 +75,7 @@ class HeadlessPrinter:
         done = ((epoch - 1) + batch / max(batches, 1)) / epochs
         filled = int(round(done * _BAR))
         bar = "━" * filled + "╸" * (filled < _BAR) + " " * max(_BAR - filled - 1, 0)
-        self.stream.write(f"\r\x1b[K{bar} epoch {epoch}/{epochs} · batch {batch}/{batches} · loss {loss:.4f}")
-        self.stream.flush()
+        self._write(f"\r\x1b[K{bar} epoch {epoch}/{epochs} · batch {batch}/{batches} · loss {loss:.4f}")
         self._progress_shown = True
 
     def _epoch_line(self, event: EpochEnded) -> None:
@@ -144,25 +156,36 @@ class HeadlessPrinter:
             self.line(f"{what} after {epoch} epoch(s).")
 
 
-def run_headless(args, stream=None) -> int:
-    """Load the preset with the CLI's overrides, train with a HeadlessPrinter, return the exit code.
+def _isatty(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
 
-    Preset and data errors propagate (the CLI turns them into exit code 2).
+
+def run_headless(options: Options, stream=None) -> int:
+    """Load the preset with the command line's overrides, train with a HeadlessPrinter, return the exit code.
+
+    Preset, data and --out errors propagate (the command line turns them into exit code 2); --out is
+    checked before any data is loaded. SIGTERM / SIGHUP arrive as tui.exits.Interrupted (see tui.cli).
     """
-    from presets import DataError, PresetError, Run, load_preset
-    from tui.cli import DEFAULT_PRESET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, overrides_from_args
-
-    preset = load_preset(args.preset or DEFAULT_PRESET, overrides_from_args(args))
-    run = Run(preset, out_dir=args.out, data_path=args.data, target=args.target, download=args.download)
+    preset = load_preset(options.preset, options.overrides)
+    run = Run(preset, out_dir=options.out, data_path=options.data, target=options.target,
+              download=options.download)
+    run.check_out_dir()
     printer = HeadlessPrinter(stream)
     try:
         run.prepare()
         with training_blas_limit():
             run.execute(callbacks=(printer,))
-    except KeyboardInterrupt:
-        printer.line("Interrupted (Ctrl+C).")
-        return EXIT_INTERRUPTED
-    except (DataError, PresetError):
+    except KeyboardInterrupt as interrupt:
+        printer.line(f"Interrupted ({interrupt_name(interrupt)}).")
+        return exit_code(interrupt)
+    except SaveError as error:
+        printer.line()
+        print(f"npnn-tui: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except (DataError, PresetError, OutputError):
         raise
     except Exception as error:
         printer.line()

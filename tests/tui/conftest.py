@@ -7,15 +7,14 @@ import time
 import pytest
 
 from tui.app import make_app
-from tui.cli import build_parser
+from tui.options import parse_options
 
 
 @pytest.fixture
 def app_for(tmp_path):
     """make_app for `npnn-tui FLAGS...`; run directories and exports go to tmp_path."""
     def build(*flags):
-        args = build_parser().parse_args(["--out", str(tmp_path / "runs"), *flags])
-        return make_app(args, steady=True, export_dir=tmp_path)
+        return make_app(parse_options(["--out", str(tmp_path / "runs"), *flags]), steady=True, export_dir=tmp_path)
     return build
 
 

@@ -1,10 +1,12 @@
-"""The command line: flags become validated overrides, exit codes, --list-presets, the interactive branch."""
+"""The command line: flags become validated overrides and typed Options, exit codes, --list-presets,
+--version, the interactive branch."""
 from __future__ import annotations
 
 import pytest
 
-from tui import cli
-from tui.cli import build_parser, main, overrides_from_args
+from tui import exits, options
+from tui.cli import main
+from tui.options import DEFAULT_PRESET, Options, build_parser, overrides_from_args, parse_options
 
 
 def test_flags_become_validated_overrides():
@@ -73,35 +75,40 @@ def test_list_presets(capsys):
     assert "Tabular MLP" in lines[1]
 
 
-def test_without_headless_the_app_gets_the_same_namespace(monkeypatch):
+def test_options_are_typed_and_take_the_defaults():
+    assert parse_options([]) == Options(preset=DEFAULT_PRESET, overrides={}, data=None, target=None,
+                                        download=False, out="runs", headless=False, list_presets=False)
+    got = parse_options(["--headless", "--preset", "mnist_cnn", "--lr", "0.5", "--data", "d.npz", "--out", "o"])
+    assert (got.headless, got.preset, got.overrides, got.data, got.out) == (True, "mnist_cnn", {"lr": 0.5},
+                                                                           "d.npz", "o")
+
+
+def test_without_headless_the_app_gets_the_typed_options(monkeypatch):
     seen = []
 
     class FakeApp:
         def run(self):
             seen.append("ran")
 
-    monkeypatch.setattr("tui.app.make_app", lambda args: seen.append(args) or FakeApp())
+    monkeypatch.setattr("tui.app.make_app", lambda options: seen.append(options) or FakeApp())
     assert main(["--lr", "0.5", "--preset", "mnist_cnn"]) == 0
-    args = seen[0]
-    assert seen[1] == "ran" and args.preset == "mnist_cnn" and overrides_from_args(args) == {"lr": 0.5}
+    got = seen[0]
+    assert seen[1] == "ran" and isinstance(got, Options)
+    assert (got.preset, got.overrides, got.headless) == ("mnist_cnn", {"lr": 0.5}, False)
 
 
 def test_exit_codes_are_the_documented_numbers():
-    assert (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_INTERRUPTED) == (0, 1, 2, 130)
+    assert (exits.EXIT_OK, exits.EXIT_FAILED, exits.EXIT_USAGE, exits.EXIT_INTERRUPTED) == (0, 1, 2, 130)
+    assert (exits.EXIT_TERMINATED, exits.EXIT_HANGUP) == (143, 129)
+    assert options.EXIT_INTERRUPTED == exits.EXIT_INTERRUPTED  # the options module hands them on
 
 
-def test_headless_training_runs_on_one_blas_thread(tmp_path, monkeypatch):
-    """Headless training uses the app's BLAS sizing (tui.blas), measured faster on a busy 2-core machine."""
-    from threadpoolctl import threadpool_info
+def test_version_prints_the_installed_distribution_version(capsys):
+    from importlib import metadata
 
-    import tui.headless
-    seen = []
-    original = tui.headless.HeadlessPrinter.__call__
-
-    def spy(self, event):
-        seen.append(max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1))
-        return original(self, event)
-
-    monkeypatch.setattr(tui.headless.HeadlessPrinter, "__call__", spy)
-    assert main(["--headless", "--epochs", "1", "--out", str(tmp_path)]) == 0
-    assert seen and max(seen) == 1
+    import npnn
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"npnn-tui {metadata.version('npnn-tui')}\n"
+    assert npnn.__version__ == metadata.version("npnn-tui")

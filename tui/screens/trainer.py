@@ -23,6 +23,7 @@ from presets import PresetError, Run, load_preset
 from presets import events as run_events
 from tui import export, worker
 from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
+from tui.options import Options
 from tui.state import RunState, fmt
 from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, LossCurve, MetricsTable, ModelSummary,
                          RunsTable)
@@ -42,12 +43,13 @@ class TrainerScreen(Screen):
         Binding("ctrl+e", "export_history", "Export history", priority=True),
     ]
 
-    def __init__(self, args, presets: list, preset: str, loaded, *, steady: bool = False,
+    def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
                  export_dir: Path | None = None) -> None:
-        """`presets`: (title, name or path) options; `preset` the selected one, `loaded` its presets.Preset.
+        """`options`: the command line's; `presets`: (title, name or path) choices; `preset` the selected
+        one, `loaded` its presets.Preset.
         `steady` hides durations so screenshots repeat exactly; exports go to `export_dir` (default: cwd)."""
         super().__init__()
-        self.args, self.steady, self.export_dir = args, steady, export_dir
+        self.options, self.steady, self.export_dir = options, steady, export_dir
         self._options, self._loaded = presets, loaded
         self._preset = preset
         self.state = RunState()
@@ -136,8 +138,8 @@ class TrainerScreen(Screen):
 
     def _preview(self, preset: str) -> None:
         """Prepare the selected preset in a worker (never downloading) to show its data and model."""
-        run = Run(self._loaded, out_dir=self.args.out, data_path=self.args.data, target=self.args.target,
-                  download=False)
+        run = Run(self._loaded, out_dir=self.options.out, data_path=self.options.data,
+                  target=self.options.target, download=False)
         self._prepare(run, preset)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
@@ -186,8 +188,8 @@ class TrainerScreen(Screen):
             return
         try:
             preset = load_preset(self._preset, values)
-            run = Run(preset, out_dir=self.args.out, data_path=self.args.data, target=self.args.target,
-                      download=self.args.download)
+            run = Run(preset, out_dir=self.options.out, data_path=self.options.data,
+                      target=self.options.target, download=self.options.download)
         except PresetError as error:
             self._refuse(str(error))
             return

@@ -1,0 +1,112 @@
+"""What the command line means, for every front end: the parser, the typed Options, the default preset.
+
+The entry point (tui.cli), the headless runner and the app all read `Options`; none imports another.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+import npnn
+from presets import OVERRIDE_KEYS, PresetError, parse_override
+from presets.catalog import OPTIMIZERS
+from tui.exits import EXIT_FAILED, EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE
+
+__all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "EXIT_FAILED", "EXIT_HANGUP", "EXIT_INTERRUPTED",
+           "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "Options", "build_parser", "options_from_args",
+           "overrides_from_args", "parse_options"]
+
+DEFAULT_PRESET = "tabular_mlp"
+DEFAULT_OUT = "runs"
+# CLI flag → (override key, metavar, help). Values are parsed by presets.parse_override, as in the app's form.
+_OVERRIDE_FLAGS = {
+    "--optimizer": ("optimizer", "NAME", None),  # help: the registered optimizers (presets.catalog)
+    "--lr": ("lr", "F", "learning rate (> 0)"),
+    "--dropout": ("dropout", "F", "rate of every Dropout layer, in [0, 1)"),
+    "--patience": ("patience", "N", "early-stopping patience in epochs (>= 0)"),
+    "--min-delta": ("min_delta", "F", "smallest val-loss decrease that counts as progress (>= 0)"),
+    "--epochs": ("epochs", "N", "epoch budget (>= 1)"),
+    "--batch-size": ("batch_size", "N", "training batch size (>= 1)"),
+    "--seed": ("seed", "N", "random seed for init, dropout and shuffling (>= 0)"),
+    "--clip-norm": ("max_grad_norm", "F|off", "clip the gradient norm to F (alias --max-grad-norm); off: no clipping"),
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """One `npnn-tui` invocation: which preset, its overrides (key → validated value), data and output."""
+    preset: str = DEFAULT_PRESET
+    overrides: dict = field(default_factory=dict)
+    data: str | None = None
+    target: str | None = None
+    download: bool = False
+    out: str = DEFAULT_OUT
+    headless: bool = False
+    list_presets: bool = False
+
+
+class _Override(argparse.Action):
+    """Store a parsed override and remember it was given (None is a real value: --clip-norm off)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given_overrides = (*getattr(namespace, "given_overrides", ()), self.dest)
+
+
+def _override_type(key: str):
+    def parse(text: str):
+        try:
+            return parse_override(key, text)
+        except PresetError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    parse.__name__ = key
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="npnn-tui", description="Train npnn models live in the terminal, or headless with --headless.",
+        epilog="Example: npnn-tui --headless --preset tabular_mlp --epochs 50 --lr 1e-3")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {npnn.__version__}")
+    parser.add_argument("--preset", metavar="NAME|PATH",
+                        help=f"built-in preset name or a preset .toml file (default: {DEFAULT_PRESET})")
+    parser.add_argument("--headless", action="store_true", help="train without the app, printing progress")
+    parser.add_argument("--list-presets", action="store_true", help="list the built-in presets and exit")
+    group = parser.add_argument_group("training settings (override the preset)")
+    for flag, (key, metavar, help_text) in _OVERRIDE_FLAGS.items():
+        aliases = (flag, "--max-grad-norm") if key == "max_grad_norm" else (flag,)
+        group.add_argument(*aliases, dest=key, action=_Override, type=_override_type(key), default=None,
+                           metavar=metavar, help=help_text or "one of " + ", ".join(OPTIMIZERS))
+    data = parser.add_argument_group("data")
+    data.add_argument("--data", metavar="PATH",
+                      help="your data: a .csv (with --target) for tabular presets; MNIST IDX files "
+                           "(or their directory) or an .npz with x/y for image presets")
+    data.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    data.add_argument("--download", action="store_true",
+                      help="allow fetching MNIST from OpenML when it is not cached locally")
+    parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                        help=f"where run directories go (default: {DEFAULT_OUT}); checked before any data is loaded")
+    parser.set_defaults(given_overrides=())
+    return parser
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict:
+    """The preset overrides the user gave on the command line (key → already validated value)."""
+    given = getattr(args, "given_overrides", None)
+    if given is None:  # a Namespace built by hand: every non-None value counts
+        return {k: getattr(args, k) for k in OVERRIDE_KEYS if getattr(args, k, None) is not None}
+    return {k: getattr(args, k) for k in OVERRIDE_KEYS if k in given}
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    """The typed Options of a parsed namespace (missing attributes take the defaults)."""
+    return Options(preset=getattr(args, "preset", None) or DEFAULT_PRESET, overrides=overrides_from_args(args),
+                   data=getattr(args, "data", None), target=getattr(args, "target", None),
+                   download=bool(getattr(args, "download", False)), out=getattr(args, "out", None) or DEFAULT_OUT,
+                   headless=bool(getattr(args, "headless", False)),
+                   list_presets=bool(getattr(args, "list_presets", False)))
+
+
+def parse_options(argv: list[str] | None = None) -> Options:
+    """Parse `npnn-tui` arguments (argparse exits 2 with its message on bad ones)."""
+    return options_from_args(build_parser().parse_args(argv))
