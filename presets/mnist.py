@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from npnn._atomic import atomic_open
 from presets.errors import DataError
 
 OPENML_NAME, OPENML_ID, OPENML_VERSION = "mnist_784", 554, 1
@@ -123,6 +124,10 @@ def as_images(x: np.ndarray, where: str) -> np.ndarray:
         raise DataError(f"{where}: expected images (n, H, W), (n, 1, H, W) or (n, H*W), got shape {x.shape}")
     if not np.issubdtype(x.dtype, np.number):
         raise DataError(f"{where}: images must be numbers, got dtype {x.dtype}")
+    if x.dtype.kind in "fc" and not np.isfinite(x).all():
+        n, *pixel = np.unravel_index(int(np.argmin(np.isfinite(x))), x.shape)
+        raise DataError(f"{where}: image {n} holds {x[(n, *pixel)]} at (channel, row, column) "
+                        f"{tuple(int(i) for i in pixel)}; images must be finite numbers")
     scaled = x.astype(np.float32)
     if np.issubdtype(x.dtype, np.integer) or (scaled.size and scaled.max() > 1.0):
         scaled /= 255.0
@@ -130,9 +135,12 @@ def as_images(x: np.ndarray, where: str) -> np.ndarray:
 
 
 def data_home() -> Path:
-    """scikit-learn's data home (SCIKIT_LEARN_DATA or ~/scikit_learn_data)."""
-    from sklearn.datasets import get_data_home
-    return Path(get_data_home())
+    """scikit-learn's data home (SCIKIT_LEARN_DATA or ~/scikit_learn_data), as get_data_home finds it.
+
+    NOTE: sklearn's get_data_home also creates the folder, which fails on a read-only home; looking for
+    a cache must not need to write, so the documented fallback to the built-in digits still works.
+    """
+    return Path(os.environ.get("SCIKIT_LEARN_DATA", os.path.join("~", "scikit_learn_data"))).expanduser()
 
 
 def _openml_files(home: Path) -> list[Path]:
@@ -180,8 +188,10 @@ def load_openml(home: Path, download: bool = False) -> tuple[np.ndarray, np.ndar
         raise DataError(f"could not load MNIST from OpenML ({type(exc).__name__}: {exc})") from None
     x = np.asarray(bunch.data, dtype=np.uint8).reshape(-1, 28, 28)
     y = np.asarray(bunch.target).astype(np.int64)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, x=x, y=y)
-    os.replace(tmp, cache)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(cache, "wb") as fh:
+            np.savez_compressed(fh, x=x, y=y)
+    except OSError:
+        pass  # NOTE: the copy only speeds up later runs; a read-only or full data home must not fail this one
     return x, y
