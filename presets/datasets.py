@@ -164,11 +164,12 @@ def _class_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, int]:
     if np.issubdtype(y.dtype, np.integer):
         labels = y.astype(np.int64)
         present = np.unique(labels)
-        if present.size and present[0] < 0:
+        _at_least_two(present, where)
+        if present[0] < 0:
             row = int(np.argmax(labels < 0)) + 1
             raise DataError(f"{where}: class label {present[0]} (data row {row}) is negative; class labels "
                             "must be integers 0..k-1 or text")
-        if present.size and present[-1] >= present.size:
+        if present[-1] >= present.size:
             row = int(np.argmax(labels == present[-1])) + 1
             missing = sorted(set(range(int(present[-1]) + 1)) - set(present.tolist()))
             shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
@@ -177,10 +178,14 @@ def _class_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, int]:
                             f"(classes {shown} never occur); relabel them 0..k-1 or use text labels")
     else:
         present, labels = np.unique(y, return_inverse=True)
+        _at_least_two(present, where)
+    return labels.astype(np.int64).reshape(-1), int(present.size)
+
+
+def _at_least_two(present: np.ndarray, where: str) -> None:
     if present.size < 2:
         only = present[0] if present.size else "none"
         raise DataError(f"{where}: the labels hold a single class ({only}); a classification needs at least two")
-    return labels.astype(np.int64).reshape(-1), int(present.size)
 
 
 def _digits(notice=None):

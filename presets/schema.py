@@ -231,4 +231,7 @@ def read_preset_file(path: Path) -> Preset:
         raise PresetError(f"{path}: cannot read preset file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise PresetError(f"{path}: a preset file must be UTF-8 text; byte {exc.object[exc.start]:#04x} at "
+                          f"offset {exc.start} is not valid UTF-8") from None
     return preset_from_dict(raw, str(path), Path(path).stem, Path(path))

@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 
-from presets import DataError, load_preset
+from presets import DataError, DataSpec, load_preset
 from presets import mnist
 from presets.datasets import load_data, read_csv
 from tests.presets.conftest import fake_mnist, write_idx
@@ -218,3 +218,124 @@ def test_too_few_rows_to_split_is_a_data_error(tmp_path):
 def test_a_regression_preset_refuses_non_csv_data(tmp_path, mnist_npz):
     with pytest.raises(DataError, match="reads your data from a .csv file"):
         load_data(load_preset("tabular_mlp").data, "regression", data_path=str(mnist_npz))
+
+
+# --- data checked at the door (issue 11) -------------------------------------------------------------
+
+def _csv(tmp_path, text, name="d.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _numeric_rows(n=30, header="a,b,y"):
+    return header + "\n" + "".join(f"{i},{i * 2 % 7},{i % 3}\n" for i in range(n))
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-inf"])
+def test_a_non_finite_csv_cell_is_refused_naming_line_column_and_value(tmp_path, cell):
+    lines = _numeric_rows().splitlines()
+    lines[5] = f"5,{cell},2"
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(DataError) as info:
+        read_csv(path, "y")
+    assert str(info.value) == f"{path}: line 6, column 'b': expected a finite number, got '{cell}'"
+
+
+def test_a_non_finite_regression_target_is_refused(tmp_path):
+    path = _csv(tmp_path, "a,y\n" + "".join(f"{i},{i}\n" for i in range(20)) + "3,inf\n")
+    with pytest.raises(DataError, match=r"line 22, column 'y': expected a finite target, got 'inf'"):
+        read_csv(path, "y")
+
+
+def test_a_target_column_named_twice_is_refused(tmp_path):
+    path = _csv(tmp_path, "a,y,y\n" + "".join(f"{i},{i},{i}\n" for i in range(20)))
+    with pytest.raises(DataError, match=r"the target column 'y' appears 2 times in the header \(columns 2, 3\)"):
+        read_csv(path, "y")
+
+
+def test_bad_cells_keep_their_precise_message_after_the_fast_path(tmp_path):
+    lines = _numeric_rows().splitlines()
+    lines[8] = "7,seven,1"
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(DataError) as info:
+        read_csv(path, "y")
+    assert str(info.value) == f"{path}: line 9, column 'b': expected a number, got 'seven'"
+    lines[8] = "7,1"
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"line 9 has 2 fields, the header has 3"):
+        read_csv(path, "y")
+
+
+def test_fast_and_slow_csv_paths_agree(tmp_path):
+    text = _numeric_rows(40)
+    x_fast, y_fast, names = read_csv(_csv(tmp_path, text), "y")
+    x_slow, y_slow, _ = read_csv(_csv(tmp_path, text.replace("\n", "\n\n", 3), "blank.csv"), "y")  # blank lines: slow
+    assert names == ["a", "b"] and x_fast.shape == (40, 2)
+    np.testing.assert_array_equal(x_fast, x_slow)
+    np.testing.assert_array_equal(y_fast.astype(np.float64), y_slow.astype(np.float64))
+
+
+CLASS_SPEC = DataSpec(source="csv", path=None, target="y")
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([0, 1, 2, -1] * 10, r"class label -1 \(data row 4\) is negative"),
+    ([0, 1, 255] * 10, r"class label 255 \(data row 3\) is out of range: the labels hold 3 classes, so they "
+                       r"must be 0\.\.2 \(classes 2, 3, 4, 5, 6, \.\.\. never occur\)"),
+    ([4] * 30, r"the labels hold a single class \(4\); a classification needs at least two"),
+    (["cat"] * 30, r"the labels hold a single class \(cat\)"),
+])
+def test_class_labels_out_of_range_negative_or_single_are_refused(tmp_path, labels, message):
+    path = _csv(tmp_path, "a,y\n" + "".join(f"{i},{label}\n" for i, label in enumerate(labels)))
+    with pytest.raises(DataError, match=message):
+        load_data(CLASS_SPEC, "classification", path, "y")
+
+
+def test_whole_number_labels_0_to_k_minus_1_are_class_indices(tmp_path):
+    path = _csv(tmp_path, "a,y\n" + "".join(f"{i},{i % 3}\n" for i in range(30)))
+    splits = load_data(CLASS_SPEC, "classification", path, "y")
+    assert splits.num_classes == 3 and splits.y_train.dtype == np.int64
+
+
+def test_a_nan_in_an_image_array_is_refused(tmp_path):
+    x = np.random.default_rng(0).random((20, 8, 8)).astype(np.float32)
+    x[3, 2, 5] = np.nan
+    path = tmp_path / "bad.npz"
+    np.savez(path, x=x, y=np.arange(20) % 4)
+    with pytest.raises(DataError, match=r"image 3 holds nan at \(channel, row, column\) \(0, 2, 5\)"):
+        load_data(DataSpec(source="mnist"), "classification", path)
+
+
+def test_values_near_the_float_limit_are_standardised_without_overflow(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    rows = "".join(f"{float(a) * 1e300!r},{float(b)!r},{float(a + b) * 1e300!r}\n" for a, b in x)
+    path = _csv(tmp_path, "big,small,y\n" + rows)
+    splits = load_data(DataSpec(source="csv", target="y"), "regression", path, "y")
+    for a in (splits.x_train, splits.y_train, splits.x_test, splits.y_test):
+        assert np.isfinite(a).all()
+    assert splits.x_train.std(axis=0) == pytest.approx([1.0, 1.0], rel=1e-3)
+    assert splits.y_train.std() == pytest.approx(1.0, rel=1e-3) and np.unique(splits.y_train).size > 10
+
+
+def test_values_beyond_float32_without_standardising_are_refused(tmp_path):
+    path = _csv(tmp_path, "a,y\n" + "".join(f"{i}e300,{i}\n" for i in range(1, 40)))
+    with pytest.raises(DataError, match=r"inputs holds values beyond float32's range"):
+        load_data(DataSpec(source="csv", target="y", standardize=False), "regression", path, "y")
+
+
+def test_a_data_home_that_cannot_be_created_still_falls_back_to_digits(tmp_path, monkeypatch):
+    """A read-only home: sklearn's get_data_home would try to create the folder and fail."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(blocker / "scikit_learn_data"))
+    splits = load_data(DataSpec(source="mnist"), "classification")
+    assert splits.description.startswith("digits 8x8") and splits.notice.startswith("MNIST not found")
+
+
+def test_the_data_path_is_stored_absolute(tmp_path, monkeypatch):
+    _csv(tmp_path, _numeric_rows())
+    monkeypatch.chdir(tmp_path)
+    splits = load_data(DataSpec(source="csv", target="y"), "regression", "d.csv", "y")
+    assert splits.source["path"] == str(tmp_path / "d.csv")

@@ -175,3 +175,130 @@ def test_default_tabular_run_beats_ridge_on_the_same_split(tmp_path):
     ridge_mse = float(np.mean((ridge.predict(s.x_test) - s.y_test.ravel()) ** 2))
     result = Run(preset, out_dir=tmp_path).execute()
     assert result.after["test"]["mse"] <= ridge_mse, (result.after["test"]["mse"], ridge_mse)
+
+
+# --- fail before training; every file a run directory claims is there (issue 11) ----------------------
+
+def _no_data_loaded(monkeypatch):
+    monkeypatch.setattr("presets.run.load_data", lambda *a, **k: pytest.fail("data loaded before --out was checked"))
+
+
+def test_an_out_that_is_a_file_fails_before_loading_data(tmp_path, monkeypatch):
+    from presets import OutputError
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    _no_data_loaded(monkeypatch)
+    with pytest.raises(OutputError, match=f"--out {blocker}: is a file"):
+        Run(load_preset("tabular_mlp"), out_dir=blocker).execute()
+    with pytest.raises(OutputError, match=f"--out {blocker / 'runs'}: cannot create or write run directories"):
+        Run(load_preset("tabular_mlp"), out_dir=blocker / "runs").execute()
+
+
+@pytest.mark.skipif(sys.platform == "win32" or __import__("os").geteuid() == 0,
+                    reason="needs a user that file permissions apply to")
+def test_a_read_only_out_fails_before_loading_data(tmp_path, monkeypatch):
+    from presets import OutputError
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    _no_data_loaded(monkeypatch)
+    try:
+        with pytest.raises(OutputError, match=f"--out {locked}: cannot create or write"):
+            Run(load_preset("tabular_mlp"), out_dir=locked).execute()
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize("name, folder", [("../../escaped", "escaped"), ("/etc/abs", "etc-abs"),
+                                          ("sub/dir", "sub-dir"), ("x" * 300, "x" * 64), ("..", "run")])
+def test_unsafe_preset_names_become_one_safe_folder_inside_out(tmp_path, small_preset, name, folder):
+    path = small_preset(f'name = "{name}"\ntask = "regression"\nmodel = [{{ type = "Linear", out_features = 1 }}]\n'
+                        '[data]\nsource = "diabetes"\n[training]\nepochs = 1\n')
+    result = Run(load_preset(path), out_dir=tmp_path / "runs").execute()
+    assert result.run_dir.parent == tmp_path / "runs" and result.run_dir.name.startswith(folder + "-2")
+    assert [p for p in tmp_path.iterdir() if p.name not in ("runs", "custom.toml", "sklearn_home")] == []
+
+
+def test_a_preset_file_that_is_not_utf8_is_a_preset_error(tmp_path):
+    from presets import PresetError
+    path = tmp_path / "latin.toml"
+    path.write_bytes('title = "Caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(PresetError, match=r"latin.toml: a preset file must be UTF-8 text; byte 0xe9 at offset 12"):
+        load_preset(path)
+
+
+def test_files_are_written_model_first_and_metrics_last(tmp_path, monkeypatch):
+    import presets.rundir
+    written = []
+    real_save, real_write = presets.rundir.npnn.save, presets.rundir.write_atomic
+    monkeypatch.setattr(presets.rundir.npnn, "save", lambda sd, p: written.append(p.name) or real_save(sd, p))
+    monkeypatch.setattr(presets.rundir, "write_atomic", lambda p, t: written.append(p.name) or real_write(p, t))
+    run_once(tmp_path)
+    assert written == ["model.npz", "history.csv", "config.toml", "metrics.json"]
+
+
+def test_run_files_honour_the_umask_and_leave_no_temp_files(tmp_path):
+    import os
+    old = os.umask(0o027)
+    try:
+        _, result, _ = run_once(tmp_path)
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in result.run_dir.iterdir()}
+    assert modes == dict.fromkeys(FILES, 0o640)
+
+
+def test_a_save_that_fails_says_saving_failed_and_keeps_the_model_elsewhere(tmp_path, monkeypatch):
+    """Disk full mid-save: history.csv cannot be written inside --out."""
+    import errno
+
+    import presets.rundir
+    from presets import SaveError
+    out = tmp_path / "runs"
+    real = presets.rundir.write_atomic
+
+    def full_disk(path, text):
+        if out in path.parents:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text)
+    monkeypatch.setattr(presets.rundir, "write_atomic", full_disk)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "spare"))
+    (tmp_path / "spare").mkdir()
+    with pytest.raises(SaveError) as info:
+        Run(load_preset("tabular_mlp", {"epochs": 2}), out_dir=out).execute()
+    (run_dir,) = out.iterdir()
+    (fallback,) = (tmp_path / "spare").iterdir()
+    assert str(info.value) == (f"saving the run to {run_dir} failed (No space left on device); the model and "
+                               f"history were written to {fallback} instead")
+    assert info.value.fallback == fallback and sorted(p.name for p in fallback.iterdir()) == ["history.csv",
+                                                                                           "model.npz"]
+    assert "metrics.json" not in {p.name for p in run_dir.iterdir()}  # nothing claims the run completed
+    assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]
+    assert npnn.load(fallback / "model.npz").keys() == npnn.load(run_dir / "model.npz").keys()
+
+
+def test_an_interrupted_atomic_write_leaves_no_temp_file(tmp_path):
+    from npnn._atomic import atomic_open
+    tmp_path = tmp_path / "w"
+    tmp_path.mkdir()
+    target = tmp_path / "f.txt"
+    target.write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_open(target, "w") as fh:
+            fh.write("new")
+            raise KeyboardInterrupt
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"] and target.read_text() == "old"
+
+
+def test_config_toml_replays_from_another_working_directory(tmp_path, monkeypatch):
+    rows = ["a,b,y"] + [f"{i},{i % 5},{i * 0.5}" for i in range(40)]
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mine.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(tmp_path / "data")
+    first = Run(load_preset("tabular_mlp", {"epochs": 2}), out_dir=tmp_path / "runs", data_path="mine.csv",
+                target="y").execute()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    again = Run(load_preset(first.run_dir / "config.toml"), out_dir=tmp_path / "runs2").execute()
+    assert again.history.train_loss == pytest.approx(first.history.train_loss)
