@@ -136,3 +136,145 @@ def test_a_terminal_gets_a_progress_line_redrawn_in_place(tmp_path):
                                           (5000, 250)])
 def test_epoch_lines_come_at_a_round_interval(epochs, step):
     assert epoch_interval(epochs) == step
+
+
+# --- faults (issue 11): fail before training, failed saves, divergence, signals and streams -----------
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_an_out_that_is_a_file_exits_2_before_loading_data(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("presets.run.load_data", lambda *a, **k: pytest.fail("data loaded"))
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    assert main(["--headless", "--out", str(blocker)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"npnn-tui: error: --out {blocker}: is a file, not a directory for run directories\n"
+    assert captured.out == ""
+    assert main(["--headless", "--out", str(blocker / "runs")]) == 2
+    assert capsys.readouterr().err.startswith(f"npnn-tui: error: --out {blocker / 'runs'}: cannot create or write")
+
+
+def test_bad_data_and_a_non_utf8_preset_exit_2_naming_the_file(capsys, tmp_path):
+    path = tmp_path / "nan.csv"
+    path.write_text("a,y\n" + "".join(f"{i},{i}\n" for i in range(20)) + "nan,3\n")
+    assert main(["--headless", "--data", str(path), "--target", "y", "--out", str(tmp_path / "runs")]) == 2
+    assert capsys.readouterr().err == (f"npnn-tui: error: {path}: line 22, column 'a': expected a finite number, "
+                                       "got 'nan'\n")
+    preset = tmp_path / "latin.toml"
+    preset.write_bytes(b'title = "Caf\xe9"\n')
+    assert main(["--headless", "--preset", str(preset)]) == 2
+    assert "a preset file must be UTF-8 text" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_failed_save_says_saving_failed_and_where_the_model_went(capsys, tmp_path, monkeypatch):
+    import errno
+
+    import presets.rundir
+    out = tmp_path / "runs"
+    real = presets.rundir.write_atomic
+
+    def full_disk(path, text):
+        if out in path.parents:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text)
+    monkeypatch.setattr(presets.rundir, "write_atomic", full_disk)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    assert main(["--headless", "--epochs", "2", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    (fallback,) = tmp_path.glob("npnn-unsaved-tabular_mlp-*")
+    assert captured.err.startswith("npnn-tui: error: saving the run to ") and "training failed" not in captured.err
+    assert captured.err.rstrip().endswith(f"the model and history were written to {fallback} instead")
+    assert "Run saved" not in captured.out and (fallback / "model.npz").is_file()
+
+
+def _spawn(args, tmp_path, **kwargs):
+    env = dict(os.environ, SCIKIT_LEARN_DATA=str(tmp_path / "sklearn_home"), PYTHONPATH=str(ROOT),
+               **kwargs.pop("env", {}))
+    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=tmp_path, env=env,
+                            **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **kwargs})
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+@pytest.mark.parametrize("signum, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP"),
+                                                (signal.SIGINT, 130, "Ctrl+C")])
+def test_a_signal_mid_run_saves_the_partial_run(tmp_path, signum, code, name):
+    proc = _spawn(["--headless", "--epochs", "100000", "--patience", "100000", "--out", "runs"], tmp_path)
+    for line in proc.stdout:
+        if line.startswith("Epoch "):
+            break
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert f"Interrupted ({name})." in out and "Partial run saved to" in out and "Traceback" not in err
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    summary = json.loads((run_dir / "metrics.json").read_text())
+    assert summary["reason"] == "interrupted" and summary["epochs_run"] >= 1
+    assert (run_dir / "model.npz").is_file()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="watches /proc/PID/maps to see imports run")
+@pytest.mark.parametrize("library", ["_multiarray_umath", "sklearn"])
+def test_ctrl_c_while_imports_run_exits_130_without_a_traceback(tmp_path, library):
+    """The interrupt lands while NumPy (and what follows it) is being imported, once its library is mapped."""
+    import time
+    proc = _spawn(["--headless", "--epochs", "1", "--out", "runs"], tmp_path)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if library in Path(f"/proc/{proc.pid}/maps").read_text():
+                break
+        except OSError:
+            pass
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err and err == "", err
+    assert "Run saved" not in out
+
+
+def _completed_run(tmp_path) -> dict:
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+def test_stdout_closed_after_the_first_line_does_not_stop_the_run(tmp_path):
+    proc = _spawn(["--headless", "--epochs", "3", "--out", "runs"], tmp_path)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert first.startswith("Preset tabular_mlp") and proc.returncode == 0 and err == ""
+    assert _completed_run(tmp_path)["reason"] == "completed"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_stdout_does_not_stop_the_run(tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = _spawn(["--headless", "--epochs", "2", "--out", "runs"], tmp_path, stdout=full)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == ""
+    assert _completed_run(tmp_path)["reason"] == "completed"
+
+
+def test_a_closed_stdout_does_not_stop_the_run(tmp_path):
+    proc = _spawn(["--headless", "--epochs", "2", "--out", "runs"], tmp_path, stdout=None,
+                  preexec_fn=lambda: os.close(1))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == ""
+    assert _completed_run(tmp_path)["reason"] == "completed"
+
+
+def test_a_non_utf8_stdout_prints_replacement_characters(tmp_path):
+    proc = _spawn(["--headless", "--epochs", "1", "--out", "runs"], tmp_path, env={"PYTHONIOENCODING": "cp1252"},
+                  encoding="cp1252")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == ""
+    assert "Model: Linear(10?128)" in out and "optimizer adam · lr" in out and "Run saved to" in out
