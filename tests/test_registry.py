@@ -20,7 +20,7 @@ from presets.models import build_model, build_optimizer, infer_layers, resolve_l
 from presets.option import AUTO, REQUIRED, Option
 from presets.schema import preset_from_dict
 from tui.app import make_app
-from tui.cli import build_parser
+from tui.options import build_parser, parse_options
 from tui.widgets.form import optimizer_choices
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "presets.md"
@@ -97,7 +97,7 @@ def test_options_of_a_registered_layer_are_checked_like_the_built_in_ones(fakes,
 
 
 async def test_the_form_offers_a_registered_optimizer(fakes):
-    app = make_app(build_parser().parse_args(["--optimizer", "halfsgd"]), steady=True)
+    app = make_app(parse_options(["--optimizer", "halfsgd"]), steady=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         select = app.screen.query_one("#optimizer")
