@@ -40,9 +40,7 @@ def _flush_stdout() -> None:
         os.close(devnull)
 
 
-def _list_presets() -> int:
-    from presets import list_presets
-    infos = list_presets()
+def _list_presets(infos: list) -> int:
     width = max(len(info.name) for info in infos)
     for info in infos:
         print(f"{info.name:<{width}}  {info.title} — {info.description}")
@@ -53,12 +51,12 @@ def _dispatch(argv) -> int:
     # NOTE: the only function-level imports of the command line, on purpose: the signal handling in
     # `main` must be in place before NumPy, scikit-learn or Textual load (Ctrl+C during the first
     # 0.3 s exits 130 without a traceback), and a headless run never pays for importing Textual.
-    from presets import DataError, OutputError, PresetError
+    from presets import DataError, OutputError, PresetError, list_presets
     from tui.options import parse_options
     options = parse_options(argv)
     try:
         if options.list_presets:
-            return _list_presets()
+            return _list_presets(list_presets())
         if options.headless:
             from tui.headless import run_headless
             return run_headless(options)

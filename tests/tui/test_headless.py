@@ -1,8 +1,14 @@
-"""Headless runs print like the original example and leave a run directory; Ctrl+C exits 130 after saving."""
+"""Headless runs print like the original example and leave a run directory; Ctrl+C, SIGTERM and SIGHUP
+exit 130 / 143 / 129 after saving; bad --out, bad data and failed saves; closed, full or cp1252 stdout."""
 from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +16,8 @@ import pytest
 from npnn.events import EpochEnded
 from tui.cli import main
 from tui.headless import HeadlessPrinter, epoch_interval
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -140,13 +148,6 @@ def test_epoch_lines_come_at_a_round_interval(epochs, step):
 
 # --- faults (issue 11): fail before training, failed saves, divergence, signals and streams -----------
 
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_an_out_that_is_a_file_exits_2_before_loading_data(capsys, tmp_path, monkeypatch):
