@@ -2,23 +2,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from textual.message import Message
+
+from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished
+from presets.events import Evaluated, RunPrepared, RunSaved
+from presets.run import Run, RunResult
+
+# What a presets.Run sends its callbacks, in the order presets/events.py describes
+RunEvent = (RunPrepared | Evaluated | EpochStarted | BatchEnded | EpochEnded | EarlyStopped | Finished | Failed
+            | RunSaved)
 
 
 @dataclass
 class TrainingEvents(Message):
     """Events of run `run_id` (presets.events and npnn.events), in the order the run sent them."""
     run_id: int
-    events: tuple
+    events: tuple[RunEvent, ...]
 
 
 @dataclass
 class RunCompleted(Message):
-    """Run `run_id` returned its presets.RunResult; `run` is the presets.Run (its model, best weights)."""
+    """Run `run_id` returned its RunResult; `run` is the Run itself (its model, best weights)."""
     run_id: int
-    run: object
-    result: object
+    run: Run
+    result: RunResult
 
 
 @dataclass
@@ -32,10 +39,11 @@ class RunCrashed(Message):
 class PreviewReady(Message):
     """The selected preset was prepared without training: its data source and model summary."""
     preset: str
-    prepared: object
+    prepared: RunPrepared
 
 
 @dataclass
 class PreviewFailed(Message):
+    """The selected preset could not be prepared (its data does not load): why, in one line."""
     preset: str
     message: str

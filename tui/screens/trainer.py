@@ -36,6 +36,9 @@ class TrainerScreen(Screen):
     """Everything the app shows; it sends start/stop to a worker and renders what the run reports."""
 
     AUTO_FOCUS = "#preset"
+    # Textual sets one class of each list by the screen's width / height (app.tcss styles them)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
         Binding("f5", "start", "Start", priority=True),
         Binding("escape", "stop", "Stop"),
@@ -102,10 +105,6 @@ class TrainerScreen(Screen):
                 field.cursor_blink = False
         self.set_interval(REFRESH_SECONDS, self.refresh_views)
         self.refresh_views()
-
-    def on_resize(self) -> None:
-        self.set_class(self.size.height >= 34, "-tall")
-        self.set_class(self.size.width < 100, "-narrow")
 
     # --- preset and form -------------------------------------------------------------------------
 

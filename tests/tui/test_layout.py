@@ -1,0 +1,30 @@
+"""Layout by Textual's breakpoints: narrow and tall classes follow the screen size, no on_resize code."""
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.conftest import settle
+
+
+@pytest.mark.parametrize("size, classes, absent", [
+    ((120, 40), {"-wide", "-tall"}, {"-narrow", "-short"}),
+    ((80, 24), {"-narrow", "-short"}, {"-wide", "-tall"}),
+])
+async def test_breakpoint_classes_follow_the_terminal_size(app_for, size, classes, absent):
+    app = app_for()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert classes <= app.screen.classes and not absent & app.screen.classes
+        label = app.screen.query_one(".field Label")
+        assert label.outer_size.width == 11  # $label-width in app.tcss
+        side = app.screen.query_one("#side")
+        assert side.outer_size.width == (33 if size[0] < 100 else 40)
+
+
+async def test_resizing_moves_between_breakpoints(app_for):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.resize_terminal(90, 30)
+        await pilot.pause()
+        assert {"-narrow", "-short"} <= app.screen.classes
