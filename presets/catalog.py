@@ -87,20 +87,22 @@ OPTIMIZERS: dict[str, OptimizerEntry] = {}
 LOSSES: dict[str, type] = {"mse": nn.MSELoss, "l1": nn.L1Loss, "cross_entropy": nn.CrossEntropyLoss}
 
 
+def class_default(cls: type, name: str) -> Any:
+    """The default of argument `name` of `cls.__init__` (REQUIRED when it has none): npnn states it once."""
+    parameters = inspect.signature(cls.__init__).parameters
+    if name not in parameters:
+        raise TypeError(f"{cls.__name__} takes no argument {name!r}; it takes "
+                        f"{', '.join(p for p in parameters if p not in ('self', 'params'))}")
+    default = parameters[name].default
+    return REQUIRED if default is inspect.Parameter.empty else default
+
+
 def with_defaults(cls: type, *options: Option) -> tuple[Option, ...]:
     """The options with each default taken from `cls.__init__`'s signature (required when it has none).
 
     A name the signature lacks is an error, so the registry cannot drift from the npnn class.
     """
-    parameters = inspect.signature(cls.__init__).parameters
-    out = []
-    for option in options:
-        if option.name not in parameters:
-            raise TypeError(f"{cls.__name__} takes no argument {option.name!r}; it takes "
-                            f"{', '.join(p for p in parameters if p not in ('self', 'params'))}")
-        default = parameters[option.name].default
-        out.append(replace(option, default=REQUIRED if default is inspect.Parameter.empty else default))
-    return tuple(out)
+    return tuple(replace(option, default=class_default(cls, option.name)) for option in options)
 
 
 def register_layer(cls: type, label: str, *options: Option, name: str | None = None,

@@ -23,7 +23,9 @@ import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from presets.catalog import LAYERS, LOSSES, OPTIMIZERS
+from npnn.callbacks import EarlyStopping
+from npnn.data import DataLoader
+from presets.catalog import LAYERS, LOSSES, OPTIMIZERS, class_default
 from presets.catalog import layer as catalog_layer
 from presets.errors import PresetError
 from presets.option import Option
@@ -40,6 +42,7 @@ OVERRIDE_KEYS = ("optimizer", "lr", "dropout", "patience", "min_delta", "epochs"
 # NOTE: one Dropout rate for the whole model, so its range is the Dropout layer's own
 _DROPOUT = replace(LAYERS["Dropout"].option("p"), name="dropout", help="rate of every Dropout layer")
 DROPOUT_DEFAULT = LAYERS["Dropout"].option("p").default
+DEFAULT_OPTIMIZER = "adam"
 
 TRAINING_FIELDS = {option.name: option for option in (
     Option("loss", str, choices=lambda: LOSSES),
@@ -91,13 +94,13 @@ class Preset:
     data: DataSpec
     model: list
     loss: str
-    optimizer: str = "adam"
-    lr: float = 1e-3
+    optimizer: str = DEFAULT_OPTIMIZER
+    lr: float = class_default(OPTIMIZERS[DEFAULT_OPTIMIZER].cls, "lr")
     dropout: float | None = None     # None: the model has no Dropout layer
-    patience: int = 10
-    min_delta: float = 0.0
+    patience: int = class_default(EarlyStopping, "patience")
+    min_delta: float = class_default(EarlyStopping, "min_delta")
     epochs: int = 10
-    batch_size: int = 32
+    batch_size: int = class_default(DataLoader, "batch_size")
     seed: int = 0
     max_grad_norm: float | None = None
     path: Path | None = field(default=None, compare=False)
