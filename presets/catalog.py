@@ -62,7 +62,7 @@ class LayerEntry:
 @dataclass(frozen=True)
 class OptimizerEntry:
     """An optimizer a preset's `[training] optimizer` may name; `lr` comes from the preset, `options` are
-    the other keyword arguments it accepts (defaults from the npnn class)."""
+    the other keyword arguments a preset may set in `[training.optimizer_options]` (defaults: the class's)."""
     name: str
     cls: type
     label: str
@@ -71,15 +71,23 @@ class OptimizerEntry:
     def option_names(self) -> tuple[str, ...]:
         return tuple(option.name for option in self.options)
 
-    def build(self, params, lr: float, **options: Any) -> optim.Optimizer:
-        """The optimizer over `params`; each option is checked against its declaration first."""
+    def check_options(self, options: dict, prefix: str = "optimizer_options", where: str | None = None) -> dict:
+        """The options checked against their declarations; PresetError names the key and what is allowed."""
+        head = f"{where}: " if where else ""
+        if not isinstance(options, dict):
+            raise PresetError(f"{head}[{prefix}] must be a table, got {options!r}")
         declared = {option.name: option for option in self.options}
+        out = {}
         for key, value in options.items():
             if key not in declared:
-                raise PresetError(f"unknown option {key!r} for optimizer {self.name}; "
+                raise PresetError(f"{head}unknown key '{prefix}.{key}' for optimizer {self.name}; "
                                   f"allowed: {', '.join(declared) or 'none'}")
-            options[key] = declared[key].check(value)
-        return self.cls(params, lr=lr, **options)
+            out[key] = declared[key].check(value, f"{prefix}.{key}", where)
+        return out
+
+    def build(self, params, lr: float, **options: Any) -> optim.Optimizer:
+        """The optimizer over `params`; each option is checked against its declaration first."""
+        return self.cls(params, lr=lr, **self.check_options(options))
 
 
 LAYERS: dict[str, LayerEntry] = {}

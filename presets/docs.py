@@ -48,7 +48,9 @@ def reference_markdown() -> str:
         "",
         "## Optimizers (`[training] optimizer = ...`, with `lr`)",
         "",
-        "| optimizer | npnn class | other options of the class: allowed; default |",
+        "Their other arguments go in `[training.optimizer_options]`, e.g. `momentum = 0.9` for `sgd`.",
+        "",
+        "| optimizer | npnn class | `optimizer_options`: allowed; default |",
         "| --- | --- | --- |",
     ]
     lines += [f"| `{e.name}` | `npnn.optim.{e.cls.__name__}` | {_options(e.options)} |" for e in OPTIMIZERS.values()]

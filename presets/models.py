@@ -98,4 +98,4 @@ def build_loss(preset: Preset) -> nn.Module:
 
 
 def build_optimizer(preset: Preset, model: nn.Module) -> optim.Optimizer:
-    return OPTIMIZERS[preset.optimizer].build(model.parameters(), lr=preset.lr)
+    return OPTIMIZERS[preset.optimizer].build(model.parameters(), lr=preset.lr, **preset.optimizer_options)

@@ -12,6 +12,7 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
                 split_seed     random_state of both splits; standardize: X (tabular) and y (regression)
     [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer (see presets.catalog), lr, dropout (sets every Dropout layer),
                 patience, min_delta, epochs, batch_size, seed, max_grad_norm (absent = no clipping)
+    [training.optimizer_options]  the optimizer's other arguments (e.g. momentum = 0.9 for sgd)
 
 `in_features`/`in_channels` of a layer may be "auto" (the size of what reaches it), and the last
 Linear's `out_features` may be "auto" (one output for regression, one per class for classification).
@@ -43,6 +44,7 @@ OVERRIDE_KEYS = ("optimizer", "lr", "dropout", "patience", "min_delta", "epochs"
 _DROPOUT = replace(LAYERS["Dropout"].option("p"), name="dropout", help="rate of every Dropout layer")
 DROPOUT_DEFAULT = LAYERS["Dropout"].option("p").default
 DEFAULT_OPTIMIZER = "adam"
+OPTIONS_KEY = "optimizer_options"  # [training.optimizer_options]: the optimizer's other arguments
 
 TRAINING_FIELDS = {option.name: option for option in (
     Option("loss", str, choices=lambda: LOSSES),
@@ -103,12 +105,15 @@ class Preset:
     batch_size: int = class_default(DataLoader, "batch_size")
     seed: int = 0
     max_grad_norm: float | None = None
+    optimizer_options: dict = field(default_factory=dict)  # the optimizer's other arguments (presets.catalog)
     path: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         """The resolved config: every Dropout layer carries the effective rate; None values are left out."""
         data = {k: v for k, v in asdict(self.data).items() if v is not None}
         training = {k: getattr(self, k) for k in ("loss",) + OVERRIDE_KEYS if getattr(self, k) is not None}
+        if self.optimizer_options:
+            training[OPTIONS_KEY] = dict(self.optimizer_options)
         return {"name": self.name, "title": self.title, "description": self.description, "task": self.task,
                 "model": [dict(layer) for layer in self.model], "data": data, "training": training}
 
@@ -117,15 +122,17 @@ def _fail(where, key, allowed, value):
     raise PresetError(f"{where}: {key} must be {allowed}, got {value!r}")
 
 
-def _section(where, prefix, table, fields, required=()):
-    """Validate one TOML table against its field validators; unknown keys are errors."""
+def _section(where, prefix, table, fields, required=(), tables=()):
+    """Validate one TOML table against its fields' Options (`tables`: sub-tables the caller checks)."""
     if not isinstance(table, dict):
         raise PresetError(f"{where}: [{prefix}] must be a table, got {table!r}")
     out = {}
     for key, value in table.items():
         name = f"{prefix}.{key}" if prefix else key
+        if key in tables:
+            continue
         if key not in fields:
-            raise PresetError(f"{where}: unknown key {name!r}; allowed: {', '.join(fields)}")
+            raise PresetError(f"{where}: unknown key {name!r}; allowed: {', '.join([*fields, *tables])}")
         out[key] = fields[key].check(value, name, where)
     for key in required:
         if key not in table:
@@ -173,7 +180,10 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
         raise PresetError(f"{where}: missing required table [data]")
     model = validate_layers(where, raw["model"])
     data = DataSpec(**_section(where, "data", raw["data"], DATA_FIELDS, ("source",)))
-    training = _section(where, "training", raw.get("training", {}), TRAINING_FIELDS)
+    table = raw.get("training", {})
+    training = _section(where, "training", table, TRAINING_FIELDS, tables=(OPTIONS_KEY,))
+    training[OPTIONS_KEY] = OPTIMIZERS[training.get("optimizer", DEFAULT_OPTIMIZER)].check_options(
+        table.get(OPTIONS_KEY, {}), f"training.{OPTIONS_KEY}", where)
     task = top["task"]
     training.setdefault("loss", "cross_entropy" if task == "classification" else "mse")
     if (task == "classification") != (training["loss"] == "cross_entropy"):
@@ -216,10 +226,15 @@ def parse_override(key: str, text):
 
 
 def apply_overrides(preset: Preset, overrides: dict | None) -> Preset:
-    """Return a copy of the preset with validated overrides applied (dropout reaches every Dropout layer)."""
+    """Return a copy of the preset with validated overrides applied (dropout reaches every Dropout layer).
+
+    A new optimizer keeps those of the preset's optimizer_options it also accepts (weight_decay), no others."""
     if not overrides:
         return preset
     values = {key: parse_override(key, value) for key, value in overrides.items()}
+    if values.get("optimizer", preset.optimizer) != preset.optimizer:  # options of the old one may not apply
+        accepted = OPTIMIZERS[values["optimizer"]].option_names()
+        values[OPTIONS_KEY] = {k: v for k, v in preset.optimizer_options.items() if k in accepted}
     rate = values.pop("dropout", None)
     preset = replace(preset, **values)
     return with_dropout(preset, rate) if rate is not None else preset

@@ -137,7 +137,7 @@ def test_each_optimizer_builds_with_its_declared_options(name):
     assert isinstance(optimizer, entry.cls)
     for key, value in options.items():
         assert optimizer.param_groups[0][key] == value
-    with pytest.raises(PresetError, match=f"unknown option 'colour' for optimizer {name}"):
+    with pytest.raises(PresetError, match=f"unknown key 'optimizer_options.colour' for optimizer {name}"):
         entry.build(model.parameters(), lr=0.01, colour=1)
 
 

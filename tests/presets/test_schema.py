@@ -7,6 +7,7 @@ import pytest
 import tomli_w
 
 from presets import OVERRIDE_KEYS, PresetError, list_presets, load_preset, parse_override
+from presets.models import build_model, build_optimizer, resolve_layers
 from presets.schema import preset_from_dict
 
 if sys.version_info >= (3, 11):
@@ -182,3 +183,37 @@ def test_config_toml_writer_escapes_strings_and_writes_special_floats():
 def test_dropout_override_on_a_model_without_dropout_layers_changes_nothing():
     preset = load_preset("mnist_cnn", {"dropout": 0.4})
     assert preset.dropout is None and preset.model == load_preset("mnist_cnn").model
+
+
+SGD_PRESET = VALID.replace("lr = 0.01", 'optimizer = "sgd"\nlr = 0.01') + (
+    "\n[training.optimizer_options]\nmomentum = 0.9\nweight_decay = 1e-4\n")
+
+
+def test_optimizer_options_reach_the_optimizer_and_round_trip_through_config_toml(small_preset):
+    preset = load_preset(str(small_preset(SGD_PRESET)))
+    assert preset.optimizer_options == {"momentum": 0.9, "weight_decay": 1e-4}
+    optimizer = build_optimizer(preset, build_model(resolve_layers(preset.model, (3,), 1)))
+    assert (optimizer.param_groups[0]["momentum"], optimizer.param_groups[0]["weight_decay"]) == (0.9, 1e-4)
+    parsed = tomllib.loads(tomli_w.dumps(preset.to_dict()))
+    assert parsed["training"]["optimizer_options"] == {"momentum": 0.9, "weight_decay": 1e-4}
+    assert preset_from_dict(parsed, "config.toml", "x").to_dict() == preset.to_dict()
+    assert "optimizer_options" not in load_preset("tabular_mlp").to_dict()["training"]
+
+
+def test_switching_optimizer_keeps_only_the_options_the_new_one_accepts(small_preset):
+    preset = load_preset(str(small_preset(SGD_PRESET)), {"optimizer": "adam"})
+    assert preset.optimizer_options == {"weight_decay": 1e-4}
+    assert load_preset(str(small_preset(SGD_PRESET)), {"lr": "0.5"}).optimizer_options["momentum"] == 0.9
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("momentum = 0.9", "betas = 0.9", "unknown key 'training.optimizer_options.betas' for optimizer sgd; "
+                                      "allowed: momentum, weight_decay, nesterov"),
+    ("momentum = 0.9", "momentum = -1", "training.optimizer_options.momentum must be a number >= 0, got -1"),
+    ("momentum = 0.9", "nesterov = 1", "training.optimizer_options.nesterov must be true or false, got 1"),
+])
+def test_optimizer_options_are_checked_against_the_registry(small_preset, old, new, message):
+    path = small_preset(SGD_PRESET.replace(old, new))
+    with pytest.raises(PresetError) as info:
+        load_preset(str(path))
+    assert str(info.value) == f"{path}: {message}"
