@@ -10,8 +10,9 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
                 path, target   a data file (CSV, MNIST IDX file or directory, .npz) and the CSV column to predict
                 limit          keep the first N rows; test_size, val_size: fractions as in train_test_split
                 split_seed     random_state of both splits; standardize: X (tabular) and y (regression)
-    [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer (see presets.catalog), lr, dropout (sets every Dropout layer),
-                patience, min_delta, epochs, batch_size, seed, max_grad_norm (absent = no clipping)
+    [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer (see presets.catalog), lr,
+                dropout (sets every Dropout layer), patience, min_delta, epochs, batch_size, seed,
+                max_grad_norm (absent = no clipping)
     [training.optimizer_options]  the optimizer's other arguments (e.g. momentum = 0.9 for sgd)
 
 `in_features`/`in_channels` of a layer may be "auto" (the size of what reaches it), and the last
