@@ -13,6 +13,15 @@ def test_output_size_is_pytorch_s_floor_formula(size, kernel, stride, padding, e
     assert output_size(size, kernel, stride, padding) == expected
 
 
+@pytest.mark.parametrize("size, kernel, stride, padding, expected", [
+    (5, 2, 2, 0, 3), (4, 2, 2, 0, 2), (6, 3, 2, 1, 4), (5, 3, 2, 1, 3), (7, 3, 3, 0, 3), (2, 2, 2, 1, 2),
+    (5, 2, 3, 1, 2), (6, 2, 4, 1, 2), (3, 2, 2, 1, 2),  # rounding up would start a window in the padding
+])
+def test_ceil_mode_rounds_up_but_never_starts_a_window_in_the_right_padding(size, kernel, stride, padding, expected):
+    # expected: torch.nn.AvgPool2d(kernel, stride, padding, ceil_mode=True) on a (1, 1, size, size) input
+    assert output_size(size, kernel, stride, padding, ceil_mode=True) == expected
+
+
 @pytest.mark.parametrize("layer", [nn.Conv2d(2, 3, kernel_size=3, stride=2, padding=1),
                                    nn.MaxPool2d(3, stride=2, padding=1), nn.MaxPool2d(2)])
 def test_layers_produce_the_sizes_the_formula_gives(layer):
