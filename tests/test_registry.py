@@ -174,3 +174,14 @@ def test_the_dropout_default_is_the_one_in_npnn():
 
 def test_docs_list_every_layer_and_optimizer_as_the_registry_has_them():
     assert DOCS.read_text() == reference_markdown(), "regenerate: python -m presets.docs > docs/presets.md"
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_every_registered_layer_builds_and_dry_runs_with_only_its_required_options(name):
+    entry = LAYERS[name]
+    spec = {"type": name, **{o.name: AUTO if o.auto else 2 for o in entry.options if o.required}}
+    sample = (2, 6, 6) if entry.input_rank == 3 else (4,)
+    head = [] if entry.output else [{"type": "Flatten"}, {"type": "Linear", "out_features": "auto"}]
+    layers = infer_layers([spec, *head], sample, 3)
+    assert isinstance(layers[0].module, entry.cls) and AUTO not in layers[0].spec.values()
+    build_model([layer.spec for layer in layers])
