@@ -1,8 +1,8 @@
 """The registry of what a preset can name: layers and optimizers, each an npnn class with its options.
 
 The schema validates against it, presets.models builds from it, the app's form and `npnn-tui --help`
-list it and the README's tables are checked against it. Adding a layer or an optimizer to presets is
-the npnn class plus one `register_layer` / `register_optimizer` call here.
+list it and docs/presets.md is generated from it (presets.docs). Adding a layer or an optimizer to
+presets is the npnn class plus one `register_layer` / `register_optimizer` call here.
 
 Defaults are read from the npnn class's signature, so each default is stated once, in npnn.
 """
