@@ -2,7 +2,7 @@
 import numpy as np
 
 from npnn._blas import matmul
-from npnn.ops.special import ndtr
+from npnn.ops.special import ndtr, sigmoid
 from npnn.tensor import Function
 
 
@@ -63,15 +63,16 @@ class GELU(Function):
     def forward(self, x, approximate="none"):
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
-            self.inner = np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))
-            return 0.5 * x * (1 + self.inner)
+            # NOTE: 0.5·(1 + tanh(u)) = sigmoid(2u), which keeps its tiny values in the left tail
+            self.gate = sigmoid(1.5957691216057308 * (x + 0.044715 * x ** 3))
+            return x * self.gate
         self.cdf = ndtr(x)  # NOTE: erfc-based, so x·Φ(x) keeps full precision in the left tail
         return x * self.cdf
 
     def backward(self, grad):
         x = self.x
         if self.approximate == "tanh":
-            d_inner = 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)
-            return (grad * (0.5 * (1 + self.inner) + 0.5 * x * (1 - self.inner ** 2) * d_inner),)
+            d_inner = 1.5957691216057308 * (1 + 3 * 0.044715 * x * x)  # d(2u)/dx
+            return (grad * (self.gate + x * self.gate * (1 - self.gate) * d_inner),)
         pdf = np.exp(-0.5 * x * x) * 0.3989422804014327
         return (grad * (self.cdf + x * pdf),)

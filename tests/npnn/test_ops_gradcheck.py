@@ -4,6 +4,7 @@ import pytest
 
 import npnn
 from npnn import gradcheck
+from npnn.nn import functional as F
 
 rng = np.random.default_rng(0)
 
@@ -52,6 +53,14 @@ def test_abs(): assert gradcheck(lambda a: a.abs(), positive(3, 4) * np.sign(ran
 def test_relu(): assert gradcheck(lambda a: a.relu(), positive(3, 4) * np.sign(randn(3, 4)))
 def test_sigmoid(): assert gradcheck(lambda a: a.sigmoid(), randn(3, 4) * 3)
 def test_tanh(): assert gradcheck(lambda a: a.tanh(), randn(3, 4))
+def test_sigmoid_in_the_tails(): assert gradcheck(lambda a: a.sigmoid().log(), np.array([-40.0, -20.0, 20.0]))
+def test_softplus(): assert gradcheck(lambda a: a.softplus(), randn(3, 4) * 5)
+def test_softplus_beta_threshold(): assert gradcheck(lambda a: F.softplus(a, beta=2, threshold=3), randn(3, 4) * 2)
+def test_logsigmoid(): assert gradcheck(lambda a: a.logsigmoid(), randn(3, 4) * 5)
+def test_logsigmoid_in_the_tails(): assert gradcheck(lambda a: F.logsigmoid(a), np.array([-700.0, -40.0, 40.0]))
+def test_gelu(): assert gradcheck(lambda a: F.gelu(a), randn(3, 4) * 3)
+def test_gelu_in_the_left_tail(): assert gradcheck(lambda a: F.gelu(a) * 1e10, np.array([-7.0, -6.0, -5.0]))
+def test_gelu_tanh(): assert gradcheck(lambda a: F.gelu(a, approximate="tanh"), randn(3, 4) * 3)
 def test_matmul_2d(): assert gradcheck(lambda a, b: a @ b, randn(3, 4), randn(4, 5))
 def test_matmul_vector_matrix(): assert gradcheck(lambda a, b: a @ b, randn(4), randn(4, 5))
 def test_matmul_matrix_vector(): assert gradcheck(lambda a, b: a @ b, randn(3, 4), randn(4))
@@ -76,6 +85,7 @@ def test_reshape(): assert gradcheck(lambda a, w=randn(4, 3): a.reshape(4, 3) * 
 def test_reshape_tuple_and_infer(): assert gradcheck(lambda a: a.reshape((2, -1)), randn(3, 4))
 def test_transpose_default(): assert gradcheck(lambda a, w=randn(4, 3): a.transpose() * w, randn(3, 4))
 def test_transpose_axes(): assert gradcheck(lambda a: a.transpose(2, 0, 1), randn(2, 3, 4))
+def test_transpose_negative_axes(): assert gradcheck(lambda a: a.transpose(0, -1, 1, 2), randn(2, 3, 4, 5))
 def test_T(): assert gradcheck(lambda a: a.T, randn(3, 4))
 def test_getitem_slice(): assert gradcheck(lambda a: a[1:, ::2], randn(3, 4))
 def test_getitem_integer_array_repeats(): assert gradcheck(lambda a: a[np.array([0, 2, 0, 0])], randn(3, 4))
