@@ -1,6 +1,6 @@
 """npnn.nn: Module, layers, activations, losses (PyTorch's names, shapes and state-dict keys)."""
 from npnn.nn import functional, init, utils
-from npnn.nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from npnn.nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from npnn.nn.container import MLP, ModuleList, Sequential
 from npnn.nn.conv import Conv2d
 from npnn.nn.dropout import Dropout
@@ -16,5 +16,5 @@ from npnn.nn.summary import summary
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
            "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU", "HuberLoss", "Identity",
            "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "MAELoss", "MLP", "MSELoss", "MaxPool2d",
-           "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
+           "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh",
            "functional", "init", "summary", "utils"]

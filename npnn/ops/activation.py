@@ -1,20 +1,15 @@
 """Smooth activations: SiLU and ELU, each one pointwise primitive with a closed-form derivative."""
 import numpy as np
 
+from npnn.ops.special import sigmoid
 from npnn.tensor import Function
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) without overflow and precise in the left tail (exp(-|x|) never overflows)."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 class SiLU(Function):
     """x·sigmoid(x); d/dx = s·(1 + x·(1 - s))."""
 
     def forward(self, x):
-        self.x, self.s = x, _sigmoid(x)
+        self.x, self.s = x, sigmoid(x)
         return x * self.s
 
     def backward(self, grad):

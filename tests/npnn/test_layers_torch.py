@@ -12,13 +12,6 @@ from tests.npnn.test_nn_module import bn_cnn
 rng = np.random.default_rng(5)
 
 
-@pytest.fixture(scope="module")
-def torch():
-    module = pytest.importorskip("torch")
-    module.set_num_threads(1)
-    return module
-
-
 CASES = [  # (id, npnn layer, the same layer in torch.nn as (name, args, kwargs), input shape)
     ("bn1d", lambda: nn.BatchNorm1d(3), ("BatchNorm1d", (3,), {}), (6, 3)),
     ("bn1d-3d-cumulative", lambda: nn.BatchNorm1d(3, momentum=None, eps=1e-3),
@@ -46,6 +39,9 @@ CASES = [  # (id, npnn layer, the same layer in torch.nn as (name, args, kwargs)
     ("adaptive-none", lambda: nn.AdaptiveAvgPool2d((None, 2)), ("AdaptiveAvgPool2d", ((None, 2),), {}), (1, 2, 3, 5)),
     ("silu", lambda: nn.SiLU(), ("SiLU", (), {}), (4, 5)),
     ("elu", lambda: nn.ELU(0.7), ("ELU", (0.7,), {}), (4, 5)),
+    ("softplus", lambda: nn.Softplus(), ("Softplus", (), {}), (4, 5)),
+    ("softplus-beta", lambda: nn.Softplus(beta=2.0, threshold=3.0), ("Softplus", (), dict(beta=2.0, threshold=3.0)),
+     (4, 5)),
     ("identity", lambda: nn.Identity(), ("Identity", (), {}), (4, 5)),
 ]
 
@@ -112,7 +108,8 @@ def test_functional_forms_match_torch_nn_functional(torch, float64):
     pairs = [(F.layer_norm(Tensor(x), (5, 6)), TF.layer_norm(xt, (5, 6))),
              (F.avg_pool2d(Tensor(x), 3, 2, 1, True, False), TF.avg_pool2d(xt, 3, 2, 1, True, False)),
              (F.adaptive_avg_pool2d(Tensor(x), (4, 4)), TF.adaptive_avg_pool2d(xt, (4, 4))),
-             (F.silu(Tensor(x)), TF.silu(xt)), (F.elu(Tensor(x), 0.3), TF.elu(xt, 0.3))]
+             (F.silu(Tensor(x)), TF.silu(xt)), (F.elu(Tensor(x), 0.3), TF.elu(xt, 0.3)),
+             (F.softplus(Tensor(x), 0.5, 1.0), TF.softplus(xt, 0.5, 1.0))]
     for ours, theirs in pairs:
         np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-10, atol=1e-14)
 

@@ -405,7 +405,8 @@ def test_adaptive_avg_pool2d_equals_avg_pool2d_when_the_size_divides():
 
 
 # ---- smooth activations and Identity ----------------------------------------------------------------
-@pytest.mark.parametrize("layer", [nn.SiLU(), nn.ELU(), nn.ELU(alpha=0.3), nn.Identity()], ids=repr)
+@pytest.mark.parametrize("layer", [nn.SiLU(), nn.ELU(), nn.ELU(alpha=0.3), nn.Softplus(),
+                                   nn.Softplus(beta=2.0, threshold=3.0), nn.Identity()], ids=repr)
 def test_new_activation_gradcheck(float64, layer):
     assert check_module(layer, randn(3, 4) * 3)
 
@@ -422,6 +423,19 @@ def test_silu_elu_values_and_tails():
     assert np.isfinite(xt.grad).all() and xt.grad.tolist() == pytest.approx([0.0, 1.0])
 
 
+def test_softplus_is_stable_in_both_tails_and_linear_past_the_threshold():
+    x = np.array([-1000.0, -40.0, 0.0, 1.0, 19.0, 21.0, 1000.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = nn.Softplus()(Tensor(x)).data
+    expected = np.where(x > 20, x, np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+    np.testing.assert_allclose(out, expected, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(nn.Softplus(beta=2.0, threshold=3.0)(Tensor(np.array([1.0, 2.0]))).data,
+                               [np.log1p(np.exp(2.0)) / 2, 2.0], rtol=1e-15)
+    assert repr(nn.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
+    with pytest.raises(ValueError, match="Softplus beta must be a non-zero number, got 0"):
+        nn.Softplus(beta=0)
+
+
 def test_identity_returns_its_input_and_ignores_arguments():
     x = Tensor(np.ones(2))
     assert nn.Identity(54, unused="argument")(x) is x
@@ -431,6 +445,7 @@ NEW_LAYERS = [
     (lambda: nn.BatchNorm1d(3), (4, 3)), (lambda: nn.BatchNorm2d(3), (2, 3, 4, 4)),
     (lambda: nn.LayerNorm(4), (2, 3, 4)), (lambda: nn.AvgPool2d(3, 2, 1), (2, 3, 5, 5)),
     (lambda: nn.AdaptiveAvgPool2d((2, 3)), (2, 3, 5, 5)), (lambda: nn.SiLU(), (3, 4)), (lambda: nn.ELU(), (3, 4)),
+    (lambda: nn.Softplus(), (3, 4)),
 ]
 
 
