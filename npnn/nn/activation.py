@@ -54,3 +54,38 @@ class Softmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class SiLU(Module):
+    """x·sigmoid(x), also called Swish."""
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class Softplus(Module):
+    """log(1 + exp(beta·x)) / beta, computed stably; linear where beta·x > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta == 0:
+            raise ValueError(f"Softplus beta must be a non-zero number, got {beta!r}")
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class ELU(Module):
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"

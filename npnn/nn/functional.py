@@ -8,32 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from npnn import ops
+from npnn.nn._args import _as_tensor, _pair, _shape  # noqa: F401  (layers call F._pair)
+from npnn.nn._norm_pool import adaptive_avg_pool2d, avg_pool2d, batch_norm, layer_norm  # noqa: F401  (re-exported)
 from npnn.random import resolve
 from npnn.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
-
-
-def _pair(value, name: str) -> tuple:
-    """An int or a pair of ints as (height, width)."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    ints = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)
-    if not ints:
-        raise TypeError(f"{name} expects an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _shape(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def _as_tensor(x, name: str) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, (np.ndarray, list, tuple, int, float)):
-        return Tensor(x)
-    raise TypeError(f"{name} expects a Tensor or an array, got {type(x).__name__}")
 
 
 # ---- layers ---------------------------------------------------------------------------------------
@@ -105,6 +85,16 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu approximate must be 'none' or 'tanh', got {approximate!r}")
     return ops.GELU.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor) -> Tensor:
+    """x·sigmoid(x) (Swish), one primitive."""
+    return ops.SiLU.apply(input)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha·(exp(x) - 1) otherwise."""
+    return ops.ELU.apply(input, alpha=alpha)
 
 
 def sigmoid(input: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""Parameter and Module: layers that find their parameters by attribute, with PyTorch's state-dict names."""
+"""Parameter and Module: layers that find their parameters and buffers by attribute, with PyTorch's
+state-dict names."""
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
@@ -23,8 +24,9 @@ class Parameter(Tensor):
 
 
 class Module:
-    """Base of every layer. Parameters and sub-Modules assigned as attributes register themselves,
-    in assignment order, which fixes the order of `named_parameters()` and the state-dict keys.
+    """Base of every layer. Parameters, buffers and sub-Modules assigned as attributes register
+    themselves, in assignment order, which fixes the order of `named_parameters()` and the state-dict
+    keys (per module: its parameters, then its buffers, then its children, as in PyTorch).
 
     NOTE: registered values also live in the instance __dict__, so `self.weight` is a plain attribute
     read (no __getattr__ detour) and `__call__` is just `forward`.
@@ -32,6 +34,8 @@ class Module:
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -40,12 +44,12 @@ class Module:
         if params is None:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() was called "
                                  f"(call super().__init__() first in {type(self).__name__}.__init__)")
-        modules = self.__dict__["_modules"]
+        buffers, modules = self.__dict__["_buffers"], self.__dict__["_modules"]
         if isinstance(value, Parameter):
-            modules.pop(name, None)
+            self._forget(name)
             params[name] = value
         elif isinstance(value, Module):
-            params.pop(name, None)
+            self._forget(name)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -57,15 +61,52 @@ class Module:
                 raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} of "
                                 f"{type(self).__name__} (a Module or None expected)")
             del modules[name]
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} of "
+                                f"{type(self).__name__} (a Tensor or None expected)")
+            buffers[name] = value
         elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
             raise TypeError(f"{type(self).__name__}.{name}: a plain {type(value).__name__} of Modules is not "
                             f"registered (its parameters would be missed); wrap it in nn.ModuleList")
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def _forget(self, name: str) -> None:
+        """Drop `name` from every registry (before it is registered again as something else)."""
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
         self._modules.pop(name, None)
+
+    def __delattr__(self, name):
+        self._forget(name)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Register state that is saved with the model but not learned (BatchNorm's running stats).
+
+        `tensor` is a Tensor, an array (wrapped, keeping its dtype) or None (a slot left empty, not in
+        the state dict); `persistent=False` keeps it out of `state_dict()`. It never requires grad.
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{type(self).__name__}.register_buffer: the name must be a non-empty string "
+                           f"without '.', got {name!r}")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"{type(self).__name__}.register_buffer: attribute {name!r} already exists")
+        if isinstance(tensor, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} is a Parameter; "
+                            f"assign it as an attribute to register a parameter")
+        if isinstance(tensor, np.ndarray):
+            tensor = Tensor(tensor)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a Tensor, an ndarray "
+                            f"or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -81,34 +122,52 @@ class Module:
     def named_children(self):
         return iter(self._modules.items())
 
-    def named_modules(self, prefix: str = ""):
-        """This module and every descendant, with dotted names ("" for self)."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True, _seen=None):
+        """This module and every descendant, with dotted names ("" for self); a module used twice is
+        listed once, under its first path (as PyTorch's default), unless remove_duplicate=False."""
+        if remove_duplicate:
+            _seen = set() if _seen is None else _seen
+            if id(self) in _seen:
+                return
+            _seen.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, remove_duplicate, _seen)
 
     def modules(self):
         return (m for _, m in self.named_modules())
 
-    def named_parameters(self, prefix: str = ""):
-        """(dotted name, Parameter) for every parameter in the tree; a shared one is listed once."""
+    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
         seen = set()
-        for module_name, module in self.named_modules(prefix):
-            for name, p in module._parameters.items():
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{module_name}.{name}" if module_name else name), p
+        tree = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for module_name, module in tree:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
 
-    def parameters(self):
-        return (p for _, p in self.named_parameters())
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """(dotted name, Parameter) for every parameter in the tree; a shared one is listed once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """(dotted name, Tensor) for every buffer in the tree (persistent or not); shared ones once."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     def num_parameters(self, trainable_only: bool = False) -> int:
-        """How many numbers the model learns (shared parameters counted once)."""
+        """How many numbers the model learns (shared parameters counted once; buffers not counted)."""
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # ---- modes and gradients ----------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
-        """Set training mode on this module and every descendant (Dropout reads it)."""
+        """Set training mode on this module and every descendant (Dropout and BatchNorm read it)."""
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
@@ -122,34 +181,58 @@ class Module:
             p.grad = None
 
     # ---- state ------------------------------------------------------------------------------------
+    def _state_tensors(self, prefix: str = "") -> OrderedDict:
+        """Key → the Tensor behind it, every path of a shared module included (PyTorch's state-dict
+        walk: own parameters, own persistent buffers, then each child, with no de-duplication)."""
+        out = OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                out[prefix + name] = p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                out[prefix + name] = b
+        for name, child in self._modules.items():
+            out.update(child._state_tensors(f"{prefix}{name}."))
+        return out
+
     def state_dict(self) -> OrderedDict:
-        """Parameter name → a copy of its array; keys and shapes are PyTorch's for the same model."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        """Name → a copy of each parameter and persistent buffer; keys, shapes and dtypes are
+        PyTorch's for the same model (a shared module appears under every path it is used at)."""
+        return OrderedDict((name, t.data.copy()) for name, t in self._state_tensors().items())
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays into the parameters (cast to each parameter's dtype), checking names and shapes."""
-        own = OrderedDict(self.named_parameters())
+        """Copy arrays (or Tensors, or PyTorch CPU tensors) into the parameters and buffers, cast to
+        each one's dtype. Names (when strict), shapes and dtypes are all checked before anything is
+        written, so a failed load changes nothing."""
+        own = self._state_tensors()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
+        where = f"load_state_dict for {type(self).__name__}"
         if strict and (missing or unexpected):
             parts = []
             if missing:
                 parts.append(f"missing keys {missing}")
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
-            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
-        arrays = {}
-        for name, p in own.items():
+            raise ValueError(f"{where}: " + "; ".join(parts))
+        arrays = []
+        for name, target in own.items():
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if array.shape != p.shape:
-                raise ValueError(f"load_state_dict for {type(self).__name__}: {name!r} has shape "
-                                 f"{array.shape} in the state dict, the model expects {p.shape}")
-            arrays[name] = array
-        for name, array in arrays.items():  # NOTE: all checked before any is written
-            np.copyto(own[name].data, array, casting="same_kind")
+            try:
+                array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            except (TypeError, ValueError, RuntimeError) as error:
+                raise TypeError(f"{where}: {name!r} is not an array ({type(value).__name__}: {error})") from None
+            if array.shape != target.shape:
+                raise ValueError(f"{where}: {name!r} has shape {array.shape} in the state dict, the model "
+                                 f"expects {target.shape}")
+            if array.dtype.kind not in "biuf" or not np.can_cast(array.dtype, target.dtype, "same_kind"):
+                raise TypeError(f"{where}: {name!r} has dtype {array.dtype} in the state dict, the model "
+                                f"expects {target.dtype} (or a real number dtype that casts to it)")
+            arrays.append((target, array))
+        for target, array in arrays:  # NOTE: written only after every key passed every check
+            np.copyto(target.data, array, casting="same_kind")
         return IncompatibleKeys(missing, unexpected)
 
     # ---- text -------------------------------------------------------------------------------------

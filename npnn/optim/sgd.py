@@ -54,7 +54,9 @@ class SGD(Optimizer):
 
 
 class Momentum(SGD):
-    """The original project's optimizer: SGD with (heavy-ball) momentum."""
+    """The original project's optimizer: SGD with (heavy-ball) momentum 0.9 by default."""
 
-    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9):
-        super().__init__(params, lr=lr, momentum=momentum)
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):
+        super().__init__(params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                         nesterov=nesterov)

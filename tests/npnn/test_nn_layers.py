@@ -208,3 +208,271 @@ def test_functional_forms_take_plain_arrays_for_weights():
     np.testing.assert_allclose(F.linear(Tensor(x), w, b).data, x @ w.T + b)
     xi, wi = randn(1, 2, 4, 4), randn(3, 2, 3, 3)
     np.testing.assert_allclose(F.conv2d(Tensor(xi), wi, stride=1).data, naive_conv(xi, wi, None, (1, 1), (0, 0)))
+
+
+# ---- normalisation ----------------------------------------------------------------------------------
+def with_random_affine(layer):
+    for p in layer.parameters():
+        p.data[...] = rng.standard_normal(p.shape)
+    return layer
+
+
+BN_CASES = [  # (layer factory, input shape)
+    (lambda: nn.BatchNorm1d(3), (5, 3)),
+    (lambda: nn.BatchNorm1d(3), (4, 3, 2)),
+    (lambda: nn.BatchNorm2d(2), (3, 2, 2, 3)),
+    (lambda: nn.BatchNorm2d(2, affine=False), (2, 2, 3, 2)),
+    (lambda: nn.BatchNorm2d(2, track_running_stats=False, momentum=None), (2, 2, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("make,shape", BN_CASES)
+def test_batchnorm_gradcheck_in_training_through_the_batch_statistics(float64, make, shape):
+    assert check_module(with_random_affine(make()), randn(*shape) * 2 + 1)
+
+
+@pytest.mark.parametrize("make,shape", BN_CASES)
+def test_batchnorm_gradcheck_in_eval(float64, make, shape):
+    layer = with_random_affine(make())
+    layer(Tensor(randn(*shape) * 3 - 1))
+    assert check_module(layer.eval(), randn(*shape))
+
+
+def test_batchnorm_training_normalises_each_channel_by_its_biased_batch_variance(float64):
+    x = randn(6, 3, 4, 5) * np.array([1, 5, 0.1])[None, :, None, None] + 3
+    out = nn.BatchNorm2d(3, eps=0.0)(Tensor(x)).data
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.5, None])
+def test_running_statistics_follow_pytorchs_update(float64, momentum):
+    layer = nn.BatchNorm1d(2, momentum=momentum)
+    mean, var = np.zeros(2), np.ones(2)
+    batch_means, batch_vars = [], []
+    for step in range(1, 5):
+        x = randn(7, 2, 3) * step + step
+        layer(Tensor(x))
+        m, v = x.mean(axis=(0, 2)), x.var(axis=(0, 2), ddof=1)  # the unbiased variance, as PyTorch
+        batch_means.append(m), batch_vars.append(v)
+        factor = 1 / step if momentum is None else momentum
+        mean, var = (1 - factor) * mean + factor * m, (1 - factor) * var + factor * v
+        assert int(layer.num_batches_tracked.item()) == step
+    np.testing.assert_allclose(layer.running_mean.data, mean, rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var.data, var, rtol=1e-12)
+    if momentum is None:  # a cumulative average of every batch seen
+        np.testing.assert_allclose(layer.running_mean.data, np.mean(batch_means, axis=0), rtol=1e-12)
+    layer.eval()
+    x = randn(3, 2, 3)
+    expected = (x - mean[None, :, None]) / np.sqrt(var[None, :, None] + 1e-5)
+    np.testing.assert_allclose(layer(Tensor(x)).data, expected, rtol=1e-12)
+    assert int(layer.num_batches_tracked.item()) == 4  # eval changes no statistics
+
+
+def test_batchnorm_without_running_statistics_uses_the_batch_in_eval(float64):
+    layer = nn.BatchNorm1d(2, track_running_stats=False).eval()
+    x = randn(5, 2)
+    np.testing.assert_allclose(layer(Tensor(x)).data, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-12)
+    assert layer.running_mean is None and list(layer.buffers()) == []
+
+
+def test_batchnorm_errors_name_the_layer_and_shapes():
+    with pytest.raises(ValueError, match=r"^BatchNorm2d\(16\) expected input \(N, 16, H, W\), got \(8, 16\)$"):
+        nn.BatchNorm2d(16)(Tensor(np.zeros((8, 16), dtype=np.float32)))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(4\) expected input \(N, 4\) or \(N, 4, L\), got \(2, 3\)"):
+        nn.BatchNorm1d(4)(Tensor(np.zeros((2, 3), dtype=np.float32)))
+    with pytest.raises(ValueError, match="more than 1 value per channel when training"):
+        nn.BatchNorm1d(4)(Tensor(np.zeros((1, 4), dtype=np.float32)))
+    nn.BatchNorm1d(4).eval()(Tensor(np.zeros((1, 4), dtype=np.float32)))  # one sample is fine in eval
+    with pytest.raises(ValueError, match="BatchNorm1d momentum must be a number in"):
+        nn.BatchNorm1d(4, momentum=2)
+    with pytest.raises(ValueError, match="BatchNorm2d num_features must be a positive integer, got 0"):
+        nn.BatchNorm2d(0)
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: nn.LayerNorm(4), (3, 4)),
+    (lambda: nn.LayerNorm((2, 3)), (2, 2, 3)),
+    (lambda: nn.LayerNorm(3, bias=False), (2, 2, 3)),
+    (lambda: nn.LayerNorm(3, elementwise_affine=False), (4, 3)),
+])
+def test_layernorm_gradcheck(float64, make, shape):
+    assert check_module(with_random_affine(make()), randn(*shape) * 2 + 1)
+
+
+def test_layernorm_normalises_each_sample_over_the_trailing_axes(float64):
+    x = randn(4, 2, 5) * 3 + 2
+    out = nn.LayerNorm((2, 5), eps=0.0)(Tensor(x)).data
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=(1, 2)), 1, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"LayerNorm\(4\) expected input \(\*, 4\) for normalized_shape \(4,\), "
+                                         r"got \(2, 3\)"):
+        nn.LayerNorm(4)(Tensor(np.zeros((2, 3))))
+    with pytest.raises(ValueError, match="LayerNorm normalized_shape must be a positive int"):
+        nn.LayerNorm(0)
+
+
+# ---- average pooling --------------------------------------------------------------------------------
+def naive_avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad):
+    """AvgPool2d by PyTorch's definition, one output position at a time (tiny shapes only)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    n, c, h, w = x.shape
+
+    def size(length, k, s, p):
+        out = (length + 2 * p - k + (s - 1 if ceil_mode else 0)) // s + 1
+        return out - 1 if ceil_mode and (out - 1) * s >= length + p else out
+
+    oh, ow = size(h, kh, sh, ph), size(w, kw, sw, pw)
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            h0, w0 = i * sh - ph, j * sw - pw
+            h1, w1 = min(h0 + kh, h + ph), min(w0 + kw, w + pw)
+            pool = (h1 - h0) * (w1 - w0)
+            h0, w0, h1, w1 = max(h0, 0), max(w0, 0), min(h1, h), min(w1, w)
+            divisor = pool if count_include_pad else (h1 - h0) * (w1 - w0)
+            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / divisor
+    return out
+
+
+AVG_CASES = [  # (kernel, stride, padding, ceil_mode, count_include_pad, input shape)
+    (2, None, 0, False, True, (2, 3, 4, 6)),
+    (3, 2, 0, False, True, (1, 2, 7, 7)),
+    (3, 1, 1, False, True, (1, 2, 4, 5)),
+    (3, 1, 1, False, False, (1, 2, 4, 5)),
+    (3, 2, 1, True, True, (1, 1, 6, 6)),
+    (3, 2, 1, True, False, (1, 1, 6, 6)),
+    ((2, 3), (1, 2), (1, 1), False, False, (1, 1, 5, 6)),
+    (2, 2, 0, True, True, (1, 1, 5, 5)),
+]
+
+
+@pytest.mark.parametrize("k,s,p,ceil,include,shape", AVG_CASES)
+def test_avg_pool2d_gradcheck(float64, k, s, p, ceil, include, shape):
+    assert check_module(nn.AvgPool2d(k, s, p, ceil_mode=ceil, count_include_pad=include), randn(*shape))
+
+
+@pytest.mark.parametrize("k,s,p,ceil,include,shape", AVG_CASES)
+def test_avg_pool2d_equals_the_definition(float64, k, s, p, ceil, include, shape):
+    x = randn(*shape)
+    layer = nn.AvgPool2d(k, s, p, ceil_mode=ceil, count_include_pad=include)
+    expected = naive_avg_pool(x, F._pair(k, "k"), F._pair(layer.stride, "s"), F._pair(p, "p"), ceil, include)
+    np.testing.assert_allclose(layer(Tensor(x)).data, expected, rtol=1e-12)
+
+
+def test_avg_pool2d_divisor_override_and_errors():
+    x = Tensor(np.ones((1, 1, 4, 4)))
+    np.testing.assert_allclose(F.avg_pool2d(x, 2, divisor_override=2).data, 2.0)
+    with pytest.raises(ValueError, match="padding .* must be at most half the kernel size"):
+        nn.AvgPool2d(2, padding=2)(x)
+    with pytest.raises(ValueError, match=r"AvgPool2d\(2\) expected input \(N, C, H, W\), got \(4, 4\)"):
+        nn.AvgPool2d(2)(Tensor(np.ones((4, 4))))
+    with pytest.raises(ValueError, match=r"smaller than the kernel \(5, 5\)"):
+        nn.AvgPool2d(5)(x)
+
+
+def naive_adaptive(x, oh, ow):
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            h0, h1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+            w0, w1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].mean(axis=(2, 3))
+    return out
+
+
+@pytest.mark.parametrize("output_size,shape,expected", [
+    (1, (2, 3, 4, 5), (1, 1)),
+    ((2, 3), (1, 2, 4, 6), (2, 3)),        # sizes that divide
+    ((3, 4), (1, 2, 7, 5), (3, 4)),        # overlapping windows of unequal size
+    ((None, 2), (1, 1, 3, 5), (3, 2)),     # None keeps the input size
+    (6, (1, 1, 4, 4), (6, 6)),             # larger than the input
+])
+def test_adaptive_avg_pool2d_gradcheck_and_pytorchs_window_rule(float64, output_size, shape, expected):
+    layer = nn.AdaptiveAvgPool2d(output_size)
+    x = randn(*shape)
+    out = layer(Tensor(x)).data
+    np.testing.assert_allclose(out, naive_adaptive(x, *expected), rtol=1e-12)
+    assert check_module(layer, x)
+
+
+def test_adaptive_avg_pool2d_equals_avg_pool2d_when_the_size_divides():
+    x = Tensor(rng.random((2, 3, 8, 6), dtype=np.float32))
+    np.testing.assert_allclose(nn.AdaptiveAvgPool2d((4, 2))(x).data, nn.AvgPool2d((2, 3))(x).data, rtol=1e-6)
+    with pytest.raises(ValueError, match="output_size must be positive"):
+        nn.AdaptiveAvgPool2d(0)(x)
+
+
+# ---- smooth activations and Identity ----------------------------------------------------------------
+@pytest.mark.parametrize("layer", [nn.SiLU(), nn.ELU(), nn.ELU(alpha=0.3), nn.Softplus(),
+                                   nn.Softplus(beta=2.0, threshold=3.0), nn.Identity()], ids=repr)
+def test_new_activation_gradcheck(float64, layer):
+    assert check_module(layer, randn(3, 4) * 3)
+
+
+def test_silu_elu_values_and_tails():
+    x = np.array([-800.0, -30.0, -1.0, 0.0, 0.5, 40.0, 800.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        silu = nn.SiLU()(Tensor(x)).data
+        elu = nn.ELU(0.5)(Tensor(x)).data
+    np.testing.assert_allclose(silu, x / (1 + np.exp(-np.clip(x, -700, 700))), rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(elu, np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0))), rtol=1e-15)
+    xt = Tensor(np.array([-100.0, 100.0], dtype=np.float32), requires_grad=True)
+    nn.SiLU()(xt).sum().backward()
+    assert np.isfinite(xt.grad).all() and xt.grad.tolist() == pytest.approx([0.0, 1.0])
+
+
+def test_softplus_is_stable_in_both_tails_and_linear_past_the_threshold():
+    x = np.array([-1000.0, -40.0, 0.0, 1.0, 19.0, 21.0, 1000.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = nn.Softplus()(Tensor(x)).data
+    expected = np.where(x > 20, x, np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+    np.testing.assert_allclose(out, expected, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(nn.Softplus(beta=2.0, threshold=3.0)(Tensor(np.array([1.0, 2.0]))).data,
+                               [np.log1p(np.exp(2.0)) / 2, 2.0], rtol=1e-15)
+    assert repr(nn.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
+    with pytest.raises(ValueError, match="Softplus beta must be a non-zero number, got 0"):
+        nn.Softplus(beta=0)
+
+
+def test_identity_returns_its_input_and_ignores_arguments():
+    x = Tensor(np.ones(2))
+    assert nn.Identity(54, unused="argument")(x) is x
+
+
+NEW_LAYERS = [
+    (lambda: nn.BatchNorm1d(3), (4, 3)), (lambda: nn.BatchNorm2d(3), (2, 3, 4, 4)),
+    (lambda: nn.LayerNorm(4), (2, 3, 4)), (lambda: nn.AvgPool2d(3, 2, 1), (2, 3, 5, 5)),
+    (lambda: nn.AdaptiveAvgPool2d((2, 3)), (2, 3, 5, 5)), (lambda: nn.SiLU(), (3, 4)), (lambda: nn.ELU(), (3, 4)),
+    (lambda: nn.Softplus(), (3, 4)),
+]
+
+
+@pytest.mark.parametrize("make,shape", NEW_LAYERS)
+@pytest.mark.parametrize("training", [True, False])
+def test_new_layers_keep_float32_in_output_and_gradients(make, shape, training):
+    layer = make().train(training)
+    x = Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+    out = layer(x)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float32 and all(p.grad.dtype == np.float32 for p in layer.parameters())
+    assert all(b.dtype in (np.float32, np.int64) for b in layer.buffers())
+
+
+def test_new_layers_reprs_follow_pytorch():
+    assert repr(nn.BatchNorm2d(16)) == "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(nn.LayerNorm(8)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True)"
+    assert repr(nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.AdaptiveAvgPool2d((1, 1))) == "AdaptiveAvgPool2d(output_size=(1, 1))"
+    assert repr(nn.ELU()) == "ELU(alpha=1.0)" and repr(nn.SiLU()) == "SiLU()" and repr(nn.Identity()) == "Identity()"
+    assert nn.BatchNorm1d(8).label() == "BatchNorm1d(8)"
+
+
+def test_summary_of_a_cnn_with_the_new_layers():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.SiLU(), nn.AvgPool2d(2),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(4), nn.Linear(4, 2))
+    rows = nn.summary(model, (1, 8, 8))
+    assert rows[1] == ("BatchNorm2d(4)", (4, 8, 8), 8)
+    assert rows[3][1] == (4, 4, 4) and rows[4][1] == (4, 1, 1) and rows[6] == ("LayerNorm(4)", (4,), 8)

@@ -198,3 +198,167 @@ def test_deepcopy_gives_an_independent_model_with_the_same_weights():
     assert list(clone.state_dict()) == list(model.state_dict())
     clone[0].weight.data[:] = 0
     assert model[0].weight.data.any()
+
+
+# ---- shared modules (issue 10 item 5) -------------------------------------------------------------
+def shared_model():
+    lin = nn.Linear(3, 3)
+    return nn.Sequential(lin, nn.ReLU(), lin), lin
+
+
+def test_shared_module_is_in_the_state_dict_under_every_path_but_its_parameters_once():
+    model, lin = shared_model()
+    state = model.state_dict()
+    assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    np.testing.assert_array_equal(state["2.weight"], lin.weight.data)
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+    assert len(list(model.parameters())) == 2 and model.num_parameters() == 12
+    assert [n for n, _ in model.named_modules()] == ["", "0", "1"]  # PyTorch lists a shared module once
+    assert [n for n, _ in model.named_modules(remove_duplicate=False)] == ["", "0", "1", "2"]
+
+
+def test_a_state_dict_with_every_path_of_a_shared_module_loads_strictly():
+    model, lin = shared_model()
+    other, _ = shared_model()
+    assert other.load_state_dict(model.state_dict()) == ([], [])
+    np.testing.assert_array_equal(other[2].weight.data, lin.weight.data)
+    partial = {k: v for k, v in model.state_dict().items() if k.startswith("0.")}
+    with pytest.raises(ValueError, match=r"missing keys \['2.weight', '2.bias'\]"):
+        other.load_state_dict(partial)
+
+
+# ---- load_state_dict dtypes (issue 10 item 6) ----------------------------------------------------
+@pytest.mark.parametrize("bad,shown", [
+    (np.array(["a", "b"]), "<U1"),
+    (np.ones(2) + 1j, "complex128"),
+    (np.array([None, 1.0], dtype=object), "object"),
+    (np.zeros(2, dtype="datetime64[s]"), "datetime64"),
+])
+def test_load_state_dict_refuses_non_real_arrays_naming_the_key_and_writes_nothing(bad, shown):
+    model = nn.Linear(2, 2)
+    weight, bias = model.weight.data.copy(), model.bias.data.copy()
+    state = {"weight": weight + 1, "bias": bad}  # NOTE: the good key comes first, so a write-as-you-go would show
+    with pytest.raises(TypeError, match=rf"'bias' has dtype {shown}.* the model expects float32"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model.weight.data, weight)
+    np.testing.assert_array_equal(model.bias.data, bias)
+
+
+def test_load_state_dict_refuses_a_float_into_an_integer_buffer_and_a_non_array():
+    bn = nn.BatchNorm1d(2)
+    state = bn.state_dict()
+    state["num_batches_tracked"] = np.array(0.5)
+    with pytest.raises(TypeError, match="'num_batches_tracked' has dtype float64 .* expects int64"):
+        bn.load_state_dict(state)
+    state["num_batches_tracked"] = {"not": "an array"}
+    with pytest.raises(TypeError, match="'num_batches_tracked'"):
+        bn.load_state_dict(state)
+
+
+def test_load_state_dict_casts_integer_bool_and_float64_values_to_the_parameter_dtype():
+    model = nn.Linear(2, 2)
+    model.load_state_dict({"weight": np.array([[1, 2], [3, 4]]), "bias": np.array([True, False])})
+    assert model.weight.dtype == np.float32 and model.bias.dtype == np.float32
+    np.testing.assert_array_equal(model.weight.data, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(model.bias.data, [1, 0])
+
+
+# ---- buffers ------------------------------------------------------------------------------------
+class WithBuffers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(np.ones(2, dtype=np.float32))
+        self.register_buffer("total", Tensor(np.zeros(2, dtype=np.float32)))
+        self.register_buffer("steps", np.array(0, dtype=np.int64))
+        self.register_buffer("scratch", Tensor(np.zeros(3)), persistent=False)
+        self.register_buffer("unused", None)
+        self.inner = nn.BatchNorm1d(2)
+
+
+def test_buffers_are_state_not_parameters_with_pytorchs_key_order():
+    m = WithBuffers()
+    assert list(m.state_dict()) == ["weight", "total", "steps", "inner.weight", "inner.bias",
+                                    "inner.running_mean", "inner.running_var", "inner.num_batches_tracked"]
+    assert [n for n, _ in m.named_parameters()] == ["weight", "inner.weight", "inner.bias"]
+    assert [n for n, _ in m.named_buffers()] == ["total", "steps", "scratch", "inner.running_mean",
+                                                 "inner.running_var", "inner.num_batches_tracked"]
+    assert [n for n, _ in m.named_buffers(recurse=False)] == ["total", "steps", "scratch"]
+    assert all(not b.requires_grad for b in m.buffers())
+    assert m.state_dict()["steps"].dtype == np.int64 and m.steps.dtype == np.int64
+    assert m.num_parameters() == 6
+
+
+def test_buffers_load_reassign_and_are_checked_like_parameters():
+    m = WithBuffers()
+    state = m.state_dict()
+    state["total"] = np.array([1.0, 2.0])
+    state["inner.running_var"] = np.array([4.0, 5.0])
+    m.load_state_dict(state)
+    np.testing.assert_array_equal(m.total.data, [1, 2])
+    assert m.total.dtype == np.float32
+    np.testing.assert_array_equal(m.inner.running_var.data, [4, 5])
+    del state["inner.running_mean"]
+    with pytest.raises(ValueError, match=r"missing keys \['inner.running_mean'\]"):
+        m.load_state_dict(state)
+    m.total = Tensor(np.full(2, 7.0, dtype=np.float32))
+    assert m.state_dict()["total"].tolist() == [7, 7]
+    m.total = None
+    assert "total" not in m.state_dict() and "total" in m._buffers
+    with pytest.raises(TypeError, match="cannot assign ndarray as buffer 'steps' of WithBuffers"):
+        m.steps = np.zeros(1)
+
+
+def test_register_buffer_checks_its_arguments():
+    m = WithBuffers()
+    with pytest.raises(KeyError, match="without '.'"):
+        m.register_buffer("a.b", None)
+    with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+        m.register_buffer("weight", None)
+    with pytest.raises(TypeError, match="must be a Tensor, an ndarray or None, got list"):
+        m.register_buffer("c", [1, 2])
+    with pytest.raises(TypeError, match="is a Parameter"):
+        m.register_buffer("d", nn.Parameter(np.ones(1)))
+
+
+def test_deepcopy_gives_independent_buffers():
+    import copy
+    bn = nn.BatchNorm1d(2)
+    clone = copy.deepcopy(bn)
+    clone(Tensor(np.arange(8, dtype=np.float32).reshape(4, 2)))
+    assert int(clone.num_batches_tracked.item()) == 1 and int(bn.num_batches_tracked.item()) == 0
+    assert clone._buffers["running_mean"] is clone.running_mean
+    assert not bn.running_mean.data.any()
+
+
+def test_batchnorm_state_dict_keys_and_dtypes():
+    keys = [(k, v.dtype) for k, v in nn.BatchNorm2d(3).state_dict().items()]
+    f4 = np.dtype(np.float32)
+    assert keys == [("weight", f4), ("bias", f4), ("running_mean", f4), ("running_var", f4),
+                    ("num_batches_tracked", np.dtype(np.int64))]
+    assert list(nn.BatchNorm2d(3, affine=False).state_dict()) == ["running_mean", "running_var",
+                                                                  "num_batches_tracked"]
+    assert list(nn.BatchNorm2d(3, track_running_stats=False).state_dict()) == ["weight", "bias"]
+    assert list(nn.LayerNorm((2, 3), bias=False).state_dict()) == ["weight"]
+
+
+def bn_cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AvgPool2d(2),
+                         nn.Conv2d(4, 6, 3), nn.BatchNorm2d(6, momentum=None), nn.SiLU(),
+                         nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(24, 8), nn.BatchNorm1d(8),
+                         nn.ELU(), nn.LayerNorm(8), nn.Linear(8, 3))
+
+
+def test_a_model_with_batchnorm_saves_and_loads_with_its_running_statistics(tmp_path):
+    npnn.manual_seed(0)
+    model = bn_cnn()
+    x = Tensor(np.random.default_rng(1).random((5, 1, 8, 8), dtype=np.float32))
+    for _ in range(3):
+        model(x)
+    npnn.save(model.state_dict(), tmp_path / "model.npz")
+    loaded = npnn.load(tmp_path / "model.npz")
+    assert loaded["1.num_batches_tracked"].dtype == np.int64 and int(loaded["1.num_batches_tracked"]) == 3
+    clone = bn_cnn()
+    clone.load_state_dict(loaded)
+    model.eval(), clone.eval()
+    np.testing.assert_array_equal(clone(x).data, model(x).data)
+    assert not np.array_equal(clone(x).data, bn_cnn().eval()(x).data)

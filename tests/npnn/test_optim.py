@@ -97,16 +97,23 @@ CASES = [
      lambda th: ref_sgd(th, 0.05, momentum=0.9, dampening=0.3, weight_decay=0.01)),
     (lambda p: SGD(p, lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.05),
      lambda th: ref_sgd(th, 0.05, momentum=0.8, nesterov=True, weight_decay=0.05)),
+    (lambda p: SGD(p, lr=0.05, momentum=0.6, nesterov=True), lambda th: ref_sgd(th, 0.05, momentum=0.6, nesterov=True)),
     (lambda p: Momentum(p), lambda th: ref_sgd(th, 0.01, momentum=0.9)),
+    (lambda p: Momentum(p, lr=0.02, weight_decay=0.1, nesterov=True),
+     lambda th: ref_sgd(th, 0.02, momentum=0.9, weight_decay=0.1, nesterov=True)),
     (lambda p: Adam(p, lr=0.01), lambda th: ref_adam(th, 0.01)),
     (lambda p: Adam(p, lr=0.02, betas=(0.8, 0.99), weight_decay=0.1),
      lambda th: ref_adam(th, 0.02, betas=(0.8, 0.99), weight_decay=0.1)),
+    (lambda p: Adam(p, lr=0.02, betas=(0.5, 0.9), eps=1e-6), lambda th: ref_adam(th, 0.02, betas=(0.5, 0.9), eps=1e-6)),
     (lambda p: Adam(p, lr=0.02, amsgrad=True, weight_decay=0.01),
      lambda th: ref_adam(th, 0.02, amsgrad=True, weight_decay=0.01)),
     (lambda p: AdamW(p, lr=0.02), lambda th: ref_adam(th, 0.02, weight_decay=1e-2, decoupled=True)),
     (lambda p: AdamW(p, lr=0.02, weight_decay=0.3, amsgrad=True),
      lambda th: ref_adam(th, 0.02, weight_decay=0.3, amsgrad=True, decoupled=True)),
     (lambda p: RMSprop(p, lr=0.01), lambda th: ref_rmsprop(th, 0.01)),
+    (lambda p: AdamW(p, lr=0.02, betas=(0.8, 0.95), weight_decay=0.05),
+     lambda th: ref_adam(th, 0.02, betas=(0.8, 0.95), weight_decay=0.05, decoupled=True)),
+    (lambda p: RMSprop(p, lr=0.01, weight_decay=0.1), lambda th: ref_rmsprop(th, 0.01, weight_decay=0.1)),
     (lambda p: RMSprop(p, lr=0.01, weight_decay=0.1, momentum=0.9),
      lambda th: ref_rmsprop(th, 0.01, weight_decay=0.1, momentum=0.9)),
     (lambda p: RMSprop(p, lr=0.005, alpha=0.9, centered=True, momentum=0.5),
@@ -223,12 +230,21 @@ def test_duplicate_parameter_and_single_tensor_are_rejected():
         SGD(p)
 
 
-TORCH_CASES = [
+TORCH_CASES = [  # every knob: weight_decay for each optimizer, nesterov, dampening, betas, eps, amsgrad
+    ("SGD", dict(lr=0.05)),
+    ("SGD", dict(lr=0.05, weight_decay=0.1)),
     ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.2, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True)),
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("Adam", dict(lr=0.01)),
     ("Adam", dict(lr=0.01, weight_decay=0.05)),
+    ("Adam", dict(lr=0.02, betas=(0.5, 0.9), eps=1e-6, weight_decay=0.1)),
     ("Adam", dict(lr=0.01, amsgrad=True, betas=(0.8, 0.95))),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, betas=(0.85, 0.95), weight_decay=0.05)),
     ("AdamW", dict(lr=0.01, weight_decay=0.2, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, weight_decay=0.1)),
     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9, weight_decay=0.01)),
     ("RMSprop", dict(lr=0.01, alpha=0.9)),
 ]
@@ -243,3 +259,26 @@ def test_matches_torch_optim_directly(name, kwargs, torch):
         topt.step()
     got = run_npnn(lambda p: getattr(npnn.optim, name)(p, **kwargs), THETA0)
     np.testing.assert_allclose(got, tp.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+INVALID_KNOBS = [
+    ("SGD", dict(lr=0.1, nesterov=True)),                                # nesterov needs momentum
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)),   # ... and no dampening
+    ("SGD", dict(lr=0.1, weight_decay=-0.1)),
+    ("Adam", dict(betas=(1.0, 0.999))),
+    ("Adam", dict(betas=(0.9, 1.0))),
+    ("AdamW", dict(weight_decay=-1e-2)),
+    ("RMSprop", dict(weight_decay=-1.0)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", INVALID_KNOBS)
+def test_invalid_knobs_are_refused_with_the_optimizer_named(name, kwargs):
+    with pytest.raises(ValueError, match=name):
+        getattr(npnn.optim, name)([npnn.Tensor(np.ones(2), requires_grad=True)], **kwargs)
+
+
+@pytest.mark.parametrize("name,kwargs", INVALID_KNOBS)
+def test_pytorch_refuses_the_same_knobs(torch, name, kwargs):
+    with pytest.raises(ValueError):
+        getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kwargs)
