@@ -1,0 +1,82 @@
+"""npnn's intra-op threads: an op splits its batch into chunks and runs them side by side.
+
+NOTE: the chunks depend only on the batch size, never on the thread count, and every reduction over
+chunks is summed in chunk order, so results are the same bit for bit on 1 thread or 8. The work in a
+chunk is NumPy calls that release the GIL (copies, ufuncs, one-thread products: see npnn/_blas.py), so
+two chunks use two cores. Waiting threads block (no spinning), so on a busy machine a descheduled
+chunk delays its op but does not burn the core the other needs. The threads touch no random
+generator and no process-wide state; any thread (a UI's worker, several at once) may call in.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+MIN_CHUNK = 32  # samples: below this a chunk's Python overhead outweighs the second core
+MAX_CHUNKS = 4
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_threads: int | None = None
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def get_num_threads() -> int:
+    """Threads npnn's ops use (like torch.get_num_threads): the usable cores unless set_num_threads."""
+    return _threads if _threads is not None else _default_threads()
+
+
+def set_num_threads(threads: int) -> None:
+    """Use `threads` threads in npnn's batch-parallel ops (1: everything on the calling thread)."""
+    global _threads
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {threads!r}")
+    _threads = threads
+
+
+def chunks(n: int) -> list[tuple[int, int]]:
+    """The (start, stop) sample ranges a batch of n is split into: a function of n alone."""
+    count = max(1, min(MAX_CHUNKS, n // MIN_CHUNK))
+    edges = [n * i // count for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < workers:
+            _pool, _pool_size = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="npnn"), workers
+        return _pool
+
+
+def run_chunks(fn: Callable[[int, int], object], n: int) -> list:
+    """[fn(start, stop) for each chunk of a batch of n], the chunks spread over get_num_threads()
+    threads (the caller runs the first); exceptions propagate to the caller."""
+    parts = chunks(n)
+    threads = min(get_num_threads(), len(parts))
+    if threads <= 1:
+        return [fn(start, stop) for start, stop in parts]
+    groups = [parts[g::threads] for g in range(threads)]  # chunk i runs on thread i % threads
+
+    def run(group):
+        return [fn(start, stop) for start, stop in group]
+
+    pool = _executor(threads - 1)
+    futures = [pool.submit(run, group) for group in groups[1:]]
+    try:
+        done = [run(groups[0])]
+    finally:
+        done += [future.result() for future in futures]  # NOTE: waits for all, even when the first failed
+    results = [None] * len(parts)
+    for g, group_results in enumerate(done):
+        results[g::threads] = group_results
+    return results
