@@ -1,7 +1,7 @@
 """npnn's intra-op threads: an op splits its batch into chunks and runs them side by side.
 
-NOTE: the chunks depend only on the batch size, never on the thread count, and every reduction over
-chunks is summed in chunk order, so results are the same bit for bit on 1 thread or 8. The work in a
+NOTE: an op's chunks never share a reduction (a weight gradient is summed over all samples after the
+chunks), so the thread count changes how the work is split, not the numbers. The work in a
 chunk is NumPy calls that release the GIL (copies, ufuncs, one-thread products: see npnn/_blas.py), so
 two chunks use two cores. Waiting threads block (no spinning), so on a busy machine a descheduled
 chunk delays its op but does not burn the core the other needs. The threads touch no random
@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 MIN_CHUNK = 32  # samples: below this a chunk's Python overhead outweighs the second core
-MAX_CHUNKS = 4
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -44,8 +43,9 @@ def set_num_threads(threads: int) -> None:
 
 
 def chunks(n: int) -> list[tuple[int, int]]:
-    """The (start, stop) sample ranges a batch of n is split into: a function of n alone."""
-    count = max(1, min(MAX_CHUNKS, n // MIN_CHUNK))
+    """The (start, stop) sample ranges a batch of n is split into: one per thread, each of at least
+    MIN_CHUNK samples."""
+    count = max(1, min(get_num_threads(), n // MIN_CHUNK))
     edges = [n * i // count for i in range(count + 1)]
     return list(zip(edges[:-1], edges[1:]))
 
@@ -58,25 +58,16 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def run_chunks(fn: Callable[[int, int], object], n: int) -> list:
-    """[fn(start, stop) for each chunk of a batch of n], the chunks spread over get_num_threads()
-    threads (the caller runs the first); exceptions propagate to the caller."""
-    parts = chunks(n)
-    threads = min(get_num_threads(), len(parts))
-    if threads <= 1:
-        return [fn(start, stop) for start, stop in parts]
-    groups = [parts[g::threads] for g in range(threads)]  # chunk i runs on thread i % threads
-
-    def run(group):
-        return [fn(start, stop) for start, stop in group]
-
-    pool = _executor(threads - 1)
-    futures = [pool.submit(run, group) for group in groups[1:]]
+def run_chunks(fn: Callable[[int, int], object], n: int, parts: list | None = None) -> list:
+    """[fn(start, stop) for each chunk of a batch of n (or of `parts`)], one chunk per thread (the
+    caller runs the first); exceptions propagate to the caller."""
+    parts = chunks(n) if parts is None else parts
+    if len(parts) == 1:
+        return [fn(*parts[0])]
+    pool = _executor(len(parts) - 1)
+    futures = [pool.submit(fn, start, stop) for start, stop in parts[1:]]
     try:
-        done = [run(groups[0])]
+        first = fn(*parts[0])
     finally:
-        done += [future.result() for future in futures]  # NOTE: waits for all, even when the first failed
-    results = [None] * len(parts)
-    for g, group_results in enumerate(done):
-        results[g::threads] = group_results
-    return results
+        rest = [future.result() for future in futures]  # NOTE: waits for all, even when the first failed
+    return [first] + rest

@@ -88,8 +88,8 @@ def _input_grad_strided(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh
 class Conv2d(Function):
     """y = conv(x, w) + b with x (N, C, H, W), w (O, C, kh, kw), b (O,) or absent.
 
-    NOTE: both directions run per chunk of the batch (npnn/_parallel.py); the weight and bias
-    gradients are summed over chunks in chunk order, so the thread count never changes a result.
+    NOTE: both directions run per chunk of the batch (npnn/_parallel.py); the weight gradient is one
+    product per sample, summed over the whole batch after the chunks, so chunking changes no result.
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0)):
@@ -108,7 +108,8 @@ class Conv2d(Function):
                 out[:, start:stop] += b[:, None, None]
             return cols
 
-        self.cols = run_chunks(chunk, n)
+        self.parts = chunks(n)
+        self.cols = run_chunks(chunk, n, self.parts)
         self.wmat, self.geometry = wmat, (x.shape, kh, kw, sh, sw, ph, pw, oh, ow)
         return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
@@ -118,37 +119,28 @@ class Conv2d(Function):
         g = grad.transpose(1, 0, 2, 3).reshape(o, n, oh * ow)  # a view when grad kept our layout
         want_x, want_w = self.needs_input_grad[0], self.needs_input_grad[1]
         want_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
-        gx_cm = np.empty((c, n, h, wd), dtype=grad.dtype) if want_x else None  # channel-major, as x's layout
-        starts = [start for start, _ in chunks(n)]
+        gx_cm = np.empty((c, n, h, wd), dtype=grad.dtype) if want_x and len(self.parts) > 1 else None
+        gw_each = np.empty((n, o, c * kh * kw), dtype=grad.dtype) if want_w else None
 
         def chunk(start, stop):
-            gi, cols = g[:, start:stop], self.cols[starts.index(start)]
-            gw = gb = None
+            gi, cols = g[:, start:stop], self.cols[[p[0] for p in self.parts].index(start)]
             if want_w:  # NOTE: one small product per sample, summed: faster than one long, thin product
-                gw = np.matmul(gi.transpose(1, 0, 2), cols.transpose(1, 2, 0)).sum(axis=0)
-            if want_b:
-                gb = gi.sum(axis=(1, 2))
+                np.matmul(gi.transpose(1, 0, 2), cols.transpose(1, 2, 0), out=gw_each[start:stop])
             if want_x:
                 g4 = gi.reshape(o, stop - start, oh, ow)
                 padded = (c, stop - start, h + 2 * ph, wd + 2 * pw)
                 dxp = (_input_grad_stride1(g4, self.wmat, padded, kh, kw) if (sh, sw) == (1, 1)
                        else _input_grad_strided(g4, self.wmat, padded, kh, kw, sh, sw))
-                gx_cm[:, start:stop] = dxp[:, :, ph:ph + h, pw:pw + wd]
-            return gw, gb
+                if gx_cm is None:  # one chunk: the cropped padded gradient itself (a view, no copy)
+                    return dxp[:, :, ph:ph + h, pw:pw + wd]
+                gx_cm[:, start:stop] = dxp[:, :, ph:ph + h, pw:pw + wd]  # channel-major, as x's layout
+            return gx_cm
 
-        parts = run_chunks(chunk, n)
-        gw = _ordered_sum([p[0] for p in parts]).reshape(o, c, kh, kw) if want_w else None
-        gb = _ordered_sum([p[1] for p in parts]) if want_b else None
-        gx = gx_cm.transpose(1, 0, 2, 3) if want_x else None
+        gx = run_chunks(chunk, n, self.parts)[0]
+        gx = gx.transpose(1, 0, 2, 3) if want_x else None
+        gw = gw_each.sum(axis=0).reshape(o, c, kh, kw) if want_w else None
+        gb = g.sum(axis=(1, 2)) if want_b else None
         return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
-
-
-def _ordered_sum(parts: list) -> np.ndarray:
-    """The chunks' partial sums added in chunk order (the same order on any thread count)."""
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
 
 
 class MaxPool2d(Function):

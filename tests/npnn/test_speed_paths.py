@@ -47,13 +47,13 @@ def test_importing_npnn_and_training_a_conv_leaves_the_blas_pool_alone():
     assert _blas_threads() == before
 
 
-def test_batch_chunks_depend_on_the_batch_size_alone(monkeypatch):
-    for n in (1, 31, 64, 65, 200):
-        parts = _parallel.chunks(n)
-        assert parts[0][0] == 0 and parts[-1][1] == n
-        assert all(stop == start for (_, stop), (start, _) in zip(parts, parts[1:]))
-        for threads in (1, 2, 3):
-            monkeypatch.setattr(_parallel, "_threads", threads)
+def test_batch_chunks_cover_the_batch_once_one_per_thread(monkeypatch):
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(_parallel, "_threads", threads)
+        for n in (1, 31, 64, 65, 200):
+            parts = _parallel.chunks(n)
+            assert parts[0][0] == 0 and parts[-1][1] == n and len(parts) <= threads
+            assert all(stop == start for (_, stop), (start, _) in zip(parts, parts[1:]))
             assert _parallel.run_chunks(lambda start, stop: (start, stop), n) == parts
 
 
