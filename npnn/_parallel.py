@@ -9,7 +9,6 @@ generator and no process-wide state; any thread (a UI's worker, several at once)
 """
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -22,16 +21,12 @@ _pool_size = 0
 _threads: int | None = None
 
 
-def _default_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+DEFAULT_THREADS = 1  # NOTE: measured on 2 vCPUs, a 2-way split of the CNN's batch did not pay (see README)
 
 
 def get_num_threads() -> int:
-    """Threads npnn's ops use (like torch.get_num_threads): the usable cores unless set_num_threads."""
-    return _threads if _threads is not None else _default_threads()
+    """Threads npnn's batch-parallel ops use (like torch.get_num_threads); 1 unless set_num_threads."""
+    return _threads if _threads is not None else DEFAULT_THREADS
 
 
 def set_num_threads(threads: int) -> None:
@@ -59,15 +54,41 @@ def _executor(workers: int) -> ThreadPoolExecutor:
 
 
 def run_chunks(fn: Callable[[int, int], object], n: int, parts: list | None = None) -> list:
-    """[fn(start, stop) for each chunk of a batch of n (or of `parts`)], one chunk per thread (the
-    caller runs the first); exceptions propagate to the caller."""
+    """[fn(start, stop) for each chunk of a batch of n (or of `parts`)], in chunk order.
+
+    NOTE: the caller and the helper threads take chunks from one counter, and the caller waits only
+    for chunks a helper has started. On a busy machine a helper that is not scheduled in time finds
+    nothing left to do, so the caller never waits for a thread to be woken (no stall under load).
+    """
     parts = chunks(n) if parts is None else parts
     if len(parts) == 1:
         return [fn(*parts[0])]
+    results: list = [None] * len(parts)
+    errors: list = []
+    lock, finished = threading.Lock(), threading.Event()
+    progress = {"next": 0, "done": 0}
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = progress["next"]
+                progress["next"] += 1
+            if i >= len(parts):
+                return
+            try:
+                results[i] = fn(*parts[i])
+            except BaseException as error:  # noqa: BLE001  re-raised in the caller
+                errors.append(error)
+            with lock:
+                progress["done"] += 1
+                if progress["done"] == len(parts):
+                    finished.set()
+
     pool = _executor(len(parts) - 1)
-    futures = [pool.submit(fn, start, stop) for start, stop in parts[1:]]
-    try:
-        first = fn(*parts[0])
-    finally:
-        rest = [future.result() for future in futures]  # NOTE: waits for all, even when the first failed
-    return [first] + rest
+    for _ in parts[1:]:
+        pool.submit(work)
+    work()
+    finished.wait()
+    if errors:
+        raise errors[0]
+    return results
