@@ -44,6 +44,8 @@ def parse(argv):
             parser.error(f"--data {kind}: expected {' or '.join(DATA_KINDS)} or an existing MNIST path")
     if args.data is None:
         args.data = list(DATA_KINDS) if args.fresh else ["digits"]
+    if not args.fresh and len(args.data) != 1:
+        parser.error("--data takes one kind or path without --fresh")
     return args
 
 
@@ -74,9 +76,6 @@ def main(argv=None) -> int:
             write_json(report, args.json)
             log(f"wrote {args.json}")
         return 0
-    if len(args.data) != 1:
-        parser_error = "--data takes one kind or path without --fresh"
-        raise SystemExit(parser_error)
     os.environ["NPNN_BENCH_DATA"] = args.data[0]  # inherited by the workers
     report = run_suite(args.cases, frameworks, args.repeat, args.quick, args.in_process, not args.no_memory)
     print("\n".join(machine_lines(report)) + "\n\n" + table(report))
