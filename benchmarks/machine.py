@@ -51,10 +51,9 @@ def facts(frameworks=()) -> dict:
 
         info["torch_threads"] = torch.get_num_threads()
     if "npnn" in frameworks:
-        import npnn  # noqa: F401  so the pools listed are those of a process that has imported npnn
+        import npnn  # so the pools listed are those of a process that has imported npnn
 
-        blas = getattr(npnn, "_blas", None)
-        if blas is not None and blas._set_threads is not None:  # the policy is active
-            info["npnn_one_thread_below"] = blas.SMALL_GEMM
+        if hasattr(npnn, "get_num_threads"):
+            info["npnn_threads"] = npnn.get_num_threads()
     info["threadpools"] = _pools()  # NOTE: after the imports above, so torch's own pools show too
     return info

@@ -55,8 +55,8 @@ def machine_lines(report: dict) -> list:
         pools = ", ".join(f"{p['internal_api']} {p.get('architecture') or ''} x{p['num_threads']}".replace("  ", " ")
                           for p in info.get("threadpools", []))
         extra = f", torch threads {info['torch_threads']}" if "torch_threads" in info else ""
-        if "npnn_one_thread_below" in info:
-            extra += f"; npnn runs products under {info['npnn_one_thread_below']:,} multiply-adds on one thread"
+        if "npnn_threads" in info:
+            extra += f", npnn threads {info['npnn_threads']}"
         lines.append(f"- {NAMES.get(fw, fw)} process pools: {pools}{extra}")
     env = {k: v for k, v in facts.get("env", {}).items() if k.startswith("OPENBLAS_CORETYPE") or
            k.startswith("OPENBLAS_L2")}

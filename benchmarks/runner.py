@@ -82,15 +82,16 @@ def time_cases(cases, frameworks, repeat: int, quick: bool, in_process: bool = F
     return {"results": results, "facts": facts}
 
 
-def measure_memory(frameworks, repeat: int, quick: bool) -> dict:
-    """Peak memory of a CNN epoch, each measurement in a fresh process (see memory.py for the methods)."""
+def measure_memory(frameworks, repeat: int, quick: bool, env=None) -> dict:
+    """Peak memory of a CNN epoch, each measurement in a fresh process (see memory.py for the methods);
+    `env` is the processes' environment (default: this one's)."""
     plan = [(fw, "rss") for fw in frameworks] + ([("npnn", "tracemalloc")] if "npnn" in frameworks else [])
     out = {}
     for fw, method in plan:
         values, error = [], None
         for _ in range(max(1, min(repeat, 3))):
             command = [sys.executable, "-m", "benchmarks.worker", "memory", fw, method] + (["--quick"] if quick else [])
-            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
             if done.returncode != 0:
                 error = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
                 log(f"  memory {fw} {method}: unavailable — {error}")

@@ -2,6 +2,7 @@
 from importlib import metadata
 
 from npnn import _malloc
+from npnn._parallel import get_num_threads, set_num_threads
 from npnn.gradcheck import gradcheck
 from npnn.random import manual_seed
 from npnn.tensor import (Tensor, concatenate, get_default_dtype, is_grad_enabled, no_grad,
@@ -19,5 +20,5 @@ try:
 except metadata.PackageNotFoundError:  # NOTE: a source tree on sys.path that pip has not installed
     __version__ = "0+unknown"
 __all__ = ["DataLoader", "Dataset", "EarlyStopping", "History", "Tensor", "TensorDataset", "concatenate", "fit",
-           "get_default_dtype", "gradcheck", "is_grad_enabled", "load", "manual_seed", "metrics", "nn", "no_grad",
-           "optim", "save", "set_default_dtype", "stack"]
+           "get_default_dtype", "get_num_threads", "gradcheck", "is_grad_enabled", "load", "manual_seed", "metrics",
+           "nn", "no_grad", "optim", "save", "set_default_dtype", "set_num_threads", "stack"]

@@ -21,3 +21,43 @@ def test_quick_benchmark_prints_a_table_and_writes_its_figures(tmp_path):
     replay = subprocess.run([sys.executable, "-m", "benchmarks", "--from-json", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "| per-op overhead" in replay.stdout
+
+
+def test_fresh_mode_times_each_side_in_new_processes_and_reports_every_round(tmp_path):
+    out = tmp_path / "fresh.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--fresh", "--quick", "--no-torch", "--no-memory",
+                           "--rounds", "2", "--cases", "op_overhead", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "| per-op overhead |" in done.stdout and "Every round:" in done.stdout
+    report = json.loads(out.read_text())
+    blocks = report["blas"].values()
+    assert all(len(block["rounds"]) == 2 for block in blocks)
+    for block in blocks:
+        for entry in block["rounds"]:
+            assert len(entry["npnn"]["runs_s"]) == 3 and 0 < entry["npnn"]["seconds"] < 1
+            assert "load_1min" in entry
+    replay = subprocess.run([sys.executable, "-m", "benchmarks", "--from-json", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "Every round:" in replay.stdout
+
+
+def test_mnist_like_digits_have_mnists_shape_and_share_of_zeros(monkeypatch):
+    import numpy as np
+
+    from benchmarks.data import MNIST_ZERO_SHARE, cnn_data
+
+    monkeypatch.setenv("NPNN_BENCH_DATA", "digits")
+    images, labels = cnn_data(quick=True)
+    assert images.shape == (640, 1, 28, 28) and images.dtype == np.float32
+    assert abs((images == 0).mean() - MNIST_ZERO_SHARE) < 0.01 and 0 < images.max() <= 1
+    assert images[:, :, :2].max() == 0  # the frame around the digit is empty, as in MNIST
+    assert set(np.unique(labels)) == set(range(10))
+    monkeypatch.setenv("NPNN_BENCH_DATA", "random")
+    assert (cnn_data(quick=True)[0] == 0).mean() < 0.01
+
+
+def test_unknown_data_kind_exits_2_naming_it():
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--data", "nowhere/mnist.npz"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--data nowhere/mnist.npz" in done.stderr

@@ -8,7 +8,8 @@ it back without a copy. The layout is invisible to users: shapes and values are 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from npnn._blas import matmul
+from npnn._blas import ONE_THREAD_WORK
+from npnn._parallel import chunks, run_chunks
 from npnn.ops.geometry import output_hw
 from npnn.tensor import Function
 
@@ -32,6 +33,16 @@ def _windows(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, oh: int, ow: in
                       strides=(s[0], s[2], s[3], s[1], s[2] * sh, s[3] * sw), writeable=False)
 
 
+def _products(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out (M, n, P) = a (M, K) @ b (K, n, P) for every sample: a stack of one-thread products when
+    each is small (see npnn/_blas.py), else one product on BLAS's pool. Arrays keep their layouts."""
+    m, k = a.shape
+    if m * k * b.shape[2] <= ONE_THREAD_WORK:
+        np.matmul(a, b.transpose(1, 0, 2), out=out.transpose(1, 0, 2))
+    else:
+        np.matmul(a, b.reshape(k, -1), out=out.reshape(m, -1))
+
+
 def _input_grad_stride1(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh: int, kw: int) -> np.ndarray:
     """The gradient of a stride-1 convolution's padded input, (C, N, Hp, Wp), from g (O, N, OH, OW).
 
@@ -47,7 +58,9 @@ def _input_grad_stride1(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh
             wq += 1
     wide = np.zeros((o, n, oh, wq), dtype=g.dtype)
     wide[:, :, :, :ow] = g
-    dcols = matmul(wmat.T, wide.reshape(o, n * oh * wq)).reshape(c, kh, kw, n, oh * wq)
+    dcols = np.empty((c * kh * kw, n, oh * wq), dtype=g.dtype)
+    _products(np.ascontiguousarray(wmat.T), wide.reshape(o, n, oh * wq), dcols)
+    dcols = dcols.reshape(c, kh, kw, n, oh * wq)
     size = c * n * hp * wq
     flat = np.zeros(size + kw, dtype=g.dtype)  # kw spare zeros: the last shifted rows run past the grid
     steps = tuple(s * flat.itemsize for s in (n * hp * wq, hp * wq, 1))
@@ -57,45 +70,76 @@ def _input_grad_stride1(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh
     return flat[:size].reshape(c, n, hp, wq)[:, :, :, :wp]
 
 
+def _input_grad_strided(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh: int, kw: int,
+                        sh: int, sw: int) -> np.ndarray:
+    """The same for any stride: col2im as one strided add per kernel position."""
+    o, n, oh, ow = g.shape
+    c = padded_shape[0]
+    dcols = np.empty((c * kh * kw, n, oh * ow), dtype=g.dtype)
+    _products(np.ascontiguousarray(wmat.T), g.reshape(o, n, oh * ow), dcols)
+    dcols = dcols.reshape(c, kh, kw, n, oh, ow)
+    dxp = np.zeros(padded_shape, dtype=g.dtype)  # (C, N, Hp, Wp)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
+    return dxp
+
+
 class Conv2d(Function):
-    """y = conv(x, w) + b with x (N, C, H, W), w (O, C, kh, kw), b (O,) or absent."""
+    """y = conv(x, w) + b with x (N, C, H, W), w (O, C, kh, kw), b (O,) or absent.
+
+    NOTE: both directions run per chunk of the batch (npnn/_parallel.py); the weight gradient is one
+    product per sample, summed over the whole batch after the chunks, so chunking changes no result.
+    """
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0)):
         n, c, h, wd = x.shape
         o, _, kh, kw = w.shape
         (sh, sw), (ph, pw) = stride, padding
         oh, ow = output_hw((h, wd), (kh, kw), stride, padding)
-        xp = _channel_major_padded(x, ph, pw)
-        cols = _windows(xp, kh, kw, sh, sw, oh, ow).reshape(c * kh * kw, n * oh * ow)  # one copy
         wmat = w.reshape(o, -1)
-        out = matmul(wmat, cols)
-        if b is not None:
-            out += b[:, None]
-        self.cols, self.wmat, self.geometry = cols, wmat, (x.shape, xp.shape, kh, kw, sh, sw, ph, pw, oh, ow)
+        out = np.empty((o, n, oh * ow), dtype=np.result_type(x, w))
+
+        def chunk(start, stop):
+            xp = _channel_major_padded(x[start:stop], ph, pw)
+            cols = _windows(xp, kh, kw, sh, sw, oh, ow).reshape(c * kh * kw, stop - start, oh * ow)  # one copy
+            _products(wmat, cols, out[:, start:stop])
+            if b is not None:
+                out[:, start:stop] += b[:, None, None]
+            return cols
+
+        self.parts = chunks(n)
+        self.cols = run_chunks(chunk, n, self.parts)
+        self.wmat, self.geometry = wmat, (x.shape, kh, kw, sh, sw, ph, pw, oh, ow)
         return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, grad):
-        (n, c, h, wd), padded_shape, kh, kw, sh, sw, ph, pw, oh, ow = self.geometry
+        (n, c, h, wd), kh, kw, sh, sw, ph, pw, oh, ow = self.geometry
         o = self.wmat.shape[0]
-        g = grad.transpose(1, 0, 2, 3).reshape(o, n * oh * ow)  # a view when grad kept our layout
-        gw = None
-        if self.needs_input_grad[1]:
-            # NOTE: one GEMM per sample, summed, is 2-4x faster here than the single (O, N·P) @ (N·P, K)
-            # product, which OpenBLAS runs slowly for this long, thin shape
-            gw = matmul(g.reshape(o, n, -1).transpose(1, 0, 2),
-                        self.cols.reshape(c * kh * kw, n, -1).transpose(1, 2, 0)).sum(axis=0).reshape(o, c, kh, kw)
-        gb = g.sum(axis=1) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
-        gx = None
-        if self.needs_input_grad[0] and (sh, sw) == (1, 1):
-            dxp = _input_grad_stride1(g.reshape(o, n, oh, ow), self.wmat, padded_shape, kh, kw)
-            gx = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
-        elif self.needs_input_grad[0]:
-            dcols = matmul(self.wmat.T, g).reshape(c, kh, kw, n, oh, ow)
-            dxp = np.zeros(padded_shape, dtype=grad.dtype)  # (C, N, Hp, Wp)
-            for i in range(kh):  # col2im: one strided add per kernel position
-                for j in range(kw):
-                    dxp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
-            gx = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        g = grad.transpose(1, 0, 2, 3).reshape(o, n, oh * ow)  # a view when grad kept our layout
+        want_x, want_w = self.needs_input_grad[0], self.needs_input_grad[1]
+        want_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        gx_cm = np.empty((c, n, h, wd), dtype=grad.dtype) if want_x and len(self.parts) > 1 else None
+        gw_each = np.empty((n, o, c * kh * kw), dtype=grad.dtype) if want_w else None
+
+        def chunk(start, stop):
+            gi, cols = g[:, start:stop], self.cols[[p[0] for p in self.parts].index(start)]
+            if want_w:  # NOTE: one small product per sample, summed: faster than one long, thin product
+                np.matmul(gi.transpose(1, 0, 2), cols.transpose(1, 2, 0), out=gw_each[start:stop])
+            if want_x:
+                g4 = gi.reshape(o, stop - start, oh, ow)
+                padded = (c, stop - start, h + 2 * ph, wd + 2 * pw)
+                dxp = (_input_grad_stride1(g4, self.wmat, padded, kh, kw) if (sh, sw) == (1, 1)
+                       else _input_grad_strided(g4, self.wmat, padded, kh, kw, sh, sw))
+                if gx_cm is None:  # one chunk: the cropped padded gradient itself (a view, no copy)
+                    return dxp[:, :, ph:ph + h, pw:pw + wd]
+                gx_cm[:, start:stop] = dxp[:, :, ph:ph + h, pw:pw + wd]  # channel-major, as x's layout
+            return gx_cm
+
+        gx = run_chunks(chunk, n, self.parts)[0]
+        gx = gx.transpose(1, 0, 2, 3) if want_x else None
+        gw = gw_each.sum(axis=0).reshape(o, c, kh, kw) if want_w else None
+        gb = g.sum(axis=(1, 2)) if want_b else None
         return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
 
 
@@ -113,41 +157,52 @@ class MaxPool2d(Function):
         n, c, h, w = x.shape
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         oh, ow = output_hw((h, w), kernel_size, stride, padding)
-        self.layout = _layout(x)
-        xp = x
-        if ph or pw:
-            xp = _empty((n, c, h + 2 * ph, w + 2 * pw), x.dtype, self.layout)
-            xp.fill(-np.inf)
-            xp[:, :, ph:ph + h, pw:pw + w] = x
+        self.layout = layout = _layout(x)
         self.positions = [(slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
                           for i in range(kh) for j in range(kw)]
-        windows = [xp[:, :, rows, cols] for rows, cols in self.positions]
-        out = windows[0].copy(order="K")  # keeps the memory layout of x
-        for window in windows[1:]:
-            np.maximum(out, window, out=out)
-        # index of each window's first maximum, in window order: the count of leading misses
-        missed = windows[0] != out
-        index = missed.astype(np.uint8 if len(windows) < 256 else np.int32)
-        for window in windows[1:-1]:
-            missed &= window != out
-            index += missed
-        self.index, self.padded_shape, self.input_shape, self.padding = index, xp.shape, x.shape, (ph, pw)
+        out = _empty((n, c, oh, ow), x.dtype, layout)  # keeps the memory layout of x
+        index = _empty((n, c, oh, ow), np.uint8 if len(self.positions) < 256 else np.int32, layout)
+
+        def chunk(start, stop):
+            xp = x[start:stop]
+            if ph or pw:
+                xp = _empty((stop - start, c, h + 2 * ph, w + 2 * pw), x.dtype, layout)
+                xp.fill(-np.inf)
+                xp[:, :, ph:ph + h, pw:pw + w] = x[start:stop]
+            windows = [xp[:, :, rows, cols] for rows, cols in self.positions]
+            best, first = out[start:stop], index[start:stop]
+            np.copyto(best, windows[0])
+            for window in windows[1:]:
+                np.maximum(best, window, out=best)
+            # index of each window's first maximum, in window order: the count of leading misses
+            missed = windows[0] != best
+            np.copyto(first, missed)
+            for window in windows[1:-1]:
+                missed &= window != best
+                first += missed
+
+        run_chunks(chunk, n)
+        self.index, self.input_shape, self.padding = index, x.shape, (ph, pw)
+        self.padded_shape = (n, c, h + 2 * ph, w + 2 * pw)
         self.tiles = (ph, pw) == (0, 0) and (sh, sw) == (kh, kw) and (h, w) == (oh * kh, ow * kw)
         return out
 
     def backward(self, grad):
-        index = self.index
         if _layout(grad) != self.layout:  # one copy, so every pass below runs in memory order
             grad = _copy(grad, self.layout)
-        if self.tiles:  # each input element lies in exactly one window: one write each, no zero fill
-            gx = _empty(self.padded_shape, grad.dtype, self.layout)
-            for k, (rows, cols) in enumerate(self.positions):
-                np.multiply(grad, index == k, out=gx[:, :, rows, cols])
-            return (gx,)
         gxp = _empty(self.padded_shape, grad.dtype, self.layout)
-        gxp.fill(0)
-        for k, (rows, cols) in enumerate(self.positions):  # windows may overlap: accumulate
-            gxp[:, :, rows, cols] += grad * (index == k)
+
+        def chunk(start, stop):
+            g, index, gx = grad[start:stop], self.index[start:stop], gxp[start:stop]
+            if self.tiles:  # each input element lies in exactly one window: one write each, no zero fill
+                for k, (rows, cols) in enumerate(self.positions):
+                    np.multiply(g, index == k, out=gx[:, :, rows, cols])
+                return
+            gx.fill(0)
+            for k, (rows, cols) in enumerate(self.positions):  # windows may overlap: accumulate
+                gx[:, :, rows, cols] += g * (index == k)
+
+        run_chunks(chunk, len(grad))
         (ph, pw), (_, _, h, w) = self.padding, self.input_shape
         return (gxp[:, :, ph:ph + h, pw:pw + w],)
 
