@@ -30,6 +30,7 @@ class Splits:
     description: str                      # e.g. "diabetes (442 rows, built in)"
     notice: str | None = None             # something the user should know (e.g. the MNIST fallback)
     source: dict = field(default_factory=dict)  # the data spec actually used, for config.toml
+    preprocessing: dict = field(default_factory=dict)  # what raw inputs need before the model (presets.bundle)
 
     @property
     def input_shape(self) -> tuple:
@@ -154,9 +155,10 @@ def _is_number(text) -> bool:
         return False
 
 
-def _class_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, int]:
-    """Integer labels 0..k-1 and k. Whole numbers are class indices and must cover 0..k-1 (PyTorch's
-    CrossEntropyLoss targets); any other labels (text, fractions) are enumerated in sorted order."""
+def _class_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, int, list]:
+    """Integer labels 0..k-1, k and the class names (label i is names[i]). Whole numbers are class
+    indices and must cover 0..k-1 (PyTorch's CrossEntropyLoss targets); any other labels (text,
+    fractions) are enumerated in sorted order."""
     if y.dtype.kind in "US" and y.size and all(v.lstrip("-").isdigit() for v in y):
         y = y.astype(np.int64)
     if y.dtype.kind == "f" and y.size and np.all(y == np.round(y)):
@@ -179,7 +181,7 @@ def _class_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, int]:
     else:
         present, labels = np.unique(y, return_inverse=True)
         _at_least_two(present, where)
-    return labels.astype(np.int64).reshape(-1), int(present.size)
+    return labels.astype(np.int64).reshape(-1), int(present.size), present.tolist()
 
 
 def _at_least_two(present: np.ndarray, where: str) -> None:
@@ -213,28 +215,32 @@ def _image_source(spec: DataSpec, path, download: bool):
 
 
 def _raw(spec: DataSpec, task: str, data_path, target, download: bool):
-    """Unsplit (x, y, description, notice, source dict) for the spec and the user's --data/--target."""
+    """Unsplit (x, y, description, notice, source dict, feature names or None, target name) for the spec
+    and the user's --data/--target."""
     path = data_path or spec.path
     target = target or spec.target
     if (path and Path(path).suffix.lower() == ".csv") or spec.source == "csv":
         if not path:
             raise DataError("data.source is csv but no file was given: pass --data PATH.csv --target COLUMN")
-        x, labels, _ = read_csv(path, target)
+        x, labels, names = read_csv(path, target)
         y = _regression_target(labels, str(path)) if task == "regression" else labels
         return (x, y, f"{Path(path).name} ({len(x):,} rows, target {target!r})", None,
-                {"source": "csv", "path": str(Path(path).resolve()), "target": target})
+                {"source": "csv", "path": str(Path(path).resolve()), "target": target}, names, target)
     if spec.source in ("mnist", "digits"):
         x, y, description, notice, source = _image_source(spec, path, download)
-        return mnist.as_images(x, description), y, description, notice, source
+        return mnist.as_images(x, description), y, description, notice, source, None, "label"
     if path:
         raise DataError(f"{path}: a {spec.source} preset reads your data from a .csv file (with --target COLUMN)")
     from sklearn.datasets import load_diabetes
-    x, y = load_diabetes(return_X_y=True)
-    return x, y.reshape(-1, 1), f"diabetes ({len(x)} rows, built in)", None, {"source": "diabetes"}
+    diabetes = load_diabetes()
+    x, y = diabetes.data, diabetes.target
+    return (x, y.reshape(-1, 1), f"diabetes ({len(x)} rows, built in)", None, {"source": "diabetes"},
+            list(diabetes.feature_names), "target")
 
 
-def _standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
-    """(a - mean) / std with the training split's statistics, per column.
+def _standardise(train: np.ndarray, *others: np.ndarray) -> tuple[list[np.ndarray], dict]:
+    """(a - mean) / std with the training split's statistics, per column; also {"mean", "std"} in the
+    data's own units (lists of floats), which prediction applies to new rows.
 
     NOTE: columns are first divided by their largest magnitude, so values near the float64 limit
     (1e300) do not overflow the squares inside std; the result is the same for ordinary data.
@@ -245,7 +251,8 @@ def _standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     scaled = train / scale
     mean, std = scaled.mean(axis=0), scaled.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    return [((np.asarray(a, dtype=np.float64) / scale - mean) / std).astype(np.float32) for a in (train, *others)]
+    arrays = [((np.asarray(a, dtype=np.float64) / scale - mean) / std).astype(np.float32) for a in (train, *others)]
+    return arrays, {"mean": (mean * scale).tolist(), "std": (std * scale).tolist()}
 
 
 def _check_float32(where: str, **splits: tuple) -> None:
@@ -261,13 +268,16 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     # NOTE: scikit-learn is imported here, not at module level: its submodules pull in rich (a progress
     # bar for its callbacks), and importing presets must not import a UI toolkit.
     from sklearn.model_selection import train_test_split
-    x, y, description, notice, source = _raw(spec, task, data_path, target, download)
+    x, y, description, notice, source, feature_names, target_name = _raw(spec, task, data_path, target, download)
     if spec.limit is not None and spec.limit < len(x):
         x, y = x[:spec.limit], y[:spec.limit]
         description = f"{description}, first {spec.limit:,}"
     num_classes = None
+    preprocessing = {"input_shape": list(x.shape[1:]), "feature_names": feature_names, "target_name": target_name,
+                     "feature_mean": None, "feature_std": None, "target_mean": None, "target_std": None,
+                     "class_names": None}
     if task == "classification":
-        y, num_classes = _class_labels(np.asarray(y), description)
+        y, num_classes, preprocessing["class_names"] = _class_labels(np.asarray(y), description)
     n_test = int(np.ceil(spec.test_size * len(x)))
     n_val = int(np.ceil(spec.val_size * (len(x) - n_test)))
     if len(x) - n_test - n_val < 1 or n_val < 1:
@@ -277,12 +287,15 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=spec.val_size,
                                                       random_state=spec.split_seed)
     if spec.standardize and x_train.ndim == 2:
-        x_train, x_val, x_test = _standardise(x_train, x_val, x_test)
+        (x_train, x_val, x_test), stats = _standardise(x_train, x_val, x_test)
+        preprocessing.update(feature_mean=stats["mean"], feature_std=stats["std"])
     if task == "regression" and spec.standardize:
-        y_train, y_val, y_test = _standardise(y_train, y_val, y_test)
+        (y_train, y_val, y_test), stats = _standardise(y_train, y_val, y_test)
+        preprocessing.update(target_mean=stats["mean"], target_std=stats["std"])
     cast = (lambda a: a.astype(np.float32)) if task == "regression" else (lambda a: a.astype(np.int64))
     splits = Splits(x_train.astype(np.float32), cast(y_train), x_val.astype(np.float32), cast(y_val),
-                    x_test.astype(np.float32), cast(y_test), task, num_classes, description, notice, source)
+                    x_test.astype(np.float32), cast(y_test), task, num_classes, description, notice, source,
+                    preprocessing)
     _check_float32(description, inputs=(splits.x_train, splits.x_val, splits.x_test),
                    targets=(splits.y_train, splits.y_val, splits.y_test))
     return splits

@@ -19,6 +19,7 @@ from npnn.data import DataLoader
 from npnn.events import Failed, Finished
 from npnn.metrics import accuracy, confusion_matrix, mae, mse
 from npnn.training import fit
+from presets.bundle import BUNDLE_FILE, bundle_dict
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.models import build_loss, build_model, build_optimizer, resolve_layers
@@ -46,6 +47,7 @@ class RunResult:
     after: dict                          # the same after training, best weights restored
     run_dir: Path
     reason: str                          # "completed", "early_stopped", "diverged" or "stopped" (by should_stop)
+                                         # (the saved metrics.json also knows "failed", "interrupted", "pruned")
     predictions: Predictions | None = None
 
 
@@ -94,8 +96,10 @@ class _State:
 class Run:
     """One training run of a preset. `prepare()` loads data and builds the model; `execute()` trains."""
 
-    def __init__(self, preset: Preset, *, out_dir="runs", data_path=None, target=None, download=False):
+    def __init__(self, preset: Preset, *, out_dir="runs", data_path=None, target=None, download=False,
+                 sweep: dict | None = None):
         self.preset, self.out_dir = preset, Path(out_dir)
+        self.sweep = sweep  # a sweep trial's study, number and parameters; `execute` adds its state (sweep.json)
         self.data_path, self.target, self.download = data_path, target, download
         self.prepared: RunPrepared | None = None
         self.splits: Splits | None = None
@@ -190,7 +194,8 @@ class Run:
             state.after = self._evaluate_all("after", emit)
             predictions = self.predictions()
         except BaseException as error:
-            state.reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+            state.reason = ("interrupted" if isinstance(error, KeyboardInterrupt)
+                            else "pruned" if _is_pruned(error) else "failed")
             if self.early_stopping is not None:
                 self.early_stopping.restore(self.model)
             self._save(state, prepared, error)
@@ -201,8 +206,25 @@ class Run:
         return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions)
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
+        extra = {BUNDLE_FILE: bundle_dict(self.preset.task, prepared.config["model"], self.splits.preprocessing)}
+        if self.sweep is not None:
+            extra["sweep.json"] = {**self.sweep, "state": _trial_state(state.reason, error)}
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
-                                 state.history, state.before, state.after, state.reason, error)
+                                 state.history, state.before, state.after, state.reason, error, extra)
+
+
+def _is_pruned(error: BaseException) -> bool:
+    """A sweep's pruner ended the run: a callback raised optuna.TrialPruned.
+
+    NOTE: matched by name, because presets never imports Optuna (an optional extra)."""
+    return type(error).__name__ == "TrialPruned"
+
+
+def _trial_state(reason: str, error: BaseException | None) -> str:
+    """A sweep trial's end as Optuna names it: "pruned" (its pruner stopped it), "fail" or "complete"."""
+    if reason == "pruned":
+        return "pruned"
+    return "fail" if reason in ("failed", "interrupted") else "complete"
 
 
 def _training_generator(model, seed: int) -> np.random.Generator:

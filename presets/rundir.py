@@ -1,4 +1,5 @@
-"""The run directory `<out>/<preset>-<timestamp>/`: model.npz, history.csv, config.toml, then metrics.json.
+"""The run directory `<out>/<preset>-<timestamp>/`: model.npz, history.csv, config.toml, bundle.json
+(what prediction needs, presets.bundle), sweep.json for a sweep's trials, then metrics.json.
 
 Each file is written atomically (npnn's one helper), and metrics.json, the file that says how the run
 ended, comes last: a directory without it is a run whose saving did not finish. The output folder is
@@ -115,8 +116,11 @@ def _fallback(name: str, model, history) -> Path | None:
     return folder
 
 
-def save_run(out_dir, name, started, prepared, model, history, before, after, reason, error=None) -> Path:
+def save_run(out_dir, name, started, prepared, model, history, before, after, reason, error=None,
+             extra: dict | None = None) -> Path:
     """Write everything the run has into a fresh run directory and return its path.
+
+    `extra` maps further JSON file names (bundle.json, sweep.json) to their contents, written before metrics.json.
 
     Raises SaveError (naming the run directory and the fallback folder) when a file cannot be written.
     """
@@ -126,6 +130,8 @@ def save_run(out_dir, name, started, prepared, model, history, before, after, re
         npnn.save(model.state_dict(), run_dir / "model.npz")
         write_atomic(run_dir / "history.csv", history_csv(history))
         write_atomic(run_dir / "config.toml", tomli_w.dumps(prepared.config))
+        for file_name, content in (extra or {}).items():
+            write_atomic(run_dir / file_name, json.dumps(_finite(content), indent=2) + "\n")
         summary = _summary(name, started, prepared, history, before, after, reason, error)
         write_atomic(run_dir / "metrics.json", json.dumps(_finite(summary), indent=2) + "\n")
     except OSError as exc:

@@ -1,4 +1,5 @@
-"""The `npnn-tui` entry point: the interactive trainer, `--headless` runs, `--list-presets`, `--version`.
+"""The `npnn-tui` entry point: the interactive trainer, `--headless` runs, `--list-presets`, `--version`,
+and the subcommands on run directories (`predict`, `export`, `sweep`: tui.commands).
 
 Exit codes (tui.exits): 0 success, 2 bad arguments, preset, data or --out (argparse's own errors
 too), 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP (each after the partial run is saved), 1 other failures.
@@ -47,11 +48,22 @@ def _list_presets(infos: list) -> int:
     return exits.EXIT_OK
 
 
+_COMMANDS = ("predict", "export", "sweep")  # tui.commands.COMMANDS, named here without importing it
+
+
 def _dispatch(argv) -> int:
     # NOTE: the only function-level imports of the command line, on purpose: the signal handling in
     # `main` must be in place before NumPy, scikit-learn or Textual load (Ctrl+C during the first
     # 0.3 s exits 130 without a traceback), and a headless run never pays for importing Textual.
     from presets import DataError, OutputError, PresetError, list_presets
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in _COMMANDS:
+        from tui.commands import run_command
+        try:
+            return run_command(argv)
+        except ValueError as error:  # PresetError, DataError, a run directory or input that does not fit
+            _error(str(error))
+            return exits.EXIT_USAGE
     from tui.options import parse_options
     options = parse_options(argv)
     try:

@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-FILES = {"config.toml", "history.csv", "metrics.json", "model.npz"}
+FILES = {"bundle.json", "config.toml", "history.csv", "metrics.json", "model.npz"}
 
 
 def run_once(tmp_path, name="tabular_mlp", overrides=None, **kwargs):
@@ -234,7 +234,7 @@ def test_files_are_written_model_first_and_metrics_last(tmp_path, monkeypatch):
     monkeypatch.setattr(presets.rundir.npnn, "save", lambda sd, p: written.append(p.name) or real_save(sd, p))
     monkeypatch.setattr(presets.rundir, "write_atomic", lambda p, t: written.append(p.name) or real_write(p, t))
     run_once(tmp_path)
-    assert written == ["model.npz", "history.csv", "config.toml", "metrics.json"]
+    assert written == ["model.npz", "history.csv", "config.toml", "bundle.json", "metrics.json"]
 
 
 def test_run_files_honour_the_umask_and_leave_no_temp_files(tmp_path):

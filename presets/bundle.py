@@ -1,0 +1,156 @@
+"""A run directory as a bundle: what prediction on new raw data needs, as plain JSON beside model.npz.
+
+bundle.json holds the task, the resolved layer specs, the input shape and the preprocessing the
+training data went through (feature means/stds, target mean/std, feature and target names, class
+names). `load_run(run_dir)` rebuilds the model from it and predicts on raw rows or images.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+import npnn
+from presets.mnist import as_images
+from presets.models import build_model
+
+BUNDLE_FILE = "bundle.json"
+WEIGHTS_FILE = "model.npz"
+FORMAT = "npnn-bundle"
+VERSION = 1
+_BATCH = 1024
+
+
+def bundle_dict(task: str, specs: list, preprocessing: dict) -> dict:
+    """The contents of bundle.json for a run of `task` with resolved layer `specs`."""
+    return {"format": FORMAT, "version": VERSION, "task": task, "weights": WEIGHTS_FILE, "model": specs,
+            **preprocessing}
+
+
+def _softmax(outputs: np.ndarray) -> np.ndarray:
+    shifted = outputs.astype(np.float64) - outputs.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class Bundle:
+    """A trained model with its preprocessing: `predict` takes raw inputs, answers in the target's units."""
+
+    def __init__(self, run_dir: Path, spec: dict, model) -> None:
+        self.run_dir, self.spec, self.model = run_dir, spec, model
+        self.task: str = spec["task"]
+        self.input_shape: tuple[int, ...] = tuple(spec["input_shape"])
+        self.feature_names: list[str] | None = spec.get("feature_names")
+        self.target_name: str | None = spec.get("target_name")
+        self.class_names: list | None = spec.get("class_names")
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.input_shape) == 3
+
+    def _table(self, X) -> np.ndarray:
+        names = self.feature_names
+        if hasattr(X, "keys"):  # a mapping or a DataFrame: columns are chosen by name
+            columns = list(X.keys())
+            missing = [name for name in names if name not in columns]
+            if missing:
+                raise ValueError(f"missing feature column(s) {', '.join(map(repr, missing))}; "
+                                 f"the model was trained on {', '.join(names)}")
+            X = np.column_stack([np.asarray(X[name], dtype=np.float64) for name in names])
+        try:
+            x = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"expected rows of {len(names)} numbers ({', '.join(names)}): {error}") from None
+        if x.ndim == 1:
+            x = x.reshape(1, -1)
+        if x.ndim != 2 or x.shape[1] != len(names):
+            raise ValueError(f"expected rows of {len(names)} features ({', '.join(names)}), got shape {x.shape}")
+        if not np.isfinite(x).all():
+            row = int(np.argmax(~np.isfinite(x).all(axis=1)))
+            raise ValueError(f"row {row} holds a value that is not a finite number")
+        mean, std = self.spec.get("feature_mean"), self.spec.get("feature_std")
+        if mean is not None:
+            x = (x - np.asarray(mean)) / np.asarray(std)
+        return x.astype(np.float32)
+
+    def _images(self, X) -> np.ndarray:
+        x = np.asarray(X)
+        if x.ndim == len(self.input_shape) - 1 or (x.ndim == 1 and x.size == int(np.prod(self.input_shape))):
+            x = x[None]  # one image
+        expected = "x".join(map(str, self.input_shape[1:]))
+        pixels = x.shape[1:]
+        if x.ndim == 2 and x.shape[1] != int(np.prod(self.input_shape)):
+            raise ValueError(f"wrong image size: expected {expected} images ({int(np.prod(self.input_shape))} "
+                             f"pixels per row), got {x.shape[1]} pixels per row")
+        if x.ndim == 3 and pixels != self.input_shape[1:]:
+            raise ValueError(f"wrong image size: expected {expected} images, got {'x'.join(map(str, pixels))}")
+        if x.ndim == 4 and pixels != self.input_shape:
+            raise ValueError(f"wrong image size: expected images of shape {self.input_shape}, got {pixels}")
+        return as_images(x, "images")
+
+    def prepare(self, X) -> np.ndarray:
+        """Raw rows (array, list of rows, or a mapping/DataFrame of columns) or images, as the model's input."""
+        return self._images(X) if self.is_image else self._table(X)
+
+    def outputs(self, X) -> np.ndarray:
+        """The model's raw outputs (logits or standardised predictions) for raw inputs."""
+        x = self.prepare(X)
+        with npnn.no_grad(), np.errstate(over="ignore", invalid="ignore"):
+            return np.concatenate([self.model(npnn.Tensor(x[i:i + _BATCH])).data for i in range(0, len(x), _BATCH)]
+                                  or [np.zeros((0, self.model_outputs), dtype=np.float32)])
+
+    @property
+    def model_outputs(self) -> int:
+        return len(self.class_names) if self.class_names else len(self.spec.get("target_mean") or [1])
+
+    def predict(self, X) -> np.ndarray:
+        """Regression: predictions in the target's units ((n,) for one target); classification: class labels."""
+        outputs = self.outputs(X)
+        if self.task == "classification":
+            return np.asarray(self.class_names)[outputs.argmax(axis=1)]
+        y = outputs.astype(np.float64)
+        if self.spec.get("target_mean") is not None:
+            y = y * np.asarray(self.spec["target_std"]) + np.asarray(self.spec["target_mean"])
+        return y[:, 0] if y.shape[1] == 1 else y
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Per-class probabilities (n, classes), columns in the order of `class_names`."""
+        if self.task != "classification":
+            raise ValueError(f"predict_proba needs a classification run; {self.run_dir} is a {self.task}")
+        return _softmax(self.outputs(X))
+
+    def __repr__(self) -> str:
+        return f"Bundle({str(self.run_dir)!r}, task={self.task!r}, input_shape={self.input_shape})"
+
+
+def read_bundle(run_dir) -> tuple[Path, dict]:
+    """The run directory's path and its bundle.json; ValueError when it is not a run directory with one."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"{run_dir}: not a run directory (no such directory)")
+    path = run_dir / BUNDLE_FILE
+    if not path.is_file():
+        hint = " (it was saved before runs held a bundle)" if (run_dir / "metrics.json").is_file() else ""
+        raise ValueError(f"{run_dir}: not a run directory with a bundle: no {BUNDLE_FILE}{hint}")
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot read the bundle ({error})") from None
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
+        raise ValueError(f"{path}: not an npnn bundle (expected \"format\": \"{FORMAT}\")")
+    if not (run_dir / spec["weights"]).is_file():
+        raise ValueError(f"{run_dir}: the bundle's weights {spec['weights']} are missing")
+    return run_dir, spec
+
+
+def load_run(run_dir) -> Bundle:
+    """The trained model of a run directory with its preprocessing, ready for `.predict(X)`."""
+    run_dir, spec = read_bundle(run_dir)
+    model = build_model(spec["model"])
+    try:
+        model.load_state_dict(npnn.load(run_dir / spec["weights"]))
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"{run_dir / spec['weights']}: does not fit the bundle's model ({error})") from None
+    model.eval()
+    return Bundle(run_dir, spec, model)

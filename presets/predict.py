@@ -1,0 +1,115 @@
+"""`npnn-tui predict`: read new data for a bundle, predict, and write one CSV row per input.
+
+A CSV needs the training's feature columns (by name, any order, extra columns ignored); its target
+column, when present, is not used for prediction but scored. Images come as an .npz (x, optional y)
+or IDX files, as for training.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from presets import mnist
+from presets.bundle import Bundle
+from presets.errors import DataError
+
+
+def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
+    """The feature columns (name → float64 values) and the target column's text (None when absent)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = [(number, row) for number, row in enumerate(csv.reader(fh), 1) if any(c.strip() for c in row)]
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read CSV ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
+    if not rows:
+        raise DataError(f"{path}: expected a header row and data rows, found nothing")
+    header = [name.strip() for name in rows[0][1]]
+    names = bundle.feature_names
+    missing = [name for name in names if name not in header]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; the model was trained on "
+                        f"{', '.join(names)}")
+    index = {name: header.index(name) for name in names}
+    columns = {name: np.empty(len(rows) - 1) for name in names}
+    for i, (line, row) in enumerate(rows[1:]):
+        if len(row) != len(header):
+            raise DataError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
+        for name, j in index.items():
+            try:
+                columns[name][i] = float(row[j])
+            except ValueError:
+                raise DataError(f"{path}: line {line}, column {name!r}: expected a number, got {row[j]!r}") from None
+    target = bundle.target_name
+    y = np.array([row[header.index(target)].strip() for _, row in rows[1:]]) if target in header else None
+    return columns, y
+
+
+def _read_images(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Images and their labels when the file has them: an .npz with x (and y), or IDX files."""
+    if path.suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: cannot read as .npz ({exc})") from None
+        key = next((k for k in ("x", "x_test", "x_train") if k in arrays), None)
+        if key is None:
+            raise DataError(f"{path}: expected an array 'x' of images, found {', '.join(sorted(arrays)) or 'none'}")
+        y = arrays.get(key.replace("x", "y", 1))
+        if y is not None and y.ndim == 2:
+            y = y.argmax(axis=1)
+        return arrays[key], y
+    labels = path.with_name(path.name.replace("images", "labels").replace("idx3", "idx1"))
+    if path.is_dir() or (labels != path and labels.exists()):
+        return mnist.load_idx(path)
+    return mnist.read_idx(path), None
+
+
+def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
+    """The inputs in `path` for `bundle.predict` and the true targets when the file holds them."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    if bundle.is_image:
+        if path.suffix.lower() == ".csv":
+            raise DataError(f"{path}: this model takes images: give an .npz with an array x, or IDX files")
+        return _read_images(path)
+    if path.suffix.lower() != ".csv":
+        raise DataError(f"{path}: this model takes table rows: give a .csv with the columns "
+                        f"{', '.join(bundle.feature_names)}")
+    return _read_table(path, bundle)
+
+
+def score(bundle: Bundle, predictions: np.ndarray, y: np.ndarray) -> dict:
+    """How the predictions compare with the file's targets: MSE/MAE in the target's units, or accuracy."""
+    if bundle.task == "classification":
+        return {"accuracy": float(np.mean(predictions.astype(str) == np.asarray(y).astype(str)))}
+    try:
+        truth = np.asarray(y, dtype=np.float64).reshape(predictions.shape)
+    except ValueError:
+        raise DataError(f"the target column {bundle.target_name!r} must hold numbers to be scored") from None
+    return {"mse": float(np.mean((predictions - truth) ** 2)), "mae": float(np.mean(np.abs(predictions - truth)))}
+
+
+def predictions_csv(bundle: Bundle, X) -> str:
+    """One row per input: the prediction (regression), or the label and each class's probability."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    name = bundle.target_name or "prediction"
+    if bundle.task == "classification":
+        probabilities = bundle.predict_proba(X)
+        labels = np.asarray(bundle.class_names)[probabilities.argmax(axis=1)]
+        writer.writerow([name, *(f"p_{c}" for c in bundle.class_names)])
+        for label, row in zip(labels, probabilities):
+            writer.writerow([label, *(f"{p:.6g}" for p in row)])
+        return buffer.getvalue()
+    predictions = bundle.predict(X)
+    predictions = predictions.reshape(len(predictions), -1)
+    writer.writerow([name] if predictions.shape[1] == 1 else [f"{name}_{i}" for i in range(predictions.shape[1])])
+    writer.writerows([[f"{v:.10g}" for v in row] for row in predictions])
+    return buffer.getvalue()
