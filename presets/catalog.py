@@ -183,12 +183,44 @@ register_layer(nn.MaxPool2d, "MaxPool2d (max over windows)",
                _size("stride", help="step of the window (default: kernel_size)"),
                Option("padding", int, low=0, help="-inf added on every side, at most half the kernel"),
                input_rank=3, group="pooling")
+register_layer(nn.AvgPool2d, "AvgPool2d (mean over windows)",
+               _size("kernel_size", help="side of the square window"),
+               _size("stride", help="step of the window (default: kernel_size)"),
+               Option("padding", int, low=0, help="zeros added on every side, at most half the kernel"),
+               _flag("ceil_mode", "round the output size up"),
+               _flag("count_include_pad", "count the padding in each mean"),
+               input_rank=3, group="pooling")
+register_layer(nn.AdaptiveAvgPool2d, "AdaptiveAvgPool2d (mean to a fixed size)",
+               _size("output_size", help="side of the square output"), input_rank=3, group="pooling")
+register_layer(nn.BatchNorm1d, "BatchNorm1d (normalise each feature over the batch)",
+               _size("num_features", auto=True, help="features (or channels) of the input"),
+               Option("eps", float, low=0, low_open=True, help="added to the variance"),
+               _rate("momentum", "weight of each batch in the running statistics"),
+               _flag("affine", "learn a scale and a shift"), _flag("track_running_stats", "keep running statistics"),
+               infer={"num_features": _channels}, group="normalization")
+register_layer(nn.BatchNorm2d, "BatchNorm2d (normalise each channel over the batch)",
+               _size("num_features", auto=True, help="channels of the input images"),
+               Option("eps", float, low=0, low_open=True, help="added to the variance"),
+               _rate("momentum", "weight of each batch in the running statistics"),
+               _flag("affine", "learn a scale and a shift"), _flag("track_running_stats", "keep running statistics"),
+               infer={"num_features": _channels}, input_rank=3, group="normalization")
+register_layer(nn.LayerNorm, "LayerNorm (normalise each sample's last axis)",
+               _size("normalized_shape", auto=True, help="size of the last axis"),
+               Option("eps", float, low=0, low_open=True, help="added to the variance"),
+               _flag("elementwise_affine", "learn a scale and a shift"), _flag("bias", "learn the shift"),
+               infer={"normalized_shape": _features}, group="normalization")
 register_layer(nn.Flatten, "Flatten (to one vector per sample)", group="reshape")
+register_layer(nn.Identity, "Identity (passes its input on)", group="reshape")
 register_layer(nn.ReLU, "ReLU", group="activation")
 register_layer(nn.LeakyReLU, "LeakyReLU", Option("negative_slope", float, help="slope for negative inputs"),
                group="activation")
 register_layer(nn.GELU, "GELU", Option("approximate", str, choices=("none", "tanh"),
                                        help="tanh: the tanh approximation"), group="activation")
+register_layer(nn.SiLU, "SiLU (x·sigmoid(x))", group="activation")
+register_layer(nn.ELU, "ELU", Option("alpha", float, low=0, help="value approached for large negative inputs"),
+               group="activation")
+register_layer(nn.Softplus, "Softplus", Option("beta", float, low=0, low_open=True, help="sharpness"),
+               Option("threshold", float, low=0, low_open=True, help="above beta·x, linear"), group="activation")
 register_layer(nn.Sigmoid, "Sigmoid", group="activation")
 register_layer(nn.Tanh, "Tanh", group="activation")
 register_layer(nn.Dropout, "Dropout", _rate("p", "probability of zeroing an element while training"),

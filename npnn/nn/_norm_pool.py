@@ -6,15 +6,14 @@ import numpy as np
 
 from npnn import ops
 from npnn.nn._args import _as_tensor, _pair, _shape
+from npnn.ops.geometry import output_size
 from npnn.tensor import Tensor
 
 
 def _pool_windows(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool):
     """Output length along one axis and PyTorch's two divisors per output position: the window
     length counting padding (not the part past it that ceil_mode adds) and counting only the input."""
-    out = (size + 2 * padding - kernel + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1  # NOTE: PyTorch's rule: the last window must start inside the input or left padding
+    out = output_size(size, kernel, stride, padding, ceil_mode)
     start = np.arange(out) * stride - padding
     end = np.minimum(start + kernel, size + padding)
     return out, end - start, np.minimum(end, size) - np.maximum(start, 0)
