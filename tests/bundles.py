@@ -5,8 +5,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from presets import Run, load_preset
+from tests.presets.conftest import fake_mnist
 
 CLASSIFIER_TOML = """
 name = "species"
@@ -65,3 +67,19 @@ def train_cnn(out: Path, images: np.ndarray, labels: np.ndarray) -> tuple[Path, 
     np.savez(data, x=images, y=labels)
     run = Run(load_preset("mnist_cnn", {"epochs": 1}), out_dir=out, data_path=data).execute()
     return run.run_dir, data
+
+
+@pytest.fixture(scope="module")
+def regressor(tmp_path_factory):
+    return train_regressor(tmp_path_factory.mktemp("reg"))
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    return train_classifier(tmp_path_factory.mktemp("cls"))
+
+
+@pytest.fixture(scope="module")
+def cnn(tmp_path_factory):
+    images, labels = fake_mnist(60)
+    return train_cnn(tmp_path_factory.mktemp("cnn"), images, labels)

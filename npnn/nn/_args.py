@@ -26,3 +26,20 @@ def _as_tensor(x, name: str) -> Tensor:
     if isinstance(x, (np.ndarray, list, tuple, int, float)):
         return Tensor(x)
     raise TypeError(f"{name} expects a Tensor or an array, got {type(x).__name__}")
+
+
+def _pool_geometry(input, kernel_size, stride, padding, label: str) -> tuple[tuple, tuple, tuple]:
+    """Kernel, stride (default: the kernel) and padding of a 2-D pooling, checked against its
+    (N, C, H, W) input as PyTorch checks them."""
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"{label}: kernel_size and stride must be positive and padding non-negative")
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{label}: padding {padding} must be at most half the kernel size {kernel}")
+    if input.ndim != 4:
+        raise ValueError(f"{label} expected input (N, C, H, W), got {_shape(input.shape)}")
+    if input.shape[2] + 2 * padding[0] < kernel[0] or input.shape[3] + 2 * padding[1] < kernel[1]:
+        raise ValueError(f"{label}: input {_shape(input.shape)} is smaller than the kernel {kernel}")
+    return kernel, stride, padding

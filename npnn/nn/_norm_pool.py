@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from npnn import ops
-from npnn.nn._args import _as_tensor, _pair, _shape
+from npnn.nn._args import _as_tensor, _pair, _pool_geometry, _shape
 from npnn.ops.geometry import output_size
 from npnn.tensor import Tensor
 
@@ -25,20 +25,10 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """Mean over windows of an (N, C, H, W) input; stride defaults to the kernel size. Padding is zeros
     that count in the divisor when count_include_pad, as PyTorch computes it."""
     input = _as_tensor(input, label)
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else _pair(stride, "stride")
-    padding = _pair(padding, "padding")
-    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
-        raise ValueError(f"{label}: kernel_size and stride must be positive and padding non-negative")
-    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ValueError(f"{label}: padding {padding} must be at most half the kernel size {kernel}")
+    kernel, stride, padding = _pool_geometry(input, kernel_size, stride, padding, label)
     if divisor_override is not None and (isinstance(divisor_override, bool) or
                                          not isinstance(divisor_override, (int, np.integer)) or divisor_override < 1):
         raise ValueError(f"{label}: divisor_override must be a positive integer or None, got {divisor_override!r}")
-    if input.ndim != 4:
-        raise ValueError(f"{label} expected input (N, C, H, W), got {_shape(input.shape)}")
-    if input.shape[2] + 2 * padding[0] < kernel[0] or input.shape[3] + 2 * padding[1] < kernel[1]:
-        raise ValueError(f"{label}: input {_shape(input.shape)} is smaller than the kernel {kernel}")
     oh, rows_in, rows_data = _pool_windows(input.shape[2], kernel[0], stride[0], padding[0], ceil_mode)
     ow, cols_in, cols_data = _pool_windows(input.shape[3], kernel[1], stride[1], padding[1], ceil_mode)
     if divisor_override is not None:

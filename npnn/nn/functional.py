@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from npnn import ops
-from npnn.nn._args import _as_tensor, _pair, _shape  # noqa: F401  (layers call F._pair)
+from npnn.nn._args import _as_tensor, _pair, _pool_geometry, _shape  # noqa: F401  (layers call F._pair)
 from npnn.nn._norm_pool import adaptive_avg_pool2d, avg_pool2d, batch_norm, layer_norm  # noqa: F401  (re-exported)
 from npnn.random import resolve
 from npnn.tensor import Tensor
@@ -47,17 +47,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, label: str = "max_pool2d") -> Tensor:
     """Max over windows of an (N, C, H, W) input; stride defaults to the kernel size."""
     input = _as_tensor(input, label)
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else _pair(stride, "stride")
-    padding = _pair(padding, "padding")
-    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
-        raise ValueError(f"{label}: kernel_size and stride must be positive and padding non-negative")
-    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ValueError(f"{label}: padding {padding} must be at most half the kernel size {kernel}")
-    if input.ndim != 4:
-        raise ValueError(f"{label} expected input (N, C, H, W), got {_shape(input.shape)}")
-    if input.shape[2] + 2 * padding[0] < kernel[0] or input.shape[3] + 2 * padding[1] < kernel[1]:
-        raise ValueError(f"{label}: input {_shape(input.shape)} is smaller than the kernel {kernel}")
+    kernel, stride, padding = _pool_geometry(input, kernel_size, stride, padding, label)
     return ops.MaxPool2d.apply(input, kernel_size=kernel, stride=stride, padding=padding)
 
 

@@ -9,25 +9,11 @@ import pytest
 
 from presets import load_run
 from presets.datasets import read_csv
-from tests.bundles import train_classifier, train_cnn, train_regressor
+from tests.bundles import classifier, cnn, regressor  # noqa: F401  (module-scoped fixtures)
 from tests.presets.conftest import fake_mnist, write_idx
 from tui.cli import main
 
 
-@pytest.fixture(scope="module")
-def regressor(tmp_path_factory):
-    return train_regressor(tmp_path_factory.mktemp("reg"))
-
-
-@pytest.fixture(scope="module")
-def classifier(tmp_path_factory):
-    return train_classifier(tmp_path_factory.mktemp("cls"))
-
-
-@pytest.fixture(scope="module")
-def cnn(tmp_path_factory):
-    images, labels = fake_mnist(60)
-    return train_cnn(tmp_path_factory.mktemp("cnn"), images, labels)
 
 
 def _diabetes_csv(path, with_target=True):
