@@ -9,20 +9,13 @@ import pytest
 import npnn
 from npnn import Tensor, nn, optim
 from npnn.optim import lr_scheduler
+from tests.npnn.nn_helpers import float64  # noqa: F401  (fixture)
 
 STEPS = 60
 RTOL = 1e-6
 rng = np.random.default_rng(11)
 X, Y = rng.standard_normal((32, 6)), rng.integers(0, 3, 32)
 IMAGES, LABELS = rng.standard_normal((8, 1, 8, 8)), rng.integers(0, 3, 8)
-
-
-@pytest.fixture
-def float64():
-    previous = npnn.get_default_dtype()
-    npnn.set_default_dtype(np.float64)
-    yield
-    npnn.set_default_dtype(previous)
 
 
 def mlp_pair(torch):

@@ -66,3 +66,19 @@ def small_preset(tmp_path):
         path.write_text(text)
         return path
     return write
+
+
+def fill_disk_under(out, monkeypatch, spare) -> None:
+    """Simulate a full disk inside `out`: run-directory writes there raise ENOSPC; temporary files
+    (the saving fallback) go to `spare`."""
+    import errno
+
+    import presets.rundir
+    real = presets.rundir.write_atomic
+
+    def full_disk(path, text):
+        if out in path.parents:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text)
+    monkeypatch.setattr(presets.rundir, "write_atomic", full_disk)
+    monkeypatch.setattr("tempfile.tempdir", str(spare))

@@ -14,6 +14,7 @@ from npnn.events import EarlyStopped, EpochEnded, EpochStarted, Failed
 from presets import Predictions, Run, load_preset
 from presets.datasets import load_data
 from presets.events import Evaluated, RunSaved
+from tests.presets.conftest import fill_disk_under
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -250,20 +251,10 @@ def test_run_files_honour_the_umask_and_leave_no_temp_files(tmp_path):
 
 def test_a_save_that_fails_says_saving_failed_and_keeps_the_model_elsewhere(tmp_path, monkeypatch):
     """Disk full mid-save: history.csv cannot be written inside --out."""
-    import errno
-
-    import presets.rundir
     from presets import SaveError
     out = tmp_path / "runs"
-    real = presets.rundir.write_atomic
-
-    def full_disk(path, text):
-        if out in path.parents:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(path, text)
-    monkeypatch.setattr(presets.rundir, "write_atomic", full_disk)
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "spare"))
     (tmp_path / "spare").mkdir()
+    fill_disk_under(out, monkeypatch, tmp_path / "spare")
     with pytest.raises(SaveError) as info:
         Run(load_preset("tabular_mlp", {"epochs": 2}), out_dir=out).execute()
     (run_dir,) = out.iterdir()

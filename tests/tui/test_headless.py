@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from npnn.events import EpochEnded
+from tests.presets.conftest import fill_disk_under
 from tui.cli import main
 from tui.headless import HeadlessPrinter, epoch_interval
 
@@ -176,18 +177,8 @@ def test_bad_data_and_a_non_utf8_preset_exit_2_naming_the_file(capsys, tmp_path)
 
 
 def test_a_failed_save_says_saving_failed_and_where_the_model_went(capsys, tmp_path, monkeypatch):
-    import errno
-
-    import presets.rundir
     out = tmp_path / "runs"
-    real = presets.rundir.write_atomic
-
-    def full_disk(path, text):
-        if out in path.parents:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(path, text)
-    monkeypatch.setattr(presets.rundir, "write_atomic", full_disk)
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    fill_disk_under(out, monkeypatch, tmp_path)
     assert main(["--headless", "--epochs", "2", "--out", str(out)]) == 1
     captured = capsys.readouterr()
     (fallback,) = tmp_path.glob("npnn-unsaved-tabular_mlp-*")
