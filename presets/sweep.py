@@ -1,0 +1,218 @@
+"""Sweeps on Optuna: each trial is one headless Run of a preset with sampled settings and its own run directory.
+
+The study lives in Optuna's storage: a journal file (the default, one per study under --out) or any
+SQLAlchemy URL. Several processes given the same storage and study name cooperate, which is how a
+sweep spreads over cores and machines. Optuna is an optional extra, imported only here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from npnn.events import EpochEnded
+from presets.errors import PresetError
+from presets.export import MissingExtra
+from presets.registry import load_preset
+from presets.run import Run
+from presets.schema import OVERRIDE_KEYS, TRAINING_FIELDS
+
+INSTALL_HINT = "pip install 'npnn-tui[optuna]'"
+SWEEPS_DIR = "sweeps"  # under --out: the default journal storage, one file per study
+NUMERIC = ("lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed", "max_grad_norm")
+
+
+def import_optuna():
+    """The optuna module, or MissingExtra naming what to install."""
+    try:
+        import optuna
+    except ImportError:
+        raise MissingExtra(f"sweeps need Optuna, which is not installed: {INSTALL_HINT}") from None
+    return optuna
+
+
+@dataclass(frozen=True)
+class SweepParam:
+    """One searched setting: `name` in [low, high] (log-uniform when `log`), or one of `choices`."""
+    name: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def integer(self) -> bool:
+        return TRAINING_FIELDS[self.name].kind is int
+
+    def suggest(self, trial):
+        if self.choices:
+            return trial.suggest_categorical(self.name, list(self.choices))
+        if self.integer:
+            return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
+        return trial.suggest_float(self.name, self.low, self.high, log=self.log)
+
+
+def parse_param(text: str) -> SweepParam:
+    """`lr=1e-4:1e-2:log`, `dropout=0:0.5`, `batch_size=16:128`, `optimizer=adam,sgd` → SweepParam.
+
+    Both ends are checked by the setting's own Option (presets.option), so a sweep cannot sample a value
+    a preset would refuse."""
+    name, sep, spec = text.partition("=")
+    name = name.strip()
+    if not sep or not spec.strip():
+        raise PresetError(f"--param {text!r}: expected NAME=LOW:HIGH[:log] or NAME=A,B,...")
+    if name not in OVERRIDE_KEYS:
+        raise PresetError(f"--param {text!r}: unknown setting {name!r}; allowed: {', '.join(OVERRIDE_KEYS)}")
+    option = TRAINING_FIELDS[name]
+    if name not in NUMERIC or "," in spec:
+        choices = tuple(part.strip() for part in spec.split(","))
+        for choice in choices:
+            _check(option, name, choice, text)
+        return SweepParam(name, choices=choices)
+    parts = spec.split(":")
+    log = len(parts) == 3 and parts[2].strip().lower() == "log"
+    if len(parts) not in (2, 3) or (len(parts) == 3 and not log):
+        raise PresetError(f"--param {text!r}: expected NAME=LOW:HIGH or NAME=LOW:HIGH:log")
+    low, high = (_check(option, name, part, text) for part in parts[:2])
+    if not low < high:
+        raise PresetError(f"--param {text!r}: LOW must be below HIGH, got {low} and {high}")
+    if log and low <= 0:
+        raise PresetError(f"--param {text!r}: a log range needs LOW > 0, got {low}")
+    return SweepParam(name, float(low), float(high), log)
+
+
+def _check(option, name: str, value: str, text: str):
+    try:
+        parsed = option.parse(value.strip())
+    except PresetError as error:
+        raise PresetError(f"--param {text!r}: {error}") from None
+    if parsed is None or (isinstance(parsed, float) and not math.isfinite(parsed)):
+        raise PresetError(f"--param {text!r}: {name} must be {option.allowed}, got {value!r}")
+    return parsed
+
+
+def default_storage(out_dir, study: str) -> Path:
+    """The journal file a study uses when no --storage is given."""
+    return Path(out_dir) / SWEEPS_DIR / f"{study}.journal"
+
+
+def open_storage(storage: str | Path):
+    """A URL (sqlite:///…, postgresql://…) goes to Optuna as is; a path becomes a journal-file storage."""
+    import_optuna()
+    text = str(storage)
+    if "://" in text:
+        return text
+    path = Path(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
+    # NOTE: the open(2)-based lock also works where symlinks do not (some network and Windows filesystems).
+    return JournalStorage(JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path))))
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    number: int
+    state: str             # "complete", "pruned" or "fail"
+    value: float | None    # the trial's best validation loss
+    params: dict
+    run_dir: str | None
+    error: str | None = None  # why a failed trial failed
+
+
+class _TrialInterrupted(Exception):
+    """Ctrl+C (or SIGTERM/SIGHUP) in a trial: Optuna records the trial as failed, then the sweep re-raises."""
+
+
+class Sweep:
+    """An Optuna study (TPE sampler, median pruner on each epoch's validation loss) over one preset."""
+
+    def __init__(self, preset: str, params: list[SweepParam], *, out_dir="runs", storage=None,
+                 study: str | None = None, epochs: int | None = None, data_path=None, target=None,
+                 sampler_seed: int | None = None):
+        optuna = import_optuna()
+        if not params:
+            raise PresetError("a sweep needs at least one --param NAME=LOW:HIGH[:log]")
+        names = [param.name for param in params]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise PresetError(f"--param given twice for {', '.join(duplicated)}")
+        self.overrides = {"epochs": epochs} if epochs is not None else {}
+        self.base = load_preset(preset, self.overrides)
+        self.preset, self.params, self.out_dir = preset, params, Path(out_dir)
+        self.data_path, self.target = data_path, target
+        self.study_name = study or f"{self.base.name}-sweep"
+        self.storage = storage if storage is not None else default_storage(out_dir, self.study_name)
+        self.study = optuna.create_study(
+            storage=open_storage(self.storage), study_name=self.study_name, direction="minimize",
+            load_if_exists=True, sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
+
+    def run(self, trials: int, on_trial=None, callbacks=()) -> list[TrialResult]:
+        """Add `trials` trials to the study from this process (Optuna's n_trials); `on_trial(TrialResult)`
+        after each. A failed trial is recorded as failed and the sweep goes on; Ctrl+C propagates after
+        the current trial's run directory is saved and the trial is marked failed in the study."""
+        optuna = import_optuna()
+        results: list[TrialResult] = []
+        interrupted: list[KeyboardInterrupt] = []
+
+        def objective(trial):
+            try:
+                return self._objective(trial, optuna, callbacks)
+            except KeyboardInterrupt as interrupt:
+                # NOTE: raised through Optuna, a KeyboardInterrupt would leave it printing a traceback;
+                # as an ordinary error the trial is closed as failed, then the sweep stops and re-raises.
+                interrupted.append(interrupt)
+                trial.set_user_attr("error", "interrupted")
+                self.study.stop()
+                raise _TrialInterrupted() from None
+            except optuna.TrialPruned:
+                raise
+            except Exception as error:
+                trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+                raise
+
+        def record(study, frozen):
+            result = TrialResult(frozen.number, _STATES.get(frozen.state.name, frozen.state.name.lower()),
+                                 frozen.value, dict(frozen.params), frozen.user_attrs.get("run_dir"),
+                                 frozen.user_attrs.get("error"))
+            results.append(result)
+            if on_trial is not None:
+                on_trial(result)
+
+        self.study.optimize(objective, n_trials=trials, callbacks=[record], catch=(Exception,))
+        if interrupted:
+            raise interrupted[0]
+        return results
+
+    def _objective(self, trial, optuna, callbacks) -> float:
+        values = {param.name: param.suggest(trial) for param in self.params}
+        preset = load_preset(self.preset, {**self.overrides, **values})
+        run = Run(preset, out_dir=self.out_dir, data_path=self.data_path, target=self.target,
+                  sweep={"study": self.study_name, "trial": trial.number, "params": values})
+
+        def prune(event):
+            if isinstance(event, EpochEnded) and event.val_loss is not None and math.isfinite(event.val_loss):
+                trial.report(event.val_loss, event.epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at epoch {event.epoch}")
+
+        def remember(event):
+            if type(event).__name__ == "RunSaved":
+                trial.set_user_attr("run_dir", event.run_dir)
+
+        result = run.execute(callbacks=(prune, remember, *callbacks))
+        best = run.early_stopping.best_value
+        if best is None or not math.isfinite(best):
+            raise RuntimeError(f"trial {trial.number} ended {result.reason} without a finite validation loss")
+        return float(best)
+
+    def best(self) -> TrialResult | None:
+        """The study's best complete trial so far (from every process), or None."""
+        complete = [t for t in self.study.trials if t.state.name == "COMPLETE" and t.value is not None]
+        if not complete:
+            return None
+        t = min(complete, key=lambda t: t.value)
+        return TrialResult(t.number, "complete", t.value, dict(t.params), t.user_attrs.get("run_dir"))
+
+
+_STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "fail"}

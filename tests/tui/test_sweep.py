@@ -1,0 +1,177 @@
+"""`npnn-tui sweep`: Optuna trials as headless runs, cooperating processes on one journal, pruning, Ctrl+C."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from presets import PresetError
+from presets.export import MissingExtra
+from presets.sweep import SweepParam, parse_param
+from tui.cli import main
+
+optuna = pytest.importorskip("optuna")
+
+FAST = ["--preset", "tabular_mlp", "--epochs", "3", "--param", "lr=1e-4:1e-1:log", "--param", "dropout=0:0.5"]
+
+
+def _trials(out: Path, study: str = "tabular_mlp-sweep") -> list:
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(out / "sweeps" / f"{study}.journal")))
+    return optuna.load_study(study_name=study, storage=storage).trials
+
+
+def _sweep_files(out: Path) -> list[dict]:
+    return [json.loads(path.read_text()) for path in sorted(out.glob("*/sweep.json"))]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("lr=1e-4:1e-2:log", SweepParam("lr", 1e-4, 1e-2, True)),
+    ("dropout=0:0.5", SweepParam("dropout", 0.0, 0.5, False)),
+    ("batch_size=16:128", SweepParam("batch_size", 16.0, 128.0, False)),
+    ("optimizer=adam,sgd", SweepParam("optimizer", choices=("adam", "sgd"))),
+])
+def test_params_parse_with_the_settings_own_ranges(text, expected):
+    assert parse_param(text) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("lr", "expected NAME=LOW:HIGH"),
+    ("colour=1:2", "unknown setting 'colour'"),
+    ("lr=1e-2:1e-4", "LOW must be below HIGH"),
+    ("lr=0:1e-2:log", "lr must be"),
+    ("dropout=0:1.5", "dropout must be"),
+    ("lr=1:2:linear", "NAME=LOW:HIGH:log"),
+    ("optimizer=adam,lbfgs", "optimizer must be"),
+])
+def test_bad_params_are_refused_naming_the_param(text, message):
+    with pytest.raises(PresetError, match=message):
+        parse_param(text)
+
+
+def test_bad_param_on_the_command_line_is_exit_2_without_traceback(tmp_path, capsys):
+    assert main(["sweep", "--trials", "1", "--param", "lr=5:1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "npnn-tui: error: --param 'lr=5:1': LOW must be below HIGH" in err and "Traceback" not in err
+
+
+def test_a_sweep_without_params_is_refused(tmp_path, capsys):
+    assert main(["sweep", "--trials", "1", "--out", str(tmp_path)]) == 2
+    assert "at least one --param" in capsys.readouterr().err
+
+
+def test_each_trial_is_a_run_directory_and_the_best_is_printed(tmp_path, capsys):
+    assert main(["sweep", "--trials", "3", "--seed", "0", "--out", str(tmp_path), *FAST]) == 0
+    out = capsys.readouterr().out
+    trials = _trials(tmp_path)
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 3
+    files = _sweep_files(tmp_path)
+    assert sorted(f["trial"] for f in files) == [0, 1, 2]
+    assert all(f["study"] == "tabular_mlp-sweep" and f["state"] == "complete" for f in files)
+    best = min(trials, key=lambda t: t.value)
+    assert f"Best trial {best.number}: lr={best.params['lr']:.4g}" in out
+    run_dir = Path(best.user_attrs["run_dir"])
+    assert str(run_dir) in out and (run_dir / "metrics.json").exists()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    config = (run_dir / "config.toml").read_text()
+    assert f"{best.params['lr']!r}" in config or f"lr = {best.params['lr']}" in config
+    assert metrics  # the trial's run directory is complete
+    assert out.count("Trial ") == 3
+
+
+def test_a_second_call_adds_its_trials_to_the_same_study(tmp_path, capsys):
+    assert main(["sweep", "--trials", "2", "--out", str(tmp_path), *FAST]) == 0
+    assert main(["sweep", "--trials", "1", "--out", str(tmp_path), *FAST]) == 0
+    assert "2 already in the study" in capsys.readouterr().out
+    assert [t.number for t in _trials(tmp_path)] == [0, 1, 2]
+
+
+def test_a_trial_below_the_median_is_pruned_and_saved_as_pruned(tmp_path, capsys):
+    # lr spanning 1e-6 (barely learns) to 1e-2: with 3 startup trials, slow trials fall behind the median
+    argv = ["sweep", "--trials", "12", "--seed", "1", "--out", str(tmp_path), "--preset", "tabular_mlp",
+            "--epochs", "6", "--param", "lr=1e-6:1e-2:log"]
+    assert main(argv) == 0
+    states = [t.state.name for t in _trials(tmp_path)]
+    assert "PRUNED" in states
+    pruned = [f for f in _sweep_files(tmp_path) if f["state"] == "pruned"]
+    assert len(pruned) == states.count("PRUNED")
+    assert "· pruned ·" in capsys.readouterr().out
+
+
+def _sweep_process(out: Path, trials: int, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "tui", "sweep", "--trials", str(trials), "--out", str(out),
+                             *FAST, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_two_processes_on_one_journal_each_finish_their_trials(tmp_path):
+    first, second = _sweep_process(tmp_path, 3), _sweep_process(tmp_path, 3)
+    for process in (first, second):
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err
+        assert out.count("Trial ") == 3
+    trials = _trials(tmp_path)
+    assert sorted(t.number for t in trials) == list(range(6))
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)  # none failed or left running
+    assert sorted(f["trial"] for f in _sweep_files(tmp_path)) == list(range(6))
+    assert len({t.user_attrs["run_dir"] for t in trials}) == 6
+
+
+def test_a_sqlite_url_works_as_storage(tmp_path, capsys):
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    assert main(["sweep", "--trials", "2", "--storage", url, "--study", "s", "--out", str(tmp_path), *FAST]) == 0
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
+
+
+def test_ctrl_c_ends_the_current_trial_and_keeps_the_study(tmp_path):
+    process = _sweep_process(tmp_path, 50, "--epochs", "400")
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("sweeps/*.journal")) or not _trials_started(tmp_path):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.2)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "the study is kept" in out
+    trials = _trials(tmp_path)
+    assert trials and trials[-1].state.name == "FAIL"
+    interrupted = [f for f in _sweep_files(tmp_path) if f["trial"] == trials[-1].number]
+    assert interrupted and interrupted[0]["state"] == "fail"
+
+
+def _trials_started(out: Path) -> bool:
+    try:
+        return bool(_trials(out))
+    except KeyError:
+        return False
+
+
+def test_without_optuna_the_command_says_what_to_install(tmp_path, capsys, monkeypatch):
+    def missing():
+        raise MissingExtra("sweeps need Optuna, which is not installed: pip install 'npnn-tui[optuna]'")
+    monkeypatch.setattr("presets.sweep.import_optuna", missing)
+    assert main(["sweep", "--trials", "1", "--out", str(tmp_path), *FAST]) == 1
+    assert "pip install 'npnn-tui[optuna]'" in capsys.readouterr().err
+
+
+def test_a_failing_trial_is_reported_with_its_error_and_the_sweep_goes_on(tmp_path, capsys, monkeypatch):
+    from presets.run import Run
+    execute = Run.execute
+
+    def flaky(self, callbacks=(), should_stop=None):
+        if self.sweep["trial"] == 1:
+            raise RuntimeError("disk on fire")
+        return execute(self, callbacks, should_stop)
+    monkeypatch.setattr(Run, "execute", flaky)
+    assert main(["sweep", "--trials", "3", "--out", str(tmp_path), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "Trial 1 · " in out and "fail (RuntimeError: disk on fire)" in out
+    assert [t.state.name for t in _trials(tmp_path)].count("FAIL") == 1

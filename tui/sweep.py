@@ -1,0 +1,106 @@
+"""`npnn-tui sweep`: an Optuna study over one preset, one line per trial, the best trial at the end.
+
+Several processes given the same --storage and --study cooperate; --trials counts per process.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from presets.export import MissingExtra
+from presets.sweep import Sweep, TrialResult, default_storage, parse_param
+from tui.blas import training_blas_limit
+from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
+from tui.options import DEFAULT_OUT, DEFAULT_PRESET
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def sweep_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="npnn-tui sweep", description="Search a preset's settings with Optuna (TPE sampler, median pruner); "
+        "each trial is a headless run with its own run directory. Processes given the same --storage and "
+        "--study cooperate: that is how a sweep spreads over cores and machines.")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"preset name or file (default: {DEFAULT_PRESET})")
+    parser.add_argument("--trials", type=_positive, required=True,
+                        help="trials this process adds to the study (Optuna's n_trials)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=LOW:HIGH[:log]",
+                        help="a setting to search, e.g. lr=1e-4:1e-2:log, dropout=0:0.5, optimizer=adam,sgd "
+                             "(repeatable)")
+    parser.add_argument("--storage", metavar="URL_OR_JOURNAL_FILE",
+                        help="where the study lives: a journal file, or an SQLAlchemy URL (sqlite:///s.db; "
+                             "postgresql://… for workers on many machines); default: OUT/sweeps/STUDY.journal")
+    parser.add_argument("--study", metavar="NAME", help="study name (default: PRESET-sweep)")
+    parser.add_argument("--epochs", type=_positive, help="epochs per trial (default: the preset's)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the trials' run directories "
+                                                           f"(default: {DEFAULT_OUT})")
+    parser.add_argument("--data", help="a data file for the preset (as in a headless run)")
+    parser.add_argument("--target", help="the CSV column to predict (with --data)")
+    parser.add_argument("--seed", type=int, help="seed of the TPE sampler (default: random, so cooperating "
+                                                 "processes do not propose the same settings)")
+    return parser
+
+
+def _settings(params: dict) -> str:
+    return " ".join(f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
+                    for name, value in params.items())
+
+
+def _trial_line(result: TrialResult) -> str:
+    value = "—" if result.value is None else f"{result.value:.4f}"
+    state = result.state if result.error is None else f"{result.state} ({result.error})"
+    return f"Trial {result.number} · {_settings(result.params)} · best val loss {value} · {state} · " \
+           f"{result.run_dir or 'no run directory'}"
+
+
+def sweep(argv: list[str]) -> int:
+    """Run `npnn-tui sweep` with `argv`; ValueError (bad --param, preset, data) is exit 2 in tui.cli."""
+    args = sweep_parser().parse_args(argv)
+    if args.target and not args.data:
+        raise ValueError("--target names a column of --data; give --data too")
+    params = [parse_param(text) for text in args.param]
+    _quiet_optuna()
+    try:
+        study = Sweep(args.preset, params, out_dir=args.out, storage=args.storage, study=args.study,
+                      epochs=args.epochs, data_path=args.data, target=args.target, sampler_seed=args.seed)
+    except MissingExtra as error:
+        print(f"npnn-tui: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    storage = args.storage or default_storage(args.out, study.study_name)
+    print(f"Study {study.study_name!r} in {storage}: {args.trials} trial(s) from this process, "
+          f"{len(study.study.trials)} already in the study", flush=True)
+    try:
+        with training_blas_limit():
+            study.run(args.trials, on_trial=lambda result: print(_trial_line(result), flush=True))
+    except KeyboardInterrupt as interrupt:
+        print(f"Interrupted ({interrupt_name(interrupt)}): the current trial is saved and marked failed; "
+              f"the study is kept.", flush=True)
+        _print_best(study)
+        return exit_code(interrupt)
+    return _print_best(study)
+
+
+def _quiet_optuna() -> None:
+    """Our line per trial (with a failed trial's error) replaces Optuna's log (this is the sweep's own process)."""
+    try:
+        import optuna
+    except ImportError:
+        return
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+
+def _print_best(study: Sweep) -> int:
+    best = study.best()
+    if best is None:
+        print("No trial has completed yet.")
+        return EXIT_FAILED
+    print(f"Best trial {best.number}: {_settings(best.params)} · best val loss {best.value:.4f} · {best.run_dir}")
+    return EXIT_OK
