@@ -26,7 +26,7 @@ from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, 
 from tui.options import Options
 from tui.state import RunState, fmt
 from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, LossCurve, MetricsTable, ModelSummary,
-                         RunsTable)
+                         RunsTable, RunsView)
 
 REFRESH_SECONDS = 0.25
 ENDINGS = (fit_events.Finished, fit_events.Failed, fit_events.EarlyStopped, run_events.RunSaved)
@@ -87,7 +87,7 @@ class TrainerScreen(Screen):
                         yield Static("", id="info", markup=False)
                         yield Log(id="log", max_lines=2000)
             with TabPane("Runs", id="runs"):
-                yield RunsTable(id="runs-table")
+                yield RunsView(self.options.out, id="runs-view")
             with TabPane("Predictions", id="predictions"):
                 with VerticalScroll(id="predictions-body"):
                     with Horizontal(id="predictions-row"):
@@ -283,7 +283,7 @@ class TrainerScreen(Screen):
 
     def _record(self, run_dir: str | None, test: dict, reason: str) -> None:
         self.query_one(RunsTable).add_run(self.state.run_id, self._loaded, len(self.state.train_losses),
-                                          self.state.best_value, test, reason, run_dir)
+                                          self.state.best_value, test, reason, run_dir, self.state.val_losses)
 
     def _show_predictions(self, predictions) -> None:
         self.query_one(ConfusionMatrix).show(predictions.confusion)
