@@ -93,9 +93,8 @@ async def test_marking_runs_shows_only_the_settings_that_differ_and_overlays_the
         shown = []
         view = app.screen.query_one(RunsView)
         chart = app.screen.query_one("#runs-chart")
-        if hasattr(chart, "show"):
-            real = chart.show
-            chart.show = lambda series, **kw: (shown.append((series, kw)), real(series, **kw))
+        real = chart.show
+        chart.show = lambda series, **kw: (shown.append((series, kw)), real(series, **kw))
         table.cursor_coordinate = table.cursor_coordinate._replace(row=0)
         await pilot.press("space", "down", "space")
         await pilot.pause()
@@ -106,10 +105,10 @@ async def test_marking_runs_shows_only_the_settings_that_differ_and_overlays_the
         diff = view.query_one("#runs-diff")
         text = plain(diff)
         assert "lr" in text and "seed" in text and "optimizer" not in text and "dropout" not in text
-        if shown:
-            series = shown[-1][0]
-            assert [s.name for s in series] == [r.name for r in marked]
-            assert list(series[1].values) == [0.8, 0.5, 0.41]
+        series = shown[-1][0]
+        assert [s.name for s in series] == [r.name for r in marked]
+        assert list(series[1].values) == [0.8, 0.5, 0.41]
+        assert "tabular_mlp-20260102-090000" in plain(chart) and "⣿" in plain(chart)
         await pilot.press("space")  # unmark the second
         await pilot.pause()
         assert len(table.marked) == 1 and "Mark two or more" in plain(diff)

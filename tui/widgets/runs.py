@@ -22,15 +22,7 @@ from presets.past_runs import PastRun, load_runs, read_run
 from presets.schema import OVERRIDE_KEYS
 from tui.state import fmt
 
-# NOTE: tui.widgets.chart is written on branch train-tab; until it lands the overlay says so and the
-# sparkline column stays empty. The lead removes this fallback when merging both branches.
-try:
-    from tui.widgets.chart import Chart, Series, sparkline
-except ImportError:  # pragma: no cover - only before the chart module is merged
-    Chart = Series = None
-
-    def sparkline(values, width: int) -> str:
-        return ""
+from tui.widgets.chart import Chart, Series, sparkline
 
 SPARK_WIDTH = 12
 OVERLAY_STYLES = ("cyan", "magenta", "yellow", "green", "red", "blue", "bright_white")
@@ -275,14 +267,10 @@ class RunsView(Vertical):
     def compose(self):
         yield RunsTable(self._out_dir, id="runs-table")
         yield Static(settings_diff([]), id="runs-diff")
-        if Chart is not None:
-            yield Chart(id="runs-chart")
-        else:  # pragma: no cover - only before the chart module is merged
-            yield Static("", id="runs-chart")
+        yield Chart(id="runs-chart")
 
     @on(RunsTable.MarksChanged)
     def _marks_changed(self, event: RunsTable.MarksChanged) -> None:
         self.query_one("#runs-diff", Static).update(settings_diff(event.runs))
-        if Chart is not None:
-            self.query_one("#runs-chart", Chart).show(overlay_series(event.runs),
-                                                      title="validation loss of the marked runs")
+        self.query_one("#runs-chart", Chart).show(overlay_series(event.runs),
+                                                  title="validation loss of the marked runs")
