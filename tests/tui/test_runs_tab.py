@@ -23,11 +23,10 @@ def column(table: RunsTable, key: str) -> list:
 
 async def open_runs(app, pilot) -> RunsTable:
     await settle(pilot)
-    app.screen.query_one("#tabs").active = "runs"
+    await pilot.press("f3")  # from the Train tab's focused preset picker
     await pilot.pause()
     table = app.screen.query_one(RunsTable)
-    table.focus()
-    await pilot.pause()
+    assert app.screen.query_one("#tabs").active == "runs" and app.focused is table
     return table
 
 
@@ -123,3 +122,14 @@ async def test_an_unreadable_row_cannot_be_marked(app_for, tmp_path):
         table.cursor_coordinate = table.cursor_coordinate._replace(row=row)
         await pilot.press("space")
         assert table.marked == []
+
+
+async def test_f2_f3_f4_switch_tabs_from_anywhere(app_for, tmp_path):
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runs(app, pilot)
+        tabs = app.screen.query_one("#tabs")
+        await pilot.press("f4")
+        assert tabs.active == "predictions"
+        await pilot.press("f2")
+        assert tabs.active == "train" and app.focused.id == "preset"

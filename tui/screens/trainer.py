@@ -29,6 +29,7 @@ from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, LossCu
                          RunsTable, RunsView)
 
 REFRESH_SECONDS = 0.25
+TAB_FOCUS = {"train": "#preset", "runs": "#runs-table"}  # what keys act on when a tab opens
 ENDINGS = (fit_events.Finished, fit_events.Failed, fit_events.EarlyStopped, run_events.RunSaved)
 
 
@@ -40,6 +41,9 @@ class TrainerScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
+        Binding("f2", "show_tab('train')", "Train", priority=True),
+        Binding("f3", "show_tab('runs')", "Runs", priority=True),
+        Binding("f4", "show_tab('predictions')", "Predictions", priority=True),
         Binding("f5", "start", "Start", priority=True),
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+s", "save_model", "Save model", priority=True),
@@ -176,6 +180,12 @@ class TrainerScreen(Screen):
         if action in ("save_model", "export_history"):
             return True if self._last is not None and not self.state.running else None
         return True
+
+    def action_show_tab(self, tab: str) -> None:
+        """F2 / F3 / F4: switch to the Train, Runs or Predictions tab from anywhere."""
+        self.query_one("#tabs", TabbedContent).active = tab
+        if tab in TAB_FOCUS:
+            self.query_one(TAB_FOCUS[tab]).focus()
 
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
