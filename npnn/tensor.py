@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import OrderedDict
 
 import numpy as np
+
+from npnn.hooks import RemovableHandle, add_hook
 
 _state = threading.local()  # grad mode is per thread, as in PyTorch (the TUI trains in a worker)
 _default_dtype = np.dtype(np.float32)
@@ -57,6 +60,7 @@ class Function:
     """
 
     __slots__ = ("parents", "needs_input_grad", "__dict__")
+    _grad_hooks = None  # NOTE: hooks of the tensor this node produced (Tensor.register_hook on a non-leaf)
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
@@ -87,7 +91,7 @@ class Function:
 class Tensor:
     """An n-dimensional array that records the operations applied to it and can backpropagate."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_grad_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False):
@@ -111,6 +115,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
+        self._grad_hooks = None
 
     # ---- array facts ----------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -141,6 +146,18 @@ class Tensor:
             grad = f", grad_fn={type(self._ctx).__name__}"
         body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(", threshold=20)
         return f"Tensor({body}, shape={self.shape}, dtype={self.dtype}{grad})"
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call `hook(grad)` with this tensor's gradient (an ndarray, as `.grad`) each time backward
+        computes it; a returned array or Tensor replaces the gradient. On a leaf it runs before the
+        gradient is accumulated into `.grad`; hooks run in registration order (PyTorch's semantics)."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        owner = self if self._ctx is None else self._ctx  # NOTE: a non-leaf's gradient arrives at its node
+        hooks = getattr(owner, "_grad_hooks", None)
+        if hooks is None:
+            hooks = owner._grad_hooks = OrderedDict()
+        return add_hook(hooks, hook, what="register_hook: the hook")
 
     no_grad = staticmethod(no_grad)  # the original project spelled it Tensor.no_grad()
 
@@ -173,8 +190,15 @@ class Tensor:
             g = grads.pop(id(node), None)
             if not isinstance(node, Function):
                 if g is not None and node.requires_grad:
+                    hooks = getattr(node, "_grad_hooks", None)
+                    if hooks:
+                        if g.shape != node.data.shape:
+                            g = np.broadcast_to(g, node.data.shape)
+                        g = _run_grad_hooks(hooks, g)
                     node._accumulate(g)
                 continue
+            if g is not None and node._grad_hooks:
+                g = _run_grad_hooks(node._grad_hooks, g)
             parent_grads = node.backward(g) if g is not None else (None,) * len(node.parents)
             for parent, needs_grad, parent_grad in zip(node.parents, node.needs_input_grad, parent_grads):
                 if not needs_grad:
@@ -273,6 +297,19 @@ class Tensor:
     @property
     def T(self):
         return self.transpose()
+
+
+def _run_grad_hooks(hooks: OrderedDict, grad: np.ndarray) -> np.ndarray:
+    """Pass `grad` through each tensor hook in order; a returned value replaces it (same shape)."""
+    for hook in tuple(hooks.values()):  # NOTE: a copy, so a hook may remove itself
+        result = hook(grad)
+        if result is not None:
+            result = np.asarray(_raw(result), dtype=grad.dtype)
+            if result.shape != grad.shape:
+                raise ValueError(f"tensor hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                                 f"{result.shape}, expected {grad.shape}")
+            grad = result
+    return grad
 
 
 def _count_consumers(root) -> dict:

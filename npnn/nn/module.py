@@ -6,8 +6,11 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from npnn.hooks import RemovableHandle, add_hook
+from npnn.nn._hooks import call_with_hooks
 from npnn.tensor import Tensor
 
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -29,7 +32,7 @@ class Module:
     keys (per module: its parameters, then its buffers, then its children, as in PyTorch).
 
     NOTE: registered values also live in the instance __dict__, so `self.weight` is a plain attribute
-    read (no __getattr__ detour) and `__call__` is just `forward`.
+    read (no __getattr__ detour) and `__call__` is just `forward` unless the module has hooks.
     """
 
     def __init__(self):
@@ -38,6 +41,8 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        for name in _HOOK_DICTS:
+            object.__setattr__(self, name, OrderedDict())
 
     def __setattr__(self, name, value):
         params = self.__dict__.get("_parameters")
@@ -112,7 +117,36 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        # NOTE: the hot path without hooks is four empty-dict checks
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ---- hooks (PyTorch's API and order: registration order, `prepend=True` puts one first) -------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
+        """`hook(module, args)` runs before `forward`; a returned value replaces args (a non-tuple is
+        wrapped in one). With `with_kwargs=True`: `hook(module, args, kwargs)` -> None or (args, kwargs)."""
+        return add_hook(self._forward_pre_hooks, hook, (hook, bool(with_kwargs)), prepend,
+                        f"{type(self).__name__}.register_forward_pre_hook: the hook")
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
+        """`hook(module, args, output)` runs after `forward`; a returned value replaces the output.
+        With `with_kwargs=True` it is called as `hook(module, args, kwargs, output)`."""
+        return add_hook(self._forward_hooks, hook, (hook, bool(with_kwargs)), prepend,
+                        f"{type(self).__name__}.register_forward_hook: the hook")
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_output)` runs when the gradients w.r.t. the outputs are known; a returned
+        tuple replaces grad_output. Gradients are ndarrays (None where none flows), as `.grad`."""
+        return add_hook(self._backward_pre_hooks, hook, None, prepend,
+                        f"{type(self).__name__}.register_full_backward_pre_hook: the hook")
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_input, grad_output)` runs when the gradients w.r.t. the module's positional
+        tensor inputs are computed (at once, with grad_input all None, if no input requires grad); a
+        returned tuple replaces grad_input. Gradients are ndarrays (None where none flows), as `.grad`."""
+        return add_hook(self._backward_hooks, hook, None, prepend,
+                        f"{type(self).__name__}.register_full_backward_hook: the hook")
 
     # ---- walking the tree -------------------------------------------------------------------------
     def children(self):
