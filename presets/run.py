@@ -16,6 +16,7 @@ import npnn
 from npnn import nn
 from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
+from npnn.diagnostics.switch import MonitorSwitch
 from npnn.events import Failed, Finished
 from npnn.metrics import accuracy, confusion_matrix, mae, mse
 from npnn.training import fit
@@ -104,6 +105,7 @@ class Run:
         self.prepared: RunPrepared | None = None
         self.splits: Splits | None = None
         self.model = self.loss_fn = self.optimizer = self.early_stopping = None
+        self.inside = MonitorSwitch()  # the Inside view's per-layer statistics: `run.inside.watch(callback)`
 
     def prepare(self) -> RunPrepared:
         """Load the data and build model, loss and optimizer (seeded); a second call returns the first result."""
@@ -121,6 +123,7 @@ class Run:
         config["model"] = specs
         config["data"].update(splits.source)
         self.splits, self.model = splits, model
+        self.inside.bind(model, [row[0] for row in rows], splits.x_test)
         self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
         self.prepared = RunPrepared(preset=preset.name, task=preset.task, data_description=splits.description,
                                     notice=splits.notice, model_summary=rows,
@@ -188,7 +191,7 @@ class Run:
             history = fit(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
                           epochs=preset.epochs, early_stopping=self.early_stopping,
                           max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
-                          callbacks=(capture, *callbacks), should_stop=should_stop)
+                          callbacks=(capture, self.inside, *callbacks), should_stop=should_stop)
             state.history, state.reason = history, history.stop_reason
             self.early_stopping.restore(self.model)
             state.after = self._evaluate_all("after", emit)

@@ -47,3 +47,10 @@ class PreviewFailed(Message):
     """The selected preset could not be prepared (its data does not load): why, in one line."""
     preset: str
     message: str
+
+
+@dataclass
+class InsideSampled(Message):
+    """Run `run_id`'s per-layer statistics on one sampled batch (sent only while the Inside tab is open)."""
+    run_id: int
+    sample: object  # npnn.diagnostics.InsideSample

@@ -1,4 +1,4 @@
-"""The trainer screen: tabs Train · Runs · Predictions, the start/stop commands and the live views.
+"""The trainer screen: tabs Train · Runs · Predictions · Inside, the start/stop commands and the live views.
 
 Messages from the workers only fold events into a RunState; `refresh_views` redraws from it four
 times a second (and at once when a run ends), so a fast run costs the UI a bounded amount of work.
@@ -22,14 +22,15 @@ from npnn import events as fit_events
 from presets import PresetError, Run, load_preset
 from presets import events as run_events
 from tui import export, worker
-from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
+from tui.inside_state import InsideState, inside_images
+from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
 from tui.state import RunState, fmt
-from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, LossCurve, MetricsTable, ModelSummary,
-                         RunsTable, RunsView)
+from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, InsideView, LossCurve, MetricsTable,
+                         ModelSummary, RunsTable, RunsView)
 
 REFRESH_SECONDS = 0.25
-TAB_FOCUS = {"train": "#preset", "runs": "#runs-table"}  # what keys act on when a tab opens
+TAB_FOCUS = {"train": "#preset", "runs": "#runs-table", "inside": "#inside-view"}  # what keys act on when a tab opens
 ENDINGS = (fit_events.Finished, fit_events.Failed, fit_events.EarlyStopped, run_events.RunSaved)
 
 
@@ -44,6 +45,7 @@ class TrainerScreen(Screen):
         Binding("f2", "show_tab('train')", "Train", priority=True),
         Binding("f3", "show_tab('runs')", "Runs", priority=True),
         Binding("f4", "show_tab('predictions')", "Predictions", priority=True),
+        Binding("f6", "show_tab('inside')", "Inside", priority=True),
         Binding("f5", "start", "Start", priority=True),
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+s", "save_model", "Save model", priority=True),
@@ -65,6 +67,9 @@ class TrainerScreen(Screen):
         self._runs = 0
         self._stop = threading.Event()
         self._last = None  # (presets.Run, RunResult) of the latest run that returned
+        self._run = None   # the latest presets.Run started; its `inside` switch feeds the Inside tab
+        self.inside = InsideState()
+        self._inside_shown = -1
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -98,6 +103,8 @@ class TrainerScreen(Screen):
                         yield ConfusionMatrix("Run the MNIST CNN preset to see its confusion matrix here.",
                                               id="confusion")
                         yield DigitsView(id="digits")
+            with TabPane("Inside", id="inside"):
+                yield InsideView(id="inside-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -182,7 +189,7 @@ class TrainerScreen(Screen):
         return True
 
     def action_show_tab(self, tab: str) -> None:
-        """F2 / F3 / F4: switch to the Train, Runs or Predictions tab from anywhere."""
+        """F2 / F3 / F4 / F6: switch to the Train, Runs, Predictions or Inside tab from anywhere."""
         self.query_one("#tabs", TabbedContent).active = tab
         if tab in TAB_FOCUS:
             self.query_one(TAB_FOCUS[tab]).focus()
@@ -209,6 +216,8 @@ class TrainerScreen(Screen):
                               running=True, epochs=preset.epochs, steady=self.steady)
         self.query_one(Log).clear()
         self.query_one("#form-error", Static).update("")
+        self._run, self.inside = run, InsideState()
+        self._watch_inside()
         self._train(run, self._runs)
         self._commands_changed()
 
@@ -228,6 +237,31 @@ class TrainerScreen(Screen):
             self.state.say("stopping after the current batch…")
             self.state.version += 1
             self.refresh_views()
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _watch_inside(self) -> None:
+        """The run's monitor is attached only while the Inside tab is visible (hooks removed otherwise).
+        NOTE: steady (screenshot) runs sample every batch so the numbers repeat exactly."""
+        if self._run is None or not self.state.running:
+            return
+        visible = self.query_one("#tabs", TabbedContent).active == "inside"
+        run_id = self.state.run_id
+        callback = (lambda sample: self.post_message(InsideSampled(run_id, sample))) if visible else None
+        self._run.inside.watch(callback, every=1 if self.steady else None)
+
+    @on(InsideSampled)
+    def _inside_sampled(self, message: InsideSampled) -> None:
+        if message.run_id == self.state.run_id:
+            self.inside.add(message.sample)
+
+    @on(InsideView.DigitPicked)
+    def _digit_picked(self, message: InsideView.DigitPicked) -> None:
+        self.inside.selected = message.index
+        if self._run is not None and self.state.running:
+            self._run.inside.select(message.index)
+        elif self._last is not None:
+            self.inside.show_images(*inside_images(self._last[0], message.index))
+        self.refresh_views()
 
     @on(Button.Pressed, "#quit")
     def _quit(self) -> None:
@@ -278,6 +312,7 @@ class TrainerScreen(Screen):
         self._record(result.run_dir, result.after.get("test", {}), result.reason)
         if result.predictions is not None:
             self._show_predictions(result.predictions)
+        self.inside.show_images(*inside_images(message.run, self.inside.selected))
         self.refresh_views()
         self._commands_changed()
 
@@ -314,6 +349,9 @@ class TrainerScreen(Screen):
         NOTE: the live views have fixed sizes and are updated with layout=False, and only when their
         text changed: a layout pass over the screen costs far more than drawing them, on the core
         the training thread needs."""
+        if self.inside.version != self._inside_shown and self.query_one("#tabs", TabbedContent).active == "inside":
+            self._inside_shown = self.inside.version
+            self.query_one(InsideView).show(self.inside)
         s = self.state
         if s.version == self._shown_version:
             return

@@ -1,0 +1,97 @@
+"""MonitorSwitch: a fit-loop callback that attaches or detaches a LayerMonitor when another thread asks.
+
+A UI thread must not add hooks while the training thread runs a forward pass, so `watch()` only
+records the request; the switch applies it on the training thread when the loop next reports an
+event (between batches, at least every batch_event_interval). Samples are delivered there too, with
+a saliency map of the chosen test image for image models. With nobody watching, no hook is attached.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from time import perf_counter
+from typing import Callable
+
+import numpy as np
+
+from npnn.diagnostics.monitor import LayerMonitor
+from npnn.diagnostics.saliency import saliency
+from npnn.diagnostics.stats import InsideSample, Saliency
+from npnn.events import Failed, Finished
+
+SALIENCY_SECONDS = 0.5  # a new saliency map at most this often (one forward and backward on one image)
+_UNCHANGED = object()
+
+
+class MonitorSwitch:
+    """`bind(model, labels, images)` once the model exists; `watch(callback)` from any thread starts
+    sending InsideSample to `callback` from the next batch, `watch(None)` stops it; `select(i)` picks
+    the test image (of `images`, (N, C, H, W)) whose saliency map rides along with the samples."""
+
+    def __init__(self, **monitor_options) -> None:
+        """`monitor_options`: LayerMonitor's budget and min_interval."""
+        self._lock = threading.Lock()
+        self._request = _UNCHANGED
+        self._options = monitor_options
+        self._model = self._labels = self._images = None
+        self._monitor: LayerMonitor | None = None
+        self._callback: Callable | None = None
+        self._queue: list = []
+        self._index, self._shown, self._saliency_at = 0, None, -SALIENCY_SECONDS
+
+    def bind(self, model, labels=None, images: np.ndarray | None = None) -> None:
+        self._model, self._labels = model, labels
+        self._images = images if images is not None and np.ndim(images) == 4 and len(images) else None
+
+    def watch(self, callback: Callable[[InsideSample], None] | None, every: int | None = None) -> None:
+        """Any thread: deliver samples to `callback` from the next batch on (None: detach every hook);
+        `every` as LayerMonitor's (None: k chosen to bound the cost)."""
+        with self._lock:
+            self._request = (callback, every)
+
+    def select(self, index: int) -> None:
+        """Any thread: the test image whose saliency map the next samples carry."""
+        self._index = int(index)
+
+    @property
+    def attached(self) -> bool:
+        return self._monitor is not None and self._monitor.attached
+
+    def __call__(self, event) -> None:
+        """The training thread, between batches: apply a pending watch(), deliver samples, detach at the end."""
+        with self._lock:
+            request, self._request = self._request, _UNCHANGED
+        if request is not _UNCHANGED:
+            self._switch(*request)
+        if self._monitor is not None:
+            self._monitor.flush()
+            self._deliver()
+        if isinstance(event, (Finished, Failed)):
+            self._switch(None)
+
+    def _switch(self, callback, every: int | None = None) -> None:
+        if self._monitor is not None:
+            self._monitor.detach()
+            self._deliver()
+            self._monitor = None
+        self._callback = callback
+        if callback is not None and self._model is not None:
+            self._monitor = LayerMonitor(self._model, self._queue.append, labels=self._labels,
+                                         every=every, **self._options).attach()
+
+    def _deliver(self) -> None:
+        if not self._queue:
+            return
+        samples, self._queue = self._queue, []
+        if self._images is not None and (self._index != self._shown
+                                         or perf_counter() - self._saliency_at >= SALIENCY_SECONDS):
+            samples[-1] = replace(samples[-1], saliency=self._saliency())
+        for sample in samples:
+            self._callback(sample)
+
+    def _saliency(self) -> Saliency:
+        index = self._index % len(self._images)
+        image = self._images[index]
+        heat, predicted = saliency(self._model, image)
+        self._shown, self._saliency_at = self._index, perf_counter()
+        return Saliency(index, np.asarray(image[0], dtype=np.float64), heat, predicted)

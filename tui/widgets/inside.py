@@ -1,0 +1,189 @@
+"""The Inside tab: the headline, one row per layer (numbers, sparklines, verdict), CNN filters and saliency.
+
+It draws an InsideState (tui.inside_state); ←/→ (or [ and ]) pick the test digit of the saliency map
+and post DigitPicked, which the screen turns into a request to the run.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from npnn.diagnostics.thresholds import UPDATE_RATIO_TARGET
+from npnn.diagnostics.verdicts import sci
+from tui.inside_state import InsideState
+from tui.widgets.chart import sparkline
+
+SPARK = 8  # sparkline columns per number
+LEVEL_STYLES = {"ok": "green", "warn": "yellow", "bad": "bold red"}
+TARGET = math.log10(UPDATE_RATIO_TARGET)
+EMPTY = "Open this tab while a run trains (F5) to see each layer's weights, gradients, updates and activations."
+
+
+def _number(value) -> str:
+    return "—" if value is None else sci(value)
+
+
+def _update(value) -> str:
+    """log10 of the update ratio, marked ≈ within one decade of the rule of thumb."""
+    if value is None:
+        return "—"
+    if not math.isfinite(value):
+        return "skipped"
+    return f"{value:+.1f}" + (" ≈" if abs(value - TARGET) <= 1 else "")
+
+
+def _cell(text: str, values) -> Text:
+    """A number above its sparkline over the run."""
+    cell = Text(text)
+    if values:
+        cell.append("\n" + sparkline(list(values), SPARK), style="cyan")
+    return cell
+
+
+def layer_table(state: InsideState) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False, expand=False)
+    table.add_column("layer", no_wrap=True, overflow="ellipsis", max_width=22)
+    for name in ("weight", "grad", f"log10 upd ({TARGET:+.0f})", "mean", "std", "dead/sat"):
+        table.add_column(name, justify="right", no_wrap=True, min_width=SPARK)
+    table.add_column("verdict", overflow="fold")
+    for stats, series, v in zip(state.latest.layers, state.series, state.verdicts):
+        health = stats.dead if stats.dead is not None else stats.saturated
+        table.add_row(
+            Text(stats.label, style="bold"),
+            _cell(_number(stats.weight_norm), series["weight_norm"]),
+            _cell(_number(stats.grad_norm), series["grad_norm"]),
+            _cell(_update(None if stats.update_ratio is None else series["log_update"][-1]), series["log_update"]),
+            _cell(_number(stats.mean), series["mean"]),
+            _cell(_number(stats.std), series["std"]),
+            _cell("—" if health is None else f"{'dead' if stats.dead is not None else 'sat'} {health:.0%}",
+                  series["health"]),
+            Text(v.text, style=LEVEL_STYLES[v.level]),
+        )
+    return table
+
+
+# ---- images as half-block tiles: "▀" takes the top pixel's colour, its background the bottom's ------------
+def _hex(rgb) -> str:
+    r, g, b = (int(round(255 * min(max(c, 0.0), 1.0))) for c in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def gray(v: float) -> str:
+    return _hex((v, v, v))
+
+
+def heat(v: float) -> str:
+    """Black → red → yellow → white."""
+    return _hex((3 * v, 3 * v - 1, 3 * v - 2))
+
+
+def diverging(v: float) -> str:
+    """Negative blue, zero black, positive orange (v in [-1, 1])."""
+    return _hex((v, 0.45 * v, 0)) if v >= 0 else _hex((0.2 * -v, 0.5 * -v, -v))
+
+
+def tile(image: np.ndarray, colour, pixels: int = 16) -> list[Text]:
+    """Lines drawing `image` (H, W) with `colour(value)`, scaled up to about `pixels` on its longer side."""
+    scale = max(1, pixels // max(image.shape))
+    big = np.kron(np.asarray(image, dtype=float), np.ones((scale, scale)))
+    if big.shape[0] % 2:
+        big = np.vstack([big, np.zeros((1, big.shape[1]))])
+    lines = []
+    for top, bottom in zip(big[0::2], big[1::2]):
+        line = Text()
+        for a, b in zip(top, bottom):
+            line.append("▀", style=f"{colour(a)} on {colour(b)}")
+        lines.append(line)
+    return lines
+
+
+def side_by_side(blocks: list[tuple[str, list[Text]]], gap: int = 3) -> list[Text]:
+    """Captioned tiles next to each other: captions on the first line, the tiles below, top-aligned."""
+    widths = [max([len(caption)] + [t.cell_len for t in lines]) for caption, lines in blocks]
+    rows = max(len(lines) for _, lines in blocks)
+    out = [Text("".join(caption.ljust(w + gap) for (caption, _), w in zip(blocks, widths)), style="bold")]
+    for y in range(rows):
+        line = Text()
+        for (_, lines), w in zip(blocks, widths):
+            part = lines[y] if y < len(lines) else Text()
+            line.append_text(part)
+            line.append(" " * (w + gap - part.cell_len))
+        out.append(line)
+    return out
+
+
+def filter_tiles(filters: np.ndarray, per_row: int = 8) -> list[Text]:
+    """Every filter (out, kh, kw) as a tile, on a colour scale shared by all of them, `per_row` a row."""
+    peak = float(np.abs(filters).max()) or 1.0
+    tiles = [tile(f / peak, diverging, pixels=6) for f in filters]
+    lines = []
+    for start in range(0, len(tiles), per_row):
+        chunk = tiles[start:start + per_row]
+        for y in range(len(chunk[0])):
+            line = Text(" ").join(t[y] for t in chunk)
+            lines.append(line)
+        lines.append(Text(""))
+    return lines
+
+
+class InsideView(VerticalScroll, can_focus=True):
+    """The Inside tab's body; `show(state)` redraws it."""
+
+    BINDINGS = [Binding("left,left_square_bracket", "pick(-1)", "Prev digit"),
+                Binding("right,right_square_bracket", "pick(1)", "Next digit")]
+
+    @dataclass
+    class DigitPicked(Message):
+        """The user picked test image `index` for the saliency map."""
+        index: int
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.selected = 0
+
+    def compose(self):
+        yield Static(EMPTY, id="inside-headline", markup=False)
+        yield Static("", id="inside-table")
+        yield Static("", id="inside-images")
+
+    def action_pick(self, delta: int) -> None:
+        self.selected += delta
+        self.post_message(self.DigitPicked(self.selected))
+
+    def show(self, state: InsideState) -> None:
+        headline = self.query_one("#inside-headline", Static)
+        if state.latest is None:
+            headline.update(EMPTY)
+            headline.set_class(False, "-bad")
+        else:
+            worst = max((v.level for v in state.verdicts), key=("ok", "warn", "bad").index)
+            headline.update(f"{state.headline}   (sample {state.samples}, batch {state.latest.step})")
+            headline.set_class(worst == "bad", "-bad")
+            headline.set_class(worst == "warn", "-warn")
+        self.query_one("#inside-table", Static).update(layer_table(state) if state.latest else "")
+        self.query_one("#inside-images", Static).update(self._images(state))
+
+    def _images(self, state: InsideState):
+        blocks = []
+        s = state.saliency
+        if s is not None:
+            blocks.append((f"test digit #{s.index} · pred {s.predicted}", tile(np.clip(s.image, 0, 1), gray)))
+            blocks.append(("saliency (|∂score/∂pixel|)", tile(s.map, heat)))
+        if state.filters is not None:
+            blocks.append((f"first conv filters ({len(state.filters)})", filter_tiles(state.filters)))
+        if not blocks:
+            return ""
+        lines = side_by_side(blocks)
+        if s is not None:
+            lines.append(Text("←/→ or [ ] pick the test digit", style="dim"))
+        return Group(*lines)
