@@ -51,12 +51,14 @@ class Diverged:
     """The loss of a batch whose data is finite became NaN or Inf: the run stops (Keras' TerminateOnNaN).
 
     Sent after the EpochEnded of that (partial) epoch; the best weights, if an epoch was finite and
-    early stopping keeps them, are restored."""
+    early stopping keeps them, are restored. `origin` says which layer first produced non-finite
+    values (npnn.diagnostics.nan_origin), None when a replay of the batch could not tell."""
     epoch: int
     batch: int
     loss: float
     best_epoch: int | None
     best_value: float | None
+    origin: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import numpy as np
 from npnn import metrics as metrics_module
 from npnn.events import (BatchEnded, Diverged, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished,
                          HyperparameterChanged)
+from npnn.diagnostics.nan_origin import find_nan_origin
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
 from npnn.tensor import Tensor, no_grad
@@ -44,6 +45,7 @@ class History:
         self.best_value: float | None = None
         self.stopped_epoch: int | None = None  # the last epoch recorded (None if none finished)
         self.stop_reason: str | None = None    # completed|early_stopped|diverged|stopped|failed|interrupted
+        self.divergence: dict | None = None    # epoch, batch, loss and origin of a diverged run
 
     def _append(self, epoch, train_loss, val_loss, lr, skipped, scores) -> None:
         self.epoch.append(epoch)
@@ -278,7 +280,8 @@ class FitLoop:
         else:
             self.optimizer.skip_step()
             if _finite(xb) and _finite(yb):  # NOTE: bad data is only skipped; finite data means the model broke
-                self._diverged = (self.epoch, self.batch + 1, value)
+                origin = find_nan_origin(self.model, self.loss_fn, xb, yb)
+                self._diverged = (self.epoch, self.batch + 1, value, origin and origin.message)
         self.batch, self.last_loss = self.batch + 1, value
         if self.callbacks:
             now = perf_counter()
@@ -333,7 +336,9 @@ class FitLoop:
         self._emit(EpochEnded(self.epoch, self.epochs, train_loss, val_loss, dict(scores), self._lr, skipped,
                               h.best_epoch, h.best_value, improved, perf_counter() - self._started))
         if self._diverged is not None:
-            self._emit(Diverged(*self._diverged, h.best_epoch, h.best_value))
+            epoch, batch, loss, origin = self._diverged
+            h.divergence = {"epoch": epoch, "batch": batch, "loss": loss, "origin": origin}
+            self._emit(Diverged(epoch, batch, loss, h.best_epoch, h.best_value, origin))
             self._finish("diverged")
         elif stop:
             self._emit(EarlyStopped(self.epoch, self.early_stopping.best_epoch, self.early_stopping.best_value))

@@ -102,7 +102,16 @@ def _summary(name, started, prepared, history, before, after, reason, error) -> 
         "stopped_epoch": getattr(history, "stopped_epoch", None),
         "before": before, "after": after or None,
         "error": f"{type(error).__name__}: {error}" if error is not None and reason == "failed" else None,
+        "divergence": getattr(history, "divergence", None),
+        "changes": [_change(c) for c in getattr(history, "changes", ())],
     }
+
+
+def _change(change) -> dict:
+    """A hyperparameter changed mid-run, as metrics.json lists it: replaying config.toml with these
+    changes applied at (epoch, batch) reproduces the run."""
+    return {"epoch": change.epoch, "batch": change.batch, "name": change.name, "old": change.old,
+            "new": change.new}
 
 
 def _fallback(name: str, model, history) -> Path | None:

@@ -148,6 +148,8 @@ class HeadlessPrinter:
         elif isinstance(event, Diverged):
             kept = f"best epoch {event.best_epoch} restored" if event.best_epoch else "no finite epoch to restore"
             self.line(f"Diverged at epoch {event.epoch}, batch {event.batch}: loss {event.loss} ({kept})")
+            if event.origin:
+                self.line(f"  {event.origin[0].upper()}{event.origin[1:]}")
         elif isinstance(event, Finished) and event.reason == "stopped":
             self.line("Stopped.")
         elif isinstance(event, Failed):

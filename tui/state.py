@@ -111,6 +111,9 @@ class RunState:
         self.status = f"Diverged at epoch {e.epoch}"
         kept = "no finite epoch to keep" if e.best_epoch is None else f"best epoch {e.best_epoch} kept"
         self.say(f"diverged at epoch {e.epoch}, batch {e.batch}: loss {fmt(e.loss)}; {kept}")
+        if e.origin:
+            self.status = f"Diverged at epoch {e.epoch}: {e.origin}"
+            self.say(e.origin)
 
     def _on_Finished(self, e: fit_events.Finished) -> None:
         self.history, self.reason = e.history, e.reason
