@@ -287,7 +287,7 @@ class FitLoop:
             now = perf_counter()
             if now - self._last_event >= self.batch_event_interval or self.batch == self.batches \
                     or self._diverged is not None:
-                self._emit(BatchEnded(self.epoch, self.epochs, self.batch, self.batches, value))
+                self.emit(BatchEnded(self.epoch, self.epochs, self.batch, self.batches, value))
                 self._last_event = now
 
     def _apply_changes(self) -> None:
@@ -302,7 +302,7 @@ class FitLoop:
                     group[name] = value
             change = HyperparameterChanged(self.epoch, self.batch + 1, name, old, value)
             self.history.changes.append(change)
-            self._emit(change)
+            self.emit(change)
 
     # ---- epochs -----------------------------------------------------------------------------------
     def _begin_epoch(self) -> None:
@@ -312,7 +312,7 @@ class FitLoop:
         self.epoch, self.batch, self.batches = self.epoch + 1, 0, len(self.train_loader)
         self._started = self._last_event = perf_counter()
         self._total, self._count = 0.0, 0
-        self._emit(EpochStarted(self.epoch, self.epochs, self.batches))
+        self.emit(EpochStarted(self.epoch, self.epochs, self.batches))
         self._apply_changes()
         self._lr = float(self.optimizer.param_groups[0]["lr"])  # NOTE: the epoch's lr is its first batch's
         self.model.train()
@@ -333,15 +333,15 @@ class FitLoop:
             self.scheduler.step()
         h, skipped = self.history, self.optimizer.skipped_steps
         h._append(self.epoch, train_loss, val_loss, self._lr, skipped, scores)
-        self._emit(EpochEnded(self.epoch, self.epochs, train_loss, val_loss, dict(scores), self._lr, skipped,
+        self.emit(EpochEnded(self.epoch, self.epochs, train_loss, val_loss, dict(scores), self._lr, skipped,
                               h.best_epoch, h.best_value, improved, perf_counter() - self._started))
         if self._diverged is not None:
             epoch, batch, loss, origin = self._diverged
             h.divergence = {"epoch": epoch, "batch": batch, "loss": loss, "origin": origin}
-            self._emit(Diverged(epoch, batch, loss, h.best_epoch, h.best_value, origin))
+            self.emit(Diverged(epoch, batch, loss, h.best_epoch, h.best_value, origin))
             self._finish("diverged")
         elif stop:
-            self._emit(EarlyStopped(self.epoch, self.early_stopping.best_epoch, self.early_stopping.best_value))
+            self.emit(EarlyStopped(self.epoch, self.early_stopping.best_epoch, self.early_stopping.best_value))
             self._finish("early_stopped")
         elif self.epoch == self.epochs:
             self._finish("completed")
@@ -365,7 +365,7 @@ class FitLoop:
             self.early_stopping.restore(self.model)  # NOTE: early stopping restored them already
         self.model.eval()
         self.history.stop_reason = reason
-        self._emit(Finished(reason, self.history))
+        self.emit(Finished(reason, self.history))
 
     def _fail(self, error: BaseException) -> None:
         if self.done:  # NOTE: a callback of Finished raised: the run had ended, let it propagate
@@ -375,9 +375,10 @@ class FitLoop:
             self.early_stopping.restore(self.model)
         self.model.eval()
         self.history.stop_reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        self._emit(Failed(error, self.history))
+        self.emit(Failed(error, self.history))
 
-    def _emit(self, event) -> None:
+    def emit(self, event) -> None:
+        """Send `event` to every callback (the loop's own events, and a driver's such as Step mode's Paused)."""
         for cb in self.callbacks:
             cb(event)
 

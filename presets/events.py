@@ -31,3 +31,13 @@ class Evaluated:
 class RunSaved:
     run_dir: str
     reason: str                  # the fit loop's reason: "completed", "early_stopped", "diverged", "stopped", "failed"
+
+
+@dataclass(frozen=True)
+class Paused:
+    """A Step-mode run trained batch `batch` of `batches` in epoch `epoch` (loss `loss`) and waits."""
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    loss: float | None

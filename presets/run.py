@@ -7,7 +7,7 @@ and RunSaved. The run directory is written also when training is stopped, fails 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +19,14 @@ from npnn.data import DataLoader
 from npnn.diagnostics.switch import MonitorSwitch
 from npnn.events import Failed, Finished
 from npnn.metrics import accuracy, confusion_matrix, mae, mse
-from npnn.training import fit
+from npnn.training import FitLoop
 from presets.bundle import BUNDLE_FILE, bundle_dict
+from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.models import build_loss, build_model, build_optimizer, resolve_layers
 from presets.rundir import check_out_dir, save_run
-from presets.schema import Preset
+from presets.schema import Preset, change_dict
 
 PREVIEW_IMAGES = 8
 _EVAL_BATCH = 1024
@@ -161,8 +162,11 @@ class Run:
         """Create --out and prove it writable; raises OutputError. `execute` calls it before anything else."""
         check_out_dir(self.out_dir)
 
-    def execute(self, callbacks=(), should_stop=None) -> RunResult:
+    def execute(self, callbacks=(), should_stop=None, control: RunControl | None = None) -> RunResult:
         """Train once; write the run directory (also on stop, failure or Ctrl+C, which is then re-raised).
+
+        `control` (presets.control.RunControl) lets another thread step, pause, resume, stop and change
+        hyperparameters; the preset's [[changes]] are applied at their batches either way.
 
         Raises OutputError before loading data when --out cannot hold run directories, and SaveError
         (naming the fallback folder that holds the model and history) when writing the run directory fails.
@@ -188,10 +192,12 @@ class Run:
                                                 restore_best_weights=True)
             loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True,
                                 generator=generator)
-            history = fit(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
-                          epochs=preset.epochs, early_stopping=self.early_stopping,
-                          max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
-                          callbacks=(capture, self.inside, *callbacks), should_stop=should_stop)
+            loop = FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
+                           epochs=preset.epochs, early_stopping=self.early_stopping,
+                           max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
+                           callbacks=(capture, self.inside, *callbacks), should_stop=should_stop)
+            state.history = loop.history
+            history = drive(loop, control, preset.changes)
             state.history, state.reason = history, history.stop_reason
             self.early_stopping.restore(self.model)
             state.after = self._evaluate_all("after", emit)
@@ -210,10 +216,19 @@ class Run:
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
         extra = {BUNDLE_FILE: bundle_dict(self.preset.task, prepared.config["model"], self.splits.preprocessing)}
+        prepared = replace(prepared, config=_with_changes(prepared.config, state.history))
         if self.sweep is not None:
             extra["sweep.json"] = {**self.sweep, "state": _trial_state(state.reason, error)}
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
                                  state.history, state.before, state.after, state.reason, error, extra)
+
+
+def _with_changes(config: dict, history) -> dict:
+    """config.toml's contents with the run's hyperparameter changes as [[changes]], so it replays them."""
+    changes = getattr(history, "changes", ())
+    if not changes:
+        return config
+    return {**config, "changes": [change_dict(Change(c.epoch, c.batch, c.name, c.new)) for c in changes]}
 
 
 def _is_pruned(error: BaseException) -> bool:

@@ -14,6 +14,8 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
                 dropout (sets every Dropout layer), patience, min_delta, epochs, batch_size, seed,
                 max_grad_norm (absent = no clipping)
     [training.optimizer_options]  the optimizer's other arguments (e.g. momentum = 0.9 for sgd)
+    [[changes]] epoch, batch, name, value: a hyperparameter changed mid-run (presets.control.HOT_EDITS),
+                from that batch on; a run's config.toml lists its hot edits here, so it replays them
 
 `in_features`/`in_channels` of a layer may be "auto" (the size of what reaches it), and the last
 Linear's `out_features` may be "auto" (one output for regression, one per class for classification).
@@ -29,6 +31,7 @@ from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
 from presets.catalog import LAYERS, LOSSES, OPTIMIZERS, class_default
 from presets.catalog import layer as catalog_layer
+from presets.control import HOT_EDITS, Change
 from presets.errors import PresetError
 from presets.option import Option
 
@@ -107,6 +110,7 @@ class Preset:
     seed: int = 0
     max_grad_norm: float | None = None
     optimizer_options: dict = field(default_factory=dict)  # the optimizer's other arguments (presets.catalog)
+    changes: tuple = ()              # presets.control.Change: hyperparameters changed mid-run, replayed
     path: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
@@ -115,8 +119,53 @@ class Preset:
         training = {k: getattr(self, k) for k in ("loss",) + OVERRIDE_KEYS if getattr(self, k) is not None}
         if self.optimizer_options:
             training[OPTIONS_KEY] = dict(self.optimizer_options)
-        return {"name": self.name, "title": self.title, "description": self.description, "task": self.task,
-                "model": [dict(layer) for layer in self.model], "data": data, "training": training}
+        config = {"name": self.name, "title": self.title, "description": self.description, "task": self.task,
+                  "model": [dict(layer) for layer in self.model], "data": data, "training": training}
+        if self.changes:
+            config["changes"] = [change_dict(c) for c in self.changes]
+        return config
+
+
+def change_dict(change: Change) -> dict:
+    """A Change as config.toml's [[changes]] holds it (clipping turned off is "off": TOML has no null)."""
+    value = "off" if change.value is None else list(change.value) if isinstance(change.value, tuple) else change.value
+    return {"epoch": change.epoch, "batch": change.batch, "name": change.name, "value": value}
+
+
+def _changes(where: str, raw) -> tuple:
+    """Validate [[changes]]: positive epoch and batch, a hot-editable name, a value that parses for it."""
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        _fail(where, "changes", "a list of tables [[changes]] with epoch, batch, name and value", raw)
+    out = []
+    for i, item in enumerate(raw):
+        key = f"changes[{i}]"
+        if set(item) != {"epoch", "batch", "name", "value"}:
+            _fail(where, key, "a table with exactly epoch, batch, name and value", item)
+        for position in ("epoch", "batch"):
+            value = item[position]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                _fail(where, f"{key}.{position}", "an integer >= 1", value)
+        if item["name"] not in HOT_EDITS:
+            _fail(where, f"{key}.name", f"one of {', '.join(HOT_EDITS)}", item["name"])
+        out.append(Change(item["epoch"], item["batch"], item["name"], _change_value(where, key, item)))
+    return tuple(out)
+
+
+def _change_value(where: str, key: str, item: dict):
+    name, value = item["name"], item["value"]
+    if name == "betas":
+        if not (isinstance(value, list) and len(value) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1 for v in value)):
+            _fail(where, f"{key}.value", "two numbers in [0, 1) for betas", value)
+        return tuple(float(v) for v in value)
+    if name in TRAINING_FIELDS:
+        try:
+            return parse_override(name, value)
+        except PresetError as error:
+            raise PresetError(f"{where}: {key}.value: {error}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        _fail(where, f"{key}.value", f"a number in [0, 1) for {name}", value)
+    return float(value)
 
 
 def _fail(where, key, allowed, value):
@@ -170,9 +219,9 @@ def validate_layers(where, layers) -> list:
 
 def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None = None) -> Preset:
     """Validate a parsed TOML document into a Preset."""
-    unknown = set(raw) - set(TOP_FIELDS) - {"model", "data", "training"}
+    unknown = set(raw) - set(TOP_FIELDS) - {"model", "data", "training", "changes"}
     if unknown:
-        allowed = ", ".join([*TOP_FIELDS, "model", "[data]", "[training]"])
+        allowed = ", ".join([*TOP_FIELDS, "model", "[data]", "[training]", "[[changes]]"])
         raise PresetError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {allowed}")
     top = _section(where, "", {k: v for k, v in raw.items() if k in TOP_FIELDS}, TOP_FIELDS, ("task",))
     if "model" not in raw:
@@ -198,7 +247,7 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
         rate = DROPOUT_DEFAULT
     preset = Preset(name=top.get("name", default_name), title=top.get("title", default_name),
                     description=top.get("description", ""), task=task, data=data, model=model,
-                    path=path, **training)
+                    changes=_changes(where, raw.get("changes", [])), path=path, **training)
     return with_dropout(preset, rate) if rate is not None else preset
 
 

@@ -131,9 +131,9 @@ def test_ctrl_c_writes_a_partial_run_then_reraises(tmp_path):
 
 
 def test_a_failure_is_saved_with_its_error(tmp_path, monkeypatch):
-    def broken_fit(*args, **kwargs):
+    def broken_drive(*args, **kwargs):
         raise RuntimeError("the GPU melted")
-    monkeypatch.setattr("presets.run.fit", broken_fit)
+    monkeypatch.setattr("presets.run.drive", broken_drive)
     run = Run(load_preset("tabular_mlp"), out_dir=tmp_path / "runs")
     with pytest.raises(RuntimeError):
         run.execute()

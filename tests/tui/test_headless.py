@@ -122,9 +122,9 @@ def test_ctrl_c_saves_a_partial_run_and_exits_130(capsys, tmp_path, monkeypatch)
 
 
 def test_other_failures_exit_1_without_a_traceback(capsys, tmp_path, monkeypatch):
-    def broken_fit(*args, **kwargs):
+    def broken_drive(*args, **kwargs):
         raise RuntimeError("disk on fire")
-    monkeypatch.setattr("presets.run.fit", broken_fit)
+    monkeypatch.setattr("presets.run.drive", broken_drive)
     assert main(["--headless", "--out", str(tmp_path / "runs")]) == 1
     captured = capsys.readouterr()
     assert captured.err.strip() == "npnn-tui: error: training failed: RuntimeError: disk on fire"
