@@ -25,3 +25,12 @@ def test_a_constant_series_draws_and_nan_or_non_positive_values_on_a_log_scale_a
     assert "loss (2 not drawn)" in legend[-1] and "log10" in legend[-1]
     assert legend[0].strip().startswith("1┤") and legend[3].strip().startswith("0.1┤")
     assert "no values yet" in render([Series("empty", [], "cyan")], 30, 6).plain
+
+
+def test_hyperparameter_changes_are_marked_where_they_happened():
+    from tui.widgets.chart import Series, render
+    text = render([Series("val", [1.0, 0.8, 0.7, 0.65, 0.6], "blue")], 40, 8, marks=[2.5]).plain
+    rows = text.splitlines()
+    assert sum(row.count("╎") for row in rows[:-2]) >= 1
+    assert "1 hyperparameter change" in rows[-1]
+    assert "╎" not in render([Series("val", [1.0, 0.8], "blue")], 40, 8).plain

@@ -19,7 +19,8 @@ from textual.widgets import (Button, Footer, Header, Input, Log, ProgressBar, Se
 from textual.worker import get_current_worker
 
 from npnn import events as fit_events
-from presets import PresetError, Run, load_preset
+from presets import PresetError, Run, load_preset, parse_override
+from presets.control import HOT_EDITS, RunControl
 from presets import events as run_events
 from tui import export, worker
 from tui.inside_state import InsideState, inside_images
@@ -47,9 +48,10 @@ class TrainerScreen(Screen):
         Binding("f4", "show_tab('predictions')", "Predictions", priority=True),
         Binding("f6", "show_tab('inside')", "Inside", priority=True),
         Binding("f5", "start", "Start", priority=True),
+        Binding("f10", "step", "Step", priority=True),
         Binding("escape", "stop", "Stop"),
-        Binding("ctrl+s", "save_model", "Save model", priority=True),
-        Binding("ctrl+e", "export_history", "Export history", priority=True),
+        Binding("ctrl+s", "save_model", "Save", priority=True),
+        Binding("ctrl+e", "export_history", "History", priority=True),
     ]
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
@@ -68,6 +70,7 @@ class TrainerScreen(Screen):
         self._stop = threading.Event()
         self._last = None  # (presets.Run, RunResult) of the latest run that returned
         self._run = None   # the latest presets.Run started; its `inside` switch feeds the Inside tab
+        self._control: RunControl | None = None  # the running run's Step / hot-edit controls
         self.inside = InsideState()
         self._inside_shown = -1
 
@@ -141,6 +144,20 @@ class TrainerScreen(Screen):
             self.state = RunState(task=self._loaded.task, epochs=self._loaded.epochs, steady=self.steady)
             self.refresh_views()
 
+    @on(Input.Submitted)
+    def _hot_edit(self, message: Input.Submitted) -> None:
+        """Enter in a hot-editable field (lr, clip norm) while a run exists: it changes from the next batch."""
+        key = message.input.id
+        if not self.state.running or self._control is None or key not in HOT_EDITS:
+            return
+        try:
+            value = parse_override(key, message.value)
+        except PresetError as error:
+            self.notify(str(error), title=f"{key} not changed", severity="error", markup=False)
+            return
+        self._control.set(key, value)
+        self.notify(f"{key} → {message.value.strip()} from the next batch", title="Hot edit", markup=False)
+
     @on(Input.Changed)
     def _explain_errors(self) -> None:
         _, errors = self.query_one(HyperparameterForm).overrides()
@@ -181,11 +198,9 @@ class TrainerScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Footer keys are dimmed when they cannot act (Start while training, Stop while idle...)."""
         if action == "start":
-            return None if self.state.running else True
+            return True if not self.state.running or self.state.paused else None
         if action == "stop":
             return True if self.state.running else None
-        if action in ("save_model", "export_history"):
-            return True if self._last is not None and not self.state.running else None
         return True
 
     def action_show_tab(self, tab: str) -> None:
@@ -194,9 +209,22 @@ class TrainerScreen(Screen):
         if tab in TAB_FOCUS:
             self.query_one(TAB_FOCUS[tab]).focus()
 
+    def action_step(self) -> None:
+        """F10: train exactly one batch and pause (from Ready: start a run paused after its first batch)."""
+        if not self.state.running:
+            self.action_start(paused=True)
+        if self._control is not None and self.state.running:
+            self._control.step()
+
     @on(Button.Pressed, "#start")
-    def action_start(self) -> None:
+    def action_start(self, paused: bool = False) -> None:
+        """F5: start a run, or let a paused one continue at full speed."""
         if self.state.running:
+            if self.state.paused and self._control is not None:
+                self._control.resume()
+                self.state.resumed()
+                self.refresh_views()
+                self._commands_changed()
             return
         values, errors = self.query_one(HyperparameterForm).overrides()
         if errors:
@@ -217,8 +245,9 @@ class TrainerScreen(Screen):
         self.query_one(Log).clear()
         self.query_one("#form-error", Static).update("")
         self._run, self.inside = run, InsideState()
+        self._control = RunControl(paused=paused)
         self._watch_inside()
-        self._train(run, self._runs)
+        self._train(run, self._runs, self._control)
         self._commands_changed()
 
     def _refuse(self, reason: str) -> None:
@@ -226,14 +255,17 @@ class TrainerScreen(Screen):
         self.notify(reason, title="Start refused", severity="error", markup=False)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, run, run_id: int) -> None:
+    def _train(self, run, run_id: int, control: RunControl) -> None:
         current = get_current_worker()
-        worker.train(run, run_id, self.post_message, lambda: self._stop.is_set() or current.is_cancelled)
+        worker.train(run, run_id, self.post_message, lambda: self._stop.is_set() or current.is_cancelled,
+                     control)
 
     @on(Button.Pressed, "#stop")
     def action_stop(self) -> None:
         if self.state.running and not self._stop.is_set():
             self._stop.set()
+            if self._control is not None:
+                self._control.stop()  # NOTE: wakes a paused run, which should_stop alone cannot
             self.state.say("stopping after the current batch…")
             self.state.version += 1
             self.refresh_views()
@@ -300,6 +332,9 @@ class TrainerScreen(Screen):
                 self._show_prepared(event)
         if any(isinstance(event, ENDINGS) for event in message.events):
             self.refresh_views()
+        if any(isinstance(event, run_events.Paused) for event in message.events):
+            self.refresh_views()  # NOTE: after a step every view shows that batch at once, not at the next tick
+            self._commands_changed()
 
     @on(RunCompleted)
     def _run_completed(self, message: RunCompleted) -> None:
@@ -336,7 +371,7 @@ class TrainerScreen(Screen):
 
     def _commands_changed(self) -> None:
         running = self.state.running
-        self.query_one("#start", Button).disabled = running
+        self.query_one("#start", Button).disabled = running and not self.state.paused
         self.query_one("#stop", Button).disabled = not running
         self.query_one("#preset", Select).disabled = running
         self.refresh_bindings()

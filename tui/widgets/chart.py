@@ -54,8 +54,9 @@ def _tick(value: float, log: bool) -> str:
 
 
 def render(series: Sequence[Series], width: int, height: int, *, best: int | None = None,
-           log: bool = False, x_max: int | None = None) -> Text:
-    """The chart as Rich Text of `height` lines and at most `width` columns: y ticks, plot, x axis, legend."""
+           log: bool = False, x_max: int | None = None, marks: Sequence[float] = ()) -> Text:
+    """The chart as Rich Text of `height` lines and at most `width` columns: y ticks, plot, x axis, legend.
+    `marks`: epoch positions (fractional: epoch 3, batch 5 of 10 is 2.4) of hyperparameter changes."""
     plot_w, plot_h = max(width - Y_LABEL_WIDTH - 1, 4), max(height - 2, 2)
     drawn = {s.name: _finite(s.values, log) for s in series}
     values = [v for points in drawn.values() for _, v in points]
@@ -91,6 +92,7 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
                 owner[y // 4][x // 2] = s.style
             previous = point
     best_col = dot_x(best) // 2 if best is not None and 1 <= best <= epochs else None
+    mark_cols = {dot_x(max(position, 1)) // 2 for position in marks if position <= epochs}
     for row in range(plot_h):
         label = _tick(high, log) if row == 0 else _tick(low, log) if row == plot_h - 1 else (
             _tick((high + low) / 2, log) if row == plot_h // 2 else "")
@@ -100,6 +102,8 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
                 text.append(chr(BRAILLE_BASE + cells[row][col]), owner[row][col])
             elif col == best_col:
                 text.append("┊", "green")
+            elif col in mark_cols:
+                text.append("╎", "magenta")
             else:
                 text.append(" ")
         text.append("\n")
@@ -118,6 +122,9 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
     if best_col is not None:
         legend.append("┊", "green")
         legend.append(f" best epoch {best}  ")
+    if mark_cols:
+        legend.append("╎", "magenta")
+        legend.append(f" {len(marks)} hyperparameter change{'s' if len(marks) > 1 else ''}  ")
     legend.append("log10 scale · epoch" if log else "epoch", "dim")
     legend.truncate(width)
     text.append_text(legend)
@@ -132,8 +139,8 @@ class Chart(Static):
         self._args: tuple = ((), {})
 
     def show(self, series: Sequence[Series], *, best: int | None = None, log: bool = False,
-             x_max: int | None = None, title: str = "") -> None:
-        self._args = (tuple(series), {"best": best, "log": log, "x_max": x_max})
+             x_max: int | None = None, title: str = "", marks: Sequence[float] = ()) -> None:
+        self._args = (tuple(series), {"best": best, "log": log, "x_max": x_max, "marks": tuple(marks)})
         self.border_title = title
         self._draw()
 
