@@ -26,6 +26,7 @@ from tui import export, worker
 from tui.inside_state import InsideState, inside_images
 from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
+from tui.screens.data_picker import DataChoice, DataPicker
 from tui.state import RunState, fmt
 from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, InsideView, LossCurve, MetricsTable,
                          ModelSummary, RunsTable, RunsView)
@@ -50,6 +51,7 @@ class TrainerScreen(Screen):
         Binding("f5", "start", "Start", priority=True),
         Binding("f10", "step", "Step", priority=True),
         Binding("escape", "stop", "Stop"),
+        Binding("ctrl+o", "open_data", "Data", priority=True),
         Binding("ctrl+s", "save_model", "Save", priority=True),
         Binding("ctrl+e", "export_history", "History", priority=True),
     ]
@@ -71,6 +73,8 @@ class TrainerScreen(Screen):
         self._last = None  # (presets.Run, RunResult) of the latest run that returned
         self._run = None   # the latest presets.Run started; its `inside` switch feeds the Inside tab
         self._control: RunControl | None = None  # the running run's Step / hot-edit controls
+        self._data = DataChoice(options.data, options.target)  # --data / --target, then ctrl+o's choice
+        self._data_error: str | None = None  # why the selected preset cannot use that data (from its preview)
         self.inside = InsideState()
         self._inside_shown = -1
 
@@ -165,8 +169,9 @@ class TrainerScreen(Screen):
 
     def _preview(self, preset: str) -> None:
         """Prepare the selected preset in a worker (never downloading) to show its data and model."""
-        run = Run(self._loaded, out_dir=self.options.out, data_path=self.options.data,
-                  target=self.options.target, download=False)
+        self._data_error = None
+        run = Run(self._loaded, out_dir=self.options.out, data_path=self._data.path,
+                  target=self._data.target, download=False)
         self._prepare(run, preset)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
@@ -181,8 +186,9 @@ class TrainerScreen(Screen):
     @on(PreviewFailed)
     def _preview_failed(self, message: PreviewFailed) -> None:
         if message.preset == self._preset:
+            self._data_error = message.message
             self.query_one(ModelSummary).update("")
-            self._show_data(f"not available: {message.message}", None)
+            self._show_data(f"not available: {message.message}", "ctrl+o picks other data")
 
     def _show_prepared(self, prepared: run_events.RunPrepared) -> None:
         self.query_one(ModelSummary).show(prepared.model_summary, prepared.num_parameters)
@@ -202,6 +208,21 @@ class TrainerScreen(Screen):
         if action == "stop":
             return True if self.state.running else None
         return True
+
+    def action_open_data(self) -> None:
+        """ctrl+o: pick the data (a CSV and its target column, MNIST files, or built in)."""
+        if self.state.running:
+            self.notify("The data cannot change while a run trains", severity="warning")
+            return
+        self.app.push_screen(DataPicker(Path.cwd(), self._data), self._data_picked)
+
+    def _data_picked(self, choice: DataChoice | None) -> None:
+        if choice is None or choice == self._data:
+            return
+        self._data = choice
+        self.notify(f"Data: {choice.describe()}", markup=False)
+        self.query_one(ModelSummary).update("preparing the model…")
+        self._preview(self._preset)
 
     def action_show_tab(self, tab: str) -> None:
         """F2 / F3 / F4 / F6: switch to the Train, Runs, Predictions or Inside tab from anywhere."""
@@ -230,10 +251,13 @@ class TrainerScreen(Screen):
         if errors:
             self._refuse(errors[0])
             return
+        if self._data_error is not None:
+            self._refuse(f"the data does not fit {self._preset}: {self._data_error}")
+            return
         try:
             preset = load_preset(self._preset, values)
-            run = Run(preset, out_dir=self.options.out, data_path=self.options.data,
-                      target=self.options.target, download=self.options.download)
+            run = Run(preset, out_dir=self.options.out, data_path=self._data.path,
+                      target=self._data.target, download=self.options.download)
         except PresetError as error:
             self._refuse(str(error))
             return
