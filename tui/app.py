@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.app import App
+from typing import Iterable
+
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from presets import list_presets, load_preset
 from tui.options import Options
+from tui.palette import trainer_commands
 from tui.screens import TrainerScreen
 
 
@@ -26,6 +29,12 @@ class TrainerApp(App):
         self.steady, self.export_dir = steady, export_dir
         if steady:
             self.animation_level = "none"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, then the trainer's own (tui.palette)."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, TrainerScreen):
+            yield from trainer_commands(screen)
 
     def get_default_screen(self) -> Screen:
         return TrainerScreen(*self._screen_args, steady=self.steady, export_dir=self.export_dir)

@@ -63,7 +63,7 @@ class TrainerScreen(Screen):
         `steady` hides durations so screenshots repeat exactly; exports go to `export_dir` (default: cwd)."""
         super().__init__()
         self.options, self.steady, self.export_dir = options, steady, export_dir
-        self._options, self._loaded = presets, loaded
+        self.preset_choices, self._loaded = presets, loaded  # (title, name or path) for the picker and palette
         self._preset = preset
         self.state = RunState()
         self._shown_version = -1
@@ -84,7 +84,7 @@ class TrainerScreen(Screen):
             with TabPane("Train", id="train"):
                 with Horizontal(id="train-body"):
                     with VerticalScroll(id="side"):
-                        yield HyperparameterForm(self._options, self._preset, id="form")
+                        yield HyperparameterForm(self.preset_choices, self._preset, id="form")
                         with Horizontal(id="buttons"):
                             yield Button("Start F5", id="start", variant="success", compact=True)
                             yield Button("Stop Esc", id="stop", variant="error", compact=True, disabled=True)
