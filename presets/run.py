@@ -25,7 +25,7 @@ from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.models import build_loss, build_model, build_optimizer, resolve_layers
-from presets.rundir import check_out_dir, save_run
+from presets.rundir import SWEEP_FILE, check_out_dir, save_run
 from presets.schema import Preset, change_dict
 
 PREVIEW_IMAGES = 8
@@ -218,7 +218,7 @@ class Run:
         extra = {BUNDLE_FILE: bundle_dict(self.preset.task, prepared.config["model"], self.splits.preprocessing)}
         prepared = replace(prepared, config=_with_changes(prepared.config, state.history))
         if self.sweep is not None:
-            extra["sweep.json"] = {**self.sweep, "state": _trial_state(state.reason, error)}
+            extra[SWEEP_FILE] = {**self.sweep, "state": _trial_state(state.reason, error)}
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
                                  state.history, state.before, state.after, state.reason, error, extra)
 
