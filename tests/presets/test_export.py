@@ -40,7 +40,8 @@ IMAGE_LAYERS = [
     {"type": "Conv2d", "out_channels": 3, "kernel_size": 3, "stride": 2, "padding": 2, "bias": False},
     {"type": "MaxPool2d", "kernel_size": 3, "stride": 2, "padding": 1},
     {"type": "AvgPool2d", "kernel_size": 3, "stride": 2, "padding": 1},
-    {"type": "AvgPool2d", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+    {"type": "AvgPool2d", "kernel_size": 4, "stride": 2, "padding": 1, "ceil_mode": True},  # a window past the padding
+    {"type": "AvgPool2d", "kernel_size": 4, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
     {"type": "AvgPool2d", "kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True},  # PyTorch drops a window
     {"type": "AdaptiveAvgPool2d", "output_size": 4},
     {"type": "BatchNorm2d"},
@@ -198,15 +199,6 @@ def test_onnx_model_passes_the_checker_and_names_its_inputs_and_outputs(trained,
     assert "Dropout" not in {node.op_type for node in model.graph.node}
 
 
-def test_onnx_refuses_batchnorm_without_running_statistics(tmp_path):
-    pytest.importorskip("onnx")
-    from presets.export.onnx import export_onnx
-    bundle = one_layer({"type": "BatchNorm2d", "track_running_stats": False})
-    with pytest.raises(ValueError, match=r"model\[1\] \(BatchNorm2d\): track_running_stats = false"):
-        export_onnx(bundle, tmp_path / "m.onnx")
-    assert not (tmp_path / "m.onnx").exists()
-
-
 def test_onnx_without_the_onnx_package_names_the_extra(trained, tmp_path, monkeypatch, capsys):
     from presets.export.onnx import export_onnx
     monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # NOTE: makes `import onnx` fail
@@ -216,12 +208,186 @@ def test_onnx_without_the_onnx_package_names_the_extra(trained, tmp_path, monkey
     assert "pip install 'npnn-tui[onnx]'" in capsys.readouterr().err
 
 
+# --- PyTorch and NumPy ----------------------------------------------------------------------------------
+# NOTE: runs in a fresh interpreter whose imports of the project (and of `refused`) fail, from a working
+# directory outside it, with PYTHONPATH empty: the exported script must stand on its own.
+RUNNER = """
+import importlib.abc, sys
+import numpy as np
+refused = set(sys.argv[4].split(","))
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in refused:
+            raise ImportError(f"the export imports {name}")
+sys.meta_path.insert(0, Refuse())
+sys.path.insert(0, sys.argv[1])
+script = __import__(sys.argv[2])
+x = np.load(sys.argv[3])
+answers = {"label": script.predict(x), "probabilities": script.predict_proba(x)} if hasattr(script, "predict_proba") \
+    else {"prediction": script.predict(x)}
+np.savez(sys.argv[3] + ".out.npz", **answers)
+"""
+PROJECT = ("npnn", "presets", "tui", "tests")
+
+
+def run_alone(directory: Path, script: str, x, refused: tuple, tmp_path: Path) -> dict:
+    """The script's answers for `x`, computed in a subprocess that cannot import `refused`."""
+    import subprocess
+    import sys
+    np.save(tmp_path / "x.npy", np.asarray(x))
+    result = subprocess.run([sys.executable, "-c", RUNNER, str(directory), script, str(tmp_path / "x.npy"),
+                             ",".join(refused)], cwd=tmp_path, env={"PYTHONPATH": "", "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    with np.load(tmp_path / "x.npy.out.npz") as out:
+        return {key: out[key] for key in out.files}
+
+
+def load_script(path: Path):
+    """The exported script as a module of this process (for the many small cases)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f"export_{abs(hash(path))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def answers_of(module, bundle: Bundle, x) -> dict:
+    if bundle.task == "classification":
+        return {"label": module.predict(x), "probabilities": module.predict_proba(x)}
+    return {"prediction": module.predict(x)}
+
+
+def imported_modules(path: Path) -> set:
+    import ast
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("name", ["regressor", "classifier", "cnn", "batchnorm"])
+def test_numpy_export_answers_as_the_bundle_does_without_npnn(name, trained, tmp_path):
+    from presets.export.numpy import export_numpy
+    bundle, x = trained[name]
+    directory = export_numpy(bundle, tmp_path / "eject")
+    assert directory == tmp_path / "eject" and sorted(p.name for p in directory.iterdir()) == ["predict.py",
+                                                                                               "weights.npz"]
+    assert imported_modules(directory / "predict.py") <= {"csv", "math", "sys", "pathlib", "numpy"}
+    assert_same_answers(bundle, x, run_alone(directory, "predict", x, (*PROJECT, "torch"), tmp_path))
+
+
+@pytest.mark.parametrize("name", ["regressor", "classifier", "cnn", "batchnorm"])
+def test_pytorch_export_answers_as_the_bundle_does_without_npnn(name, trained, tmp_path, torch):
+    from presets.export.pytorch import export_pytorch
+    bundle, x = trained[name]
+    directory = export_pytorch(bundle, tmp_path / "torch")
+    assert sorted(p.name for p in directory.iterdir()) == ["model.py", "weights.npz"]
+    assert imported_modules(directory / "model.py") <= {"csv", "sys", "pathlib", "numpy", "torch"}
+    assert_same_answers(bundle, x, run_alone(directory, "model", x, PROJECT, tmp_path))
+
+
+def test_pytorch_export_is_a_sequential_with_npnn_s_state_dict_keys(trained, tmp_path, torch):
+    from presets.export.pytorch import export_pytorch
+    bundle, x = trained["batchnorm"]
+    module = load_script(export_pytorch(bundle, tmp_path / "torch") / "model.py")
+    model = module.build()
+    assert isinstance(model, torch.nn.Sequential) and isinstance(model[1], torch.nn.BatchNorm1d)
+    assert not model.training
+    assert list(model.state_dict()) == list(bundle.model.state_dict())  # 1.running_mean, 1.num_batches_tracked, ...
+    np.testing.assert_allclose(model[1].running_var.numpy(), bundle.model.state_dict()["1.running_var"])
+    assert not np.allclose(model[1].running_var.numpy(), 1.0)  # training moved them
+
+
+@pytest.mark.parametrize("spec", IMAGE_LAYERS, ids=lambda s: "-".join(str(v) for v in s.values()))
+def test_numpy_and_pytorch_exports_compute_each_layer(spec, tmp_path, torch):
+    from presets.export.numpy import export_numpy
+    from presets.export.pytorch import export_pytorch
+    bundle = one_layer(spec)
+    for directory, script in ((export_numpy(bundle, tmp_path / "np"), "predict.py"),
+                              (export_pytorch(bundle, tmp_path / "pt"), "model.py")):
+        assert_same_answers(bundle, images(), answers_of(load_script(directory / script), bundle, images()))
+
+
+def test_numpy_export_tabular_model_with_norms_and_several_targets(tmp_path):
+    from presets.export.numpy import export_numpy
+    bundle = synthetic([{"type": "Linear", "out_features": 8, "bias": False}, {"type": "BatchNorm1d"},
+                        {"type": "GELU"}, {"type": "LayerNorm", "elementwise_affine": False},
+                        {"type": "Linear", "out_features": "auto"}], (5,), "regression", 2,
+                       feature_names=list("abcde"), feature_mean=None, feature_std=None)
+    x = np.random.default_rng(0).normal(size=(7, 5)) * 3
+    answers = answers_of(load_script(export_numpy(bundle, tmp_path / "np") / "predict.py"), bundle, x)
+    assert answers["prediction"].shape == (7, 2)
+    assert_same_answers(bundle, x, answers)
+
+
+@pytest.mark.parametrize("format", ["onnx", "numpy"])
+def test_batchnorm_without_running_statistics_is_refused(format, tmp_path):
+    import importlib
+    if format == "onnx":
+        pytest.importorskip("onnx")
+    export = getattr(importlib.import_module(f"presets.export.{format}"), f"export_{format}")
+    bundle = one_layer({"type": "BatchNorm2d", "track_running_stats": False})
+    with pytest.raises(ValueError, match=r"model\[1\] \(BatchNorm2d\): track_running_stats = false"):
+        export(bundle, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_exported_scripts_print_what_npnn_tui_predict_prints(classifier, cnn, tmp_path, capsys, torch):
+    import csv
+    import subprocess
+    import sys
+    for run_dir, data in (classifier, cnn):
+        assert main(["predict", str(run_dir), str(data)]) == 0
+        expected = list(csv.reader(capsys.readouterr().out.splitlines()))
+        for option, script in (("--numpy", "predict.py"), ("--pytorch", "model.py")):
+            directory = tmp_path / run_dir.name / option.strip("-")
+            assert main(["export", str(run_dir), option, str(directory)]) == 0
+            capsys.readouterr()
+            out = subprocess.run([sys.executable, str(directory / script), str(data)], cwd=tmp_path,
+                                 env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout
+            rows = list(csv.reader(out.splitlines()))
+            assert rows[0] == expected[0] and [r[0] for r in rows] == [r[0] for r in expected]
+            np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], dtype=float),
+                                       np.array([r[1:] for r in expected[1:]], dtype=float), atol=2e-6)
+
+
+def test_numpy_script_reads_a_csv_with_the_columns_in_any_order(regressor, tmp_path, capsys):
+    import csv
+    import subprocess
+    import sys
+    from sklearn.datasets import load_diabetes
+    data = load_diabetes()
+    with open(tmp_path / "new.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["extra", *reversed(data.feature_names)])
+        writer.writerows(["x", *reversed(row.tolist())] for row in data.data[:9])
+    assert main(["export", str(regressor), "--numpy", str(tmp_path / "np")]) == 0
+    out = subprocess.run([sys.executable, str(tmp_path / "np" / "predict.py"), str(tmp_path / "new.csv")],
+                         env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "target" and len(out) == 10
+    np.testing.assert_allclose([float(v) for v in out[1:]], load_run(regressor).predict(data.data[:9]), rtol=1e-5)
+
+
 # --- the command line ----------------------------------------------------------------------------------
-def test_cli_export_writes_each_format(regressor, tmp_path, capsys):
-    pytest.importorskip("onnx")
-    assert main(["export", str(regressor), "--onnx", str(tmp_path / "m.onnx")]) == 0
-    assert capsys.readouterr().out == f"Exported {regressor} to {tmp_path / 'm.onnx'}\n"
-    assert (tmp_path / "m.onnx").stat().st_size > 0
+@pytest.mark.parametrize("option, written", [("--onnx", "m.onnx"), ("--pytorch", "pt"), ("--numpy", "np")])
+def test_cli_export_says_what_it_wrote(option, written, regressor, tmp_path, capsys):
+    if option == "--onnx":
+        pytest.importorskip("onnx")
+    assert main(["export", str(regressor), option, str(tmp_path / written)]) == 0
+    assert capsys.readouterr().out == f"Exported {regressor} to {tmp_path / written}\n"
+    assert (tmp_path / written).exists()
+
+
+def test_cli_export_into_a_file_exits_2_naming_it(regressor, tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    assert main(["export", str(regressor), "--numpy", str(tmp_path / "taken")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'taken'}: cannot write the export there" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("argv, message", [
