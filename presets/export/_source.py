@@ -18,11 +18,11 @@ from presets.bundle import Bundle
 WEIGHTS = "weights.npz"
 
 
-def literal(name: str, value, wrap: str = "{}") -> str:
-    """`NAME = value` (exact: floats by repr), continuation lines aligned under the opening bracket."""
-    head = f"{name} = {wrap.split('{}')[0]}"
+def literal(name: str, value, call: str = "") -> str:
+    """`NAME = value`, or `NAME = call(value)`: exact (floats by repr), continuation lines aligned."""
+    head = f"{name} = {call}{'(' if call else ''}"
     text = pprint.pformat(value, width=110 - len(head), compact=True)
-    return head + text.replace("\n", "\n" + " " * len(head)) + wrap.split("{}")[1]
+    return head + text.replace("\n", "\n" + " " * len(head)) + (")" if call else "")
 
 
 def constants(bundle: Bundle) -> str:
@@ -33,14 +33,14 @@ def constants(bundle: Bundle) -> str:
     else:
         lines.append(literal("FEATURE_NAMES", bundle.feature_names))
         if spec.get("feature_mean") is not None:
-            lines += [literal("FEATURE_MEAN", spec["feature_mean"], "np.array({})"),
-                      literal("FEATURE_STD", spec["feature_std"], "np.array({})")]
+            lines += [literal("FEATURE_MEAN", spec["feature_mean"], "np.array"),
+                      literal("FEATURE_STD", spec["feature_std"], "np.array")]
     lines.append(literal("TARGET_NAME", bundle.target_name or "prediction"))
     if bundle.task == "classification":
         lines.append(literal("CLASS_NAMES", bundle.class_names))
     elif spec.get("target_mean") is not None:
-        lines += [literal("TARGET_MEAN", spec["target_mean"], "np.array({})"),
-                  literal("TARGET_STD", spec["target_std"], "np.array({})")]
+        lines += [literal("TARGET_MEAN", spec["target_mean"], "np.array"),
+                  literal("TARGET_STD", spec["target_std"], "np.array")]
     return "\n".join(lines)
 
 
