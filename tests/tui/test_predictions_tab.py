@@ -1,13 +1,19 @@
 """The Predictions tab (F4) driven by Pilot: it names its run and follows the latest run of either kind."""
 from __future__ import annotations
 
+import io
+
+import numpy as np
+from rich.console import Console
 from textual.widgets import Input, Select
 
+from presets import ClassPredictions
+from tests.bundles import CLASSIFIER_TOML, write_species_csv
 from tests.tui.conftest import settle, wait_until
 from tests.tui.test_app import text_of
 from tui.app import make_app
 from tui.options import parse_options
-from tui.widgets.predictions import EMPTY
+from tui.widgets.predictions import EMPTY, digit_captions, misclassified_table
 
 SIZE = (120, 40)
 
@@ -61,3 +67,47 @@ async def test_a_run_of_the_other_kind_replaces_what_the_tab_shows(app_for):
         app.screen.query_one("#epochs", Input).value = "1"
         await train(app, pilot, 3)
         assert shown(app) == "regression" and text_of(app, "#predictions-title").startswith("tabular_mlp-")
+
+
+def crafted() -> ClassPredictions:
+    """Three samples of classes "cat", "dog", "emu": two mistakes first, then a right one."""
+    return ClassPredictions("test", "best", ["cat", "dog", "emu"], np.array([[3, 1, 0], [0, 2, 1], [0, 0, 4]]),
+                            index=np.array([4, 1, 0]), true=np.array([0, 1, 2]),
+                            top2=np.array([[1, 0], [2, 1], [2, 0]]),
+                            top2_p=np.array([[0.7, 0.2], [0.55, 0.4], [0.9, 0.05]]), images=np.zeros((0, 0, 0)))
+
+
+def test_misclassified_rows_list_true_predicted_and_second_class_with_probabilities():
+    lines = [line.split() for line in plain_table(misclassified_table(crafted())).splitlines()[1:]]
+    assert lines == [["4", "cat", "dog", "70%", "cat", "20%"], ["1", "dog", "emu", "55%", "dog", "40%"]]
+
+
+def test_digit_captions_name_prediction_truth_and_the_top_two():
+    assert digit_captions(crafted()) == [("pred dog · true cat", "dog 70% · cat 20%"),
+                                         ("pred emu · true dog", "emu 55% · dog 40%"),
+                                         ("pred emu · true emu", "emu 90% · cat 5%")]
+
+
+def plain_table(table) -> str:
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text().rstrip()
+
+
+async def test_a_tabular_classification_shows_class_names_and_its_misclassified_rows(tmp_path):
+    data = write_species_csv(tmp_path / "species.csv", n=150)
+    preset = tmp_path / "species.toml"
+    preset.write_text(CLASSIFIER_TOML.replace("epochs = 5", "epochs = 1"))
+    app = make_app(parse_options(["--out", str(tmp_path / "runs"), "--preset", str(preset), "--data", str(data),
+                                  "--target", "species"]), steady=True, export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await train(app, pilot, 1)
+        p = app.screen._last[1].predictions
+        confusion = text_of(app, "#confusion").splitlines()
+        assert confusion[2].split() == ["true╲pred", "setosa", "versicolor", "virginica"]
+        assert [line.split()[0] for line in confusion[3:]] == ["setosa", "versicolor", "virginica"]
+        assert p.misclassified > 0  # one epoch is not enough here: there are mistakes to list
+        rows = text_of(app, "#misclassified").splitlines()[1:]
+        assert len(rows) == min(p.misclassified, len(p.index)) and all(row.split()[1] != row.split()[2] for row in rows)
+        assert not app.screen.query_one("#digits").display
