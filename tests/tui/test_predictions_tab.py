@@ -13,7 +13,8 @@ from tests.tui.conftest import settle, wait_until
 from tests.tui.test_app import text_of
 from tui.app import make_app
 from tui.options import parse_options
-from tui.widgets.predictions import EMPTY, digit_captions, misclassified_table
+from tui.widgets.predictions import EMPTY, digit_captions, misclassified_table, number
+from tui.widgets.scatter import _tick
 
 SIZE = (120, 40)
 
@@ -29,7 +30,7 @@ def shown(app) -> str:
     screen = app.screen
     if screen.query_one("#predictions-row").display:
         return "classification"
-    return "regression" if screen.query_one("#residuals").display else "none"
+    return "regression" if screen.query_one("#regression").display else "none"
 
 
 async def test_the_tab_names_the_run_directory_it_shows(tmp_path):
@@ -55,7 +56,7 @@ async def test_a_run_of_the_other_kind_replaces_what_the_tab_shows(app_for):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await train(app, pilot, 1)
-        assert shown(app) == "regression" and "residuals" in text_of(app, "#residuals")
+        assert shown(app) == "regression" and text_of(app, "#residuals").startswith("Residuals")
         app.screen.query_one("#preset", Select).value = "mnist_cnn"
         await settle(pilot)
         app.screen.query_one("#epochs", Input).value = "1"
@@ -111,3 +112,21 @@ async def test_a_tabular_classification_shows_class_names_and_its_misclassified_
         rows = text_of(app, "#misclassified").splitlines()[1:]
         assert len(rows) == min(p.misclassified, len(p.index)) and all(row.split()[1] != row.split()[2] for row in rows)
         assert not app.screen.query_one("#digits").display
+
+
+async def test_a_regression_shows_predicted_against_actual_in_the_targets_units(app_for):
+    app = app_for("--epochs", "3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await train(app, pilot, 1)
+        await pilot.press("f4")  # NOTE: the scatter draws at its size, which it has once the tab is shown
+        await pilot.pause()
+        p = app.screen._last[1].predictions
+        scatter = text_of(app, "#scatter").splitlines()
+        top = max(p.actual.max(), p.predicted.max())
+        assert top > 300 and scatter[0].strip().startswith(_tick(top) + "┤")  # diabetes units, not z-scores
+        assert f"{len(p.actual)} test rows" in scatter[-1]
+        residuals = text_of(app, "#residuals")
+        for name, value in (("mean", number(p.residual_mean, "+")), ("std", number(p.residual_std)),
+                            ("MAE", number(p.mae))):
+            assert f"{name} {value}" in " ".join(residuals.split())

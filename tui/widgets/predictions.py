@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,9 +12,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from presets import ClassPredictions, Predictions, RegressionPredictions
+from tui.widgets.chart import sparkline
 from tui.widgets.confusion import ConfusionMatrix, short
 from tui.widgets.digits import DigitsView
+from tui.widgets.scatter import ScatterPlot
 
+HISTOGRAM_BINS = 20  # the histogram's one line fits the residuals panel at 80 columns
 EMPTY = "No predictions yet: train a run (F5) and its test-split predictions appear here."
 # NOTE: the time a run directory's name carries (presets.rundir.make_run_dir); steady screens hide it
 _STAMP = re.compile(r"\d{8}-\d{6}")
@@ -29,7 +33,7 @@ def samples_heading(p: ClassPredictions, what: str) -> str:
     total = int(p.confusion.sum())
     if not p.misclassified:
         return f"All {total:,} test {what} are classified right."
-    return f"{p.misclassified:,} of {total:,} test {what} wrong · the most confident mistakes first:"
+    return f"{p.misclassified:,} of {total:,} test {what} wrong · most confident first:"
 
 
 def digit_captions(p: ClassPredictions) -> list[tuple[str, str]]:
@@ -53,6 +57,28 @@ def misclassified_table(p: ClassPredictions) -> Table:
     return table
 
 
+def number(value: float, sign: str = "") -> str:
+    """Four significant digits without exponents for the values of a target (51.25, 0.0647, 200,000)."""
+    return f"{value:{sign},.0f}" if abs(value) >= 1000 else f"{value:{sign}.4g}"
+
+
+def residuals_text(p: RegressionPredictions) -> Text:
+    """The residuals' mean, spread and MAE in the target's units, and their histogram as one sparkline."""
+    r = p.residuals
+    text = Text("Residuals", style="bold")
+    text.append(f" (actual − predicted) of {p.target_name!r}, in its units, on {r.size} test rows\n\n")
+    for name, value in (("mean", number(p.residual_mean, "+")), ("std", number(p.residual_std)),
+                        ("MAE", number(p.mae))):
+        text.append(f"  {name:<5}", style="bold")
+        text.append(f"{value}\n")
+    if r.size:
+        counts, edges = np.histogram(r, bins=HISTOGRAM_BINS)
+        text.append("\n  ")
+        text.append(sparkline(counts.tolist(), HISTOGRAM_BINS), style="cyan")
+        text.append(f"\n  histogram {number(edges[0], '+')} … {number(edges[-1], '+')}", style="dim")
+    return text
+
+
 class PredictionsView(VerticalScroll):
     """A title naming the run, split and weights; below it the views of a classification or a regression."""
 
@@ -64,7 +90,9 @@ class PredictionsView(VerticalScroll):
                 yield Static("", id="samples-title", markup=False)
                 yield DigitsView(id="digits")
                 yield Static("", id="misclassified")
-        yield Static("", id="residuals", markup=False)
+        with Horizontal(id="regression"):
+            yield ScatterPlot(id="scatter")
+            yield Static("", id="residuals")
 
     def on_mount(self) -> None:
         self._kind(None)
@@ -72,7 +100,7 @@ class PredictionsView(VerticalScroll):
     def _kind(self, predictions: Predictions | None) -> None:
         """Show only the views of this kind of predictions (none before the first run)."""
         self.query_one("#predictions-row").display = isinstance(predictions, ClassPredictions)
-        self.query_one("#residuals").display = isinstance(predictions, RegressionPredictions)
+        self.query_one("#regression").display = isinstance(predictions, RegressionPredictions)
 
     def show(self, run_name: str, predictions: Predictions) -> None:
         """Replace whatever is shown by the predictions of run `run_name`."""
@@ -82,10 +110,12 @@ class PredictionsView(VerticalScroll):
         if isinstance(predictions, ClassPredictions):
             self._show_classes(predictions)
         else:
-            self.query_one("#residuals", Static).update(
-                f"residuals (actual − predicted) on {len(predictions.actual)} test rows: "
-                f"mean {predictions.residual_mean:+.4g} · std {predictions.residual_std:.4g} · "
-                f"MAE {predictions.mae:.4g} ({predictions.target_name})")
+            self._show_regression(predictions)
+
+    def _show_regression(self, p: RegressionPredictions) -> None:
+        title = f"{p.target_name!r}: predicted (y) vs actual (x)"
+        self.query_one(ScatterPlot).show(p.actual, p.predicted, title=title)
+        self.query_one("#residuals", Static).update(residuals_text(p))
 
     def _show_classes(self, p: ClassPredictions) -> None:
         self.query_one(ConfusionMatrix).show(p.confusion, p.class_names)
