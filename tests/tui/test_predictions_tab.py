@@ -89,6 +89,12 @@ def test_digit_captions_name_prediction_truth_and_the_top_two():
                                          ("pred emu · true emu", "emu 90% · cat 5%")]
 
 
+def test_target_values_read_without_exponents_unless_huge_or_tiny():
+    assert [number(v) for v in (51.2534, 0.0647, 200_000.4, 1234.5, 0.0, 4.9651e39, 1.5e-7)] == \
+        ["51.25", "0.0647", "200,000", "1,234", "0", "4.965e+39", "1.500e-07"]
+    assert number(3.8245, "+") == "+3.825" and number(-25_000.0, "+") == "-25,000"
+
+
 def plain_table(table) -> str:
     console = Console(width=120, record=True, file=io.StringIO())
     console.print(table)

@@ -58,8 +58,12 @@ def misclassified_table(p: ClassPredictions) -> Table:
 
 
 def number(value: float, sign: str = "") -> str:
-    """Four significant digits without exponents for the values of a target (51.25, 0.0647, 200,000)."""
-    return f"{value:{sign},.0f}" if abs(value) >= 1000 else f"{value:{sign}.4g}"
+    """A target's value with four significant digits, without an exponent from 1e-4 to 1e9 (51.25, 0.0647,
+    200,000), with one beyond (a diverged model's 4.965e+39)."""
+    magnitude = abs(value)
+    if magnitude >= 1e9 or 0 < magnitude < 1e-4:
+        return f"{value:{sign}.3e}"
+    return f"{value:{sign},.0f}" if magnitude >= 1000 else f"{value:{sign}.4g}"
 
 
 def residuals_text(p: RegressionPredictions) -> Text:
