@@ -28,8 +28,9 @@ from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunComplete
 from tui.options import Options
 from tui.screens.data_picker import DataChoice, DataPicker
 from tui.state import RunState, fmt
-from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, InsideView, LossCurve, MetricsTable,
-                         ModelSummary, RunsTable, RunsView)
+from tui.widgets import (HyperparameterForm, InsideView, LossCurve, MetricsTable, ModelSummary, PredictionsView,
+                         RunsTable, RunsView)
+from tui.widgets.predictions import run_label
 
 REFRESH_SECONDS = 0.25
 TAB_FOCUS = {"train": "#preset", "runs": "#runs-table", "inside": "#inside-view"}  # what keys act on when a tab opens
@@ -105,11 +106,7 @@ class TrainerScreen(Screen):
             with TabPane("Runs", id="runs"):
                 yield RunsView(self.options.out, id="runs-view")
             with TabPane("Predictions", id="predictions"):
-                with VerticalScroll(id="predictions-body"):
-                    with Horizontal(id="predictions-row"):
-                        yield ConfusionMatrix("Run the MNIST CNN preset to see its confusion matrix here.",
-                                              id="confusion")
-                        yield DigitsView(id="digits")
+                yield PredictionsView(id="predictions-body")
             with TabPane("Inside", id="inside"):
                 yield InsideView(id="inside-view")
         yield Footer()
@@ -369,8 +366,7 @@ class TrainerScreen(Screen):
         self.state.running = False
         self.state.version += 1
         self._record(result.run_dir, result.after.get("test", {}), result.reason)
-        if result.predictions is not None:
-            self._show_predictions(result.predictions)
+        self._show_predictions(result)
         self.inside.show_images(*inside_images(message.run, self.inside.selected))
         self.refresh_views()
         self._commands_changed()
@@ -389,9 +385,9 @@ class TrainerScreen(Screen):
         self.query_one(RunsTable).add_run(self.state.run_id, self._loaded, len(self.state.train_losses),
                                           self.state.best_value, test, reason, run_dir, self.state.val_losses)
 
-    def _show_predictions(self, predictions) -> None:
-        self.query_one(ConfusionMatrix).show(predictions.confusion)
-        self.query_one(DigitsView).show(predictions.images, predictions.predicted, predictions.true)
+    def _show_predictions(self, result) -> None:
+        """The run's test predictions replace the previous run's, whatever kind either was."""
+        self.query_one(PredictionsView).show(run_label(result.run_dir, self.steady), result.predictions)
 
     def _commands_changed(self) -> None:
         running = self.state.running

@@ -4,8 +4,9 @@ from tui.widgets.curves import LossCurve
 from tui.widgets.digits import DigitsView
 from tui.widgets.form import HyperparameterForm
 from tui.widgets.inside import InsideView
+from tui.widgets.predictions import PredictionsView
 from tui.widgets.runs import RunsTable, RunsView
 from tui.widgets.tables import MetricsTable, ModelSummary
 
 __all__ = ["ConfusionMatrix", "DigitsView", "HyperparameterForm", "InsideView", "LossCurve", "MetricsTable",
-           "ModelSummary", "RunsTable", "RunsView"]
+           "ModelSummary", "PredictionsView", "RunsTable", "RunsView"]
