@@ -78,6 +78,7 @@ class TrainerScreen(Screen):
         self._data_error: str | None = None  # why the selected preset cannot use that data (from its preview)
         self.inside = InsideState()
         self._inside_shown = -1
+        self._inside_watched: tuple | None = None  # (run id, tab visible) last asked of the run's monitor
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -299,6 +300,9 @@ class TrainerScreen(Screen):
             return
         visible = self.query_one("#tabs", TabbedContent).active == "inside"
         run_id = self.state.run_id
+        if self._inside_watched == (run_id, visible):
+            return  # NOTE: asking again would restart the monitor (a tab event can arrive after F5)
+        self._inside_watched = (run_id, visible)
         callback = (lambda sample: self.post_message(InsideSampled(run_id, sample))) if visible else None
         self._run.inside.watch(callback, every=1 if self.steady else None)
 
