@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from presets import list_presets, load_preset
-from tui.options import Options
+from tui.options import Options, check_flags_apply
 from tui.screens import TrainerScreen
 
 
@@ -35,11 +35,13 @@ def make_app(options: Options | None = None, *, steady: bool = False, export_dir
     """The app for `npnn-tui` Options (None: the defaults, i.e. the tabular MLP preset).
 
     `steady` hides durations and the cursor blink so screenshots repeat exactly; ctrl+s/ctrl+e write
-    to `export_dir` (default: the working directory). Raises presets.PresetError for a bad preset.
+    to `export_dir` (default: the working directory). Raises presets.PresetError for a bad preset or
+    a flag it cannot use (tui.options.check_flags_apply), as a headless run does.
     """
     options = options if options is not None else Options()
     choices = [(info.title, info.name) for info in list_presets()]
     loaded = load_preset(options.preset, options.overrides)
+    check_flags_apply(options, loaded)
     if options.preset not in {name for _, name in choices}:
         choices.append((loaded.title, options.preset))
     return TrainerApp(options, choices, options.preset, loaded, steady=steady, export_dir=export_dir)

@@ -18,7 +18,7 @@ from presets import DataError, OutputError, PresetError, Run, SaveError, load_pr
 from presets.events import Evaluated, RunPrepared, RunSaved
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
-from tui.options import Options
+from tui.options import Options, check_flags_apply
 
 LINES_PER_SECOND = 4  # epoch lines on a fast run; a new best epoch and the last epoch print regardless
 _BAR = 24
@@ -208,10 +208,11 @@ def _isatty(stream) -> bool:
 def run_headless(options: Options, stream=None) -> int:
     """Load the preset with the command line's overrides, train with a HeadlessPrinter, return the exit code.
 
-    Preset, data and --out errors propagate (the command line turns them into exit code 2); --out is
+    Preset, data and --out errors and flags the preset cannot use propagate (the command line turns them into exit code 2); --out is
     checked before any data is loaded. SIGTERM / SIGHUP arrive as tui.exits.Interrupted (see tui.cli).
     """
     preset = load_preset(options.preset, options.overrides)
+    check_flags_apply(options, preset)
     run = Run(preset, out_dir=options.out, data_path=options.data, target=options.target,
               download=options.download)
     run.check_out_dir()
