@@ -25,7 +25,7 @@ _BAR = 24
 
 
 def _num(value) -> str:
-    """A loss or metric in an epoch line: 4 significant digits, trailing zeros kept (0.6190), nan/inf spelled out."""
+    """A loss or metric in an epoch line: 4 significant digits, trailing zeros kept (0.6190), nan spelled out."""
     return f"{value:#.4g}".rstrip(".")
 
 
@@ -106,7 +106,7 @@ class HeadlessPrinter:
         self._write(text + "\n")
 
     def _progress(self, event: BatchEnded) -> None:
-        """On a terminal: `Epoch 3/60 ━━━━━━━╸      12/47 · loss 0.6123`, redrawn in place, cut to its width."""
+        """On a terminal: `Epoch 3/60 ━━━━━━╸     12/47 · loss 0.6123`, redrawn in place, cut to its width."""
         if not self.tty:
             return
         filled = int(round(event.batch / max(event.batches, 1) * _BAR))
@@ -208,8 +208,9 @@ def _isatty(stream) -> bool:
 def run_headless(options: Options, stream=None) -> int:
     """Load the preset with the command line's overrides, train with a HeadlessPrinter, return the exit code.
 
-    Preset, data and --out errors and flags the preset cannot use propagate (the command line turns them into exit code 2); --out is
-    checked before any data is loaded. SIGTERM / SIGHUP arrive as tui.exits.Interrupted (see tui.cli).
+    Preset, data and --out errors and flags the preset cannot use propagate (the command line turns them
+    into exit code 2); --out and the flags are checked before any data is loaded. SIGTERM / SIGHUP
+    arrive as tui.exits.Interrupted (see tui.cli).
     """
     preset = load_preset(options.preset, options.overrides)
     check_flags_apply(options, preset)

@@ -190,7 +190,8 @@ def test_a_slow_run_prints_every_epoch():
 
 def test_an_epoch_line_reads_as_keras_does():
     line = epoch_line(_epoch(3, epochs=60, improved=True, seconds=0.006), eta=2.4)
-    assert line == "Epoch 3/60 · train 0.5000 · val 0.6000 · mse 0.6000 · mae 0.5500 · 6 ms · ETA 0:02 · new best"
+    assert line == ("Epoch 3/60 · train 0.5000 · val 0.6000 · mse 0.6000 · mae 0.5500 · 6 ms · ETA 0:02"
+                    " · new best")
     line = epoch_line(EpochEnded(2, 10, 0.31, float("nan"), {"mse": 0.01, "mae": 0.02, "accuracy": 0.9125},
                                  seconds=1.5), eta=None)
     assert line == "Epoch 2/10 · accuracy 0.9125 · train 0.3100 · val nan · mse 0.01000 · mae 0.02000 · 1.50 s"
