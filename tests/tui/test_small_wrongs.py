@@ -58,3 +58,52 @@ async def test_dropout_on_a_preset_without_dropout_layers_is_refused_in_the_form
         await pilot.pause()
         assert app.screen.state.run_id == 0
         assert "no Dropout layer" in str(app.screen.query_one("#form-error", Static).render())
+
+
+# --- Esc counts the epochs recorded --------------------------------------------------------------
+
+def _state_after(*events):
+    from tui.state import RunState
+    state = RunState(running=True)
+    for event in events:
+        state.apply(event)
+    return state
+
+
+def _epochs(n, batches=9):
+    from npnn.events import EpochEnded, EpochStarted
+    for epoch in range(1, n + 1):
+        yield EpochStarted(epoch, 500, batches)
+        yield EpochEnded(epoch, 500, 0.5, 0.6)
+
+
+def test_esc_at_the_start_of_an_epoch_says_the_epochs_recorded():
+    from npnn.events import EpochStarted, Finished
+    state = _state_after(*_epochs(441), EpochStarted(442, 500, 9), Finished("stopped", None))
+    assert state.log[-1] == "stopped by you after 441 epochs: best weights kept"
+    assert (state.epoch, state.batch, state.batches, len(state.train_losses)) == (441, 9, 9, 441)
+
+
+def test_esc_inside_an_epoch_says_that_epoch_is_not_recorded():
+    from npnn.events import BatchEnded, EpochStarted, Finished
+    state = _state_after(*_epochs(1), EpochStarted(2, 500, 9), BatchEnded(2, 500, 3, 9, 0.4),
+                         Finished("stopped", None))
+    assert state.log[-1] == ("stopped by you after 1 epoch; epoch 2 stopped at batch 3/9, not recorded: "
+                             "best weights kept")
+    assert state.epoch == len(state.train_losses) == 1
+
+
+async def test_esc_on_a_run_paused_in_its_first_epoch_agrees_with_progress_and_runs(app_for):
+    from tui.widgets import RunsTable
+    app = app_for("--epochs", "5")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f10")  # a run paused after its first batch
+        await wait_until(pilot, lambda: app.screen.state.paused)
+        await pilot.press("escape")
+        await finish(pilot)
+        log = "\n".join(app.screen.query_one("Log").lines)
+        assert "stopped by you after 0 epochs; epoch 1 stopped at batch 1/" in log
+        assert str(app.screen.query_one("#progress-text", Static).render()).startswith("0/5")
+        (run,) = app.screen.query_one(RunsTable).runs.values()
+        assert run.epochs_run == 0 and run.reason == "stopped"
