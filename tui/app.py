@@ -39,9 +39,18 @@ def make_app(options: Options | None = None, *, steady: bool = False, export_dir
     a flag it cannot use (tui.options.check_flags_apply), as a headless run does.
     """
     options = options if options is not None else Options()
-    choices = [(info.title, info.name) for info in list_presets()]
     loaded = load_preset(options.preset, options.overrides)
     check_flags_apply(options, loaded)
-    if options.preset not in {name for _, name in choices}:
-        choices.append((loaded.title, options.preset))
-    return TrainerApp(options, choices, options.preset, loaded, steady=steady, export_dir=export_dir)
+    return TrainerApp(options, preset_choices(options.preset), options.preset, loaded, steady=steady,
+                      export_dir=export_dir)
+
+
+def preset_choices(selected: str) -> list[tuple[str, str]]:
+    """(label, name or path) of the built-in presets, and of `selected` when it is a file: labelled by its
+    file name and folder, since a run's config.toml carries its preset's title ("Tabular MLP" twice).
+    NOTE: the file name comes first, so a narrow picker still shows it."""
+    choices = [(info.title, info.name) for info in list_presets()]
+    if selected not in {name for _, name in choices}:
+        path = Path(selected)
+        choices.append((f"{path.name} ({path.parent.name})" if path.parent.name else path.name, selected))
+    return choices

@@ -107,3 +107,31 @@ async def test_esc_on_a_run_paused_in_its_first_epoch_agrees_with_progress_and_r
         assert str(app.screen.query_one("#progress-text", Static).render()).startswith("0/5")
         (run,) = app.screen.query_one(RunsTable).runs.values()
         assert run.epochs_run == 0 and run.reason == "stopped"
+
+
+# --- a preset file is listed by its file name ----------------------------------------------------
+
+async def test_a_runs_config_toml_is_listed_by_its_file_not_as_a_second_tabular_mlp(app_for, tmp_path):
+    from textual.widgets import Select
+    from textual.widgets._select import SelectOverlay
+    from presets import Run, load_preset
+    result = Run(load_preset("tabular_mlp", {"epochs": 1}), out_dir=tmp_path / "old").execute()
+    config = result.run_dir / "config.toml"
+    app = app_for("--preset", str(config))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        label = f"config.toml ({result.run_dir.name})"
+        select = app.screen.query_one("#preset", Select)
+        assert select.value == str(config)
+        assert str(select.query_one("#label", Static).render()) == label
+        select.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        prompts = [str(option.prompt) for option in app.screen.query_one(SelectOverlay).options]
+        assert prompts == ["MNIST CNN", "Tabular MLP", label]
+
+
+def test_a_preset_file_in_the_working_directory_is_listed_by_its_name_alone():
+    from tui.app import preset_choices
+    assert preset_choices("my_preset.toml")[-1] == ("my_preset.toml", "my_preset.toml")
+    assert preset_choices("tabular_mlp") == [("MNIST CNN", "mnist_cnn"), ("Tabular MLP", "tabular_mlp")]
