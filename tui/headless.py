@@ -14,7 +14,7 @@ import sys
 import time
 
 from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
-from presets import DataError, OutputError, PresetError, Run, SaveError, load_preset
+from presets import DataError, DownloadError, OutputError, PresetError, Run, SaveError, load_preset
 from presets.events import Evaluated, RunPrepared, RunSaved
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
@@ -209,8 +209,8 @@ def run_headless(options: Options, stream=None) -> int:
     """Load the preset with the command line's overrides, train with a HeadlessPrinter, return the exit code.
 
     Preset, data and --out errors and flags the preset cannot use propagate (the command line turns them
-    into exit code 2); --out and the flags are checked before any data is loaded. SIGTERM / SIGHUP
-    arrive as tui.exits.Interrupted (see tui.cli).
+    into exit code 2, a failed download into 1); --out and the flags are checked before any data is
+    loaded. SIGTERM / SIGHUP arrive as tui.exits.Interrupted (see tui.cli).
     """
     preset = load_preset(options.preset, options.overrides)
     check_flags_apply(options, preset)
@@ -229,7 +229,7 @@ def run_headless(options: Options, stream=None) -> int:
         printer.line()
         print(f"npnn-tui: error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except (DataError, PresetError, OutputError):
+    except (DataError, DownloadError, PresetError, OutputError):
         raise
     except Exception as error:
         printer.line()

@@ -339,3 +339,17 @@ def test_a_non_utf8_stdout_prints_replacement_characters(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and err == ""
     assert "Model: Linear(10?128)" in out and "optimizer adam · lr" in out and "Run saved to" in out
+
+
+def test_a_download_without_network_exits_1_saying_so(capsys, tmp_path, monkeypatch):
+    from urllib.error import URLError
+
+    def no_network(*args, **kwargs):
+        raise URLError("[Errno 101] Network is unreachable")
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", no_network)
+    assert main(["--headless", "--preset", "mnist_cnn", "--download", "--out", str(tmp_path / "runs")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ("npnn-tui: error: could not download MNIST from OpenML ([Errno 101] Network is "
+                            "unreachable): check the network connection (or proxy settings), or pass --data PATH "
+                            "with the MNIST IDX files or an .npz with arrays x and y\n")
+    assert "training failed" not in captured.err and "Traceback" not in captured.err

@@ -135,3 +135,27 @@ def test_a_preset_file_in_the_working_directory_is_listed_by_its_name_alone():
     from tui.app import preset_choices
     assert preset_choices("my_preset.toml")[-1] == ("my_preset.toml", "my_preset.toml")
     assert preset_choices("tabular_mlp") == [("MNIST CNN", "mnist_cnn"), ("Tabular MLP", "tabular_mlp")]
+
+
+# --- a download without network is shown as such, without advising --download ---------------------
+
+async def test_a_failed_download_shows_in_the_data_note_without_advising_download(app_for, tmp_path,
+                                                                                  monkeypatch):
+    from urllib.error import URLError
+
+    def no_network(*args, **kwargs):
+        raise URLError("[Errno 101] Network is unreachable")
+    home = tmp_path / "sklearn_home"
+    home.mkdir()
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", no_network)
+    app = app_for("--preset", "mnist_cnn", "--download")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        note = str(app.screen.query_one("#data-source", Static).render())
+        assert "could not download MNIST from OpenML" in note and "Network is unreachable" in note
+        assert "--download" not in note
+        await pilot.press("f5")
+        await finish(pilot)
+        assert app.screen.state.reason == "failed"
+        assert app.screen.state.status.startswith("Failed: could not download MNIST from OpenML")

@@ -164,9 +164,10 @@ class TrainerScreen(Screen):
         self.query_one("#form-error", Static).update("\n".join(errors))
 
     def _preview(self, preset: str) -> None:
-        """Prepare the selected preset in a worker (never downloading) to show its data and model."""
+        """Prepare the selected preset in a worker to show its data and model (downloading only with
+        --download: a failure then shows in the data note, which must not advise --download again)."""
         run = Run(self._loaded, out_dir=self.options.out, data_path=self.options.data,
-                  target=self.options.target, download=False)
+                  target=self.options.target, download=self.options.download)
         self._prepare(run, preset)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
