@@ -159,3 +159,31 @@ async def test_a_failed_download_shows_in_the_data_note_without_advising_downloa
         await finish(pilot)
         assert app.screen.state.reason == "failed"
         assert app.screen.state.status.startswith("Failed: could not download MNIST from OpenML")
+
+
+# --- descriptions that stay true ------------------------------------------------------------------
+
+def test_builtin_descriptions_claim_nothing_a_flag_or_the_data_can_change():
+    import re
+    from presets import list_presets
+    from presets.catalog import OPTIMIZERS
+    names = {word for entry in OPTIMIZERS.values() for word in (entry.name, entry.label.lower())}
+    for info in list_presets():
+        words = set(re.findall(r"[a-z]+", info.description.lower()))
+        assert not words & names, f"{info.name}: the optimizer can be changed"
+        assert not re.search(r"\d", info.description), f"{info.name}: a count the data can change"
+
+
+async def test_the_shown_description_stays_true_with_another_optimizer_and_the_digits_fallback(app_for, tmp_path,
+                                                                                               monkeypatch):
+    from textual.widgets import Select
+    home = tmp_path / "sklearn_home"
+    home.mkdir()
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))  # no MNIST: the 8x8 digits are used
+    app = app_for("--preset", "mnist_cnn", "--optimizer", "sgd")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#optimizer", Select).value == "sgd"
+        assert "digits 8x8" in str(app.screen.query_one("#data-source", Static).render())
+        shown = str(app.screen.query_one("#description", Static).render())
+        assert shown.startswith("Digit classification") and "Adam" not in shown and "MNIST images" not in shown
