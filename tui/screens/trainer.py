@@ -166,10 +166,11 @@ class TrainerScreen(Screen):
         self.query_one("#form-error", Static).update("\n".join(errors))
 
     def _preview(self, preset: str) -> None:
-        """Prepare the selected preset in a worker (never downloading) to show its data and model."""
+        """Prepare the selected preset in a worker to show its data and model (downloading only with
+        --download: a failure then shows in the data note, which must not advise --download again)."""
         self._data_error = None
         run = Run(self._loaded, out_dir=self.options.out, data_path=self._data.path,
-                  target=self._data.target, download=False)
+                  target=self._data.target, download=self.options.download)
         self._prepare(run, preset)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
@@ -250,7 +251,7 @@ class TrainerScreen(Screen):
             self._refuse(errors[0])
             return
         if self._data_error is not None:
-            self._refuse(f"the data does not fit {self._preset}: {self._data_error}")
+            self._refuse(f"no data for {self._preset}: {self._data_error}")
             return
         try:
             preset = load_preset(self._preset, values)
