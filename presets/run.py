@@ -39,6 +39,7 @@ class Predictions:
     images: np.ndarray      # (n, H, W) floats in [0, 1]
     predicted: np.ndarray   # (n,) int labels for `images`
     true: np.ndarray        # (n,) int labels for `images`
+    class_names: list = field(default_factory=list)  # label i's name (the data's), for the matrix's headers
 
 
 @dataclass
@@ -155,7 +156,8 @@ class Run:
         images = np.clip(s.x_test[:n].reshape(n, *s.x_test.shape[-2:]), 0.0, 1.0) if s.x_test.ndim == 4 \
             else np.zeros((0, 0, 0), dtype=np.float32)
         count = len(images)
-        return Predictions(confusion, images, predicted[:count].astype(np.int64), s.y_test[:count].astype(np.int64))
+        return Predictions(confusion, images, predicted[:count].astype(np.int64), s.y_test[:count].astype(np.int64),
+                           [str(name) for name in s.preprocessing.get("class_names") or range(s.num_classes)])
 
     def check_out_dir(self) -> None:
         """Create --out and prove it writable; raises OutputError. `execute` calls it before anything else."""

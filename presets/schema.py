@@ -6,7 +6,7 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
     task                       "regression" | "classification" (required)
     model                      list of layer tables (required), layers registered in presets.catalog, e.g.
                                [{ type = "Linear", in_features = "auto", out_features = 128 }, { type = "ReLU" }]
-    [data]      source         "diabetes" | "mnist" | "digits" | "csv" (required)
+    [data]      source         "diabetes" | "wine" | "mnist" | "digits" | "csv" (required)
                 path, target   a data file (CSV, MNIST IDX file or directory, .npz) and the CSV column to predict
                 limit          keep the first N rows; test_size, val_size: fractions as in train_test_split
                 split_seed     random_state of both splits; standardize: X (tabular) and y (regression)
@@ -38,7 +38,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 TASKS = ("regression", "classification")
-SOURCES = ("diabetes", "mnist", "digits", "csv")
+SOURCES = ("diabetes", "wine", "mnist", "digits", "csv")
 OVERRIDE_KEYS = ("optimizer", "lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed",
                  "max_grad_norm")
 # NOTE: one Dropout rate for the whole model, so its range is the Dropout layer's own

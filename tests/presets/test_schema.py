@@ -36,7 +36,7 @@ epochs = 3
 
 def test_builtin_presets_are_listed_and_load():
     infos = {info.name: info for info in list_presets()}
-    assert set(infos) == {"tabular_mlp", "mnist_cnn"}
+    assert set(infos) == {"tabular_mlp", "mnist_cnn", "wine_mlp"}
     assert infos["mnist_cnn"].title == "MNIST CNN" and infos["mnist_cnn"].path.name == "mnist_cnn.toml"
     tabular = load_preset("tabular_mlp")
     assert (tabular.task, tabular.loss, tabular.optimizer, tabular.batch_size) == ("regression", "mse", "adam", 32)
@@ -48,6 +48,9 @@ def test_builtin_presets_are_listed_and_load():
     assert (mnist.task, mnist.loss, mnist.lr, mnist.batch_size, mnist.data.limit) == (
         "classification", "cross_entropy", 0.001, 64, 5000)
     assert mnist.dropout is None  # no Dropout layer in the CNN
+    wine = load_preset("wine_mlp")
+    assert (wine.task, wine.loss, wine.data.source, wine.data.standardize) == (
+        "classification", "cross_entropy", "wine", True)
 
 
 def test_a_preset_file_given_by_path_loads(small_preset):
@@ -117,7 +120,7 @@ def test_unknown_override_key_is_an_error():
     ("lr = 0.01", 'loss = "cross_entropy"', ["training.loss must be mse or l1 for a regression task"]),
     ('task = "regression"', 'task = "ranking"', ["task must be one of regression, classification"]),
     ('task = "regression"', "", ["missing required key 'task'"]),
-    ('source = "diabetes"', 'source = "imagenet"', ["data.source must be one of diabetes, mnist, digits, csv"]),
+    ('source = "diabetes"', 'source = "imagenet"', ["data.source must be one of diabetes, wine, mnist, digits, csv"]),
     ('source = "diabetes"', 'source = "csv"', ['data.source = "csv" needs data.path']),
     ('source = "diabetes"', 'source = "diabetes"\ntest_size = 1.5', ["data.test_size must be a number > 0 and < 1"]),
     ('{ type = "ReLU" }', '{ type = "Transformer" }', ["model[1].type must be one of Linear, Conv2d, MaxPool2d"]),

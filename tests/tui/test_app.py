@@ -122,6 +122,22 @@ async def test_switching_preset_updates_description_data_and_model_summary(app_f
         assert "MNIST" in text_of(app, "#description") or "digit" in text_of(app, "#description").lower()
 
 
+async def test_the_wine_preset_is_picked_trained_and_its_matrix_names_the_classes(app_for):
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#preset", Select).value = "wine_mlp"  # NOTE: Select refuses a value not offered
+        await settle(pilot)
+        app.screen.query_one("#epochs", Input).value = "5"
+        assert "wine (178 rows" in text_of(app, "#data-source")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
+        await settle(pilot)
+        assert "accuracy" in app.screen.state.metrics["after"]
+        matrix = text_of(app, "#confusion")
+        assert "of 36" in matrix and matrix.count("class_1") == 2  # a column and a row
+
+
 async def test_huge_lr_shows_skipped_steps_and_does_not_crash(app_for):
     app = app_for("--optimizer", "sgd", "--lr", "1e6", "--clip-norm", "off", "--epochs", "3")
     async with app.run_test(size=SIZE) as pilot:

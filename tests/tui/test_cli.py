@@ -71,7 +71,7 @@ def test_a_broken_preset_file_exits_2_naming_the_key(capsys, tmp_path):
 def test_list_presets(capsys):
     assert main(["--list-presets"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["mnist_cnn", "tabular_mlp"]
+    assert [line.split()[0] for line in lines] == ["mnist_cnn", "tabular_mlp", "wine_mlp"]
     assert "Tabular MLP" in lines[1]
 
 

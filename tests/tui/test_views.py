@@ -13,6 +13,7 @@ from presets.events import Evaluated, RunPrepared, RunSaved
 from tui import worker
 from tui.export import export_history
 from tui.state import RunState, fmt
+from tui.widgets.confusion import confusion_view
 from tui.widgets.curves import bar_lines, columns
 from tui.widgets.digits import half_block_lines
 
@@ -79,6 +80,24 @@ def test_half_blocks_pair_pixel_rows_and_scale_small_images():
     big[0, 0] = big[1, 1] = big[3, 0] = 1.0
     lines = half_block_lines(big)
     assert len(lines) == 14 and lines[0][:2] == "▀▄" and lines[1][0] == "▄" and lines[2].strip() == ""
+
+
+def _plain(renderable) -> str:
+    from rich.console import Console
+    console = Console(width=80, color_system=None)
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get()
+
+
+def test_confusion_matrix_is_headed_by_the_class_names_or_the_label_numbers():
+    confusion = np.array([[5, 1, 0], [0, 4, 0], [0, 2, 3]])
+    named = _plain(confusion_view(confusion, ["class_0", "class_1", "class_2"])).splitlines()
+    assert "accuracy 80.00% of 15" in named[0]
+    assert named[2].split() == ["true╲pred", "class_0", "class_1", "class_2"]
+    assert named[3].split() == ["class_0", "5", "1", "0"] and named[5].split() == ["class_2", "0", "2", "3"]
+    numbered = _plain(confusion_view(confusion, ["too", "few"])).splitlines()
+    assert numbered[2].split() == ["true╲pred", "0", "1", "2"] and numbered[4].split()[0] == "1"
 
 
 def test_export_history_writes_the_run_directory_s_columns_one_row_per_epoch(tmp_path):

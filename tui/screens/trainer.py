@@ -100,7 +100,7 @@ class TrainerScreen(Screen):
             with TabPane("Predictions", id="predictions"):
                 with VerticalScroll(id="predictions-body"):
                     with Horizontal(id="predictions-row"):
-                        yield ConfusionMatrix("Run the MNIST CNN preset to see its confusion matrix here.",
+                        yield ConfusionMatrix("Run a classification preset to see its confusion matrix here.",
                                               id="confusion")
                         yield DigitsView(id="digits")
             with TabPane("Inside", id="inside"):
@@ -331,7 +331,7 @@ class TrainerScreen(Screen):
                                           self.state.best_value, test, reason, run_dir, self.state.val_losses)
 
     def _show_predictions(self, predictions) -> None:
-        self.query_one(ConfusionMatrix).show(predictions.confusion)
+        self.query_one(ConfusionMatrix).show(predictions.confusion, predictions.class_names)
         self.query_one(DigitsView).show(predictions.images, predictions.predicted, predictions.true)
 
     def _commands_changed(self) -> None:
