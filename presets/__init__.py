@@ -2,9 +2,10 @@
 from presets.bundle import Bundle, load_run
 from presets.errors import DataError, DownloadError, OutputError, PresetError, SaveError
 from presets.registry import PresetInfo, list_presets, load_preset
+from presets.overrides import parse_override
 from presets.predictions import ClassPredictions, Predictions, RegressionPredictions
 from presets.run import Run, RunResult
-from presets.schema import OVERRIDE_KEYS, DataSpec, Preset, parse_override
+from presets.schema import OVERRIDE_KEYS, DataSpec, Preset
 
 __all__ = ["OVERRIDE_KEYS", "Bundle", "ClassPredictions", "DataError", "DataSpec", "DownloadError", "OutputError",
            "Predictions", "Preset", "PresetError", "PresetInfo", "RegressionPredictions", "Run", "RunResult",

@@ -1,8 +1,9 @@
-"""The registry of what a preset can name: layers and optimizers, each an npnn class with its options.
+"""The registry of what a preset can name: layers, optimizers and lr schedules, each an npnn class with its options.
 
 The schema validates against it, presets.models builds from it, the app's form and `npnn-tui --help`
-list it and docs/presets.md is generated from it (presets.docs). Adding a layer or an optimizer to
-presets is the npnn class plus one `register_layer` / `register_optimizer` call here.
+list it and docs/presets.md is generated from it (presets.docs). Adding a layer, an optimizer or an lr
+schedule to presets is the npnn class plus one `register_layer` / `register_optimizer` /
+`register_scheduler` call here.
 
 Defaults are read from the npnn class's signature, so each default is stated once, in npnn.
 """
@@ -60,38 +61,63 @@ class LayerEntry:
 
 
 @dataclass(frozen=True)
-class OptimizerEntry:
-    """An optimizer a preset's `[training] optimizer` may name; `lr` comes from the preset, `options` are
-    the other keyword arguments a preset may set in `[training.optimizer_options]` (defaults: the class's)."""
+class _ClassEntry:
+    """An npnn class a preset names in one [training] key, its other arguments in a sub-table `<key>_options`."""
     name: str
     cls: type
     label: str
     options: tuple[Option, ...] = ()
+    key = ""  # the [training] key that names it, for messages
 
     def option_names(self) -> tuple[str, ...]:
         return tuple(option.name for option in self.options)
 
-    def check_options(self, options: dict, prefix: str = "optimizer_options", where: str | None = None) -> dict:
-        """The options checked against their declarations; PresetError names the key and what is allowed."""
-        head = f"{where}: " if where else ""
+    def check_options(self, options: dict, prefix: str | None = None, where: str | None = None) -> dict:
+        """The options checked against their declarations, required ones present; PresetError names the key
+        and what is allowed."""
+        head, prefix = f"{where}: " if where else "", prefix or f"{self.key}_options"
         if not isinstance(options, dict):
             raise PresetError(f"{head}[{prefix}] must be a table, got {options!r}")
         declared = {option.name: option for option in self.options}
         out = {}
         for key, value in options.items():
             if key not in declared:
-                raise PresetError(f"{head}unknown key '{prefix}.{key}' for optimizer {self.name}; "
+                raise PresetError(f"{head}unknown key '{prefix}.{key}' for {self.key} {self.name}; "
                                   f"allowed: {', '.join(declared) or 'none'}")
             out[key] = declared[key].check(value, f"{prefix}.{key}", where)
+        for option in self.options:
+            if option.required and option.name not in out:
+                raise PresetError(f"{head}{self.key} {self.name} needs {prefix}.{option.name} ({option.allowed})")
         return out
+
+
+@dataclass(frozen=True)
+class OptimizerEntry(_ClassEntry):
+    """An optimizer a preset's `[training] optimizer` may name; `lr` comes from the preset, `options` are
+    the other keyword arguments a preset may set in `[training.optimizer_options]` (defaults: the class's)."""
+    key = "optimizer"
 
     def build(self, params, lr: float, **options: Any) -> optim.Optimizer:
         """The optimizer over `params`; each option is checked against its declaration first."""
         return self.cls(params, lr=lr, **self.check_options(options))
 
 
+@dataclass(frozen=True)
+class SchedulerEntry(_ClassEntry):
+    """An lr schedule a preset's `[training] lr_schedule` may name, stepped once per epoch by the fit loop;
+    its arguments go in `[training.lr_schedule_options]`. An option that is "auto" takes the epoch budget."""
+    key = "lr_schedule"
+
+    def build(self, optimizer: optim.Optimizer, epochs: int, **options: Any) -> optim.lr_scheduler.LRScheduler:
+        options = {option.name: option.default for option in self.options if not option.required} | options
+        options = {name: epochs if value == AUTO else value for name, value in options.items()}
+        return self.cls(optimizer, **options)
+
+
 LAYERS: dict[str, LayerEntry] = {}
 OPTIMIZERS: dict[str, OptimizerEntry] = {}
+SCHEDULERS: dict[str, SchedulerEntry] = {}
+NO_SCHEDULE = "none"  # `lr_schedule = "none"`: the lr changes only when set by hand
 LOSSES: dict[str, type] = {"mse": nn.MSELoss, "l1": nn.L1Loss, "cross_entropy": nn.CrossEntropyLoss}
 
 
@@ -137,6 +163,18 @@ def register_optimizer(name: str, cls: type, label: str, *options: Option) -> Op
         raise ValueError(f"optimizer names are lower case (presets compare them lower-cased), got {name!r}")
     entry = OptimizerEntry(name, cls, label, with_defaults(cls, *options))
     OPTIMIZERS[name] = entry
+    return entry
+
+
+def register_scheduler(name: str, cls: type, label: str, *options: Option) -> SchedulerEntry:
+    """Make an npnn lr scheduler available to presets as `[training] lr_schedule = name`.
+
+    An option declared with auto=True defaults to "auto" (the epoch budget), the others to the class's default."""
+    if name in SCHEDULERS or name == NO_SCHEDULE:
+        raise ValueError(f"lr schedule {name!r} is already registered")
+    options = tuple(replace(option, default=AUTO) if option.auto else option for option in with_defaults(cls, *options))
+    entry = SchedulerEntry(name, cls, label, options)
+    SCHEDULERS[name] = entry
     return entry
 
 
@@ -231,13 +269,30 @@ _WEIGHT_DECAY = _non_negative("weight_decay", "L2 penalty added to the gradient"
 _MOMENTUM = _non_negative("momentum", "momentum factor")
 _EPS = Option("eps", float, low=0, low_open=True, help="added to the denominator for stability")
 _AMSGRAD = _flag("amsgrad", "the AMSGrad variant")
-register_optimizer("sgd", optim.SGD, "SGD", _MOMENTUM, _WEIGHT_DECAY, _flag("nesterov", "Nesterov momentum"))
-register_optimizer("momentum", optim.Momentum, "Momentum", _MOMENTUM)
-register_optimizer("adam", optim.Adam, "Adam", _EPS, _WEIGHT_DECAY, _AMSGRAD)
-register_optimizer("adamw", optim.AdamW, "AdamW", _EPS, _non_negative("weight_decay", "decoupled weight decay"),
-                   _AMSGRAD)
+_NESTEROV = _flag("nesterov", "Nesterov momentum, needs momentum > 0")
+_BETAS = Option("betas", float, low=0, high=1, high_open=True, length=2,
+                help="decay rates of the running means of the gradient and its square")
+register_optimizer("sgd", optim.SGD, "SGD", _MOMENTUM, _WEIGHT_DECAY, _NESTEROV)
+register_optimizer("momentum", optim.Momentum, "Momentum", _MOMENTUM, _WEIGHT_DECAY, _NESTEROV)
+register_optimizer("adam", optim.Adam, "Adam", _BETAS, _EPS, _WEIGHT_DECAY, _AMSGRAD)
+register_optimizer("adamw", optim.AdamW, "AdamW", _BETAS, _EPS,
+                   _non_negative("weight_decay", "decoupled weight decay"), _AMSGRAD)
 register_optimizer("rmsprop", optim.RMSprop, "RMSprop", _rate("alpha", "smoothing constant"), _EPS, _WEIGHT_DECAY,
                    _MOMENTUM, _flag("centered", "normalise by the estimated variance"))
+
+# --- lr schedules ------------------------------------------------------------------------------------
+_GAMMA = Option("gamma", float, low=0, low_open=True, help="factor the lr is multiplied by")
+register_scheduler("step", optim.lr_scheduler.StepLR, "Step",
+                   _size("step_size", help="epochs between two cuts"), _GAMMA)
+register_scheduler("cosine", optim.lr_scheduler.CosineAnnealingLR, "Cosine",
+                   _size("T_max", auto=True, help="epochs of the half cosine (auto: the epoch budget)"),
+                   _non_negative("eta_min", "the lowest lr"))
+register_scheduler("plateau", optim.lr_scheduler.ReduceLROnPlateau, "Plateau (on the val loss)",
+                   Option("factor", float, low=0, high=1, low_open=True, high_open=True, help="factor of each cut"),
+                   Option("patience", int, low=0, help="epochs without improvement before a cut"),
+                   _non_negative("threshold", "smallest relative improvement that counts"),
+                   Option("cooldown", int, low=0, help="epochs to wait after a cut"),
+                   _non_negative("min_lr", "the lowest lr"))
 
 
 def layer(name: str, where: str = "model") -> LayerEntry:

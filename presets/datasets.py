@@ -1,4 +1,4 @@
-"""Data sources and splits: diabetes, MNIST (with its fallback chain), scikit-learn digits, the user's CSV.
+"""Data sources and splits: diabetes and wine, MNIST (with its fallback chain), scikit-learn digits, the user's CSV.
 
 `load_data` returns a `Splits`: float32 inputs, targets (float32 (n, 1) for regression, int64 labels
 for classification), already split with scikit-learn and standardised with training statistics only.
@@ -221,9 +221,41 @@ def reads_csv(spec: DataSpec, data_path=None) -> bool:
     return bool(path and Path(path).suffix.lower() == ".csv") or spec.source == "csv"
 
 
-def _raw(spec: DataSpec, task: str, data_path, target, download: bool):
-    """Unsplit (x, y, description, notice, source dict, feature names or None, target name) for the spec
-    and the user's --data/--target."""
+
+# Tables that ship with scikit-learn (no download): data.source → the loader's name in sklearn.datasets
+BUILTIN_TABLES = {"diabetes": "load_diabetes", "wine": "load_wine"}
+
+
+@dataclass
+class _Raw:
+    """Unsplit data as a source gives it, with what the run directory and the bundle record about it."""
+    x: np.ndarray
+    y: np.ndarray
+    description: str
+    notice: str | None
+    source: dict
+    feature_names: list[str] | None
+    target_name: str
+    class_names: list | None = None  # label i's name when the source names its classes (wine)
+
+
+def _builtin_table(name: str, task: str) -> _Raw:
+    """A scikit-learn table: features, the target (a column for regression sets) and, if named, the classes."""
+    import sklearn.datasets
+    bunch = getattr(sklearn.datasets, BUILTIN_TABLES[name])()
+    names = bunch.get("target_names")
+    kind = "regression" if names is None else "classification"
+    if task != kind:
+        raise DataError(f'data.source = "{name}" is a {kind} data set, but the preset\'s task is {task!r}; '
+                        f'set task = "{kind}" or give your own data with --data FILE.csv --target COLUMN')
+    y = bunch.target if names is not None else bunch.target.reshape(-1, 1)
+    return _Raw(bunch.data, y, f"{name} ({len(bunch.data)} rows, built in)", None, {"source": name},
+                list(bunch.feature_names), "class" if names is not None else "target",
+                None if names is None else [str(n) for n in names])
+
+
+def _raw(spec: DataSpec, task: str, data_path, target, download: bool) -> _Raw:
+    """The unsplit data for the spec and the user's --data/--target."""
     path = data_path or spec.path
     target = target or spec.target
     if reads_csv(spec, data_path):
@@ -231,18 +263,14 @@ def _raw(spec: DataSpec, task: str, data_path, target, download: bool):
             raise DataError("data.source is csv but no file was given: pass --data PATH.csv --target COLUMN")
         x, labels, names = read_csv(path, target)
         y = _regression_target(labels, str(path)) if task == "regression" else labels
-        return (x, y, f"{Path(path).name} ({len(x):,} rows, target {target!r})", None,
-                {"source": "csv", "path": str(Path(path).resolve()), "target": target}, names, target)
+        return _Raw(x, y, f"{Path(path).name} ({len(x):,} rows, target {target!r})", None,
+                    {"source": "csv", "path": str(Path(path).resolve()), "target": target}, names, target)
     if spec.source in ("mnist", "digits"):
         x, y, description, notice, source = _image_source(spec, path, download)
-        return mnist.as_images(x, description), y, description, notice, source, None, "label"
+        return _Raw(mnist.as_images(x, description), y, description, notice, source, None, "label")
     if path:
         raise DataError(f"{path}: a {spec.source} preset reads your data from a .csv file (with --target COLUMN)")
-    from sklearn.datasets import load_diabetes
-    diabetes = load_diabetes()
-    x, y = diabetes.data, diabetes.target
-    return (x, y.reshape(-1, 1), f"diabetes ({len(x)} rows, built in)", None, {"source": "diabetes"},
-            list(diabetes.feature_names), "target")
+    return _builtin_table(spec.source, task)
 
 
 def _standardise(train: np.ndarray, *others: np.ndarray) -> tuple[list[np.ndarray], dict]:
@@ -275,16 +303,20 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     # NOTE: scikit-learn is imported here, not at module level: its submodules pull in rich (a progress
     # bar for its callbacks), and importing presets must not import a UI toolkit.
     from sklearn.model_selection import train_test_split
-    x, y, description, notice, source, feature_names, target_name = _raw(spec, task, data_path, target, download)
+    raw = _raw(spec, task, data_path, target, download)
+    x, y, description = raw.x, raw.y, raw.description
     if spec.limit is not None and spec.limit < len(x):
         x, y = x[:spec.limit], y[:spec.limit]
         description = f"{description}, first {spec.limit:,}"
     num_classes = None
-    preprocessing = {"input_shape": list(x.shape[1:]), "feature_names": feature_names, "target_name": target_name,
+    preprocessing = {"input_shape": list(x.shape[1:]), "feature_names": raw.feature_names,
+                     "target_name": raw.target_name,
                      "feature_mean": None, "feature_std": None, "target_mean": None, "target_std": None,
                      "class_names": None}
     if task == "classification":
         y, num_classes, preprocessing["class_names"] = _class_labels(np.asarray(y), description)
+        if raw.class_names is not None:  # NOTE: labels 0..k-1 index the source's own names
+            preprocessing["class_names"] = raw.class_names[:num_classes]
     n_test = int(np.ceil(spec.test_size * len(x)))
     n_val = int(np.ceil(spec.val_size * (len(x) - n_test)))
     if len(x) - n_test - n_val < 1 or n_val < 1:
@@ -301,8 +333,8 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
         preprocessing.update(target_mean=stats["mean"], target_std=stats["std"])
     cast = (lambda a: a.astype(np.float32)) if task == "regression" else (lambda a: a.astype(np.int64))
     splits = Splits(x_train.astype(np.float32), cast(y_train), x_val.astype(np.float32), cast(y_val),
-                    x_test.astype(np.float32), cast(y_test), task, num_classes, description, notice, source,
-                    preprocessing)
+                    x_test.astype(np.float32), cast(y_test), task, num_classes, description, raw.notice,
+                    raw.source, preprocessing)
     _check_float32(description, inputs=(splits.x_train, splits.x_val, splits.x_test),
                    targets=(splits.y_train, splits.y_val, splits.y_test))
     return splits

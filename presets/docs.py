@@ -1,4 +1,4 @@
-"""docs/presets.md, generated from the registry: every layer and optimizer a preset can name, with options.
+"""docs/presets.md, generated from the registry: every layer, optimizer and lr schedule a preset can name.
 
 Regenerate with `python -m presets.docs > docs/presets.md`; tests/test_registry.py checks the file is current.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from presets.catalog import LAYERS, LOSSES, OPTIMIZERS
+from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS
 from presets.option import REQUIRED, Option
 
 
@@ -17,6 +17,8 @@ def _default(option: Option) -> str:
         return "npnn's default"
     if isinstance(option.default, bool):
         return "true" if option.default else "false"
+    if isinstance(option.default, tuple):
+        return "[" + ", ".join(f"{value:g}" for value in option.default) + "]"
     return f'"{option.default}"' if isinstance(option.default, str) else f"{option.default:g}"
 
 
@@ -28,7 +30,7 @@ def _options(options: tuple[Option, ...]) -> str:
 
 
 def reference_markdown() -> str:
-    """The reference page's text: one table of layers, one of optimizers, the loss names."""
+    """The reference page's text: one table of layers, one of optimizers, one of lr schedules, the loss names."""
     lines = [
         "# What a preset can name",
         "",
@@ -49,11 +51,27 @@ def reference_markdown() -> str:
         "## Optimizers (`[training] optimizer = ...`, with `lr`)",
         "",
         "Their other arguments go in `[training.optimizer_options]`, e.g. `momentum = 0.9` for `sgd`.",
+        "`weight_decay`, `momentum`, `nesterov` and `betas` can also be set from the command line",
+        "(`--weight-decay 1e-4`, `--nesterov true`, `--betas 0.9,0.99`; `default` for the optimizer's own) and",
+        "the app's form.",
         "",
         "| optimizer | npnn class | `optimizer_options`: allowed; default |",
         "| --- | --- | --- |",
     ]
     lines += [f"| `{e.name}` | `npnn.optim.{e.cls.__name__}` | {_options(e.options)} |" for e in OPTIMIZERS.values()]
+    lines += [
+        "",
+        f"## Learning-rate schedules (`[training] lr_schedule = ...`, default `\"{NO_SCHEDULE}\"`)",
+        "",
+        "Stepped once per epoch (`plateau` on the validation loss); the epoch's lr is in `history.csv`.",
+        "Their arguments go in `[training.lr_schedule_options]`, e.g. `step_size = 10` for `step`",
+        "(`--lr-schedule step --lr-schedule-options step_size=10,gamma=0.5` on the command line).",
+        "",
+        "| lr_schedule | npnn class | `lr_schedule_options`: allowed; default |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{e.name}` | `npnn.optim.lr_scheduler.{e.cls.__name__}` | {_options(e.options)} |"
+              for e in SCHEDULERS.values()]
     lines += ["", "## Losses (`[training] loss = ...`)", ""]
     lines += [f"- `{name}`: `npnn.nn.{cls.__name__}`" for name, cls in LOSSES.items()]
     return "\n".join(lines) + "\n"

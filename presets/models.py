@@ -1,4 +1,5 @@
-"""Build npnn objects from a validated preset: the model from its layer specs, the loss, the optimizer.
+"""Build npnn objects from a validated preset: the model from its layer specs, the loss, the optimizer and
+its lr schedule.
 
 "auto" sizes are inferred by a dry run, as torch.nn.LazyLinear does: one zero sample goes through the
 layers one at a time, each built from its registry entry (presets.catalog) once the shape reaching it
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from npnn import Tensor, get_default_dtype, nn, no_grad, optim
-from presets.catalog import INPUT_FORMS, LAYERS, LOSSES, OPTIMIZERS, LayerEntry
+from presets.catalog import INPUT_FORMS, LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, LayerEntry
 from presets.errors import PresetError
 from presets.option import AUTO
 from presets.schema import Preset
@@ -99,3 +100,10 @@ def build_loss(preset: Preset) -> nn.Module:
 
 def build_optimizer(preset: Preset, model: nn.Module) -> optim.Optimizer:
     return OPTIMIZERS[preset.optimizer].build(model.parameters(), lr=preset.lr, **preset.optimizer_options)
+
+
+def build_scheduler(preset: Preset, optimizer: optim.Optimizer) -> optim.lr_scheduler.LRScheduler | None:
+    """The preset's lr schedule over `optimizer` (None for "none"), stepped once per epoch by the fit loop."""
+    if preset.lr_schedule == NO_SCHEDULE:
+        return None
+    return SCHEDULERS[preset.lr_schedule].build(optimizer, preset.epochs, **preset.lr_schedule_options)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from presets.errors import PresetError
@@ -31,7 +31,8 @@ class Option:
 
     `auto`: the value may also be "auto" (a size inferred from the data). `default`: REQUIRED when the
     option has none. `choices` may be a callable, read each time, for lists that grow
-    (the registered optimizers).
+    (the registered optimizers). `length`: the value is that many numbers (a TOML array, typed as
+    "0.9, 0.999"), each in the range, kept as a tuple (Adam's betas).
     """
     name: str
     kind: type
@@ -42,6 +43,7 @@ class Option:
     high_open: bool = False
     choices: tuple[str, ...] | Callable[[], Iterable[str]] = ()
     auto: bool = False
+    length: int | None = None
     help: str = ""
 
     @property
@@ -67,13 +69,22 @@ class Option:
                 parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
             if self.high is not None:
                 parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
-            text = ("an integer" if self.kind is int else "a number") + (" " + " and ".join(parts) if parts else "")
+            if self.length is not None:
+                text = f"{self.length} {'integers' if self.kind is int else 'numbers'}" + (", each" if parts else "")
+            else:
+                text = "an integer" if self.kind is int else "a number"
+            text = " ".join([text, " and ".join(parts)]) if parts else text
         return f'{text}, or "auto"' if self.auto else text
 
     def normalize(self, value: Any) -> Any:
         """The value in its canonical form (floats for float options), or None when it is not allowed."""
         if self.auto and value == AUTO:
             return AUTO
+        if self.length is not None:
+            if not isinstance(value, (list, tuple)) or len(value) != self.length:
+                return None
+            items = [replace(self, length=None).normalize(item) for item in value]
+            return None if any(item is None for item in items) else tuple(items)
         if self.kind is bool or self.kind is str:
             if not isinstance(value, self.kind):
                 return None
@@ -100,14 +111,23 @@ class Option:
         """A value typed as text (an input field, a command-line flag), checked; PresetError if not allowed."""
         stripped = text.strip()
         value: Any = stripped.lower() if self.kind is str or stripped.lower() == AUTO else stripped
-        if self.kind is bool:
+        if self.length is not None and value != AUTO:
+            items = [replace(self, length=None).normalize(_number(part, self.kind))
+                     for part in stripped.strip("[]()").replace(",", " ").split()]
+            value = tuple(items) if len(items) == self.length and None not in items else text
+        elif self.kind is bool:
             value = {"true": True, "false": False}.get(stripped.lower(), text)
         elif self.kind in (int, float) and value != AUTO:
-            try:
-                value = int(stripped) if self.kind is int else float(stripped)
-            except ValueError:
-                value = text
+            value = _number(stripped, self.kind)
         result = self.normalize(value)
         if result is None:
             raise PresetError(f"{key or self.name} must be {self.allowed}, got {text!r}")
         return result
+
+
+def _number(text: str, kind: type) -> Any:
+    """`text` as an int or float, or the text itself when it is not one (normalize then refuses it)."""
+    try:
+        return int(text) if kind is int else float(text)
+    except ValueError:
+        return text

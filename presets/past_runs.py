@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from presets.rundir import HISTORY_COLUMNS, SWEEP_FILE
-from presets.schema import OVERRIDE_KEYS
+from presets.schema import settings_of
 from presets.sweep import SWEEPS_DIR
 
 if sys.version_info >= (3, 11):
@@ -151,7 +151,7 @@ def read_run(path) -> PastRun:
         training = config.get("training", {})
         run.preset = str(config.get("name", metrics.get("preset", "")))
         run.task = str(config.get("task", ""))
-        run.settings = {key: training.get(key) for key in OVERRIDE_KEYS}
+        run.settings = settings_of(training if isinstance(training, dict) else {})
         run.reason = str(metrics.get("reason") or "?")
         epochs_run = metrics.get("epochs_run")
         run.epochs_run = epochs_run if isinstance(epochs_run, int) and not isinstance(epochs_run, bool) else None

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from presets.schema import Preset, PresetError, apply_overrides, read_preset_file
+from presets.overrides import apply_overrides
+from presets.schema import Preset, PresetError, read_preset_file
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 
@@ -42,5 +43,5 @@ def resolve_path(name_or_path) -> Path:
 
 
 def load_preset(name_or_path, overrides: dict | None = None) -> Preset:
-    """Load and validate a preset, then apply the overrides (keys: presets.OVERRIDE_KEYS)."""
+    """Load and validate a preset, then apply the overrides (keys: presets.OVERRIDE_KEYS; presets.overrides)."""
     return apply_overrides(read_preset_file(resolve_path(name_or_path)), overrides)

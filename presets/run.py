@@ -25,7 +25,7 @@ from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets import predictions as _predictions
-from presets.models import build_loss, build_model, build_optimizer, resolve_layers
+from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
 from presets.predictions import Predictions
 from presets.rundir import SWEEP_FILE, check_out_dir, save_run
 from presets.schema import Preset, change_dict
@@ -97,11 +97,12 @@ class Run:
         self.data_path, self.target, self.download = data_path, target, download
         self.prepared: RunPrepared | None = None
         self.splits: Splits | None = None
-        self.model = self.loss_fn = self.optimizer = self.early_stopping = None
+        self.model = self.loss_fn = self.optimizer = self.scheduler = self.early_stopping = None
         self.inside = MonitorSwitch()  # the Inside view's per-layer statistics: `run.inside.watch(callback)`
 
     def prepare(self) -> RunPrepared:
-        """Load the data and build model, loss and optimizer (seeded); a second call returns the first result."""
+        """Load the data and build model, loss, optimizer and lr schedule (seeded); a second call returns the first
+        result."""
         if self.prepared is not None:
             return self.prepared
         preset = self.preset
@@ -118,6 +119,7 @@ class Run:
         self.splits, self.model = splits, model
         self.inside.bind(model, [row[0] for row in rows], splits.x_test)
         self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
+        self.scheduler = build_scheduler(preset, self.optimizer)
         self.prepared = RunPrepared(preset=preset.name, task=preset.task, data_description=splits.description,
                                     notice=splits.notice, model_summary=rows,
                                     num_parameters=model.num_parameters(), config=config)
@@ -181,7 +183,7 @@ class Run:
             loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True,
                                 generator=generator)
             loop = FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
-                           epochs=preset.epochs, early_stopping=self.early_stopping,
+                           epochs=preset.epochs, early_stopping=self.early_stopping, scheduler=self.scheduler,
                            max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
                            callbacks=(capture, self.inside, *callbacks), should_stop=should_stop)
             state.history = loop.history

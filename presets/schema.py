@@ -8,14 +8,16 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
     task                       "regression" | "classification" (required)
     model                      list of layer tables (required), layers registered in presets.catalog, e.g.
                                [{ type = "Linear", in_features = "auto", out_features = 128 }, { type = "ReLU" }]
-    [data]      source         "diabetes" | "mnist" | "digits" | "csv" (required)
+    [data]      source         "diabetes" | "wine" | "mnist" | "digits" | "csv" (required)
                 path, target   a data file (CSV, MNIST IDX file or directory, .npz) and the CSV column to predict
                 limit          keep the first N rows; test_size, val_size: fractions as in train_test_split
                 split_seed     random_state of both splits; standardize: X (tabular) and y (regression)
     [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer (see presets.catalog), lr,
                 dropout (sets every Dropout layer), patience, min_delta, epochs, batch_size, seed,
-                max_grad_norm (absent = no clipping)
-    [training.optimizer_options]  the optimizer's other arguments (e.g. momentum = 0.9 for sgd)
+                max_grad_norm (absent = no clipping), lr_schedule ("none" | "step" | "cosine" | "plateau")
+    [training.optimizer_options]  the optimizer's other arguments (e.g. momentum = 0.9, nesterov = true
+                for sgd; weight_decay for every optimizer; betas = [0.9, 0.999] for adam)
+    [training.lr_schedule_options]  the schedule's arguments (e.g. step_size = 10, gamma = 0.5 for step)
     [[changes]] epoch, batch, name, value: a hyperparameter changed mid-run (presets.control.HOT_EDITS),
                 from that batch on; a run's config.toml lists its hot edits here, so it replays them
 
@@ -29,9 +31,12 @@ import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
+from npnn import Tensor
 from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
-from presets.catalog import LAYERS, LOSSES, OPTIMIZERS, class_default
+from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, class_default
 from presets.catalog import layer as catalog_layer
 from presets.control import HOT_EDITS, Change
 from presets.errors import PresetError
@@ -43,14 +48,20 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 TASKS = ("regression", "classification")
-SOURCES = ("diabetes", "mnist", "digits", "csv")
-OVERRIDE_KEYS = ("optimizer", "lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed",
-                 "max_grad_norm")
+SOURCES = ("diabetes", "wine", "mnist", "digits", "csv")
+# [training] keys a Preset holds as attributes (besides loss)
+SCALAR_KEYS = ("optimizer", "lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed",
+               "max_grad_norm", "lr_schedule")
+OPTIONS_KEY = "optimizer_options"  # [training.optimizer_options]: the optimizer's other arguments
+SCHEDULE_KEY = "lr_schedule_options"  # [training.lr_schedule_options]: the lr schedule's arguments
+# Overrides that set one argument in [training.optimizer_options] (None: the optimizer's own default)
+OPTIMIZER_KEYS = ("weight_decay", "momentum", "nesterov", "betas")
+# What the command line, the app's form and sweeps may set; the Runs tab compares runs by them
+OVERRIDE_KEYS = (*SCALAR_KEYS[:-1], *OPTIMIZER_KEYS, "lr_schedule", SCHEDULE_KEY)
 # NOTE: one Dropout rate for the whole model, so its range is the Dropout layer's own
 _DROPOUT = replace(LAYERS["Dropout"].option("p"), name="dropout", help="rate of every Dropout layer")
 DROPOUT_DEFAULT = LAYERS["Dropout"].option("p").default
 DEFAULT_OPTIMIZER = "adam"
-OPTIONS_KEY = "optimizer_options"  # [training.optimizer_options]: the optimizer's other arguments
 
 TRAINING_FIELDS = {option.name: option for option in (
     Option("loss", str, choices=lambda: LOSSES),
@@ -63,6 +74,7 @@ TRAINING_FIELDS = {option.name: option for option in (
     Option("batch_size", int, low=1, help="training batch size"),
     Option("seed", int, low=0, help="random seed for init, dropout and shuffling"),
     Option("max_grad_norm", float, low=0, low_open=True, help="clip the gradient norm"),
+    Option("lr_schedule", str, choices=lambda: (NO_SCHEDULE, *SCHEDULERS), help="how the lr changes per epoch"),
 )}
 DATA_FIELDS = {option.name: option for option in (
     Option("source", str, choices=SOURCES),
@@ -111,21 +123,28 @@ class Preset:
     batch_size: int = class_default(DataLoader, "batch_size")
     seed: int = 0
     max_grad_norm: float | None = None
+    lr_schedule: str = NO_SCHEDULE
     optimizer_options: dict = field(default_factory=dict)  # the optimizer's other arguments (presets.catalog)
+    lr_schedule_options: dict = field(default_factory=dict)  # the lr schedule's arguments (presets.catalog)
     changes: tuple = ()              # presets.control.Change: hyperparameters changed mid-run, replayed
     path: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         """The resolved config: every Dropout layer carries the effective rate; None values are left out."""
         data = {k: v for k, v in asdict(self.data).items() if v is not None}
-        training = {k: getattr(self, k) for k in ("loss",) + OVERRIDE_KEYS if getattr(self, k) is not None}
-        if self.optimizer_options:
-            training[OPTIONS_KEY] = dict(self.optimizer_options)
+        training = {k: getattr(self, k) for k in ("loss", *SCALAR_KEYS) if getattr(self, k) is not None}
+        for key in (OPTIONS_KEY, SCHEDULE_KEY):  # NOTE: as TOML reads them back: a pair is a list
+            if getattr(self, key):
+                training[key] = {k: list(v) if isinstance(v, tuple) else v for k, v in getattr(self, key).items()}
         config = {"name": self.name, "title": self.title, "description": self.description, "task": self.task,
                   "model": [dict(layer) for layer in self.model], "data": data, "training": training}
         if self.changes:
             config["changes"] = [change_dict(c) for c in self.changes]
         return config
+
+    def settings(self) -> dict:
+        """Each OVERRIDE_KEYS setting's value, as `settings_of` reads it from this preset's config."""
+        return settings_of(self.to_dict()["training"])
 
 
 def change_dict(change: Change) -> dict:
@@ -160,14 +179,33 @@ def _change_value(where: str, key: str, item: dict):
                 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1 for v in value)):
             _fail(where, f"{key}.value", "two numbers in [0, 1) for betas", value)
         return tuple(float(v) for v in value)
+    if name == "max_grad_norm" and value == "off":
+        return None
     if name in TRAINING_FIELDS:
         try:
-            return parse_override(name, value)
+            return TRAINING_FIELDS[name].check(value)
         except PresetError as error:
             raise PresetError(f"{where}: {key}.value: {error}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         _fail(where, f"{key}.value", f"a number in [0, 1) for {name}", value)
     return float(value)
+
+
+def settings_of(training: dict) -> dict:
+    """Each OVERRIDE_KEYS setting in a resolved [training] table (a run's config.toml): an optimizer argument
+    that is not set reads as the optimizer's default (None when the optimizer takes no such argument), no
+    lr_schedule as "none". Tolerates any TOML (old or hand-edited run directories)."""
+    name = training.get("optimizer")
+    entry = OPTIMIZERS.get(name) if isinstance(name, str) else None
+    declared = {option.name: option for option in entry.options} if entry else {}
+    options = training.get(OPTIONS_KEY) if isinstance(training.get(OPTIONS_KEY), dict) else {}
+    out = {key: training.get(key) for key in OVERRIDE_KEYS}
+    for key in OPTIMIZER_KEYS:
+        value = options.get(key, declared[key].default if key in declared else None)
+        out[key] = tuple(value) if isinstance(value, list) else value
+    out["lr_schedule"] = out["lr_schedule"] or NO_SCHEDULE
+    out[SCHEDULE_KEY] = dict(out[SCHEDULE_KEY]) if isinstance(out[SCHEDULE_KEY], dict) else {}
+    return out
 
 
 def _fail(where, key, allowed, value):
@@ -184,7 +222,9 @@ def _section(where, prefix, table, fields, required=(), tables=()):
         if key in tables:
             continue
         if key not in fields:
-            raise PresetError(f"{where}: unknown key {name!r}; allowed: {', '.join([*fields, *tables])}")
+            hint = f" ({key} is an optimizer argument: put it in [training.{OPTIONS_KEY}])" \
+                if prefix == "training" and key in OPTIMIZER_KEYS else ""
+            raise PresetError(f"{where}: unknown key {name!r}; allowed: {', '.join([*fields, *tables])}{hint}")
         out[key] = fields[key].check(value, name, where)
     for key in required:
         if key not in table:
@@ -233,9 +273,8 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
     model = validate_layers(where, raw["model"])
     data = DataSpec(**_section(where, "data", raw["data"], DATA_FIELDS, ("source",)))
     table = raw.get("training", {})
-    training = _section(where, "training", table, TRAINING_FIELDS, tables=(OPTIONS_KEY,))
-    training[OPTIONS_KEY] = OPTIMIZERS[training.get("optimizer", DEFAULT_OPTIMIZER)].check_options(
-        table.get(OPTIONS_KEY, {}), f"training.{OPTIONS_KEY}", where)
+    training = _section(where, "training", table, TRAINING_FIELDS, tables=(OPTIONS_KEY, SCHEDULE_KEY))
+    training.update({key: table[key] for key in (OPTIONS_KEY, SCHEDULE_KEY) if key in table})
     task = top["task"]
     training.setdefault("loss", "cross_entropy" if task == "classification" else "mse")
     if (task == "classification") != (training["loss"] == "cross_entropy"):
@@ -250,7 +289,32 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
     preset = Preset(name=top.get("name", default_name), title=top.get("title", default_name),
                     description=top.get("description", ""), task=task, data=data, model=model,
                     changes=_changes(where, raw.get("changes", [])), path=path, **training)
+    preset = check_training(preset, where)
     return with_dropout(preset, rate) if rate is not None else preset
+
+
+def check_training(preset: Preset, where: str | None = None) -> Preset:
+    """The preset with its optimizer's and lr schedule's options checked against the registry, then both built
+    once on a stand-in parameter, so a combination npnn refuses (nesterov without momentum) is a PresetError
+    naming the preset, not a failed run."""
+    head = f"{where}: " if where else ""
+    options = OPTIMIZERS[preset.optimizer].check_options(preset.optimizer_options, f"training.{OPTIONS_KEY}", where)
+    if preset.lr_schedule == NO_SCHEDULE:
+        if preset.lr_schedule_options:
+            raise PresetError(f'{head}training.{SCHEDULE_KEY} is set but lr_schedule is "{NO_SCHEDULE}"; name '
+                              f"one of {', '.join(SCHEDULERS)} or drop the table")
+        schedule = {}
+    else:
+        schedule = SCHEDULERS[preset.lr_schedule].check_options(preset.lr_schedule_options,
+                                                                f"training.{SCHEDULE_KEY}", where)
+    try:
+        optimizer = OPTIMIZERS[preset.optimizer].build([Tensor(np.zeros(1), requires_grad=True)], preset.lr,
+                                                       **options)
+        if schedule or preset.lr_schedule != NO_SCHEDULE:
+            SCHEDULERS[preset.lr_schedule].build(optimizer, preset.epochs, **schedule)
+    except (ValueError, TypeError) as error:
+        raise PresetError(f"{head}[training]: {error}") from None
+    return replace(preset, optimizer_options=options, lr_schedule_options=schedule)
 
 
 def with_dropout(preset: Preset, rate: float) -> Preset:
@@ -258,38 +322,6 @@ def with_dropout(preset: Preset, rate: float) -> Preset:
     model = [dict(layer, p=rate) if layer["type"] == "Dropout" else dict(layer) for layer in preset.model]
     has_dropout = any(layer["type"] == "Dropout" for layer in model)
     return replace(preset, model=model, dropout=rate if has_dropout else None)
-
-
-_OFF = ("", "off", "none")  # max_grad_norm: no clipping
-
-
-def parse_override(key: str, text):
-    """Parse and validate one hyperparameter given as text (or as a value); raise PresetError if invalid."""
-    if key not in OVERRIDE_KEYS:
-        raise PresetError(f"unknown setting {key!r}; allowed: {', '.join(OVERRIDE_KEYS)}")
-    option = TRAINING_FIELDS[key]
-    if key == "max_grad_norm" and (text is None or isinstance(text, str) and text.strip().lower() in _OFF):
-        return None
-    try:
-        return option.parse(text) if isinstance(text, str) else option.check(text)
-    except PresetError:
-        allowed = option.allowed + (' (or "off")' if key == "max_grad_norm" else "")
-        raise PresetError(f"{key} must be {allowed}, got {text!r}") from None
-
-
-def apply_overrides(preset: Preset, overrides: dict | None) -> Preset:
-    """Return a copy of the preset with validated overrides applied (dropout reaches every Dropout layer).
-
-    A new optimizer keeps those of the preset's optimizer_options it also accepts (weight_decay), no others."""
-    if not overrides:
-        return preset
-    values = {key: parse_override(key, value) for key, value in overrides.items()}
-    if values.get("optimizer", preset.optimizer) != preset.optimizer:  # options of the old one may not apply
-        accepted = OPTIMIZERS[values["optimizer"]].option_names()
-        values[OPTIONS_KEY] = {k: v for k, v in preset.optimizer_options.items() if k in accepted}
-    rate = values.pop("dropout", None)
-    preset = replace(preset, **values)
-    return with_dropout(preset, rate) if rate is not None else preset
 
 
 def read_preset_file(path: Path) -> Preset:

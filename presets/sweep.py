@@ -15,11 +15,15 @@ from presets.errors import PresetError
 from presets.export import MissingExtra
 from presets.registry import load_preset
 from presets.run import Run
-from presets.schema import OVERRIDE_KEYS, TRAINING_FIELDS
+from presets.overrides import setting_option
+from presets.schema import OVERRIDE_KEYS, SCHEDULE_KEY
 
 INSTALL_HINT = "pip install 'npnn-tui[optuna]'"
 SWEEPS_DIR = "sweeps"  # under --out: the default journal storage, one file per study
-NUMERIC = ("lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed", "max_grad_norm")
+NUMERIC = ("lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed", "max_grad_norm", "weight_decay",
+           "momentum")
+# NOTE: a pair (betas) or a table (the schedule's arguments) has no range or list of choices to sample from
+SEARCHABLE = tuple(key for key in OVERRIDE_KEYS if key not in ("betas", SCHEDULE_KEY))
 
 
 def import_optuna():
@@ -42,7 +46,7 @@ class SweepParam:
 
     @property
     def integer(self) -> bool:
-        return TRAINING_FIELDS[self.name].kind is int
+        return setting_option(self.name).kind is int
 
     def suggest(self, trial):
         if self.choices:
@@ -61,9 +65,10 @@ def parse_param(text: str) -> SweepParam:
     name = name.strip()
     if not sep or not spec.strip():
         raise PresetError(f"--param {text!r}: expected NAME=LOW:HIGH[:log] or NAME=A,B,...")
-    if name not in OVERRIDE_KEYS:
-        raise PresetError(f"--param {text!r}: unknown setting {name!r}; allowed: {', '.join(OVERRIDE_KEYS)}")
-    option = TRAINING_FIELDS[name]
+    if name not in SEARCHABLE:
+        why = "cannot be searched" if name in OVERRIDE_KEYS else "unknown setting"
+        raise PresetError(f"--param {text!r}: {why} {name!r}; allowed: {', '.join(SEARCHABLE)}")
+    option = setting_option(name)
     if name not in NUMERIC or "," in spec:
         choices = tuple(part.strip() for part in spec.split(","))
         for choice in choices:

@@ -61,3 +61,18 @@ def test_unknown_data_kind_exits_2_naming_it():
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--data", "nowhere/mnist.npz"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--data nowhere/mnist.npz" in done.stderr
+
+
+def test_batchnorm_presets_puts_a_batchnorm_after_each_conv_and_prints_a_table():
+    from benchmarks.batchnorm_presets import variants
+
+    plain, with_bn = variants().values()
+    types = [layer["type"] for layer in with_bn.model]
+    assert types.count("BatchNorm2d") == types.count("Conv2d") == 2
+    assert [types[i + 1] for i, t in enumerate(types) if t == "Conv2d"] == ["BatchNorm2d"] * 2
+    assert [t for t in types if t != "BatchNorm2d"] == [layer["type"] for layer in plain.model]
+    done = subprocess.run([sys.executable, "-m", "benchmarks.batchnorm_presets", "--epochs", "1", "--seeds", "0",
+                           "--samples", "300"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| as shipped") or "BatchNorm2d" in line]
+    assert len(rows) == 2 and all("%" in row for row in rows)

@@ -15,7 +15,10 @@ import time
 
 from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
 from presets import DataError, DownloadError, OutputError, PresetError, Run, SaveError, load_preset
+from presets.catalog import NO_SCHEDULE
 from presets.events import Evaluated, RunPrepared, RunSaved
+from presets.overrides import options_text
+from presets.schema import OPTIONS_KEY, SCHEDULE_KEY
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
 from tui.options import Options, check_flags_apply
@@ -63,11 +66,15 @@ def epoch_line(event: EpochEnded, eta: float | None) -> str:
 def _settings(config: dict) -> str:
     t = config["training"]
     clip = t.get("max_grad_norm", "off")
-    parts = [f"optimizer {t['optimizer']}", f"lr {t['lr']:g}"]
+    options = t.get(OPTIONS_KEY)
+    parts = [f"optimizer {t['optimizer']}" + (f" ({options_text(options)})" if options else ""), f"lr {t['lr']:g}"]
     if "dropout" in t:
         parts.append(f"dropout {t['dropout']:g}")
     parts += [f"patience {t['patience']}", f"min_delta {t['min_delta']:g}", f"epochs {t['epochs']}",
               f"batch size {t['batch_size']}", f"seed {t['seed']}", f"clip norm {clip}"]
+    if t.get("lr_schedule", NO_SCHEDULE) != NO_SCHEDULE:
+        schedule = t.get(SCHEDULE_KEY)
+        parts.append(f"lr schedule {t['lr_schedule']}" + (f" ({options_text(schedule)})" if schedule else ""))
     return " · ".join(parts)
 
 

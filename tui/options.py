@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import npnn
 from presets import OVERRIDE_KEYS, Preset, PresetError, parse_override
-from presets.catalog import OPTIMIZERS
 from presets.datasets import reads_csv
+from presets.overrides import optimizers_taking, setting_option
 from tui.exits import EXIT_FAILED, EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "EXIT_FAILED", "EXIT_HANGUP", "EXIT_INTERRUPTED",
@@ -20,8 +20,9 @@ __all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "EXIT_FAILED", "EXIT_HANGUP", "EXIT_
 DEFAULT_PRESET = "tabular_mlp"
 DEFAULT_OUT = "runs"
 # CLI flag → (override key, metavar, help). Values are parsed by presets.parse_override, as in the app's form.
+# help None: the choices (registered optimizers, lr schedules); an optimizer argument's names who takes it.
 _OVERRIDE_FLAGS = {
-    "--optimizer": ("optimizer", "NAME", None),  # help: the registered optimizers (presets.catalog)
+    "--optimizer": ("optimizer", "NAME", None),
     "--lr": ("lr", "F", "learning rate (> 0)"),
     "--dropout": ("dropout", "F", "rate of every Dropout layer, in [0, 1)"),
     "--patience": ("patience", "N", "early-stopping patience in epochs (>= 0)"),
@@ -30,6 +31,13 @@ _OVERRIDE_FLAGS = {
     "--batch-size": ("batch_size", "N", "training batch size (>= 1)"),
     "--seed": ("seed", "N", "random seed for init, dropout and shuffling (>= 0)"),
     "--clip-norm": ("max_grad_norm", "F|off", "clip the gradient norm to F (alias --max-grad-norm); off: no clipping"),
+    "--weight-decay": ("weight_decay", "F|default", None),
+    "--momentum": ("momentum", "F|default", None),
+    "--nesterov": ("nesterov", "true|false|default", None),
+    "--betas": ("betas", "B1,B2|default", None),
+    "--lr-schedule": ("lr_schedule", "NAME", None),
+    "--lr-schedule-options": ("lr_schedule_options", "K=V,...",
+                              "the schedule's arguments, e.g. step_size=10,gamma=0.5 (replace the preset's)"),
 }
 
 
@@ -64,6 +72,15 @@ def _override_type(key: str):
     return parse
 
 
+def _help(key: str) -> str:
+    """A flag's help from the registry: the choices, or what an optimizer argument does and who takes it."""
+    option = setting_option(key)
+    if option.options():
+        return f"{option.help}: one of {', '.join(option.options())}" if option.help else \
+            f"one of {', '.join(option.options())}"
+    return f"{option.help} ({', '.join(optimizers_taking(key))}; default: the optimizer's own)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="npnn-tui", description="Train npnn models live in the terminal, or headless with --headless.",
@@ -77,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, (key, metavar, help_text) in _OVERRIDE_FLAGS.items():
         aliases = (flag, "--max-grad-norm") if key == "max_grad_norm" else (flag,)
         group.add_argument(*aliases, dest=key, action=_Override, type=_override_type(key), default=None,
-                           metavar=metavar, help=help_text or "one of " + ", ".join(OPTIMIZERS))
+                           metavar=metavar, help=help_text or _help(key))
     data = parser.add_argument_group("data")
     data.add_argument("--data", metavar="PATH",
                       help="your data: a .csv (with --target) for tabular presets; MNIST IDX files "

@@ -65,6 +65,16 @@ def test_classification_predicts_text_labels_and_probabilities(classifier):
     assert (np.asarray(bundle.class_names)[probabilities.argmax(axis=1)] == predicted).all()
 
 
+def test_a_wine_run_predicts_scikit_learns_class_names(tmp_path):
+    from sklearn.datasets import load_wine
+    from presets import Run, load_preset
+    wine = load_wine()
+    result = Run(load_preset("wine_mlp", {"epochs": 30}), out_dir=tmp_path).execute()
+    predicted = load_run(result.run_dir).predict(wine.data)
+    assert set(predicted) <= {"class_0", "class_1", "class_2"}
+    assert np.mean(predicted == wine.target_names[wine.target]) > 0.8
+
+
 def test_predict_proba_needs_a_classification(regressor):
     with pytest.raises(ValueError, match="predict_proba needs a classification run"):
         load_run(regressor).predict_proba(np.zeros((1, 10)))

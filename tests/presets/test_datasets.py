@@ -28,6 +28,29 @@ def test_diabetes_uses_the_original_split_and_training_statistics():
     assert s.description == "diabetes (442 rows, built in)" and s.notice is None
 
 
+def test_wine_is_split_standardised_and_names_its_classes():
+    from sklearn.datasets import load_wine
+    preset = load_preset("wine_mlp")
+    s = load_data(preset.data, preset.task)
+    wine = load_wine()
+    x_rest, x_test, y_rest, y_test = train_test_split(wine.data, wine.target, test_size=0.2, random_state=42)
+    x_train, _, _, _ = train_test_split(x_rest, y_rest, test_size=0.2, random_state=42)
+    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (113, 29, 36)
+    np.testing.assert_allclose(s.x_test, (x_test - x_train.mean(0)) / x_train.std(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(s.y_test, y_test)  # label i is scikit-learn's class i
+    assert s.num_classes == 3 and s.input_shape == (13,) and s.y_train.dtype == np.int64
+    assert s.preprocessing["class_names"] == ["class_0", "class_1", "class_2"]
+    assert s.preprocessing["feature_names"] == list(wine.feature_names)
+    assert s.description == "wine (178 rows, built in)" and s.source == {"source": "wine"}
+
+
+@pytest.mark.parametrize("source, task, kind", [("wine", "regression", "classification"),
+                                                ("diabetes", "classification", "regression")])
+def test_a_builtin_table_refuses_the_other_task(source, task, kind):
+    with pytest.raises(DataError, match=f'data.source = "{source}" is a {kind} data set.*task is {task!r}'):
+        load_data(DataSpec(source=source), task)
+
+
 def write_csv(path, rows):
     path.write_text("\n".join(",".join(str(v) for v in row) for row in rows) + "\n")
     return path

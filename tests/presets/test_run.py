@@ -160,6 +160,18 @@ def test_classification_run_on_digits_reports_accuracy_and_predictions(tmp_path)
     assert config["data"]["source"] == "digits" and config["model"][7]["in_features"] == 64
 
 
+def test_wine_run_reports_accuracy_and_names_the_classes(tmp_path):
+    _, result, events = run_once(tmp_path, "wine_mlp", {"epochs": 30})
+    assert set(result.after["test"]) == {"mse", "mae", "accuracy"} and result.after["test"]["accuracy"] > 0.8
+    p = result.predictions
+    assert p.class_names == ["class_0", "class_1", "class_2"] and p.confusion.shape == (3, 3)
+    assert p.confusion.sum() == 36 and p.images.size == 0  # a table has no images to draw
+    bundle = json.loads((result.run_dir / "bundle.json").read_text())
+    assert bundle["class_names"] == p.class_names and len(bundle["feature_mean"]) == 13
+    config = tomllib.loads((result.run_dir / "config.toml").read_text())
+    assert config["data"]["source"] == "wine" and config["model"][0]["in_features"] == 13
+
+
 def test_mnist_preset_trains_on_a_28x28_npz(tmp_path, mnist_npz):
     _, result, events = run_once(tmp_path, "mnist_cnn", {"epochs": 1}, data_path=str(mnist_npz))
     assert events[0].notice is None and events[0].model_summary[7][0] == "Linear(784→32)"

@@ -36,7 +36,7 @@ epochs = 3
 
 def test_builtin_presets_are_listed_and_load():
     infos = {info.name: info for info in list_presets()}
-    assert set(infos) == {"tabular_mlp", "mnist_cnn"}
+    assert set(infos) == {"tabular_mlp", "mnist_cnn", "wine_mlp"}
     assert infos["mnist_cnn"].title == "MNIST CNN" and infos["mnist_cnn"].path.name == "mnist_cnn.toml"
     tabular = load_preset("tabular_mlp")
     assert (tabular.task, tabular.loss, tabular.optimizer, tabular.batch_size) == ("regression", "mse", "adam", 32)
@@ -48,6 +48,9 @@ def test_builtin_presets_are_listed_and_load():
     assert (mnist.task, mnist.loss, mnist.lr, mnist.batch_size, mnist.data.limit) == (
         "classification", "cross_entropy", 0.001, 64, 5000)
     assert mnist.dropout is None  # no Dropout layer in the CNN
+    wine = load_preset("wine_mlp")
+    assert (wine.task, wine.loss, wine.data.source, wine.data.standardize) == (
+        "classification", "cross_entropy", "wine", True)
 
 
 def test_a_preset_file_given_by_path_loads(small_preset):
@@ -87,7 +90,7 @@ def test_parse_override_reads_text(key, text, value):
     ("min_delta", "-1", "min_delta must be a number >= 0, got '-1'"),
     ("optimizer", "lbfgs", "optimizer must be one of sgd, momentum, adam, adamw, rmsprop, got 'lbfgs'"),
     ("max_grad_norm", "-1", "max_grad_norm must be a number > 0 (or \"off\"), got '-1'"),
-    ("momentum", "0.9", "unknown setting 'momentum'; allowed: " + ", ".join(OVERRIDE_KEYS)),
+    ("warmup", "5", "unknown setting 'warmup'; allowed: " + ", ".join(OVERRIDE_KEYS)),
 ])
 def test_parse_override_rejects_with_a_human_message(key, text, message):
     with pytest.raises(PresetError) as info:
@@ -96,13 +99,14 @@ def test_parse_override_rejects_with_a_human_message(key, text, message):
 
 
 def test_unknown_override_key_is_an_error():
-    with pytest.raises(PresetError, match="unknown setting 'weight_decay'"):
-        load_preset("tabular_mlp", {"weight_decay": 0.1})
+    with pytest.raises(PresetError, match="unknown setting 'warmup'"):
+        load_preset("tabular_mlp", {"warmup": 5})
 
 
 @pytest.mark.parametrize("old, new, fragments", [
     ('name = "mine"', 'name = "mine"\ncolour = "red"', ["unknown key 'colour'", "allowed: name, title"]),
-    ("lr = 0.01", "lr = 0.01\nmomentum = 0.9", ["unknown key 'training.momentum'", "allowed: loss, optimizer, lr"]),
+    ("lr = 0.01", "lr = 0.01\nmomentum = 0.9", ["unknown key 'training.momentum'", "allowed: loss, optimizer, lr",
+                                                "optimizer argument: put it in [training.optimizer_options]"]),
     ('source = "diabetes"', 'source = "diabetes"\nshuffle = true', ["unknown key 'data.shuffle'", "split_seed"]),
     ("lr = 0.01", 'lr = "fast"', ["training.lr must be a number > 0, got 'fast'"]),
     ("lr = 0.01", "lr = 0", ["training.lr must be a number > 0, got 0"]),
@@ -117,7 +121,7 @@ def test_unknown_override_key_is_an_error():
     ("lr = 0.01", 'loss = "cross_entropy"', ["training.loss must be mse or l1 for a regression task"]),
     ('task = "regression"', 'task = "ranking"', ["task must be one of regression, classification"]),
     ('task = "regression"', "", ["missing required key 'task'"]),
-    ('source = "diabetes"', 'source = "imagenet"', ["data.source must be one of diabetes, mnist, digits, csv"]),
+    ('source = "diabetes"', 'source = "imagenet"', ["data.source must be one of diabetes, wine, mnist, digits, csv"]),
     ('source = "diabetes"', 'source = "csv"', ['data.source = "csv" needs data.path']),
     ('source = "diabetes"', 'source = "diabetes"\ntest_size = 1.5', ["data.test_size must be a number > 0 and < 1"]),
     ('{ type = "ReLU" }', '{ type = "Transformer" }', ["model[1].type must be one of Linear, Conv2d, MaxPool2d"]),
@@ -155,7 +159,7 @@ def test_missing_model_and_data_are_errors(small_preset):
 
 
 def test_unknown_name_and_missing_file_are_errors(tmp_path):
-    with pytest.raises(PresetError, match="unknown preset 'nope': choose one of mnist_cnn, tabular_mlp"):
+    with pytest.raises(PresetError, match="unknown preset 'nope': choose one of mnist_cnn, tabular_mlp, wine_mlp"):
         load_preset("nope")
     with pytest.raises(PresetError, match="no such preset file"):
         load_preset(str(tmp_path / "missing.toml"))
@@ -165,7 +169,7 @@ def test_preset_error_is_a_value_error():
     assert issubclass(PresetError, ValueError)
 
 
-@pytest.mark.parametrize("name", ["tabular_mlp", "mnist_cnn"])
+@pytest.mark.parametrize("name", ["tabular_mlp", "mnist_cnn", "wine_mlp"])
 def test_resolved_config_round_trips_through_toml(name):
     preset = load_preset(name, {"max_grad_norm": 1.0, "lr": 3e-05})
     text = tomli_w.dumps(preset.to_dict())

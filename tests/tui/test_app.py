@@ -122,6 +122,54 @@ async def test_switching_preset_updates_description_data_and_model_summary(app_f
         assert "MNIST" in text_of(app, "#description") or "digit" in text_of(app, "#description").lower()
 
 
+async def test_the_wine_preset_is_picked_trained_and_its_matrix_names_the_classes(app_for):
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#preset", Select).value = "wine_mlp"  # NOTE: Select refuses a value not offered
+        await settle(pilot)
+        app.screen.query_one("#epochs", Input).value = "5"
+        assert "wine (178 rows" in text_of(app, "#data-source")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
+        await settle(pilot)
+        assert "accuracy" in app.screen.state.metrics["after"]
+        matrix = text_of(app, "#confusion")
+        assert "of 36" in matrix and matrix.count("class_1") == 2  # a column and a row
+
+
+async def test_the_form_offers_the_optimizers_arguments_and_a_step_schedule_reaches_the_run(app_for, tmp_path):
+    app = app_for("--preset", "wine_mlp", "--epochs", "4", "--patience", "50")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        def field(key: str) -> Input:
+            return app.screen.query_one(f"#{key}", Input)
+        assert field("nesterov").disabled and not field("betas").disabled and field("betas").placeholder == "0.9, 0.999"
+        app.screen.query_one("#optimizer", Select).value = "sgd"
+        await pilot.pause()
+        assert field("betas").disabled and not field("nesterov").disabled and not field("momentum").disabled
+        field("nesterov").value = "true"
+        await pilot.pause()
+        assert "nesterov requires momentum > 0" in text_of(app, "#form-error")
+        field("momentum").value = "0.9"
+        field("weight_decay").value = "1e-4"
+        app.screen.query_one("#lr_schedule", Select).value = "step"
+        await pilot.pause()
+        assert "needs training.lr_schedule_options.step_size" in text_of(app, "#form-error")
+        assert field("lr_schedule_options").placeholder == "step_size=?, gamma=0.1"
+        field("lr_schedule_options").value = "step_size=2, gamma=0.5"
+        await pilot.pause()
+        assert text_of(app, "#form-error") == ""
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
+        await settle(pilot)
+        (run_dir,) = (tmp_path / "runs").iterdir()
+        lrs = [line.split(",")[3] for line in (run_dir / "history.csv").read_text().splitlines()[1:]]
+        assert lrs == ["0.01", "0.01", "0.005", "0.005"]
+        config = (run_dir / "config.toml").read_text()
+        assert 'lr_schedule = "step"' in config and "nesterov = true" in config and "weight_decay = 0.0001" in config
+
+
 async def test_huge_lr_shows_skipped_steps_and_does_not_crash(app_for):
     app = app_for("--optimizer", "sgd", "--lr", "1e6", "--clip-norm", "off", "--epochs", "3")
     async with app.run_test(size=SIZE) as pilot:

@@ -19,6 +19,28 @@ def test_flags_become_validated_overrides():
                                          "max_grad_norm": 2.5}
 
 
+def test_optimizer_and_schedule_flags_become_validated_overrides():
+    args = build_parser().parse_args([
+        "--optimizer", "sgd", "--weight-decay", "1e-4", "--momentum", "0.9", "--nesterov", "true",
+        "--betas", "default", "--lr-schedule", "Step", "--lr-schedule-options", "step_size=5,gamma=0.5"])
+    assert overrides_from_args(args) == {"optimizer": "sgd", "weight_decay": 1e-4, "momentum": 0.9, "nesterov": True,
+                                         "betas": None, "lr_schedule": "step",
+                                         "lr_schedule_options": {"step_size": 5, "gamma": 0.5}}
+    help_text = " ".join(build_parser().format_help().split())
+    assert "--nesterov true|false|default" in help_text and "one of none, step, cosine, plateau" in help_text
+    assert "(adam, adamw; default: the optimizer's own)" in help_text  # --betas: who takes it
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--nesterov", "true"], "npnn-tui: error: nesterov: optimizer adam takes no nesterov; sgd, momentum do"),
+    (["--lr-schedule", "step"], "npnn-tui: error: lr_schedule step needs training.lr_schedule_options.step_size"),
+])
+def test_knobs_that_do_not_fit_the_preset_exit_2_with_one_line(capsys, tmp_path, argv, message):
+    assert main(["--headless", "--out", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and len(err.strip().splitlines()) == 1
+
+
 def test_only_given_flags_override_and_clip_norm_off_is_kept():
     parser = build_parser()
     args = parser.parse_args([])
@@ -40,6 +62,8 @@ def test_a_hand_built_namespace_counts_its_non_none_values():
     (["--epochs", "0"], "argument --epochs: epochs must be an integer >= 1, got '0'"),
     (["--optimizer", "lbfgs"], "optimizer must be one of sgd, momentum, adam, adamw, rmsprop"),
     (["--dropout", "1"], "dropout must be a number >= 0 and < 1"),
+    (["--betas", "0.9,1"], "argument --betas: betas must be 2 numbers, each >= 0 and < 1"),
+    (["--lr-schedule-options", "gamma"], "lr_schedule_options must be NAME=VALUE pairs"),
     (["--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
@@ -71,7 +95,7 @@ def test_a_broken_preset_file_exits_2_naming_the_key(capsys, tmp_path):
 def test_list_presets(capsys):
     assert main(["--list-presets"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["mnist_cnn", "tabular_mlp"]
+    assert [line.split()[0] for line in lines] == ["mnist_cnn", "tabular_mlp", "wine_mlp"]
     assert "Tabular MLP" in lines[1]
 
 

@@ -19,7 +19,7 @@ def no_mnist_here(tmp_path, monkeypatch):
     monkeypatch.setenv("SCIKIT_LEARN_DATA", "sklearn-home")
 
 
-@pytest.mark.parametrize("preset", ["tabular_mlp", "mnist_cnn"])
+@pytest.mark.parametrize("preset", ["tabular_mlp", "mnist_cnn", "wine_mlp"])
 def test_first_screen_of_each_preset(snap_compare, app_for, preset):
     assert snap_compare(app_for("--preset", preset), terminal_size=SIZE, run_before=settle)
 

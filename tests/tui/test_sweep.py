@@ -36,6 +36,8 @@ def _sweep_files(out: Path) -> list[dict]:
     ("dropout=0:0.5", SweepParam("dropout", 0.0, 0.5, False)),
     ("batch_size=16:128", SweepParam("batch_size", 16.0, 128.0, False)),
     ("optimizer=adam,sgd", SweepParam("optimizer", choices=("adam", "sgd"))),
+    ("weight_decay=1e-5:1e-2:log", SweepParam("weight_decay", 1e-5, 1e-2, True)),
+    ("lr_schedule=none,cosine", SweepParam("lr_schedule", choices=("none", "cosine"))),
 ])
 def test_params_parse_with_the_settings_own_ranges(text, expected):
     assert parse_param(text) == expected
@@ -49,6 +51,8 @@ def test_params_parse_with_the_settings_own_ranges(text, expected):
     ("dropout=0:1.5", "dropout must be"),
     ("lr=1:2:linear", "NAME=LOW:HIGH:log"),
     ("optimizer=adam,lbfgs", "optimizer must be"),
+    ("betas=0.9,0.99", "cannot be searched 'betas'"),
+    ("momentum=-1:0.9", "momentum must be"),
 ])
 def test_bad_params_are_refused_naming_the_param(text, message):
     with pytest.raises(PresetError, match=message):

@@ -161,8 +161,15 @@ class TrainerScreen(Screen):
         self.notify(f"{key} → {message.value.strip()} from the next batch", title="Hot edit", markup=False)
 
     @on(Input.Changed)
+    @on(Select.Changed, "#optimizer, #lr_schedule")
     def _explain_errors(self) -> None:
-        _, errors = self.query_one(HyperparameterForm).overrides()
+        """The fields that do not parse, else what the settings together break (nesterov without momentum)."""
+        values, errors = self.query_one(HyperparameterForm).overrides()
+        if not errors:
+            try:
+                load_preset(self._preset, values)
+            except PresetError as error:
+                errors = [str(error)]
         self.query_one("#form-error", Static).update("\n".join(errors))
 
     def _preview(self, preset: str) -> None:

@@ -1,17 +1,26 @@
 """The preset picker and the hyperparameter inputs, validated as you type by presets.parse_override."""
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select, Static
 
 from presets import PresetError, parse_override
-from presets.catalog import OPTIMIZERS
+from presets.catalog import NO_SCHEDULE, OPTIMIZERS, SCHEDULERS
+from presets.option import REQUIRED
+from presets.overrides import options_text, value_text
+from presets.schema import OPTIMIZER_KEYS, SCHEDULE_KEY
 
-# (override key, label) for the text fields, in the order they are shown
-FIELDS = (("lr", "lr"), ("dropout", "Dropout"), ("patience", "Patience"), ("min_delta", "Min delta"),
+# (override key, label) for the text fields, in the order they are shown; the optimizer's arguments follow
+# its select, the schedule's arguments its select
+FIELDS = (("lr", "lr"), ("weight_decay", "Wt decay"), ("momentum", "Momentum"), ("nesterov", "Nesterov"),
+          ("betas", "Betas"), ("dropout", "Dropout"), ("patience", "Patience"), ("min_delta", "Min delta"),
           ("epochs", "Epochs"), ("batch_size", "Batch size"), ("seed", "Seed"), ("max_grad_norm", "Clip norm"))
+SCHEDULE_FIELDS = ((SCHEDULE_KEY, "Sched args"),)
+_PLACEHOLDERS = {"max_grad_norm": "off", "dropout": "none"}
+_UNUSED = "—"  # the placeholder of an argument the selected optimizer or schedule does not take
 
 
 class OverrideValidator(Validator):
@@ -38,15 +47,29 @@ def optimizer_choices() -> list[tuple[str, str]]:
     return [(entry.label, entry.name) for entry in OPTIMIZERS.values()]
 
 
+def schedule_choices() -> list[tuple[str, str]]:
+    """(label, name) of "none" and every registered lr schedule."""
+    return [("None", NO_SCHEDULE), *((entry.label, entry.name) for entry in SCHEDULERS.values())]
+
+
 def as_text(key: str, value) -> str:
     """A preset value as the text of its input ("off" for clipping turned off)."""
     if value is None:
         return "off" if key == "max_grad_norm" else ""
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return value_text(value)
+
+
+def _defaults_text(entry) -> str:
+    """An optimizer's or schedule's arguments with their defaults, "?" for a required one (a placeholder)."""
+    return options_text({o.name: "?" if o.default is REQUIRED else o.default for o in entry.options})
 
 
 class HyperparameterForm(Vertical):
-    """Preset select with its description, the optimizer select and one Input per setting."""
+    """Preset select with its description, the optimizer select, one Input per setting and the lr schedule.
+
+    An optimizer argument (weight decay, ...) left empty is the optimizer's default, shown as the placeholder;
+    one the selected optimizer does not take is disabled, as are the schedule's arguments without a schedule.
+    """
 
     def __init__(self, presets: list, preset: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -61,39 +84,87 @@ class HyperparameterForm(Vertical):
         with Horizontal(classes="field"):
             yield Label("Optimizer")
             yield Select(optimizer_choices(), allow_blank=False, compact=True, id="optimizer")
-        for key, label in FIELDS:
+        yield from self._inputs(FIELDS)
+        with Horizontal(classes="field"):
+            yield Label("LR sched")
+            yield Select(schedule_choices(), allow_blank=False, compact=True, id="lr_schedule")
+        yield from self._inputs(SCHEDULE_FIELDS)
+
+    def _inputs(self, fields) -> ComposeResult:
+        for key, label in fields:
             with Horizontal(classes="field"):
                 yield Label(label)
                 refusal = self._dropout_refusal if key == "dropout" else (lambda: None)
                 yield Input(compact=True, id=key, validators=[OverrideValidator(key, refusal)],
-                            valid_empty=key == "dropout", placeholder={"max_grad_norm": "off"}.get(key, ""))
+                            valid_empty=key == "dropout", placeholder=_PLACEHOLDERS.get(key, ""))
 
     def _dropout_refusal(self) -> str | None:
         return None if self._has_dropout else "dropout: this preset's model has no Dropout layer to set"
 
     def set_values(self, preset) -> None:
-        """Show a presets.Preset's settings (dropout None: the model has no Dropout layer, left empty)."""
+        """Show a presets.Preset's settings (dropout None: the model has no Dropout layer, left empty; an
+        optimizer argument the preset does not set, empty: the optimizer's default)."""
         self._has_dropout = preset.dropout is not None
         self.query_one("#optimizer", Select).value = preset.optimizer
+        self.query_one("#lr_schedule", Select).value = preset.lr_schedule
         for key, _ in FIELDS:
-            self.query_one(f"#{key}", Input).value = as_text(key, getattr(preset, key))
+            value = preset.optimizer_options.get(key) if key in OPTIMIZER_KEYS else getattr(preset, key)
+            self.query_one(f"#{key}", Input).value = as_text(key, value)
+        self.query_one(f"#{SCHEDULE_KEY}", Input).value = options_text(preset.lr_schedule_options)
         # NOTE: the placeholder says what an empty field means, and overrides() does just that
         self.query_one("#dropout", Input).placeholder = "0 (off)" if self._has_dropout else "none"
+        self._show_optimizer(preset.optimizer)
+        self._show_schedule(preset.lr_schedule)
+
+    @on(Select.Changed, "#optimizer")
+    def _optimizer_changed(self, event: Select.Changed) -> None:
+        self._show_optimizer(event.value)
+
+    @on(Select.Changed, "#lr_schedule")
+    def _schedule_changed(self, event: Select.Changed) -> None:
+        self._show_schedule(event.value)
+
+    def _show_optimizer(self, name: str) -> None:
+        """Enable the arguments `name` takes, with its defaults as placeholders; clear and disable the others."""
+        declared = {option.name: option for option in OPTIMIZERS[name].options}
+        for key in OPTIMIZER_KEYS:
+            field = self.query_one(f"#{key}", Input)
+            field.disabled = key not in declared
+            field.placeholder = value_text(declared[key].default) if key in declared else _UNUSED
+            if field.disabled:
+                field.value = ""
+
+    def _show_schedule(self, name: str) -> None:
+        """The schedule's arguments field: its defaults as placeholder, without arguments it does not take."""
+        field = self.query_one(f"#{SCHEDULE_KEY}", Input)
+        entry = SCHEDULERS.get(name)
+        field.disabled = entry is None
+        field.placeholder = _defaults_text(entry) if entry else _UNUSED
+        try:
+            given = parse_override(SCHEDULE_KEY, field.value)
+        except PresetError:
+            return  # the user's text stays, the validator explains it
+        taken = {k: v for k, v in given.items() if entry and k in entry.option_names()}
+        if taken != given:
+            field.value = options_text(taken)
 
     def overrides(self) -> tuple[dict, list]:
         """The parsed settings and the messages of those that do not parse, in display order."""
-        values, errors = {"optimizer": self.query_one("#optimizer", Select).value}, []
-        for key, _ in FIELDS:
-            text = self.query_one(f"#{key}", Input).value
+        values, errors = {"optimizer": self.query_one("#optimizer", Select).value,
+                          "lr_schedule": self.query_one("#lr_schedule", Select).value}, []
+        for key, _ in (*FIELDS, *SCHEDULE_FIELDS):
+            field = self.query_one(f"#{key}", Input)
+            if field.disabled:
+                continue  # not taken by the optimizer or schedule
             if key == "dropout" and not self._has_dropout:
-                if text.strip():
+                if field.value.strip():
                     errors.append(self._dropout_refusal())
                 continue
-            if key == "dropout" and not text.strip():
+            if key == "dropout" and not field.value.strip():
                 values[key] = 0.0  # an empty field is what its placeholder says: "0 (off)"
                 continue
             try:
-                values[key] = parse_override(key, text)
+                values[key] = parse_override(key, field.value)
             except PresetError as error:
                 errors.append(str(error))
         return values, errors

@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from presets.overrides import options_text, value_text
 from presets.past_runs import PastRun, load_runs, read_run
 from presets.schema import OVERRIDE_KEYS
 from tui.state import fmt
@@ -55,6 +56,7 @@ COLUMNS = (
     Column("preset", "preset", lambda r: r.preset or None),
     Column("optimizer", "optimizer", _setting("optimizer")),
     Column("lr", "lr", _setting("lr")),
+    Column("weight_decay", "wd", _setting("weight_decay")),
     Column("dropout", "dropout", _setting("dropout")),
     Column("patience", "patience", _setting("patience")),
     Column("epochs", "epochs", _setting("epochs")),
@@ -62,6 +64,7 @@ COLUMNS = (
     Column("seed", "seed", _setting("seed")),
     Column("max_grad_norm", "clip norm", _setting("max_grad_norm"),
            lambda r: fmt(r.settings.get("max_grad_norm")) if r.settings.get("max_grad_norm") else "off" if r.readable else "—"),
+    Column("lr_schedule", "schedule", _setting("lr_schedule")),
     Column("epochs_run", "epochs run", lambda r: r.epochs_run),
     Column("best_val_loss", "best val loss", lambda r: r.best_val_loss),
     Column("test_mse", "test MSE", lambda r: r.test.get("mse")),
@@ -135,7 +138,7 @@ class RunsTable(DataTable):
         run = read_run(run_dir) if run_dir else None
         if run is None or not run.readable:
             run = PastRun(Path(run_dir or f"session run {number}"), started=datetime.now(), preset=preset.name,
-                          task=preset.task, settings={k: getattr(preset, k) for k in OVERRIDE_KEYS},
+                          task=preset.task, settings=preset.settings(),
                           epochs_run=epochs_run, best_val_loss=best_val, test=dict(test), reason=end,
                           val_losses=list(val_losses))
         self.runs[str(run.path)] = run
@@ -225,6 +228,15 @@ class RunsTable(DataTable):
         self.post_message(self.MarksChanged(self, [self.runs[k] for k in self.marked]))
 
 
+def _setting_text(value) -> str:
+    """A setting in the comparison table: "—" when not set, a schedule's arguments as "step_size=10, gamma=0.5"."""
+    if value is None or value == {}:
+        return "—"
+    if isinstance(value, dict):
+        return options_text(value)
+    return fmt(value) if isinstance(value, float) else value_text(value)
+
+
 def differing_settings(runs: list[PastRun]) -> list[str]:
     """The settings (preset and OVERRIDE_KEYS) whose values are not the same in every run."""
     names = ["preset", *OVERRIDE_KEYS]
@@ -248,7 +260,7 @@ def settings_diff(runs: list[PastRun]):
         table.add_column(name, justify="right")
     for run in runs:
         cells = [run.preset if n == "preset" else run.settings.get(n) for n in names]
-        table.add_row(run.name, *(fmt(v) if isinstance(v, float) else "—" if v is None else str(v) for v in cells))
+        table.add_row(run.name, *(_setting_text(value) for value in cells))
     return table
 
 
