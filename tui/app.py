@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -26,6 +27,12 @@ class TrainerApp(App):
         self.steady, self.export_dir = steady, export_dir
         if steady:
             self.animation_level = "none"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, then the trainer screen's own (TrainerScreen.palette_commands)."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, TrainerScreen):
+            yield from screen.palette_commands()
 
     def get_default_screen(self) -> Screen:
         return TrainerScreen(*self._screen_args, steady=self.steady, export_dir=self.export_dir)

@@ -38,6 +38,7 @@ class RunState:
     batches: int = 0
     train_losses: list = field(default_factory=list)
     val_losses: list = field(default_factory=list)
+    val_accuracies: list = field(default_factory=list)  # classification runs
     lr: float | None = None
     skipped_steps: int = 0
     best_epoch: int | None = None
@@ -93,6 +94,8 @@ class RunState:
         self.train_losses.append(e.train_loss)
         if e.val_loss is not None:
             self.val_losses.append(e.val_loss)
+        if "accuracy" in e.metrics:
+            self.val_accuracies.append(e.metrics["accuracy"])
         self.lr, self.seconds_per_epoch = e.lr, e.seconds
         self.metrics["current"] = dict(e.metrics)
         if e.improved:

@@ -15,12 +15,14 @@ def test_two_series_share_one_axis_whose_ticks_are_their_common_range():
                    40, 8, best=3).plain.splitlines()
     assert len(lines) == 8 and all(len(line) <= 40 for line in lines)
     assert lines[0].strip().startswith("2┤") and lines[5].strip().startswith("0.25┤")
-    assert lines[6].strip().startswith("└1") and lines[6].rstrip().endswith("3")  # epochs run, not a budget
+    assert lines[6].strip().startswith("epoch└1") and lines[6].rstrip().endswith("3")  # epochs run, not a budget
     assert "train" in lines[7] and "val" in lines[7] and "best epoch 3" in lines[7]
 
 
 def test_a_constant_series_draws_and_nan_or_non_positive_values_on_a_log_scale_are_reported():
     assert "⣿ flat" in render([Series("flat", [1.0, 1.0], "cyan")], 30, 6).plain
+    huge = render([Series("diverging", [2.5e33], "cyan")], 30, 6).plain  # ±0.5 would not move 2.5e33
+    assert "2.6e+33┤" in huge.replace(" ", "") and "⣿ diverging" in huge
     legend = render([Series("loss", [1.0, 0.0, math.inf, 0.1], "cyan")], 40, 6, log=True).plain.splitlines()
     assert "loss (2 not drawn)" in legend[-1] and "log10" in legend[-1]
     assert legend[0].strip().startswith("1┤") and legend[3].strip().startswith("0.1┤")

@@ -1,4 +1,4 @@
-"""The app's pure parts: folding run events into state, curve columns, half-block digits, exports."""
+"""The app's pure parts: folding run events into state, half-block digits, exports."""
 from __future__ import annotations
 
 import math
@@ -13,7 +13,6 @@ from presets.events import Evaluated, RunPrepared, RunSaved
 from tui import worker
 from tui.export import export_history
 from tui.state import RunState, fmt
-from tui.widgets.curves import bar_lines, columns
 from tui.widgets.digits import half_block_lines
 
 
@@ -54,20 +53,6 @@ def test_finished_sets_the_status_word(reason, status):
 
 def test_fmt_spells_out_missing_and_non_finite_values():
     assert [fmt(None), fmt(float("nan")), fmt(float("inf")), fmt(0.123456)] == ["—", "nan", "inf", "0.1235"]
-
-
-def test_curve_fills_the_width_in_proportion_to_the_epoch_budget():
-    assert columns([3.0, 1.0], budget=4, width=8).tolist() == [3.0, 3.0, 1.0, 1.0]
-    averaged = columns([1.0, 3.0, 5.0, 7.0], budget=4, width=2)
-    assert averaged.tolist() == [2.0, 6.0]
-    with_nan = columns([1.0, math.nan, 2.0], budget=3, width=3)
-    assert with_nan[0] == 1.0 and math.isnan(with_nan[1]) and with_nan[2] == 2.0
-    assert columns([], budget=10, width=5).size == 0
-
-
-def test_bars_run_from_one_eighth_to_full_over_the_rows():
-    assert bar_lines(np.array([0.0, 1.0, np.nan]), rows=1) == ["▁█ "]
-    assert bar_lines(np.array([0.0, 1.0]), rows=2) == [" █", "▁█"]
 
 
 def test_half_blocks_pair_pixel_rows_and_scale_small_images():

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -26,8 +26,9 @@ from tui.inside_state import InsideState, inside_images
 from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
 from tui.state import RunState, fmt
-from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, InsideView, LossCurve, MetricsTable,
-                         ModelSummary, RunsTable, RunsView)
+from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, InsideView, MetricsTable, ModelSummary,
+                         RunsTable, RunsView)
+from tui.widgets.chart import Chart, Series
 
 REFRESH_SECONDS = 0.25
 TAB_FOCUS = {"train": "#preset", "runs": "#runs-table", "inside": "#inside-view"}  # what keys act on when a tab opens
@@ -50,6 +51,8 @@ class TrainerScreen(Screen):
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+s", "save_model", "Save model", priority=True),
         Binding("ctrl+e", "export_history", "Export history", priority=True),
+        Binding("l", "toggle_log", "Log scale"),
+        Binding("a", "toggle_accuracy", "Accuracy"),
     ]
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
@@ -70,6 +73,8 @@ class TrainerScreen(Screen):
         self._run = None   # the latest presets.Run started; its `inside` switch feeds the Inside tab
         self.inside = InsideState()
         self._inside_shown = -1
+        self.chart_log = False       # the Train chart's y axis: log10 (l) or linear
+        self.chart_accuracy = False  # the Train chart shows val accuracy (a, classification) instead of loss
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,8 +92,7 @@ class TrainerScreen(Screen):
                         yield ModelSummary("preparing the model…", id="summary")
                     with Vertical(id="live"):
                         yield Static("Ready", id="status", markup=False)
-                        yield LossCurve("train loss", id="train-curve")
-                        yield LossCurve("val loss", id="val-curve")
+                        yield Chart(id="train-chart")
                         with Horizontal(id="progress-row"):
                             yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
                             yield Static("", id="progress-text", markup=False)
@@ -186,6 +190,8 @@ class TrainerScreen(Screen):
             return True if self.state.running else None
         if action in ("save_model", "export_history"):
             return True if self._last is not None and not self.state.running else None
+        if action == "toggle_accuracy":
+            return self.state.task == "classification"
         return True
 
     def action_show_tab(self, tab: str) -> None:
@@ -356,9 +362,7 @@ class TrainerScreen(Screen):
         if s.version == self._shown_version:
             return
         self._shown_version = s.version
-        span = s.epochs if s.running else len(s.train_losses)  # the budget while training, then what ran
-        self.query_one("#train-curve", LossCurve).show(s.train_losses, span)
-        self.query_one("#val-curve", LossCurve).show(s.val_losses, span)
+        self._show_chart(s)
         done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
         self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
         batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
@@ -374,6 +378,32 @@ class TrainerScreen(Screen):
         lines = s.new_log_lines()
         if lines:
             self.query_one(Log).write_lines(lines, scroll_end=True)
+
+    def _show_chart(self, s: RunState) -> None:
+        """Train and val loss on one axis (or val accuracy), over the epochs run so far."""
+        if self.chart_accuracy and s.task == "classification":
+            series = [Series("val accuracy", s.val_accuracies, "green")]
+        else:
+            series = [Series("train loss", s.train_losses, "cyan"), Series("val loss", s.val_losses, "magenta")]
+        self.query_one("#train-chart", Chart).show(series, best=s.best_epoch, log=self.chart_log)
+
+    def action_toggle_log(self) -> None:
+        """l: the Train chart's y axis between linear and log10."""
+        self.chart_log = not self.chart_log
+        self._show_chart(self.state)
+
+    def action_toggle_accuracy(self) -> None:
+        """a: the Train chart between loss and validation accuracy (classification runs)."""
+        self.chart_accuracy = not self.chart_accuracy
+        self._show_chart(self.state)
+
+    def palette_commands(self):
+        """The screen's commands for the command palette (ctrl+p), beside Textual's own."""
+        yield SystemCommand("Chart: log scale", "Toggle the Train chart's y axis between linear and log10 (l)",
+                            self.action_toggle_log)
+        if self.state.task == "classification":
+            yield SystemCommand("Chart: accuracy", "Toggle the Train chart between loss and val accuracy (a)",
+                                self.action_toggle_accuracy)
 
     def _put(self, selector: str, text: str) -> None:
         """Show `text` in a fixed-size Static unless it already shows it."""
