@@ -11,16 +11,19 @@ from dataclasses import dataclass, field
 from npnn import events as fit_events
 from presets import events as run_events
 
-METRIC_ROWS = (("mse", "MSE"), ("mae", "MAE"), ("accuracy", "Accuracy"))
+METRIC_ROWS = (("loss", "loss"), ("mse", "MSE"), ("mae", "MAE"), ("accuracy", "Accuracy"))  # for log lines
 
 
 def fmt(value, digits: int = 4) -> str:
-    """A metric for a table cell: em dash when missing, 'nan'/'inf' spelled out, else 4 significant digits."""
+    """A metric for a table cell: em dash when missing, 'nan'/'inf' spelled out, else 4 significant digits
+    (values from 10,000 to a million in full, "35,123" rather than "3.512e+04")."""
     if value is None:
         return "—"
     value = float(value)
     if not math.isfinite(value):
         return str(value)
+    if 10 ** digits - 0.5 <= abs(value) < 1e6:  # where g would switch to an exponent
+        return f"{value:,.0f}"
     return f"{value:.{digits}g}"
 
 
@@ -30,6 +33,9 @@ class RunState:
     run_id: int = 0
     preset: str = ""
     task: str = "regression"
+    loss_name: str = ""                  # the preset's loss ("mse", "l1", "cross_entropy")
+    target_std: tuple | None = None      # a standardised regression target's std (RunPrepared.target_std)
+    train_samples: int = 0
     status: str = "Ready"
     running: bool = False
     epoch: int = 0
@@ -68,8 +74,18 @@ class RunState:
             handler(event)
             self.version += 1
 
+    def know(self, prepared: run_events.RunPrepared) -> None:
+        """Take what a preview of the preset says about its data, before any run (the table's rows)."""
+        self._take(prepared)
+        self.version += 1
+
+    def _take(self, prepared: run_events.RunPrepared) -> None:
+        self.preset, self.task = prepared.preset, prepared.task
+        self.loss_name = prepared.config.get("training", {}).get("loss", self.loss_name)
+        self.target_std, self.train_samples = prepared.target_std, prepared.train_samples
+
     def _on_RunPrepared(self, e: run_events.RunPrepared) -> None:
-        self.preset, self.task = e.preset, e.task
+        self._take(e)
         self.say(f"prepared {e.preset}: {e.data_description}, {e.num_parameters:,} parameters")
         if e.notice:
             self.say(f"note: {e.notice}")
@@ -97,9 +113,9 @@ class RunState:
         if "accuracy" in e.metrics:
             self.val_accuracies.append(e.metrics["accuracy"])
         self.lr, self.seconds_per_epoch = e.lr, e.seconds
-        self.metrics["current"] = dict(e.metrics)
+        self.metrics["current"] = {"loss": e.val_loss, **e.metrics}
         if e.improved:
-            self.metrics["best"] = dict(e.metrics)
+            self.metrics["best"] = dict(self.metrics["current"])
             self.say(f"epoch {e.epoch}: new best val loss {fmt(e.best_value)}")
         if e.skipped_steps > self.skipped_steps:
             self.say(f"epoch {e.epoch}: {e.skipped_steps - self.skipped_steps} non-finite steps skipped")

@@ -1,10 +1,12 @@
 """The Train tab driven by Pilot: the loss/accuracy chart, the labelled metrics table, timing, the form lock."""
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from tests.tui.conftest import settle, wait_until
 from tests.tui.test_app import text_of
+from tui.widgets.tables import metric_rows, metrics_text
 
 SIZE = (120, 40)
 
@@ -78,3 +80,68 @@ async def test_the_palette_offers_the_chart_toggles(app_for):
         assert "Chart: log scale" in titles and "Chart: accuracy" in titles and "Quit" in titles
         next(c for c in app.get_system_commands(app.screen) if c.title == "Chart: log scale").callback()
         assert app.screen.chart_log
+
+
+def test_metric_rows_say_what_they_measure_for_each_task():
+    labels = [row.label for row in metric_rows("classification", "cross_entropy", None)]
+    assert labels == ["accuracy", "loss (cross-entropy)", "MSE (probabilities)", "MAE (probabilities)"]
+    labels = [row.label for row in metric_rows("regression", "mse", (50.0,))]
+    assert labels == ["loss (MSE)", "MAE (standardised)", "MAE (target units)", "RMSE (target units)"]
+    assert [row.label for row in metric_rows("regression", "l1", None)] == ["loss (MAE)", "MSE"]
+    # several target columns, each with its own std: no single unit to report in
+    assert [row.label for row in metric_rows("regression", "mse", (1.0, 9.0))] == ["loss (MSE)", "MAE (standardised)"]
+
+
+def test_errors_in_target_units_are_the_standardised_ones_times_the_target_std():
+    rows = {row.label: row for row in metric_rows("regression", "mse", (50.0,))}
+    assert rows["MAE (target units)"].value({"mae": 0.5}) == 25.0
+    assert rows["RMSE (target units)"].value({"mse": 0.25}) == 25.0
+    assert rows["MAE (target units)"].value({}) is None
+
+
+def test_metrics_text_keeps_every_row_and_shortens_labels_then_headers_to_fit():
+    rows = metric_rows("regression", "mse", (50.0,))
+    metrics = {"before": {"loss": 1.086, "mse": 1.086, "mae": 0.9}, "current": {"loss": 0.57, "mse": 0.57, "mae": 0.6},
+               "best": {}, "after": {"loss": 0.44, "mse": 0.44, "mae": 0.53}}
+    for width, header in ((100, "val before"), (70, "val before"), (45, "before")):
+        lines = metrics_text(rows, metrics, 83, width).plain.splitlines()
+        assert all(len(line) <= width for line in lines) and len(lines) == len(rows) + (2 if width == 45 else 1)
+        assert header in lines[-len(rows) - 1] and ("val epoch 83" in lines[0] or "epoch 83" in lines[1])
+    wide = metrics_text(rows, metrics, 83, 100).plain.splitlines()
+    assert wide[0].split("  ")[-1].strip() == "test (best weights)" and wide[-2].startswith("MAE (target units)")
+    assert wide[-2].split()[-4:] == ["45", "30", "—", "26.5"]  # before, epoch 83, best (none yet), test
+    narrow = metrics_text(rows, metrics, 83, 45).plain.splitlines()
+    assert narrow[0].split() == ["val", "val", "val", "test"] and narrow[-1].startswith("RMSE (units)")
+
+
+async def test_the_table_shows_loss_and_target_units_before_and_after_a_run(app_for):
+    app = app_for("--epochs", "3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = text_of(app, "#metrics")
+        assert "val before" in before and "test (best weights)" in before and "RMSE (target units)" in before
+        await finish_a_run(pilot)
+        table = text_of(app, "#metrics").splitlines()
+        state = app.screen.state
+        assert "val epoch 3" in table[0]
+        loss = table[1].split()
+        assert loss[:2] == ["loss", "(MSE)"] and all(cell != "—" for cell in loss[2:])
+        assert float(loss[-1]) == pytest.approx(state.metrics["after"]["loss"], rel=1e-3)
+        units = next(line for line in table if line.startswith("MAE (target units)")).split()
+        scaled = next(line for line in table if line.startswith("MAE (standardised)")).split()
+        assert float(units[-1]) == pytest.approx(float(scaled[-1]) * state.target_std[0], rel=1e-2)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+async def test_every_table_row_and_status_line_fits_the_screen(app_for, size):
+    app = app_for("--preset", "mnist_cnn", "--epochs", "1")
+    async with app.run_test(size=size) as pilot:
+        await finish_a_run(pilot)
+        table = app.screen.query_one("#metrics")
+        assert table.region.height == 2 + 4 or table.region.height == 1 + 4  # header lines + four rows
+        lines = text_of(app, "#metrics").splitlines()
+        assert all(len(line) <= table.content_size.width for line in lines) and lines[-1].startswith("MAE (prob")
+        live = app.screen.query_one("#live").region
+        for selector in ("#status", "#train-chart", "#progress-row", "#metrics", "#info", "#log"):
+            region = app.screen.query_one(selector).region
+            assert region.height > 0 and live.contains_region(region), selector

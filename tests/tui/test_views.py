@@ -35,8 +35,8 @@ def test_state_folds_a_run_into_curves_metrics_status_and_log():
     assert state.version == len(events)
     assert state.train_losses == [1.1, 1.6] and state.val_losses == [1.0, 1.5]
     assert state.metrics["before"] == {"mse": 2.0, "mae": 1.0}          # val, not test
-    assert state.metrics["best"] == {"mse": 1.0, "mae": 0.5}            # the improving epoch's metrics
-    assert state.metrics["current"] == {"mse": 1.5, "mae": 0.75}
+    assert state.metrics["best"] == {"loss": 1.0, "mse": 1.0, "mae": 0.5}  # the improving epoch's val loss, metrics
+    assert state.metrics["current"] == {"loss": 1.5, "mse": 1.5, "mae": 0.75}
     assert state.metrics["after"] == {"mse": 0.9, "mae": 0.4}
     assert state.status == "Early stopping at epoch 2" and state.skipped_steps == 3
     log = state.new_log_lines()
@@ -53,6 +53,7 @@ def test_finished_sets_the_status_word(reason, status):
 
 def test_fmt_spells_out_missing_and_non_finite_values():
     assert [fmt(None), fmt(float("nan")), fmt(float("inf")), fmt(0.123456)] == ["—", "nan", "inf", "0.1235"]
+    assert [fmt(35123.4), fmt(-9999.6), fmt(9999.4), fmt(2.5e6)] == ["35,123", "-10,000", "9999", "2.5e+06"]
 
 
 def test_half_blocks_pair_pixel_rows_and_scale_small_images():

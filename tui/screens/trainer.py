@@ -142,7 +142,8 @@ class TrainerScreen(Screen):
         self.query_one(HyperparameterForm).set_values(self._loaded)
         self.query_one("#description", Static).update(self._loaded.description)
         if self.state.run_id == 0:
-            self.state = RunState(task=self._loaded.task, epochs=self._loaded.epochs, steady=self.steady)
+            self.state = RunState(task=self._loaded.task, loss_name=self._loaded.loss, epochs=self._loaded.epochs,
+                                  steady=self.steady)
             self.refresh_views()
 
     @on(Input.Changed)
@@ -164,6 +165,9 @@ class TrainerScreen(Screen):
     def _preview_ready(self, message: PreviewReady) -> None:
         if message.preset == self._preset and not self.state.running:
             self._show_prepared(message.prepared)
+            if self.state.run_id == 0:  # no run yet: the table takes the preset's rows (target units...)
+                self.state.know(message.prepared)
+                self.refresh_views()
 
     @on(PreviewFailed)
     def _preview_failed(self, message: PreviewFailed) -> None:
@@ -218,7 +222,8 @@ class TrainerScreen(Screen):
         self._runs += 1
         self._loaded = preset
         self._stop.clear()
-        self.state = RunState(run_id=self._runs, preset=preset.name, task=preset.task, status="Training",
+        self.state = RunState(run_id=self._runs, preset=preset.name, task=preset.task, loss_name=preset.loss,
+                              status="Training",
                               running=True, epochs=preset.epochs, steady=self.steady)
         self.query_one(Log).clear()
         self.query_one("#form-error", Static).update("")
@@ -367,8 +372,7 @@ class TrainerScreen(Screen):
         self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
         batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
         self._put("#progress-text", f"{s.epoch}/{s.epochs or '—'}{batch}")
-        self.query_one(MetricsTable).show(s.metrics, classification=s.task == "classification",
-                                          epoch=len(s.train_losses))
+        self.query_one(MetricsTable).show(s)
         self._put("#info", self._info_line(s))
         self._put("#status", s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
         status = self.query_one("#status", Static)
