@@ -27,6 +27,13 @@ def fmt(value, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def clock(seconds: float) -> str:
+    """A duration as m:ss, or h:mm:ss from an hour on."""
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 @dataclass
 class RunState:
     """Everything a run's views show. `version` grows on every change so views redraw only when needed."""
@@ -49,7 +56,8 @@ class RunState:
     skipped_steps: int = 0
     best_epoch: int | None = None
     best_value: float | None = None
-    seconds_per_epoch: float | None = None
+    seconds_per_epoch: float | None = None  # the last epoch's, from the fit loop's timing
+    seconds_total: float = 0.0              # of all epochs so far
     metrics: dict = field(default_factory=lambda: {"before": {}, "current": {}, "best": {}, "after": {}})
     log: list = field(default_factory=list)
     log_read: int = 0
@@ -113,6 +121,7 @@ class RunState:
         if "accuracy" in e.metrics:
             self.val_accuracies.append(e.metrics["accuracy"])
         self.lr, self.seconds_per_epoch = e.lr, e.seconds
+        self.seconds_total += e.seconds
         self.metrics["current"] = {"loss": e.val_loss, **e.metrics}
         if e.improved:
             self.metrics["best"] = dict(self.metrics["current"])
@@ -152,6 +161,21 @@ class RunState:
     def _on_RunSaved(self, e: run_events.RunSaved) -> None:
         self.run_dir = e.run_dir
         self.say("saved to the run directory" if self.steady else f"saved to {e.run_dir}")
+
+    def timing(self) -> str:
+        """Epoch time, ETA (to the epoch budget, at the mean epoch time so far; the time taken once the loop
+        ended) and training samples per second, from the fit loop's epoch timings. Steady (screenshot)
+        mode shows the same dashes as before the first epoch: durations differ between identical runs."""
+        done, last = len(self.train_losses), self.seconds_per_epoch
+        if self.steady or not done or last is None:
+            return "— ms/epoch · ETA — · — samples/s"
+        per_epoch = f"{last * 1000:.0f} ms/epoch" if last < 1 else f"{last:.2f} s/epoch"
+        if self.running and self.reason is None:
+            eta = "ETA " + clock(max(self.epochs - done, 0) * self.seconds_total / done)
+        else:
+            eta = "took " + clock(self.seconds_total)
+        rate = f"{self.train_samples / last:,.0f} samples/s" if self.train_samples and last > 0 else "— samples/s"
+        return " · ".join((per_epoch, eta, rate))
 
     def fail(self, message: str) -> None:
         """The run could not even start or crashed outside the fit loop."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
+from npnn.events import EpochEnded, Finished
 from tests.tui.conftest import settle, wait_until
 from tests.tui.test_app import text_of
+from tui.state import RunState, clock
 from tui.widgets.tables import metric_rows, metrics_text
 
 SIZE = (120, 40)
@@ -142,6 +144,27 @@ async def test_every_table_row_and_status_line_fits_the_screen(app_for, size):
         lines = text_of(app, "#metrics").splitlines()
         assert all(len(line) <= table.content_size.width for line in lines) and lines[-1].startswith("MAE (prob")
         live = app.screen.query_one("#live").region
-        for selector in ("#status", "#train-chart", "#progress-row", "#metrics", "#info", "#log"):
+        for selector in ("#status", "#train-chart", "#progress-row", "#timing", "#metrics", "#info", "#log"):
             region = app.screen.query_one(selector).region
             assert region.height > 0 and live.contains_region(region), selector
+
+
+def test_timing_shows_epoch_time_eta_and_samples_per_second_and_only_dashes_when_steady():
+    state = RunState(running=True, epochs=10, train_samples=200)
+    assert state.timing() == "— ms/epoch · ETA — · — samples/s"
+    for seconds in (0.4, 0.6):
+        state.apply(EpochEnded(len(state.train_losses) + 1, 10, 1.0, 1.0, seconds=seconds))
+    assert state.timing() == "600 ms/epoch · ETA 0:04 · 333 samples/s"  # 8 epochs left at the mean 0.5 s
+    state.apply(Finished("early_stopped", None))
+    assert state.timing() == "600 ms/epoch · took 0:01 · 333 samples/s"
+    state.steady = True
+    assert state.timing() == "— ms/epoch · ETA — · — samples/s"
+    assert [clock(59.6), clock(61), clock(3725)] == ["1:00", "1:01", "1:02:05"]
+
+
+async def test_a_steady_run_shows_fixed_timing_text(app_for):
+    app = app_for("--epochs", "2")
+    async with app.run_test(size=SIZE) as pilot:
+        await finish_a_run(pilot)
+        assert text_of(app, "#timing") == "— ms/epoch · ETA — · — samples/s"
+        assert app.screen.state.seconds_total > 0

@@ -25,7 +25,7 @@ from tui import export, worker
 from tui.inside_state import InsideState, inside_images
 from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
-from tui.state import RunState, fmt
+from tui.state import RunState
 from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, InsideView, MetricsTable, ModelSummary,
                          RunsTable, RunsView)
 from tui.widgets.chart import Chart, Series
@@ -96,6 +96,7 @@ class TrainerScreen(Screen):
                         with Horizontal(id="progress-row"):
                             yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
                             yield Static("", id="progress-text", markup=False)
+                        yield Static("", id="timing", markup=False)
                         yield MetricsTable(id="metrics")
                         yield Static("", id="info", markup=False)
                         yield Log(id="log", max_lines=2000)
@@ -373,6 +374,7 @@ class TrainerScreen(Screen):
         batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
         self._put("#progress-text", f"{s.epoch}/{s.epochs or '—'}{batch}")
         self.query_one(MetricsTable).show(s)
+        self._put("#timing", s.timing())
         self._put("#info", self._info_line(s))
         self._put("#status", s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
         status = self.query_one("#status", Static)
@@ -416,10 +418,5 @@ class TrainerScreen(Screen):
             self.query_one(selector, Static).update(text, layout=False)
 
     def _info_line(self, s: RunState) -> str:
-        parts = [f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"]
-        if s.best_epoch is not None:
-            parts.append(f"best epoch {s.best_epoch} (val loss {fmt(s.best_value)})")
-        if s.seconds_per_epoch is not None and not self.steady:
-            seconds = s.seconds_per_epoch
-            parts.append(f"{seconds * 1000:.0f} ms/epoch" if seconds < 1 else f"{seconds:.2f} s/epoch")
-        return " · ".join(parts)
+        """lr and skipped steps (the best epoch is in the chart's legend, its val loss in the table)."""
+        return " · ".join([f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"])
