@@ -27,3 +27,13 @@ def test_a_constant_series_draws_and_nan_or_non_positive_values_on_a_log_scale_a
     assert "loss (2 not drawn)" in legend[-1] and "log10" in legend[-1]
     assert legend[0].strip().startswith("1┤") and legend[3].strip().startswith("0.1┤")
     assert "no values yet" in render([Series("empty", [], "cyan")], 30, 6).plain
+
+
+def test_a_large_chart_gets_more_ticks_on_round_values_and_always_the_last_epoch():
+    values = [1.0 / epoch for epoch in range(1, 84)]
+    lines = render([Series("loss", values, "cyan")], 120, 22).plain.splitlines()
+    assert lines[-2].split("└")[1].split() == ["1", "10", "20", "30", "40", "50", "60", "70", "80", "83"]
+    ticks = [float(line.split("┤")[0]) for line in lines if "┤" in line]
+    assert len(ticks) == 6 and ticks == sorted(ticks, reverse=True) and ticks[0] == 1 and abs(ticks[-1] - 1 / 83) < 1e-3
+    narrow = render([Series("loss", values, "cyan")], 40, 8).plain.splitlines()
+    assert narrow[-2].split("└")[1].split() == ["1", "50", "83"]

@@ -168,3 +168,15 @@ async def test_a_steady_run_shows_fixed_timing_text(app_for):
         await finish_a_run(pilot)
         assert text_of(app, "#timing") == "— ms/epoch · ETA — · — samples/s"
         assert app.screen.state.seconds_total > 0
+
+
+async def test_a_long_failure_wraps_in_the_status_line_at_80x24(app_for, tmp_path):
+    missing = tmp_path / ("a-folder-with-a-rather-long-name-" * 2) / "missing.csv"
+    app = app_for("--data", str(missing), "--target", "y")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finish_a_run(pilot)
+        status = app.screen.query_one("#status")
+        text = app.screen.state.status
+        assert text.startswith("Failed: ") and len(text) > status.content_size.width
+        assert status.region.height >= -(-len(text) // status.content_size.width)  # every line of it shows
+        assert app.screen.query_one("#train-chart").region.y > status.region.bottom - 1

@@ -40,7 +40,7 @@ class TrainerScreen(Screen):
 
     AUTO_FOCUS = "#preset"
     # Textual sets one class of each list by the screen's width / height (app.tcss styles them)
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (160, "-widest")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
         Binding("f2", "show_tab('train')", "Train", priority=True),
@@ -110,7 +110,7 @@ class TrainerScreen(Screen):
                         yield DigitsView(id="digits")
             with TabPane("Inside", id="inside"):
                 yield InsideView(id="inside-view")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#side").can_focus = False  # Tab goes from field to field, not to their scroller
@@ -412,10 +412,13 @@ class TrainerScreen(Screen):
                                 self.action_toggle_accuracy)
 
     def _put(self, selector: str, text: str) -> None:
-        """Show `text` in a fixed-size Static unless it already shows it."""
-        if self._texts.get(selector) != text:
+        """Show `text` in a Static unless it already shows it; a layout pass only when it or the text it
+        replaces is wider than the widget (a status that wraps onto more lines or back onto one)."""
+        old = self._texts.get(selector)
+        if old != text:
             self._texts[selector] = text
-            self.query_one(selector, Static).update(text, layout=False)
+            widget = self.query_one(selector, Static)
+            widget.update(text, layout=max(len(text), len(old or "")) > widget.content_size.width)
 
     def _info_line(self, s: RunState) -> str:
         """lr and skipped steps (the best epoch is in the chart's legend, its val loss in the table)."""

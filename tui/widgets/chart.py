@@ -58,6 +58,20 @@ def _tick(value: float, log: bool) -> str:
     return f"{value:.1g}"
 
 
+def _tick_rows(rows: int) -> set[int]:
+    """Rows that carry a y tick: top, bottom and evenly between, about one every four rows (at least a middle one)."""
+    count = min(rows, max(3, rows // 4 + 1))
+    return {round(i * (rows - 1) / (count - 1)) for i in range(count)}
+
+
+def _epoch_ticks(epochs: int, count: int) -> list[int]:
+    """1 and multiples of a round step (1, 2 or 5 times a power of ten) giving about `count` ticks."""
+    raw = max(epochs / count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [1, *range(step, epochs, step)]
+
+
 def render(series: Sequence[Series], width: int, height: int, *, best: int | None = None,
            log: bool = False, x_max: int | None = None) -> Text:
     """The chart as Rich Text of `height` lines and at most `width` columns: y ticks, plot, x axis, legend."""
@@ -97,9 +111,11 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
                 owner[y // 4][x // 2] = s.style
             previous = point
     best_col = dot_x(best) // 2 if best is not None and 1 <= best <= epochs else None
+    ticks = _tick_rows(plot_h)
     for row in range(plot_h):
-        label = _tick(high, log) if row == 0 else _tick(low, log) if row == plot_h - 1 else (
-            _tick((high + low) / 2, log) if row == plot_h // 2 else "")
+        # the top and bottom rows hold the extremes; a row between, the value at its cell's middle dot
+        value = high if row == 0 else low if row == plot_h - 1 else high - (high - low) * (row * 4 + 1.5) / (dots_h - 1)
+        label = _tick(value, log) if row in ticks else ""
         text.append(label.rjust(Y_LABEL_WIDTH - 1) + "┤" if label else " " * (Y_LABEL_WIDTH - 1) + "│", "dim")
         for col in range(plot_w):
             if cells[row][col]:
@@ -110,11 +126,14 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
                 text.append(" ")
         text.append("\n")
     axis = [" "] * plot_w
-    ticks = sorted({1, epochs, (1 + epochs) // 2})
-    for epoch in ticks:
-        label, col = str(epoch), min(dot_x(epoch) // 2, plot_w - 1)
-        col = min(col, plot_w - len(label))
-        axis[col:col + len(label)] = label
+    taken: list[tuple[int, int]] = []
+    # the last epoch first, then the first and round ones between, each only where it touches no other label
+    for epoch in [epochs, *_epoch_ticks(epochs, max(2, plot_w // 12))]:
+        label = str(epoch)
+        col = min(dot_x(epoch) // 2, plot_w - len(label))
+        if all(col > end or col + len(label) < start for start, end in taken):
+            axis[col:col + len(label)] = label
+            taken.append((col, col + len(label)))
     text.append("epoch".rjust(Y_LABEL_WIDTH - 1) + "└" + "".join(axis)[:plot_w] + "\n", "dim")
     text.append_text(_legend(series, drawn, best if best_col is not None else None, log, width))
     return text
