@@ -180,3 +180,25 @@ async def test_a_long_failure_wraps_in_the_status_line_at_80x24(app_for, tmp_pat
         assert text.startswith("Failed: ") and len(text) > status.content_size.width
         assert status.region.height >= -(-len(text) // status.content_size.width)  # every line of it shows
         assert app.screen.query_one("#train-chart").region.y > status.region.bottom - 1
+
+
+async def test_the_form_is_locked_while_a_run_trains_and_unlocked_when_it_ends(app_for):
+    app = app_for("--epochs", "5000", "--patience", "5000")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lr = app.screen.query_one("#lr", Input)
+        assert not app.screen.query_one("#form-lock").display and not lr.disabled
+        lr.focus()
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: len(app.screen.state.train_losses) >= 1)
+        fields = list(app.screen.query_one("#form").query("Input, Select"))
+        assert len(fields) == 10 and all(field.disabled for field in fields)  # preset, optimizer and 8 inputs
+        note = app.screen.query_one("#form-lock")
+        assert note.display and note.region.height >= 1 and "Locked while training" in text_of(app, "#form-lock")
+        before = lr.value
+        await pilot.press("9")
+        assert lr.value == before  # an edit the run would never use is not taken
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.screen.state.running)
+        await settle(pilot)
+        assert not any(field.disabled for field in fields) and not note.display

@@ -82,6 +82,7 @@ class TrainerScreen(Screen):
             with TabPane("Train", id="train"):
                 with Horizontal(id="train-body"):
                     with VerticalScroll(id="side"):
+                        yield Static("Locked while training: Esc stops the run", id="form-lock", markup=False)
                         yield HyperparameterForm(self._options, self._preset, id="form")
                         with Horizontal(id="buttons"):
                             yield Button("Start F5", id="start", variant="success", compact=True)
@@ -350,8 +351,17 @@ class TrainerScreen(Screen):
         running = self.state.running
         self.query_one("#start", Button).disabled = running
         self.query_one("#stop", Button).disabled = not running
-        self.query_one("#preset", Select).disabled = running
+        self._lock_form(running)
         self.refresh_bindings()
+
+    def _lock_form(self, running: bool) -> None:
+        """While a run trains the form is locked, and says so: it keeps showing the settings the run uses.
+        NOTE: the one place that decides what stays editable mid-run (lr and clip norm are to become hot edits)."""
+        form = self.query_one(HyperparameterForm)
+        for field in form.query("Input, Select"):
+            field.disabled = running
+        form.set_class(running, "-locked")
+        self.query_one("#form-lock", Static).display = running
 
     # --- drawing ---------------------------------------------------------------------------------
 
