@@ -51,7 +51,7 @@ class TrainerScreen(Screen):
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+s", "save_model", "Save model", priority=True),
         Binding("ctrl+e", "export_history", "Export history", priority=True),
-        Binding("l", "toggle_log", "Log scale"),
+        Binding("l", "toggle_log", "Log y"),
         Binding("a", "toggle_accuracy", "Accuracy"),
     ]
 
@@ -111,7 +111,7 @@ class TrainerScreen(Screen):
                         yield DigitsView(id="digits")
             with TabPane("Inside", id="inside"):
                 yield InsideView(id="inside-view")
-        yield Footer(compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#side").can_focus = False  # Tab goes from field to field, not to their scroller
