@@ -202,3 +202,14 @@ async def test_the_form_is_locked_while_a_run_trains_and_unlocked_when_it_ends(a
         await wait_until(pilot, lambda: not app.screen.state.running)
         await settle(pilot)
         assert not any(field.disabled for field in fields) and not note.display
+
+
+async def test_switching_to_a_classification_preset_brings_the_accuracy_key_into_the_footer(app_for):
+    app = app_for()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        keys = lambda: [key.key for key in app.screen.query("FooterKey")]  # noqa: E731
+        assert "a" not in keys()
+        app.screen.query_one("#preset").value = "mnist_cnn"
+        await settle(pilot)
+        assert "a" in keys() and "l" in keys()

@@ -147,6 +147,7 @@ class TrainerScreen(Screen):
             self.state = RunState(task=self._loaded.task, loss_name=self._loaded.loss, epochs=self._loaded.epochs,
                                   steady=self.steady)
             self.refresh_views()
+            self.refresh_bindings()  # the accuracy key is there for classification only
 
     @on(Input.Changed)
     def _explain_errors(self) -> None:
