@@ -2,9 +2,10 @@
 from presets.bundle import Bundle, load_run
 from presets.errors import DataError, OutputError, PresetError, SaveError
 from presets.registry import PresetInfo, list_presets, load_preset
-from presets.run import Predictions, Run, RunResult
+from presets.predictions import ClassPredictions, Predictions, RegressionPredictions
+from presets.run import Run, RunResult
 from presets.schema import OVERRIDE_KEYS, DataSpec, Preset, parse_override
 
-__all__ = ["OVERRIDE_KEYS", "Bundle", "DataError", "DataSpec", "OutputError", "Predictions", "Preset", "PresetError",
-           "PresetInfo", "Run", "RunResult", "SaveError", "list_presets", "load_preset", "load_run",
-           "parse_override"]
+__all__ = ["OVERRIDE_KEYS", "Bundle", "ClassPredictions", "DataError", "DataSpec", "OutputError", "Predictions",
+           "Preset", "PresetError", "PresetInfo", "RegressionPredictions", "Run", "RunResult", "SaveError",
+           "list_presets", "load_preset", "load_run", "parse_override"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from presets.rundir import HISTORY_COLUMNS
+from presets.rundir import HISTORY_COLUMNS, SWEEP_FILE
 from presets.schema import OVERRIDE_KEYS
 from presets.sweep import SWEEPS_DIR
 
@@ -25,7 +25,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-SWEEP_FILE = "sweep.json"
 _STAMP = re.compile(r"-(\d{8}-\d{6})(?:-\d+)?$")  # presets.rundir.make_run_dir's "<name>-%Y%m%d-%H%M%S[-n]"
 
 

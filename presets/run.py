@@ -18,28 +18,20 @@ from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
 from npnn.diagnostics.switch import MonitorSwitch
 from npnn.events import Failed, Finished
-from npnn.metrics import accuracy, confusion_matrix, mae, mse
+from npnn.metrics import accuracy, mae, mse
 from npnn.training import FitLoop
 from presets.bundle import BUNDLE_FILE, bundle_dict
 from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
+from presets import predictions as _predictions
 from presets.models import build_loss, build_model, build_optimizer, resolve_layers
-from presets.rundir import check_out_dir, save_run
+from presets.predictions import Predictions
+from presets.rundir import SWEEP_FILE, check_out_dir, save_run
 from presets.schema import Preset, change_dict
 
-PREVIEW_IMAGES = 8
 _EVAL_BATCH = 1024
 _QUIET = dict(over="ignore", invalid="ignore", divide="ignore")  # a diverged model scores nan, it does not warn
-
-
-@dataclass
-class Predictions:
-    """Classification results on the test split: the confusion matrix (rows = true) and a few images."""
-    confusion: np.ndarray
-    images: np.ndarray      # (n, H, W) floats in [0, 1]
-    predicted: np.ndarray   # (n,) int labels for `images`
-    true: np.ndarray        # (n,) int labels for `images`
 
 
 @dataclass
@@ -143,24 +135,20 @@ class Run:
             emit(Evaluated(stage, split, dict(result[split])))
         return result
 
-    def predictions(self) -> Predictions | None:
-        """Confusion matrix on the test split and a few test images with their labels (classification)."""
+    def predictions(self, weights: str = "best") -> Predictions:
+        """What the model predicts on the test split (presets.predictions): a ClassPredictions or a
+        RegressionPredictions; `weights` says which weights the model holds ("best" or "last")."""
         s = self.splits
-        if self.preset.task != "classification":
-            return None
         was_training = self.model.training
         self.model.eval()
         try:
             with np.errstate(**_QUIET):
-                predicted = _outputs(self.model, s.x_test).argmax(axis=1)
+                outputs = _outputs(self.model, s.x_test)
+                build = _predictions.classification if self.preset.task == "classification" \
+                    else _predictions.regression
+                return build(outputs, s, weights)
         finally:
             self.model.train(was_training)
-        confusion = confusion_matrix(s.y_test, predicted, num_classes=s.num_classes)
-        n = min(PREVIEW_IMAGES, len(s.x_test))
-        images = np.clip(s.x_test[:n].reshape(n, *s.x_test.shape[-2:]), 0.0, 1.0) if s.x_test.ndim == 4 \
-            else np.zeros((0, 0, 0), dtype=np.float32)
-        count = len(images)
-        return Predictions(confusion, images, predicted[:count].astype(np.int64), s.y_test[:count].astype(np.int64))
 
     def check_out_dir(self) -> None:
         """Create --out and prove it writable; raises OutputError. `execute` calls it before anything else."""
@@ -203,9 +191,9 @@ class Run:
             state.history = loop.history
             history = drive(loop, control, preset.changes)
             state.history, state.reason = history, history.stop_reason
-            self.early_stopping.restore(self.model)
+            restored = self.early_stopping.restore(self.model)
             state.after = self._evaluate_all("after", emit)
-            predictions = self.predictions()
+            predictions = self.predictions("best" if restored else "last")
         except BaseException as error:
             state.reason = ("interrupted" if isinstance(error, KeyboardInterrupt)
                             else "pruned" if _is_pruned(error) else "failed")
@@ -222,7 +210,7 @@ class Run:
         extra = {BUNDLE_FILE: bundle_dict(self.preset.task, prepared.config["model"], self.splits.preprocessing)}
         prepared = replace(prepared, config=_with_changes(prepared.config, state.history))
         if self.sweep is not None:
-            extra["sweep.json"] = {**self.sweep, "state": _trial_state(state.reason, error)}
+            extra[SWEEP_FILE] = {**self.sweep, "state": _trial_state(state.reason, error)}
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
                                  state.history, state.before, state.after, state.reason, error, extra)
 

@@ -27,6 +27,7 @@ __all__ = ["HISTORY_COLUMNS", "check_out_dir", "history_csv", "make_run_dir", "r
            "write_atomic"]
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "skipped_steps")
+SWEEP_FILE = "sweep.json"  # a sweep trial's study, number, parameters and state
 MAX_NAME = 64
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from typing import Iterable
 
 from textual.app import App, SystemCommand
@@ -10,6 +11,7 @@ from textual.screen import Screen
 
 from presets import list_presets, load_preset
 from tui.options import Options
+from tui.palette import trainer_commands
 from tui.screens import TrainerScreen
 
 
@@ -29,10 +31,10 @@ class TrainerApp(App):
             self.animation_level = "none"
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's palette commands, then the trainer screen's own (TrainerScreen.palette_commands)."""
+        """Textual's palette commands, then the trainer's own (tui.palette)."""
         yield from super().get_system_commands(screen)
         if isinstance(screen, TrainerScreen):
-            yield from screen.palette_commands()
+            yield from trainer_commands(screen)
 
     def get_default_screen(self) -> Screen:
         return TrainerScreen(*self._screen_args, steady=self.steady, export_dir=self.export_dir)

@@ -34,6 +34,15 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _setting(value) -> str:
+    """A hyperparameter's value for the log: 0.001, off (no clipping), (0.9, 0.999)."""
+    if value is None:
+        return "off"
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(f"{v:g}" for v in value) + ")"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 @dataclass
 class RunState:
     """Everything a run's views show. `version` grows on every change so views redraw only when needed."""
@@ -58,6 +67,8 @@ class RunState:
     best_value: float | None = None
     seconds_per_epoch: float | None = None  # the last epoch's, from the fit loop's timing
     seconds_total: float = 0.0              # of all epochs so far
+    paused: bool = False  # a Step-mode run waiting for F10 (one batch) or F5 (full speed)
+    marks: list = field(default_factory=list)  # epoch positions of hyperparameter changes, for the chart
     metrics: dict = field(default_factory=lambda: {"before": {}, "current": {}, "best": {}, "after": {}})
     log: list = field(default_factory=list)
     log_read: int = 0
@@ -112,6 +123,21 @@ class RunState:
 
     def _on_BatchEnded(self, e: fit_events.BatchEnded) -> None:
         self.epoch, self.batch, self.batches = e.epoch, e.batch, e.batches
+
+    def _on_Paused(self, e: run_events.Paused) -> None:
+        self.epoch, self.batch, self.batches, self.paused = e.epoch, e.batch, e.batches, True
+        self.status = f"Paused after batch {e.batch}/{e.batches} of epoch {e.epoch} · F10 step · F5 continue"
+
+    def resumed(self) -> None:
+        """F5 on a paused run: full speed again."""
+        self.paused, self.status = False, "Training"
+        self.version += 1
+
+    def _on_HyperparameterChanged(self, e: fit_events.HyperparameterChanged) -> None:
+        if e.name == "lr":
+            self.lr = e.new
+        self.marks.append(e.epoch - 1 + (e.batch - 1) / self.batches if self.batches else e.epoch - 1)
+        self.say(f"epoch {e.epoch}, batch {e.batch}: {e.name} {_setting(e.old)} → {_setting(e.new)}")
 
     def _on_EpochEnded(self, e: fit_events.EpochEnded) -> None:
         self.epoch, self.epochs, self.batch = e.epoch, e.epochs, self.batches

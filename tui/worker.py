@@ -12,7 +12,7 @@ from tui.blas import training_blas_limit
 from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 
 POST_INTERVAL = 0.1  # seconds between posts of routine events
-ROUTINE = (EpochStarted, BatchEnded, EpochEnded)
+ROUTINE = (EpochStarted, BatchEnded, EpochEnded)  # everything else (Paused too) is posted at once
 
 
 class EventBatcher:
@@ -37,12 +37,13 @@ class EventBatcher:
             self.pending, self.last = [], monotonic()
 
 
-def train(run, run_id: int, post: Callable, should_stop: Callable[[], bool]) -> None:
-    """Execute `run`, posting its events as TrainingEvents, then RunCompleted or RunCrashed."""
+def train(run, run_id: int, post: Callable, should_stop: Callable[[], bool], control=None) -> None:
+    """Execute `run` (driven by `control`, a presets.control.RunControl, when given), posting its events
+    as TrainingEvents, then RunCompleted or RunCrashed."""
     batcher = EventBatcher(run_id, post)
     try:
         with training_blas_limit():
-            result = run.execute(callbacks=(batcher,), should_stop=should_stop)
+            result = run.execute(callbacks=(batcher,), should_stop=should_stop, control=control)
     except Exception as error:  # NOTE: any failure must reach the UI as a message, never kill the app
         batcher.flush()
         post(RunCrashed(run_id, str(error) or type(error).__name__))

@@ -22,3 +22,11 @@ def full_specs(specs: list) -> list[dict]:
             full[option.name] = spec.get(option.name, option.default)
         out.append(full)
     return out
+
+
+def check_running_stats(i: int, spec: dict, format: str) -> None:
+    """A BatchNorm without running statistics normalises each batch by itself even when predicting."""
+    if not spec["track_running_stats"]:
+        raise ValueError(f"model[{i}] ({spec['type']}): track_running_stats = false normalises by each batch's "
+                         f"own statistics when predicting; the {format} export needs the running ones "
+                         "(track_running_stats = true)")

@@ -476,3 +476,34 @@ def test_summary_of_a_cnn_with_the_new_layers():
     rows = nn.summary(model, (1, 8, 8))
     assert rows[1] == ("BatchNorm2d(4)", (4, 8, 8), 8)
     assert rows[3][1] == (4, 4, 4) and rows[4][1] == (4, 1, 1) and rows[6] == ("LayerNorm(4)", (4,), 8)
+
+
+def test_sequential_relu_then_maxpool_is_exactly_the_plain_composition():
+    """Sequential pools before the ReLU when nothing can observe it: values and gradients are identical."""
+    import numpy as np
+    import npnn
+    from npnn import nn
+    from npnn.nn import functional as F
+    rng = np.random.default_rng(0)
+    for kernel, stride, padding in ((2, 2, 0), (3, 1, 1), (3, 2, 1)):
+        x = rng.normal(size=(4, 3, 9, 9))
+        x[0, 0, :3, :3] = -1.0  # a window with no positive value
+        model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(kernel, stride, padding))
+        fast_in, plain_in = npnn.Tensor(x, requires_grad=True), npnn.Tensor(x, requires_grad=True)
+        fast = model(fast_in)
+        plain = F.max_pool2d(F.relu(plain_in), kernel, stride, padding)
+        g = rng.normal(size=fast.shape)
+        fast.backward(g)
+        plain.backward(g)
+        assert np.array_equal(fast.data, plain.data) and np.array_equal(fast_in.grad, plain_in.grad)
+
+
+def test_a_hooked_relu_before_maxpool_sees_the_unpooled_input():
+    import numpy as np
+    import npnn
+    from npnn import nn
+    seen = []
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
+    model[0].register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    model(npnn.Tensor(np.ones((1, 1, 4, 4))))
+    assert seen == [(1, 1, 4, 4)]

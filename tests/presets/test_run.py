@@ -1,4 +1,4 @@
-"""The Run: event order, the run directory, reproducibility, stop and Ctrl+C, MNIST predictions."""
+"""The Run: event order, the run directory, reproducibility, stop and Ctrl+C, test predictions."""
 from __future__ import annotations
 
 import csv
@@ -8,11 +8,13 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
+from sklearn.model_selection import train_test_split
 
 import npnn
 from npnn.events import EarlyStopped, EpochEnded, EpochStarted, Failed
-from presets import Predictions, Run, load_preset
+from presets import ClassPredictions, RegressionPredictions, Run, load_preset
 from presets.datasets import load_data
 from presets.events import Evaluated, RunSaved
 from tests.presets.conftest import fill_disk_under
@@ -155,10 +157,11 @@ def test_classification_run_on_digits_reports_accuracy_and_predictions(tmp_path)
     epoch = next(e for e in events if isinstance(e, EpochEnded))
     assert set(epoch.metrics) == {"mse", "mae", "accuracy"}
     p = result.predictions
-    assert isinstance(p, Predictions) and p.confusion.shape == (10, 10)
+    assert isinstance(p, ClassPredictions) and p.confusion.shape == (10, 10)
     assert p.confusion.sum() == 360 and np.trace(p.confusion) / 360 == pytest.approx(result.after["test"]["accuracy"])
     assert p.images.shape == (8, 8, 8) and 0.0 <= p.images.min() and p.images.max() <= 1.0
     assert p.predicted.shape == p.true.shape == (8,) and p.true.dtype.kind == "i"
+    assert p.class_names == [str(d) for d in range(10)] and p.split == "test"
     config = tomllib.loads((result.run_dir / "config.toml").read_text())
     assert config["data"]["source"] == "digits" and config["model"][7]["in_features"] == 64
 
@@ -169,9 +172,16 @@ def test_mnist_preset_trains_on_a_28x28_npz(tmp_path, mnist_npz):
     assert result.predictions.images.shape == (8, 28, 28)
 
 
-def test_regression_has_no_predictions(tmp_path):
+def test_regression_predictions_are_the_test_split_in_the_targets_units(tmp_path):
     _, result, _ = run_once(tmp_path)
-    assert result.predictions is None
+    p = result.predictions
+    assert isinstance(p, RegressionPredictions) and (p.split, p.weights, p.target_name) == ("test", "best", "target")
+    x, y = load_diabetes(return_X_y=True)
+    _, _, _, y_test = train_test_split(x, y, test_size=0.3, random_state=42)  # the preset's split
+    assert p.actual.shape == p.predicted.shape == y_test.shape
+    assert np.allclose(p.actual, y_test, rtol=1e-5)  # un-standardised: the targets as the file has them
+    assert 25 < np.median(p.predicted) < 346
+    assert p.mae == pytest.approx(np.mean(np.abs(p.actual - p.predicted)))
 
 
 def test_default_tabular_run_beats_ridge_on_the_same_split(tmp_path):

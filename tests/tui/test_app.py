@@ -159,3 +159,14 @@ async def test_data_that_cannot_load_is_reported_and_the_run_marked_failed(app_f
         await settle(pilot)
         assert text_of(app, "#status").startswith("Failed: ") and "missing.csv" in text_of(app, "#status")
         assert "failed" in map(str, app.screen.query_one(RunsTable).get_row_at(0))
+
+
+async def test_ctrl_s_and_ctrl_e_before_any_run_say_there_is_nothing_to_save(app_for, tmp_path):
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s", "ctrl+e")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert messages == ["Nothing to save yet: train a run first (F5)"] * 2
+        assert not list(tmp_path.glob("*.npz")) and not list(tmp_path.glob("*.csv"))

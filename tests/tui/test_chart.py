@@ -37,3 +37,12 @@ def test_a_large_chart_gets_more_ticks_on_round_values_and_always_the_last_epoch
     assert len(ticks) == 6 and ticks == sorted(ticks, reverse=True) and ticks[0] == 1 and abs(ticks[-1] - 1 / 83) < 1e-3
     narrow = render([Series("loss", values, "cyan")], 40, 8).plain.splitlines()
     assert narrow[-2].split("└")[1].split() == ["1", "50", "83"]
+
+
+def test_hyperparameter_changes_are_marked_where_they_happened():
+    from tui.widgets.chart import Series, render
+    text = render([Series("val", [1.0, 0.8, 0.7, 0.65, 0.6], "blue")], 40, 8, marks=[2.5]).plain
+    rows = text.splitlines()
+    assert sum(row.count("╎") for row in rows[:-2]) >= 1
+    assert "1 hyperparameter change" in rows[-1]
+    assert "╎" not in render([Series("val", [1.0, 0.8], "blue")], 40, 8).plain

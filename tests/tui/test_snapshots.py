@@ -69,6 +69,18 @@ def test_predictions_tab_after_a_short_mnist_run(snap_compare, app_for):
     assert snap_compare(app_for("--preset", "mnist_cnn", "--epochs", "2"), terminal_size=SIZE, run_before=run)
 
 
+def test_predictions_tab_after_a_short_tabular_run(snap_compare, app_for):
+    async def run(pilot):
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
+        await settle(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+
+    assert snap_compare(app_for("--epochs", "12", "--seed", "3"), terminal_size=SIZE, run_before=run)
+
+
 def test_inside_tab_during_a_short_mnist_run(snap_compare, app_for):
     async def run(pilot):
         await settle(pilot)

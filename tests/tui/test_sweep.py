@@ -139,12 +139,15 @@ def test_ctrl_c_ends_the_current_trial_and_keeps_the_study(tmp_path):
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
+    assert process.returncode == 130, (out[-1000:], err[-1000:])
     assert "Traceback" not in err and "the study is kept" in out
     trials = _trials(tmp_path)
     assert trials and trials[-1].state.name == "FAIL"
+    assert f"Trial {trials[-1].number} · " in out and "fail (interrupted)" in out
+    # NOTE: a trial interrupted while its data loads has no run directory yet; one that trained has,
+    # and its sweep.json says how it ended
     interrupted = [f for f in _sweep_files(tmp_path) if f["trial"] == trials[-1].number]
-    assert interrupted and interrupted[0]["state"] == "fail"
+    assert all(f["state"] == "fail" for f in interrupted)
 
 
 def _trials_started(out: Path) -> bool:

@@ -104,7 +104,7 @@ class ScriptedRun:
     def __init__(self, error=None):
         self.error, self.blas_threads = error, None
 
-    def execute(self, callbacks, should_stop):
+    def execute(self, callbacks, should_stop, control=None):
         self.blas_threads = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
         for callback in callbacks:
             callback(Finished("completed", None))

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from textual import on, work
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,16 +19,18 @@ from textual.widgets import (Button, Footer, Header, Input, Log, ProgressBar, Se
 from textual.worker import get_current_worker
 
 from npnn import events as fit_events
-from presets import PresetError, Run, load_preset
+from presets import PresetError, Run, load_preset, parse_override
+from presets.control import HOT_EDITS, RunControl
 from presets import events as run_events
 from tui import export, worker
 from tui.inside_state import InsideState, inside_images
 from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
+from tui.screens.data_picker import DataChoice, DataPicker
 from tui.state import RunState
-from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, InsideView, MetricsTable, ModelSummary,
-                         RunsTable, RunsView)
+from tui.widgets import HyperparameterForm, InsideView, MetricsTable, ModelSummary, PredictionsView, RunsTable, RunsView
 from tui.widgets.chart import Chart, Series
+from tui.widgets.predictions import run_label
 
 REFRESH_SECONDS = 0.25
 TAB_FOCUS = {"train": "#preset", "runs": "#runs-table", "inside": "#inside-view"}  # what keys act on when a tab opens
@@ -48,9 +50,11 @@ class TrainerScreen(Screen):
         Binding("f4", "show_tab('predictions')", "Predictions", priority=True),
         Binding("f6", "show_tab('inside')", "Inside", priority=True),
         Binding("f5", "start", "Start", priority=True),
+        Binding("f10", "step", "Step", priority=True),
         Binding("escape", "stop", "Stop"),
-        Binding("ctrl+s", "save_model", "Save model", priority=True),
-        Binding("ctrl+e", "export_history", "Export history", priority=True),
+        Binding("ctrl+o", "open_data", "Data", priority=True),
+        Binding("ctrl+s", "save_model", "Save", priority=True),
+        Binding("ctrl+e", "export_history", "History", priority=True),
         Binding("l", "toggle_log", "Log y"),
         Binding("a", "toggle_accuracy", "Accuracy"),
     ]
@@ -62,7 +66,7 @@ class TrainerScreen(Screen):
         `steady` hides durations so screenshots repeat exactly; exports go to `export_dir` (default: cwd)."""
         super().__init__()
         self.options, self.steady, self.export_dir = options, steady, export_dir
-        self._options, self._loaded = presets, loaded
+        self.preset_choices, self._loaded = presets, loaded  # (title, name or path) for the picker and palette
         self._preset = preset
         self.state = RunState()
         self._shown_version = -1
@@ -71,6 +75,9 @@ class TrainerScreen(Screen):
         self._stop = threading.Event()
         self._last = None  # (presets.Run, RunResult) of the latest run that returned
         self._run = None   # the latest presets.Run started; its `inside` switch feeds the Inside tab
+        self._control: RunControl | None = None  # the running run's Step / hot-edit controls
+        self._data = DataChoice(options.data, options.target)  # --data / --target, then ctrl+o's choice
+        self._data_error: str | None = None  # why the selected preset cannot use that data (from its preview)
         self.inside = InsideState()
         self._inside_shown = -1
         self.chart_log = False       # the Train chart's y axis: log10 (l) or linear
@@ -82,8 +89,9 @@ class TrainerScreen(Screen):
             with TabPane("Train", id="train"):
                 with Horizontal(id="train-body"):
                     with VerticalScroll(id="side"):
-                        yield Static("Locked while training: Esc stops the run", id="form-lock", markup=False)
-                        yield HyperparameterForm(self._options, self._preset, id="form")
+                        yield Static("Locked while training (lr, clip norm: Enter changes them from the next "
+                                     "batch) · Esc stops", id="form-lock", markup=False)
+                        yield HyperparameterForm(self.preset_choices, self._preset, id="form")
                         with Horizontal(id="buttons"):
                             yield Button("Start F5", id="start", variant="success", compact=True)
                             yield Button("Stop Esc", id="stop", variant="error", compact=True, disabled=True)
@@ -104,11 +112,7 @@ class TrainerScreen(Screen):
             with TabPane("Runs", id="runs"):
                 yield RunsView(self.options.out, id="runs-view")
             with TabPane("Predictions", id="predictions"):
-                with VerticalScroll(id="predictions-body"):
-                    with Horizontal(id="predictions-row"):
-                        yield ConfusionMatrix("Run the MNIST CNN preset to see its confusion matrix here.",
-                                              id="confusion")
-                        yield DigitsView(id="digits")
+                yield PredictionsView(id="predictions-body")
             with TabPane("Inside", id="inside"):
                 yield InsideView(id="inside-view")
         yield Footer()
@@ -149,6 +153,20 @@ class TrainerScreen(Screen):
             self.refresh_views()
             self.refresh_bindings()  # the accuracy key is there for classification only
 
+    @on(Input.Submitted)
+    def _hot_edit(self, message: Input.Submitted) -> None:
+        """Enter in a hot-editable field (lr, clip norm) while a run exists: it changes from the next batch."""
+        key = message.input.id
+        if not self.state.running or self._control is None or key not in HOT_EDITS:
+            return
+        try:
+            value = parse_override(key, message.value)
+        except PresetError as error:
+            self.notify(str(error), title=f"{key} not changed", severity="error", markup=False)
+            return
+        self._control.set(key, value)
+        self.notify(f"{key} → {message.value.strip()} from the next batch", title="Hot edit", markup=False)
+
     @on(Input.Changed)
     def _explain_errors(self) -> None:
         _, errors = self.query_one(HyperparameterForm).overrides()
@@ -156,8 +174,9 @@ class TrainerScreen(Screen):
 
     def _preview(self, preset: str) -> None:
         """Prepare the selected preset in a worker (never downloading) to show its data and model."""
-        run = Run(self._loaded, out_dir=self.options.out, data_path=self.options.data,
-                  target=self.options.target, download=False)
+        self._data_error = None
+        run = Run(self._loaded, out_dir=self.options.out, data_path=self._data.path,
+                  target=self._data.target, download=False)
         self._prepare(run, preset)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
@@ -175,8 +194,9 @@ class TrainerScreen(Screen):
     @on(PreviewFailed)
     def _preview_failed(self, message: PreviewFailed) -> None:
         if message.preset == self._preset:
+            self._data_error = message.message
             self.query_one(ModelSummary).update("")
-            self._show_data(f"not available: {message.message}", None)
+            self._show_data(f"not available: {message.message}", "ctrl+o picks other data")
 
     def _show_prepared(self, prepared: run_events.RunPrepared) -> None:
         self.query_one(ModelSummary).show(prepared.model_summary, prepared.num_parameters)
@@ -192,14 +212,27 @@ class TrainerScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Footer keys are dimmed when they cannot act (Start while training, Stop while idle...)."""
         if action == "start":
-            return None if self.state.running else True
+            return True if not self.state.running or self.state.paused else None
         if action == "stop":
             return True if self.state.running else None
-        if action in ("save_model", "export_history"):
-            return True if self._last is not None and not self.state.running else None
         if action == "toggle_accuracy":
             return self.state.task == "classification"
         return True
+
+    def action_open_data(self) -> None:
+        """ctrl+o: pick the data (a CSV and its target column, MNIST files, or built in)."""
+        if self.state.running:
+            self.notify("The data cannot change while a run trains", severity="warning")
+            return
+        self.app.push_screen(DataPicker(Path.cwd(), self._data), self._data_picked)
+
+    def _data_picked(self, choice: DataChoice | None) -> None:
+        if choice is None or choice == self._data:
+            return
+        self._data = choice
+        self.notify(f"Data: {choice.describe()}", markup=False)
+        self.query_one(ModelSummary).update("preparing the model…")
+        self._preview(self._preset)
 
     def action_show_tab(self, tab: str) -> None:
         """F2 / F3 / F4 / F6: switch to the Train, Runs, Predictions or Inside tab from anywhere."""
@@ -207,18 +240,34 @@ class TrainerScreen(Screen):
         if tab in TAB_FOCUS:
             self.query_one(TAB_FOCUS[tab]).focus()
 
+    def action_step(self) -> None:
+        """F10: train exactly one batch and pause (from Ready: start a run paused after its first batch)."""
+        if not self.state.running:
+            self.action_start(paused=True)
+        if self._control is not None and self.state.running:
+            self._control.step()
+
     @on(Button.Pressed, "#start")
-    def action_start(self) -> None:
+    def action_start(self, paused: bool = False) -> None:
+        """F5: start a run, or let a paused one continue at full speed."""
         if self.state.running:
+            if self.state.paused and self._control is not None:
+                self._control.resume()
+                self.state.resumed()
+                self.refresh_views()
+                self._commands_changed()
             return
         values, errors = self.query_one(HyperparameterForm).overrides()
         if errors:
             self._refuse(errors[0])
             return
+        if self._data_error is not None:
+            self._refuse(f"the data does not fit {self._preset}: {self._data_error}")
+            return
         try:
             preset = load_preset(self._preset, values)
-            run = Run(preset, out_dir=self.options.out, data_path=self.options.data,
-                      target=self.options.target, download=self.options.download)
+            run = Run(preset, out_dir=self.options.out, data_path=self._data.path,
+                      target=self._data.target, download=self.options.download)
         except PresetError as error:
             self._refuse(str(error))
             return
@@ -231,8 +280,9 @@ class TrainerScreen(Screen):
         self.query_one(Log).clear()
         self.query_one("#form-error", Static).update("")
         self._run, self.inside = run, InsideState()
+        self._control = RunControl(paused=paused)
         self._watch_inside()
-        self._train(run, self._runs)
+        self._train(run, self._runs, self._control)
         self._commands_changed()
 
     def _refuse(self, reason: str) -> None:
@@ -240,14 +290,17 @@ class TrainerScreen(Screen):
         self.notify(reason, title="Start refused", severity="error", markup=False)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, run, run_id: int) -> None:
+    def _train(self, run, run_id: int, control: RunControl) -> None:
         current = get_current_worker()
-        worker.train(run, run_id, self.post_message, lambda: self._stop.is_set() or current.is_cancelled)
+        worker.train(run, run_id, self.post_message, lambda: self._stop.is_set() or current.is_cancelled,
+                     control)
 
     @on(Button.Pressed, "#stop")
     def action_stop(self) -> None:
         if self.state.running and not self._stop.is_set():
             self._stop.set()
+            if self._control is not None:
+                self._control.stop()  # NOTE: wakes a paused run, which should_stop alone cannot
             self.state.say("stopping after the current batch…")
             self.state.version += 1
             self.refresh_views()
@@ -314,6 +367,9 @@ class TrainerScreen(Screen):
                 self._show_prepared(event)
         if any(isinstance(event, ENDINGS) for event in message.events):
             self.refresh_views()
+        if any(isinstance(event, run_events.Paused) for event in message.events):
+            self.refresh_views()  # NOTE: after a step every view shows that batch at once, not at the next tick
+            self._commands_changed()
 
     @on(RunCompleted)
     def _run_completed(self, message: RunCompleted) -> None:
@@ -324,8 +380,7 @@ class TrainerScreen(Screen):
         self.state.running = False
         self.state.version += 1
         self._record(result.run_dir, result.after.get("test", {}), result.reason)
-        if result.predictions is not None:
-            self._show_predictions(result.predictions)
+        self._show_predictions(result)
         self.inside.show_images(*inside_images(message.run, self.inside.selected))
         self.refresh_views()
         self._commands_changed()
@@ -344,23 +399,23 @@ class TrainerScreen(Screen):
         self.query_one(RunsTable).add_run(self.state.run_id, self._loaded, len(self.state.train_losses),
                                           self.state.best_value, test, reason, run_dir, self.state.val_losses)
 
-    def _show_predictions(self, predictions) -> None:
-        self.query_one(ConfusionMatrix).show(predictions.confusion)
-        self.query_one(DigitsView).show(predictions.images, predictions.predicted, predictions.true)
+    def _show_predictions(self, result) -> None:
+        """The run's test predictions replace the previous run's, whatever kind either was."""
+        self.query_one(PredictionsView).show(run_label(result.run_dir, self.steady), result.predictions)
 
     def _commands_changed(self) -> None:
         running = self.state.running
-        self.query_one("#start", Button).disabled = running
+        self.query_one("#start", Button).disabled = running and not self.state.paused
         self.query_one("#stop", Button).disabled = not running
         self._lock_form(running)
         self.refresh_bindings()
 
     def _lock_form(self, running: bool) -> None:
         """While a run trains the form is locked, and says so: it keeps showing the settings the run uses.
-        NOTE: the one place that decides what stays editable mid-run (lr and clip norm are to become hot edits)."""
+        NOTE: the one place that decides what stays editable mid-run: the hot edits (lr, clip norm: Enter)."""
         form = self.query_one(HyperparameterForm)
         for field in form.query("Input, Select"):
-            field.disabled = running
+            field.disabled = running and field.id not in HOT_EDITS
         form.set_class(running, "-locked")
         self.query_one("#form-lock", Static).display = running
 
@@ -369,9 +424,9 @@ class TrainerScreen(Screen):
     def refresh_views(self) -> None:
         """Redraw the live views from the state, if it changed since the last redraw.
 
-        NOTE: the live views have fixed sizes and are updated with layout=False, and only when their
-        text changed: a layout pass over the screen costs far more than drawing them, on the core
-        the training thread needs."""
+        NOTE: the live views are updated only when their text changed, and without a layout pass
+        unless their height may change with it (a wrapping status, the table's header lines): a layout
+        pass over the screen costs far more than drawing them, on the core the training thread needs."""
         if self.inside.version != self._inside_shown and self.query_one("#tabs", TabbedContent).active == "inside":
             self._inside_shown = self.inside.version
             self.query_one(InsideView).show(self.inside)
@@ -402,7 +457,7 @@ class TrainerScreen(Screen):
             series = [Series("val accuracy", s.val_accuracies, "green")]
         else:
             series = [Series("train loss", s.train_losses, "cyan"), Series("val loss", s.val_losses, "magenta")]
-        self.query_one("#train-chart", Chart).show(series, best=s.best_epoch, log=self.chart_log)
+        self.query_one("#train-chart", Chart).show(series, best=s.best_epoch, log=self.chart_log, marks=s.marks)
 
     def action_toggle_log(self) -> None:
         """l: the Train chart's y axis between linear and log10."""
@@ -413,14 +468,6 @@ class TrainerScreen(Screen):
         """a: the Train chart between loss and validation accuracy (classification runs)."""
         self.chart_accuracy = not self.chart_accuracy
         self._show_chart(self.state)
-
-    def palette_commands(self):
-        """The screen's commands for the command palette (ctrl+p), beside Textual's own."""
-        yield SystemCommand("Chart: log scale", "Toggle the Train chart's y axis between linear and log10 (l)",
-                            self.action_toggle_log)
-        if self.state.task == "classification":
-            yield SystemCommand("Chart: accuracy", "Toggle the Train chart between loss and val accuracy (a)",
-                                self.action_toggle_accuracy)
 
     def _put(self, selector: str, text: str) -> None:
         """Show `text` in a Static unless it already shows it; a layout pass only when it or the text it

@@ -73,8 +73,9 @@ def _epoch_ticks(epochs: int, count: int) -> list[int]:
 
 
 def render(series: Sequence[Series], width: int, height: int, *, best: int | None = None,
-           log: bool = False, x_max: int | None = None) -> Text:
-    """The chart as Rich Text of `height` lines and at most `width` columns: y ticks, plot, x axis, legend."""
+           log: bool = False, x_max: int | None = None, marks: Sequence[float] = ()) -> Text:
+    """The chart as Rich Text of `height` lines and at most `width` columns: y ticks, plot, x axis, legend.
+    `marks`: epoch positions (fractional: epoch 3, batch 5 of 10 is 2.4) of hyperparameter changes."""
     plot_w, plot_h = max(width - Y_LABEL_WIDTH - 1, 4), max(height - 2, 2)
     drawn = {s.name: _finite(s.values, log) for s in series}
     values = [v for points in drawn.values() for _, v in points]
@@ -111,6 +112,7 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
                 owner[y // 4][x // 2] = s.style
             previous = point
     best_col = dot_x(best) // 2 if best is not None and 1 <= best <= epochs else None
+    mark_cols = {dot_x(max(position, 1)) // 2 for position in marks if position <= epochs}
     ticks = _tick_rows(plot_h)
     for row in range(plot_h):
         # the top and bottom rows hold the extremes; a row between, the value at its cell's middle dot
@@ -122,6 +124,8 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
                 text.append(chr(BRAILLE_BASE + cells[row][col]), owner[row][col])
             elif col == best_col:
                 text.append("┊", "green")
+            elif col in mark_cols:
+                text.append("╎", "yellow")
             else:
                 text.append(" ")
         text.append("\n")
@@ -135,13 +139,14 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
             axis[col:col + len(label)] = label
             taken.append((col, col + len(label)))
     text.append("epoch".rjust(Y_LABEL_WIDTH - 1) + "└" + "".join(axis)[:plot_w] + "\n", "dim")
-    text.append_text(_legend(series, drawn, best if best_col is not None else None, log, width))
+    text.append_text(_legend(series, drawn, best if best_col is not None else None, len(marks) if mark_cols else 0,
+                             log, width))
     return text
 
 
-def _legend(series: Sequence[Series], drawn: dict, best: int | None, log: bool, width: int) -> Text:
-    """One line naming each series (and its undrawn values), the best epoch and a log scale; it starts
-    under the plot when that leaves room for all of it, else at the left edge."""
+def _legend(series: Sequence[Series], drawn: dict, best: int | None, marks: int, log: bool, width: int) -> Text:
+    """One line naming each series (and its undrawn values), the best epoch, the hyperparameter changes
+    marked and a log scale; it starts under the plot when that leaves room for all of it, else at the left edge."""
     legend = Text()
     for s in series:
         legend.append("⣿ ", s.style)
@@ -150,6 +155,9 @@ def _legend(series: Sequence[Series], drawn: dict, best: int | None, log: bool, 
     if best is not None:
         legend.append("┊", "green")
         legend.append(f" best epoch {best}  ")
+    if marks:
+        legend.append("╎", "yellow")
+        legend.append(f" {marks} hyperparameter change{'s' if marks > 1 else ''}  ")
     if log:
         legend.append("log10 y axis", "dim")
     legend.rstrip()
@@ -172,10 +180,10 @@ class Chart(Static):
         self._title = ""
 
     def show(self, series: Sequence[Series], *, best: int | None = None, log: bool = False,
-             x_max: int | None = None, title: str = "") -> None:
+             x_max: int | None = None, title: str = "", marks: Sequence[float] = ()) -> None:
         # values are copied: a caller's list grows in place, and the next show must see the change
         series = tuple(Series(s.name, tuple(s.values), s.style) for s in series)
-        self._args = (series, {"best": best, "log": log, "x_max": x_max})
+        self._args = (series, {"best": best, "log": log, "x_max": x_max, "marks": tuple(marks)})
         if title != self._title:
             self._title = self.border_title = title
         self._draw()

@@ -1,5 +1,7 @@
-"""The confusion matrix of the test set: rows are true classes, columns predicted ones."""
+"""The confusion matrix of the test set: rows are true classes, columns predicted ones, both by class name."""
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 from rich.console import Group
@@ -7,19 +9,28 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+NAME_WIDTH = 10  # longer class names are cut with "…" so ten classes still fit at 120 columns
+
+
+def short(name: str, width: int = NAME_WIDTH) -> str:
+    return name if len(name) <= width else name[:width - 1] + "…"
+
 
 class ConfusionMatrix(Static):
     """Counts with the diagonal (correct) in green and mistakes in red, brighter for more."""
 
-    def show(self, confusion: np.ndarray) -> None:
+    def show(self, confusion: np.ndarray, class_names: Sequence[str]) -> None:
         confusion = np.asarray(confusion)
         k, total = confusion.shape[0], int(confusion.sum())
-        accuracy = np.trace(confusion) / total if total else float("nan")
-        title = Text(f"Test confusion matrix · accuracy {accuracy:.2%} of {total:,}", style="bold")
+        right = int(np.trace(confusion))
+        accuracy = right / total if total else float("nan")
+        title = Text(f"Test confusion matrix · accuracy {accuracy:.2%} of {total:,} · {total - right:,} wrong",
+                     style="bold")
+        names = [short(name) for name in class_names]
         table = Table(box=None, padding=(0, 1), show_edge=False)
         table.add_column("true╲pred", justify="right", style="bold")
-        for j in range(k):
-            table.add_column(str(j), justify="right")
+        for name in names:
+            table.add_column(name, justify="right")
         worst = max(int((confusion - np.diag(np.diag(confusion))).max()), 1)
         for i in range(k):
             cells = []
@@ -32,5 +43,5 @@ class ConfusionMatrix(Static):
                 else:
                     style = "dim"
                 cells.append(Text(str(count), style=style))
-            table.add_row(str(i), *cells)
+            table.add_row(names[i], *cells)
         self.update(Group(title, Text(""), table))

@@ -139,8 +139,8 @@ def filter_tiles(filters: np.ndarray, per_row: int = 8) -> list[Text]:
 class InsideView(VerticalScroll, can_focus=True):
     """The Inside tab's body; `show(state)` redraws it."""
 
-    BINDINGS = [Binding("left,left_square_bracket", "pick(-1)", "Prev digit"),
-                Binding("right,right_square_bracket", "pick(1)", "Next digit")]
+    BINDINGS = [Binding("left,left_square_bracket", "pick(-1)", "Prev digit", show=False),
+                Binding("right,right_square_bracket", "pick(1)", "Next digit", show=False)]
 
     @dataclass
     class DigitPicked(Message):

@@ -1,0 +1,127 @@
+"""Python source the PyTorch and NumPy exports share: the preprocessing constants, `prepare`, the answers
+(`predict`, `predict_proba`) and a `__main__` reading a CSV or an .npz, around a script's own `forward`.
+
+The generated code repeats Bundle's arithmetic (presets.bundle, presets.mnist.as_images) without npnn:
+rows standardised in float64 then cast to float32, images scaled to 0..1, outputs back in float64.
+"""
+from __future__ import annotations
+
+import pprint
+from pathlib import Path
+
+import numpy as np
+
+from npnn import save
+from npnn._atomic import write_atomic
+from presets.bundle import Bundle
+
+WEIGHTS = "weights.npz"
+
+
+def literal(name: str, value, call: str = "") -> str:
+    """`NAME = value`, or `NAME = call(value)`: exact (floats by repr), continuation lines aligned."""
+    head = f"{name} = {call}{'(' if call else ''}"
+    text = pprint.pformat(value, width=110 - len(head), compact=True)
+    return head + text.replace("\n", "\n" + " " * len(head)) + (")" if call else "")
+
+
+def constants(bundle: Bundle) -> str:
+    """The module-level constants the preprocessing and the answers read."""
+    spec, lines = bundle.spec, []
+    if bundle.is_image:
+        lines.append(literal("INPUT_SHAPE", bundle.input_shape))
+    else:
+        lines.append(literal("FEATURE_NAMES", bundle.feature_names))
+        if spec.get("feature_mean") is not None:
+            lines += [literal("FEATURE_MEAN", spec["feature_mean"], "np.array"),
+                      literal("FEATURE_STD", spec["feature_std"], "np.array")]
+    lines.append(literal("TARGET_NAME", bundle.target_name or "prediction"))
+    if bundle.task == "classification":
+        lines.append(literal("CLASS_NAMES", bundle.class_names))
+    elif spec.get("target_mean") is not None:
+        lines += [literal("TARGET_MEAN", spec["target_mean"], "np.array"),
+                  literal("TARGET_STD", spec["target_std"], "np.array")]
+    return "\n".join(lines)
+
+
+def prepare(bundle: Bundle) -> str:
+    if bundle.is_image:
+        return '''def prepare(x):
+    """Images (n, C, H, W), (n, H, W) or one image as float32 in 0..1: divided by 255 when they are
+    integers or any pixel exceeds 1, as npnn scaled the training images."""
+    x = np.asarray(x)
+    scaled = x.astype(np.float32).reshape(-1, *INPUT_SHAPE)
+    if np.issubdtype(x.dtype, np.integer) or (scaled.size and scaled.max() > 1.0):
+        scaled /= 255.0
+    return scaled'''
+    if bundle.spec.get("feature_mean") is None:
+        return '''def prepare(x):
+    """Rows of the raw features, in FEATURE_NAMES order, as float32."""
+    return np.asarray(x, dtype=np.float64).reshape(-1, len(FEATURE_NAMES)).astype(np.float32)'''
+    return '''def prepare(x):
+    """Rows of the raw features, in FEATURE_NAMES order, standardised as the training data was."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1, len(FEATURE_NAMES))
+    return ((x - FEATURE_MEAN) / FEATURE_STD).astype(np.float32)'''
+
+
+def answers(bundle: Bundle) -> str:
+    if bundle.task == "classification":
+        return '''def predict_proba(x):
+    """Each class's probability, (n, classes), columns in CLASS_NAMES order."""
+    logits = forward(prepare(x)).astype(np.float64)
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def predict(x):
+    """The most likely class of each input, from CLASS_NAMES."""
+    return np.asarray(CLASS_NAMES)[forward(prepare(x)).argmax(axis=1)]'''
+    scale = " * TARGET_STD + TARGET_MEAN" if bundle.spec.get("target_mean") is not None else ""
+    return f'''def predict(x):
+    """Predictions in the target's units: (n,) for one target, else (n, targets)."""
+    y = forward(prepare(x)).astype(np.float64){scale}
+    return y[:, 0] if y.shape[1] == 1 else y'''
+
+
+def main(bundle: Bundle) -> str:
+    """`python <script> DATA`: the predictions as the CSV `npnn-tui predict` writes, on stdout."""
+    if bundle.is_image:
+        read = '    x = np.load(sys.argv[1])["x"]  # images (n, H, W) or (n, C, H, W)'
+    else:
+        read = '''    with open(sys.argv[1], newline="", encoding="utf-8-sig") as fh:
+        x = [[float(row[name]) for name in FEATURE_NAMES] for row in csv.DictReader(fh)]'''
+    if bundle.task == "classification":
+        write = '''    writer.writerow([TARGET_NAME, *(f"p_{c}" for c in CLASS_NAMES)])
+    for label, p in zip(predict(x), predict_proba(x)):
+        writer.writerow([label, *(f"{v:.6g}" for v in p)])'''
+    else:
+        write = '''    y = predict(x).reshape(len(x), -1)
+    writer.writerow([TARGET_NAME] if y.shape[1] == 1 else [f"{TARGET_NAME}_{i}" for i in range(y.shape[1])])
+    writer.writerows([f"{v:.10g}" for v in row] for row in y)'''
+    return f'''if __name__ == "__main__":
+{read}
+    writer = csv.writer(sys.stdout, lineterminator="\\n")
+{write}'''
+
+
+def usage(bundle: Bundle, script: str, *lines: tuple[str, str]) -> str:
+    """The docstring's examples: running the script on a file, then `lines` (code, comment), aligned."""
+    if bundle.is_image:
+        run = (f"python {script} images.npz > predictions.csv",
+               f"an .npz holding x: {'x'.join(map(str, bundle.input_shape[1:]))} images")
+    else:
+        run = (f"python {script} new.csv > predictions.csv", "a CSV with the FEATURE_NAMES columns, any order")
+    width = max(len(code) for code, _ in (run, *lines))
+    return "\n".join(f"    {code:<{width}}  # {comment}" for code, comment in (run, *lines))
+
+
+def write_export(directory, script: str, source: str, weights: dict) -> Path:
+    """Write `source` as `script` and the state dict as weights.npz into `directory`; returns it."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        save({key: np.asarray(value) for key, value in weights.items()}, directory / WEIGHTS)
+        write_atomic(directory / script, source)
+    except OSError as error:
+        raise ValueError(f"{directory}: cannot write the export there ({error.strerror or error})") from None
+    return directory

@@ -1,0 +1,78 @@
+"""PyTorch export: a directory with model.py (the equivalent torch.nn.Sequential, the preprocessing and
+`predict`) and weights.npz (the state dict under PyTorch's keys). model.py imports only NumPy and torch.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from presets.bundle import Bundle
+from presets.export import full_specs
+from presets.export._source import WEIGHTS, answers, constants, main, prepare, usage, write_export
+
+SCRIPT = "model.py"
+
+
+def layers(specs: list) -> str:
+    """The nn.Sequential's arguments, one layer a line, every option spelled out (the registry's names
+    are PyTorch's)."""
+    lines = []
+    for i, spec in enumerate(full_specs(specs)):
+        options = ", ".join(f"{key}={value!r}" for key, value in spec.items() if key != "type")
+        lines.append(f"        nn.{spec['type']}({options}),  # {i}")
+    return "\n".join(lines)
+
+
+def model_source(bundle: Bundle) -> str:
+    """The text of model.py for `bundle`."""
+    proba = ", predict_proba" if bundle.task == "classification" else ""
+    return f'''"""The npnn run {bundle.run_dir.name} as a torch.nn.Sequential, with its preprocessing ({bundle.task}).
+
+{usage(bundle, SCRIPT, (f"from model import predict{proba}", "raw inputs in, answers as npnn's Bundle gives them"),
+        ("model = build()", "a fresh nn.Sequential with the trained weights, in eval mode"))}
+
+The weights are in {WEIGHTS} beside this file, under the state dict's keys ("0.weight", ...).
+"""
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+{constants(bundle)}
+
+
+def build() -> nn.Sequential:
+    """The network with the trained weights from {WEIGHTS}, in eval mode (Dropout off, BatchNorm's running
+    statistics)."""
+    model = nn.Sequential(
+{layers(bundle.spec["model"])}
+    )
+    with np.load(Path(__file__).with_name("{WEIGHTS}")) as weights:
+        model.load_state_dict({{key: torch.from_numpy(weights[key]) for key in weights.files}})
+    return model.eval()
+
+
+MODEL = build()
+
+
+def forward(x):
+    """The network's raw outputs (logits or standardised predictions) for prepared input."""
+    with torch.no_grad():
+        return MODEL(torch.from_numpy(x)).numpy()
+
+
+{prepare(bundle)}
+
+
+{answers(bundle)}
+
+
+{main(bundle)}
+'''
+
+
+def export_pytorch(bundle: Bundle, directory) -> Path:
+    """Write model.py and weights.npz into `directory` (created if needed); returns the directory."""
+    return write_export(directory, SCRIPT, model_source(bundle), bundle.model.state_dict())

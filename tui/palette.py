@@ -1,0 +1,47 @@
+"""The app's own commands in the command palette (ctrl+p), beside Textual's (theme, keys, quit...).
+
+Each is an action the trainer screen already has, so a command and its key can never disagree.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual.app import SystemCommand
+from textual.widgets import Select
+
+# (title, help, trainer action, the key that does the same)
+ACTIONS = (
+    ("Start run", "Train the selected preset with the form's settings; continue a paused run", "start", "F5"),
+    ("Step one batch", "Train exactly one batch, then pause (Step mode)", "step", "F10"),
+    ("Stop run", "Stop after the current batch; best weights kept, run directory written", "stop", "Esc"),
+    ("Save model", "Write the last run's best weights as <run>-model.npz", "save_model", "ctrl+s"),
+    ("Export history", "Write the last run's history as <run>-history.csv", "export_history", "ctrl+e"),
+    ("Open data…", "Pick a CSV and its target column, MNIST files, or built-in data", "open_data", "ctrl+o"),
+    ("Chart: log scale", "Toggle the Train chart's y axis between linear and log10", "toggle_log", "l"),
+    ("Chart: accuracy", "Toggle the Train chart between loss and val accuracy (classification)", "toggle_accuracy",
+     "a"),
+)
+TABS = (("Train", "train", "F2"), ("Runs", "runs", "F3"), ("Predictions", "predictions", "F4"),
+        ("Inside", "inside", "F6"))
+
+
+def trainer_commands(screen) -> Iterable[SystemCommand]:
+    """The palette entries for a TrainerScreen: its actions (but those its footer hides, as the accuracy
+    chart for regression), one per tab, and one per preset."""
+    for title, help_text, action, key in ACTIONS:
+        if screen.check_action(action, ()) is False:
+            continue
+        yield SystemCommand(title, f"{help_text} ({key})", getattr(screen, f"action_{action}"))
+    for title, tab, key in TABS:
+        yield SystemCommand(f"Show {title} tab", f"Switch to the {title} tab ({key})",
+                            lambda tab=tab: screen.action_show_tab(tab))
+    for title, name in screen.preset_choices:
+        yield SystemCommand(f"Switch preset: {title}", f"Load the {name} preset into the form",
+                            lambda name=name: _select_preset(screen, name))
+
+
+def _select_preset(screen, name: str) -> None:
+    if screen.state.running:
+        screen.notify("The preset cannot change while a run trains", severity="warning")
+        return
+    screen.query_one("#preset", Select).value = name
