@@ -222,3 +222,20 @@ async def test_switching_to_a_classification_preset_brings_the_accuracy_key_into
         app.screen.query_one("#preset").value = "mnist_cnn"
         await settle(pilot)
         assert "a" in keys() and "l" in keys()
+
+
+async def test_a_hot_edit_mid_run_is_marked_on_the_train_chart(app_for):
+    app = app_for("--epochs", "3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: app.screen.state.paused)
+        lr = app.screen.query_one("#lr", Input)
+        assert not lr.disabled and app.screen.query_one("#epochs").disabled  # open for hot edits, the rest locked
+        lr.value = "0.02"
+        lr.focus()
+        await pilot.press("enter", "f5")
+        await wait_until(pilot, lambda: not app.screen.state.running)
+        await settle(pilot)
+        chart = text_of(app, "#train-chart").splitlines()
+        assert "1 hyperparameter change" in chart[-1]  # (its ╎ at epoch 1 sits under the curves' first dots)
