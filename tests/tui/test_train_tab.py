@@ -203,6 +203,7 @@ async def test_the_form_is_locked_but_for_its_hot_edits_while_a_run_trains_and_u
         note = app.screen.query_one("#form-lock")
         assert note.display and note.region.height >= 1 and "Locked while training" in text_of(app, "#form-lock")
         epochs = app.screen.query_one("#epochs", Input)
+        assert epochs.parent.has_class("-locked") and not app.screen.query_one("#lr").parent.has_class("-locked")
         epochs.focus()
         before = epochs.value
         await pilot.press("9")

@@ -89,8 +89,8 @@ class TrainerScreen(Screen):
             with TabPane("Train", id="train"):
                 with Horizontal(id="train-body"):
                     with VerticalScroll(id="side"):
-                        yield Static("Locked while training (lr, clip norm: Enter changes them from the next "
-                                     "batch) · Esc stops", id="form-lock", markup=False)
+                        yield Static("Locked while training\nlr, clip norm: Enter edits", id="form-lock",
+                                     markup=False)
                         yield HyperparameterForm(self.preset_choices, self._preset, id="form")
                         with Horizontal(id="buttons"):
                             yield Button("Start F5", id="start", variant="success", compact=True)
@@ -413,10 +413,9 @@ class TrainerScreen(Screen):
     def _lock_form(self, running: bool) -> None:
         """While a run trains the form is locked, and says so: it keeps showing the settings the run uses.
         NOTE: the one place that decides what stays editable mid-run: the hot edits (lr, clip norm: Enter)."""
-        form = self.query_one(HyperparameterForm)
-        for field in form.query("Input, Select"):
+        for field in self.query_one(HyperparameterForm).query("Input, Select"):
             field.disabled = running and field.id not in HOT_EDITS
-        form.set_class(running, "-locked")
+            field.parent.set_class(field.disabled, "-locked")  # its row: the label dims too
         self.query_one("#form-lock", Static).display = running
 
     # --- drawing ---------------------------------------------------------------------------------
