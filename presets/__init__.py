@@ -1,11 +1,11 @@
 """Presets: what to train (data, model, loss, optimizer, settings) and the UI-free Run that trains it."""
 from presets.bundle import Bundle, load_run
-from presets.errors import DataError, OutputError, PresetError, SaveError
+from presets.errors import DataError, DownloadError, OutputError, PresetError, SaveError
 from presets.registry import PresetInfo, list_presets, load_preset
 from presets.predictions import ClassPredictions, Predictions, RegressionPredictions
 from presets.run import Run, RunResult
 from presets.schema import OVERRIDE_KEYS, DataSpec, Preset, parse_override
 
-__all__ = ["OVERRIDE_KEYS", "Bundle", "ClassPredictions", "DataError", "DataSpec", "OutputError", "Predictions",
-           "Preset", "PresetError", "PresetInfo", "RegressionPredictions", "Run", "RunResult", "SaveError",
-           "list_presets", "load_preset", "load_run", "parse_override"]
+__all__ = ["OVERRIDE_KEYS", "Bundle", "ClassPredictions", "DataError", "DataSpec", "DownloadError", "OutputError",
+           "Predictions", "Preset", "PresetError", "PresetInfo", "RegressionPredictions", "Run", "RunResult",
+           "SaveError", "list_presets", "load_preset", "load_run", "parse_override"]

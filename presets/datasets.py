@@ -214,12 +214,19 @@ def _image_source(spec: DataSpec, path, download: bool):
     return _digits(fallback_notice(home))
 
 
+def reads_csv(spec: DataSpec, data_path=None) -> bool:
+    """True when the data comes from a CSV file (so a target column can be chosen): --data FILE.csv, or
+    a preset whose data is one."""
+    path = data_path or spec.path
+    return bool(path and Path(path).suffix.lower() == ".csv") or spec.source == "csv"
+
+
 def _raw(spec: DataSpec, task: str, data_path, target, download: bool):
     """Unsplit (x, y, description, notice, source dict, feature names or None, target name) for the spec
     and the user's --data/--target."""
     path = data_path or spec.path
     target = target or spec.target
-    if (path and Path(path).suffix.lower() == ".csv") or spec.source == "csv":
+    if reads_csv(spec, data_path):
         if not path:
             raise DataError("data.source is csv but no file was given: pass --data PATH.csv --target COLUMN")
         x, labels, names = read_csv(path, target)

@@ -1,4 +1,5 @@
-"""The errors a run reports without a traceback: bad presets, data or output folder, and failed saving."""
+"""The errors a run reports without a traceback: bad presets, data or output folder, a failed download,
+and failed saving."""
 
 
 class PresetError(ValueError):
@@ -11,6 +12,11 @@ class DataError(ValueError):
 
 class OutputError(ValueError):
     """The output folder (--out) cannot hold run directories; found before any data is loaded."""
+
+
+class DownloadError(OSError):
+    """Fetching data from the network failed (no connection, a server error): not the user's arguments,
+    so the command line exits 1, not 2; the message says what to check instead."""
 
 
 class SaveError(OSError):

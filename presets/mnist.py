@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from npnn._atomic import atomic_open
-from presets.errors import DataError
+from presets.errors import DataError, DownloadError
 
 OPENML_NAME, OPENML_ID, OPENML_VERSION = "mnist_784", 554, 1
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -169,11 +169,14 @@ def openml_cached(home: Path) -> bool:
 
 
 def load_openml(home: Path, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST from the local caches, or fetched from OpenML when download is True; saved as .npz afterwards."""
+    """MNIST from the local caches, or fetched from OpenML when download is True; saved as .npz afterwards.
+
+    Raises DownloadError when fetching fails on the network, DataError when what came cannot be read."""
     cache = npnn_cache(home)
     if cache.is_file():
         return load_npz(cache)
-    if not (download or openml_cached(home)):
+    fetching = not openml_cached(home)
+    if fetching and not download:
         raise DataError(f"MNIST is not in scikit-learn's cache at {home}; pass --download to fetch it")
     from sklearn.datasets import fetch_openml
     try:
@@ -184,7 +187,13 @@ def load_openml(home: Path, download: bool = False) -> tuple[np.ndarray, np.ndar
     try:
         bunch = fetch_openml(OPENML_NAME, version=OPENML_VERSION, as_frame=False, parser=parser,
                              data_home=str(home))
-    except Exception as exc:  # network and parse errors surface as many types
+    except OSError as exc:
+        if fetching:  # NOTE: URLError, HTTPError, refused connections and timeouts are all OSErrors
+            raise DownloadError(f"could not download MNIST from OpenML ({getattr(exc, 'reason', None) or exc}): "
+                                "check the network connection (or proxy settings), or pass --data PATH with "
+                                "the MNIST IDX files or an .npz with arrays x and y") from None
+        raise DataError(f"could not load MNIST from scikit-learn's cache at {home} ({exc})") from None
+    except Exception as exc:  # a damaged download or cache surfaces as many types
         raise DataError(f"could not load MNIST from OpenML ({type(exc).__name__}: {exc})") from None
     x = np.asarray(bunch.data, dtype=np.uint8).reshape(-1, 28, 28)
     y = np.asarray(bunch.target).astype(np.int64)

@@ -2,7 +2,9 @@
 
 A preset file is data, never code. Layout (keys are optional unless marked required):
 
-    name, title, description   strings (name defaults to the file's stem)
+    name, title, description   strings (name defaults to the file's stem); the description says what
+                               the preset is, nothing a flag or the data can change (the optimizer, a
+                               count of images): the app shows it beside the settings and data in use
     task                       "regression" | "classification" (required)
     model                      list of layer tables (required), layers registered in presets.catalog, e.g.
                                [{ type = "Linear", in_features = "auto", out_features = 128 }, { type = "ReLU" }]

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from presets import list_presets, load_preset
-from tui.options import Options
+from tui.options import Options, check_flags_apply
 from tui.palette import trainer_commands
 from tui.screens import TrainerScreen
 
@@ -44,11 +44,22 @@ def make_app(options: Options | None = None, *, steady: bool = False, export_dir
     """The app for `npnn-tui` Options (None: the defaults, i.e. the tabular MLP preset).
 
     `steady` hides durations and the cursor blink so screenshots repeat exactly; ctrl+s/ctrl+e write
-    to `export_dir` (default: the working directory). Raises presets.PresetError for a bad preset.
+    to `export_dir` (default: the working directory). Raises presets.PresetError for a bad preset or
+    a flag it cannot use (tui.options.check_flags_apply), as a headless run does.
     """
     options = options if options is not None else Options()
-    choices = [(info.title, info.name) for info in list_presets()]
     loaded = load_preset(options.preset, options.overrides)
-    if options.preset not in {name for _, name in choices}:
-        choices.append((loaded.title, options.preset))
-    return TrainerApp(options, choices, options.preset, loaded, steady=steady, export_dir=export_dir)
+    check_flags_apply(options, loaded)
+    return TrainerApp(options, preset_choices(options.preset), options.preset, loaded, steady=steady,
+                      export_dir=export_dir)
+
+
+def preset_choices(selected: str) -> list[tuple[str, str]]:
+    """(label, name or path) of the built-in presets, and of `selected` when it is a file: labelled by its
+    file name and folder, since a run's config.toml carries its preset's title ("Tabular MLP" twice).
+    NOTE: the file name comes first, so a narrow picker still shows it."""
+    choices = [(info.title, info.name) for info in list_presets()]
+    if selected not in {name for _, name in choices}:
+        path = Path(selected)
+        choices.append((f"{path.name} ({path.parent.name})" if path.parent.name else path.name, selected))
+    return choices

@@ -2,7 +2,8 @@
 and the subcommands on run directories (`predict`, `export`, `sweep`: tui.commands).
 
 Exit codes (tui.exits): 0 success, 2 bad arguments, preset, data or --out (argparse's own errors
-too), 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP (each after the partial run is saved), 1 other failures.
+too), 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP (each after the partial run is saved), 1 other failures
+(a failed download among them).
 User errors print one line, never a traceback.
 """
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _dispatch(argv) -> int:
     # NOTE: the only function-level imports of the command line, on purpose: the signal handling in
     # `main` must be in place before NumPy, scikit-learn or Textual load (Ctrl+C during the first
     # 0.3 s exits 130 without a traceback), and a headless run never pays for importing Textual.
-    from presets import DataError, OutputError, PresetError, list_presets
+    from presets import DataError, DownloadError, OutputError, PresetError, list_presets
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in _COMMANDS:
         from tui.commands import run_command
@@ -78,6 +79,9 @@ def _dispatch(argv) -> int:
     except (PresetError, DataError, OutputError) as error:
         _error(str(error))
         return exits.EXIT_USAGE
+    except DownloadError as error:  # the network, not the arguments
+        _error(str(error))
+        return exits.EXIT_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:

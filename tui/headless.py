@@ -1,30 +1,63 @@
-"""Headless runs: the run's events printed as the original project's example does.
+"""Headless runs: the run's events printed as the original project's example does, epochs as Keras does.
 
-"MSE and MAE before train", epoch lines at a readable interval, "Early stopping at epoch N (best
-epoch M restored)", a before/after table for validation and test, and the run directory. On a
-terminal a progress line is redrawn in place (\r); otherwise only plain lines are written. Output is
-best-effort: a closed or full stdout (`| head -1`, `> /dev/full`) silences the printer, never the run.
+"MSE and MAE before train", one line per epoch (`Epoch 3/60 · train 0.612 · val 0.640 · mse 0.61 ·
+mae 0.55 · 6 ms · ETA 0:02`, at most a few a second but always a new best and the last epoch),
+"Early stopping at epoch N (best epoch M restored)", a before/after table for validation and test,
+and the run directory. On a terminal a bar over the current epoch's batches is redrawn in place
+(\r); otherwise only plain lines are written. Output is best-effort: a closed or full stdout
+(`| head -1`, `> /dev/full`) silences the printer, never the run.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
 from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
-from presets import DataError, OutputError, PresetError, Run, SaveError, load_preset
+from presets import DataError, DownloadError, OutputError, PresetError, Run, SaveError, load_preset
 from presets.events import Evaluated, RunPrepared, RunSaved
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
-from tui.options import Options
+from tui.options import Options, check_flags_apply
 
-_NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000)
-MAX_EPOCH_LINES = 20
+LINES_PER_SECOND = 4  # epoch lines on a fast run; a new best epoch and the last epoch print regardless
 _BAR = 24
 
 
-def epoch_interval(epochs: int) -> int:
-    """The smallest round step that prints at most about MAX_EPOCH_LINES epoch lines."""
-    return next((s for s in _NICE_STEPS if epochs / s <= MAX_EPOCH_LINES), _NICE_STEPS[-1])
+def _num(value) -> str:
+    """A loss or metric in an epoch line: 4 significant digits, trailing zeros kept (0.6190), nan spelled out."""
+    return f"{value:#.4g}".rstrip(".")
+
+
+def duration(seconds: float) -> str:
+    """An epoch's time: "6 ms" below a second, else "1.25 s"."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def clock(seconds: float) -> str:
+    """A time left as a clock: "0:02", "12:05", "1:02:03"."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def epoch_line(event: EpochEnded, eta: float | None) -> str:
+    """`Epoch 3/60 · train 0.612 · val 0.640 · mse 0.61 · mae 0.55 · 6 ms · ETA 0:02` (accuracy first
+    when there is one; "new best" when the validation loss improved)."""
+    m = event.metrics
+    parts = [f"Epoch {event.epoch}/{event.epochs}"]
+    if "accuracy" in m:
+        parts.append(f"accuracy {_num(m['accuracy'])}")
+    parts.append(f"train {_num(event.train_loss)}")
+    if event.val_loss is not None:
+        parts.append(f"val {_num(event.val_loss)}")
+    parts += [f"{name} {_num(m[name])}" for name in ("mse", "mae") if name in m]
+    parts.append(duration(event.seconds))
+    if eta is not None:
+        parts.append(f"ETA {clock(eta)}")
+    if event.improved:
+        parts.append("new best")
+    return " · ".join(parts)
 
 
 def _settings(config: dict) -> str:
@@ -41,16 +74,19 @@ def _settings(config: dict) -> str:
 class HeadlessPrinter:
     """A run callback that writes progress to a text stream."""
 
-    def __init__(self, stream=None, tty: bool | None = None):
+    def __init__(self, stream=None, tty: bool | None = None, clock=time.monotonic):
+        """`clock` (seconds) paces the epoch lines and times the run; tests pass a fake one."""
         self.stream = stream if stream is not None else sys.stdout  # None: stdout was closed (`>&-`)
         self.tty = _isatty(self.stream) if tty is None else tty
+        self.clock = clock
         self.task = "regression"
-        self.interval = 1
         self.last_epoch: EpochEnded | None = None
         self.last_printed = 0
+        self.printed_at: float | None = None  # when the last epoch line was written
+        self.epoch_seconds = 0.0              # the epochs' time so far, for the ETA
         self.before: dict = {}
         self.after: dict = {}
-        self.started = time.perf_counter()
+        self.started = clock()
         self._progress_shown = False
 
     def _write(self, text: str) -> None:
@@ -69,23 +105,27 @@ class HeadlessPrinter:
             self._progress_shown = False
         self._write(text + "\n")
 
-    def _progress(self, epoch: int, epochs: int, batch: int, batches: int, loss: float) -> None:
+    def _progress(self, event: BatchEnded) -> None:
+        """On a terminal: `Epoch 3/60 ━━━━━━╸     12/47 · loss 0.6123`, redrawn in place, cut to its width."""
         if not self.tty:
             return
-        done = ((epoch - 1) + batch / max(batches, 1)) / epochs
-        filled = int(round(done * _BAR))
+        filled = int(round(event.batch / max(event.batches, 1) * _BAR))
         bar = "━" * filled + "╸" * (filled < _BAR) + " " * max(_BAR - filled - 1, 0)
-        self._write(f"\r\x1b[K{bar} epoch {epoch}/{epochs} · batch {batch}/{batches} · loss {loss:.4f}")
+        text = f"Epoch {event.epoch}/{event.epochs} {bar} {event.batch}/{event.batches} · loss {_num(event.loss)}"
+        # NOTE: a line wider than the terminal wraps, and \r\x1b[K would then clear only its last row
+        self._write("\r\x1b[K" + text[:shutil.get_terminal_size().columns - 1])
         self._progress_shown = True
 
     def _epoch_line(self, event: EpochEnded) -> None:
-        text = f"Epoch {event.epoch:>4}: train loss {event.train_loss:.4f}"
-        if event.val_loss is not None:
-            text += f"  val loss {event.val_loss:.4f}"
-        if "accuracy" in event.metrics:
-            text += f"  val accuracy {event.metrics['accuracy']:.4f}"
-        self.line(text)
-        self.last_printed = event.epoch
+        left = event.epochs - event.epoch
+        eta = self.epoch_seconds / event.epoch * left if left > 0 else None
+        self.line(epoch_line(event, eta))
+        self.last_printed, self.printed_at = event.epoch, self.clock()
+
+    def _due(self, event: EpochEnded) -> bool:
+        """A line for the first, a new best and the last epoch; others at most LINES_PER_SECOND a second."""
+        return (self.printed_at is None or event.improved or event.epoch == event.epochs
+                or self.clock() - self.printed_at >= 1 / LINES_PER_SECOND)
 
     def _metrics_block(self, stage: str) -> None:
         title = "MSE and MAE" + (" and accuracy" if self.task == "classification" else "")
@@ -110,7 +150,6 @@ class HeadlessPrinter:
     def __call__(self, event) -> None:
         if isinstance(event, RunPrepared):
             self.task = event.task
-            self.interval = epoch_interval(event.config["training"]["epochs"])
             self.line(f"Preset {event.preset}: {event.data_description}")
             if event.notice:
                 self.line(f"Notice: {event.notice}")
@@ -126,15 +165,16 @@ class HeadlessPrinter:
             if event.stage == "after" and event.split == "test":
                 self._table()
         elif isinstance(event, BatchEnded):
-            self._progress(event.epoch, event.epochs, event.batch, event.batches, event.loss)
+            self._progress(event)
         elif isinstance(event, EpochEnded):
             self.last_epoch = event
-            if event.epoch == 1 or event.epoch % self.interval == 0 or event.epoch == event.epochs:
+            self.epoch_seconds += event.seconds
+            if self._due(event):
                 self._epoch_line(event)
         elif isinstance(event, (EarlyStopped, Diverged, Finished, Failed)):
             self._on_end(event)
         elif isinstance(event, RunSaved):
-            seconds = time.perf_counter() - self.started
+            seconds = self.clock() - self.started
             label = "Run saved to" if event.reason in ("completed", "early_stopped", "diverged") \
                 else "Partial run saved to"
             self.line()
@@ -168,10 +208,12 @@ def _isatty(stream) -> bool:
 def run_headless(options: Options, stream=None) -> int:
     """Load the preset with the command line's overrides, train with a HeadlessPrinter, return the exit code.
 
-    Preset, data and --out errors propagate (the command line turns them into exit code 2); --out is
-    checked before any data is loaded. SIGTERM / SIGHUP arrive as tui.exits.Interrupted (see tui.cli).
+    Preset, data and --out errors and flags the preset cannot use propagate (the command line turns them
+    into exit code 2, a failed download into 1); --out and the flags are checked before any data is
+    loaded. SIGTERM / SIGHUP arrive as tui.exits.Interrupted (see tui.cli).
     """
     preset = load_preset(options.preset, options.overrides)
+    check_flags_apply(options, preset)
     run = Run(preset, out_dir=options.out, data_path=options.data, target=options.target,
               download=options.download)
     run.check_out_dir()
@@ -187,7 +229,7 @@ def run_headless(options: Options, stream=None) -> int:
         printer.line()
         print(f"npnn-tui: error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except (DataError, PresetError, OutputError):
+    except (DataError, DownloadError, PresetError, OutputError):
         raise
     except Exception as error:
         printer.line()

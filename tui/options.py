@@ -8,13 +8,14 @@ import argparse
 from dataclasses import dataclass, field
 
 import npnn
-from presets import OVERRIDE_KEYS, PresetError, parse_override
+from presets import OVERRIDE_KEYS, Preset, PresetError, parse_override
 from presets.catalog import OPTIMIZERS
+from presets.datasets import reads_csv
 from tui.exits import EXIT_FAILED, EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "EXIT_FAILED", "EXIT_HANGUP", "EXIT_INTERRUPTED",
-           "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "Options", "build_parser", "options_from_args",
-           "overrides_from_args", "parse_options"]
+           "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "Options", "build_parser", "check_flags_apply",
+           "options_from_args", "overrides_from_args", "parse_options"]
 
 DEFAULT_PRESET = "tabular_mlp"
 DEFAULT_OUT = "runs"
@@ -110,3 +111,18 @@ def options_from_args(args: argparse.Namespace) -> Options:
 def parse_options(argv: list[str] | None = None) -> Options:
     """Parse `npnn-tui` arguments (argparse exits 2 with its message on bad ones)."""
     return options_from_args(build_parser().parse_args(argv))
+
+
+def check_flags_apply(options: Options, preset: Preset) -> None:
+    """Refuse flags the loaded preset cannot use, naming flag, value and why (PresetError: exit 2).
+
+    NOTE: without this a --dropout on a model without Dropout layers, or a --target with no CSV to
+    pick a column from, would be dropped without a word."""
+    if "dropout" in options.overrides and preset.dropout is None:
+        raise PresetError(f"--dropout {options.overrides['dropout']:g}: preset {preset.name} has no Dropout "
+                          "layer for it to set")
+    if options.target is not None and not reads_csv(preset.data, options.data):
+        why = (f"{options.data} is not a CSV file, so there is no column to pick" if options.data else
+               f"needs --data FILE.csv to pick the column from (preset {preset.name} uses "
+               f"{preset.data.source} data, which has no columns to choose)")
+        raise PresetError(f"--target {options.target}: {why}")

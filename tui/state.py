@@ -173,11 +173,19 @@ class RunState:
         self.history, self.reason = e.history, e.reason
         if e.reason == "completed":
             self.status = "Finished"
+            self.say(f"finished {self.epoch} epochs")
         elif e.reason == "stopped":
             self.status = "Stopped"
-        if e.reason in ("completed", "stopped"):
-            self.say(f"finished {self.epoch} epochs" if e.reason == "completed"
-                     else f"stopped by you at epoch {self.epoch}: best weights kept")
+            self._stopped()
+
+    def _stopped(self) -> None:
+        """Esc: the log, progress and Runs all count the epochs recorded; an epoch stopped before its
+        end is not one of them (the fit loop records an epoch when it ends)."""
+        done = len(self.train_losses)
+        unfinished = f"; epoch {self.epoch} stopped at batch {self.batch}/{self.batches}, not recorded" \
+            if self.epoch > done and self.batch else ""
+        self.epoch, self.batch = done, self.batches if done else 0
+        self.say(f"stopped by you after {done} epoch{'s' * (done != 1)}{unfinished}: best weights kept")
 
     def _on_Failed(self, e: fit_events.Failed) -> None:
         self.history, self.reason = e.history, "failed"

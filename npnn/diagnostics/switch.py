@@ -82,7 +82,8 @@ class MonitorSwitch:
     def _deliver(self) -> None:
         if not self._queue:
             return
-        samples, self._queue = self._queue, []
+        samples = self._queue[:]
+        self._queue.clear()  # NOTE: in place: the monitor appends to this very list
         if self._images is not None and (self._index != self._shown
                                          or perf_counter() - self._saliency_at >= SALIENCY_SECONDS):
             samples[-1] = replace(samples[-1], saliency=self._saliency())

@@ -122,5 +122,7 @@ def test_the_switch_attaches_only_while_watched():
     fit(model, nn.MSELoss(), optimizer, DataLoader(x, y, batch_size=32), epochs=1, callbacks=[switch])
     assert samples == [] and not switch.attached and not model._forward_pre_hooks
     switch.watch(samples.append, every=1)
-    fit(model, nn.MSELoss(), optimizer, DataLoader(x, y, batch_size=32), epochs=1, callbacks=[switch])
-    assert len(samples) >= 7 and not switch.attached  # detached when the run finished
+    fit(model, nn.MSELoss(), optimizer, DataLoader(x, y, batch_size=32), epochs=3, callbacks=[switch],
+        batch_event_interval=0.0)
+    assert [s.step for s in samples] == list(range(1, 25))  # every batch of 3 epochs, delivered over many events
+    assert not switch.attached  # detached when the run finished

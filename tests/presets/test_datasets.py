@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 
-from presets import DataError, DataSpec, load_preset
+from presets import DataError, DataSpec, DownloadError, load_preset
 from presets import mnist
 from presets.datasets import load_data, read_csv
 from tests.presets.conftest import fake_mnist, write_idx
@@ -200,12 +200,38 @@ def test_download_is_attempted_only_when_allowed(offline, monkeypatch):
     assert calls == [("mnist_784",)] and s.input_shape == (1, 28, 28)
 
 
-def test_a_failed_download_is_a_data_error(offline, monkeypatch):
+def test_a_download_without_network_is_a_download_error_not_a_data_error(offline, monkeypatch):
+    from urllib.error import URLError
+
     def offline_fetch(*args, **kwargs):
-        raise OSError("network is unreachable")
+        raise URLError("[Errno -3] Temporary failure in name resolution")
     monkeypatch.setattr("sklearn.datasets.fetch_openml", offline_fetch)
     preset = load_preset("mnist_cnn")
-    with pytest.raises(DataError, match="could not load MNIST from OpenML.*network is unreachable"):
+    with pytest.raises(DownloadError) as info:
+        load_data(preset.data, preset.task, download=True)
+    message = str(info.value)
+    assert not isinstance(info.value, DataError)
+    assert message.startswith("could not download MNIST from OpenML ([Errno -3] Temporary failure in name "
+                              "resolution): check the network connection") and "--download" not in message
+
+
+def test_a_cache_that_fails_to_read_is_a_data_error(offline, monkeypatch):
+    fake_openml_cache(offline)
+
+    def broken_cache(*args, **kwargs):
+        raise OSError("input/output error")
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", broken_cache)
+    preset = load_preset("mnist_cnn")
+    with pytest.raises(DataError, match="could not load MNIST from scikit-learn's cache at .*input/output error"):
+        load_data(preset.data, preset.task)
+
+
+def test_a_download_that_cannot_be_parsed_is_a_data_error(offline, monkeypatch):
+    def garbled(*args, **kwargs):
+        raise ValueError("unexpected ARFF header")
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", garbled)
+    preset = load_preset("mnist_cnn")
+    with pytest.raises(DataError, match=r"could not load MNIST from OpenML \(ValueError: unexpected ARFF header"):
         load_data(preset.data, preset.task, download=True)
 
 

@@ -148,17 +148,18 @@ async def test_a_preset_file_from_the_command_line_is_offered_selected_and_summa
         assert "Linear(10" in plain(app.screen.query_one(ModelSummary))
 
 
-async def test_data_that_cannot_load_is_reported_and_the_run_marked_failed(app_for, tmp_path):
+async def test_data_that_cannot_load_is_reported_and_start_refused_before_training(app_for, tmp_path):
     missing = tmp_path / "missing.csv"
     app = app_for("--data", str(missing), "--target", "y")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "not available" in text_of(app, "#data-source") and "missing.csv" in text_of(app, "#data-source")
         await pilot.press("f5")
-        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
-        await settle(pilot)
-        assert text_of(app, "#status").startswith("Failed: ") and "missing.csv" in text_of(app, "#status")
-        assert "failed" in map(str, app.screen.query_one(RunsTable).get_row_at(0))
+        await pilot.pause()
+        assert app.screen.state.run_id == 0 and not app.screen.state.running
+        refusal = text_of(app, "#form-error")
+        assert refusal.startswith("Can't start: no data for tabular_mlp") and "missing.csv" in refusal
+        assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
 
 
 async def test_ctrl_s_and_ctrl_e_before_any_run_say_there_is_nothing_to_save(app_for, tmp_path):

@@ -112,3 +112,41 @@ def test_version_prints_the_installed_distribution_version(capsys):
     assert info.value.code == 0
     assert capsys.readouterr().out == f"npnn-tui {metadata.version('npnn-tui')}\n"
     assert npnn.__version__ == metadata.version("npnn-tui")
+
+
+# --- flags that cannot apply (issue 13): refused with exit 2, never silently dropped -----------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["--preset", "mnist_cnn", "--dropout", "0.2"],
+     "--dropout 0.2: preset mnist_cnn has no Dropout layer for it to set"),
+    (["--target", "price"], "--target price: needs --data FILE.csv to pick the column from (preset tabular_mlp "
+                            "uses diabetes data, which has no columns to choose)"),
+    (["--preset", "mnist_cnn", "--data", "digits.npz", "--target", "label"],
+     "--target label: digits.npz is not a CSV file, so there is no column to pick"),
+])
+@pytest.mark.parametrize("mode", [["--headless"], []], ids=["headless", "app"])
+def test_flags_the_preset_cannot_use_exit_2_naming_flag_value_and_why(capsys, tmp_path, monkeypatch, argv,
+                                                                        message, mode):
+    monkeypatch.setattr("presets.run.load_data", lambda *a, **k: pytest.fail("data loaded"))
+    monkeypatch.setattr("tui.app.TrainerApp.run", lambda self: pytest.fail("the app started"))
+    assert main([*mode, "--out", str(tmp_path / "runs"), *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"npnn-tui: error: {message}\n" and captured.out == ""
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_flags_that_apply_pass_the_check():
+    from presets import load_preset
+    from tui.options import check_flags_apply
+    check_flags_apply(parse_options(["--dropout", "0"]), load_preset("tabular_mlp", {"dropout": 0.0}))
+    check_flags_apply(parse_options(["--data", "mine.CSV", "--target", "y"]), load_preset("tabular_mlp"))
+    check_flags_apply(parse_options(["--preset", "mnist_cnn", "--lr", "0.1"]), load_preset("mnist_cnn"))
+
+
+def test_a_target_for_a_preset_that_reads_a_csv_itself_is_accepted(tmp_path):
+    from presets import load_preset
+    from tui.options import check_flags_apply
+    preset = tmp_path / "mine.toml"
+    preset.write_text('task = "regression"\nmodel = [{ type = "Linear", in_features = "auto", out_features = 1 }]\n'
+                      f'[data]\nsource = "csv"\npath = "{tmp_path / "houses.csv"}"\ntarget = "price"\n')
+    check_flags_apply(parse_options(["--preset", str(preset), "--target", "rooms"]), load_preset(str(preset)))

@@ -58,7 +58,7 @@ async def test_a_csv_that_does_not_fit_the_image_preset_is_reported_before_f5(ap
         await pilot.press("f5")
         await pilot.pause()
         assert not app.screen.state.running
-        assert "Can't start: the data does not fit mnist_cnn" in str(app.screen.query_one("#form-error").render())
+        assert "Can't start: no data for mnist_cnn" in str(app.screen.query_one("#form-error").render())
         await pilot.press("ctrl+o")
         await pilot.pause()
         app.screen.action_built_in()

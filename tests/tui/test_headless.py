@@ -1,5 +1,6 @@
-"""Headless runs print like the original example and leave a run directory; Ctrl+C, SIGTERM and SIGHUP
-exit 130 / 143 / 129 after saving; bad --out, bad data and failed saves; closed, full or cp1252 stdout."""
+"""Headless runs print like the original example (epoch lines as Keras does) and leave a run directory;
+Ctrl+C, SIGTERM and SIGHUP exit 130 / 143 / 129 after saving; bad --out, bad data and failed saves;
+closed, full or cp1252 stdout."""
 from __future__ import annotations
 
 import io
@@ -16,7 +17,7 @@ import pytest
 from npnn.events import EpochEnded
 from tests.presets.conftest import fill_disk_under
 from tui.cli import main
-from tui.headless import HeadlessPrinter, epoch_interval
+from tui.headless import LINES_PER_SECOND, HeadlessPrinter, clock, duration, epoch_line
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,8 +47,10 @@ def test_tabular_preset_headless(capsys, tmp_path):
     start = lines.index("MSE and MAE before train:")
     assert lines[start + 1].startswith("  val   MSE: ") and lines[start + 2].startswith("  test  MSE: ")
     epoch_lines = [line for line in lines if line.startswith("Epoch ")]
-    assert [line.split(":")[0] for line in epoch_lines] == ["Epoch    1", "Epoch    2", "Epoch    3"]
-    assert "train loss" in epoch_lines[0] and "val loss" in epoch_lines[0]
+    assert epoch_lines[0].startswith("Epoch 1/3 · train ") and epoch_lines[-1].startswith("Epoch 3/3 · train ")
+    fields = [part.split()[0] for part in epoch_lines[-1].split(" · ")]
+    assert fields[:5] == ["Epoch", "train", "val", "mse", "mae"] and epoch_lines[-1].split(" · ")[5].endswith("ms")
+    assert "ETA" in epoch_lines[0] and "ETA" not in epoch_lines[-1]  # nothing left after the last epoch
     header = next(i for i, line in enumerate(lines) if line.split() == ["MSE", "MAE"])
     assert lines[header + 1].split() == ["before", "after"] * 2
     assert lines[header + 2].split()[0] == "val" and lines[header + 3].split()[0] == "test"
@@ -67,7 +70,7 @@ def test_mnist_preset_headless_falls_back_to_digits(capsys, tmp_path):
     assert lines[0] == "Preset mnist_cnn: digits 8x8 (1,797 images, built in)"
     assert lines[1].startswith("Notice: MNIST not found") and "--download" in lines[1]
     assert "MSE and MAE and accuracy before train:" in lines
-    assert any(line.startswith("Epoch    1:") and "val accuracy" in line for line in lines)
+    assert any(line.startswith("Epoch 1/1 · accuracy ") for line in lines)  # accuracy first
     assert next(line for line in lines if "Accuracy" in line).split() == ["MSE", "MAE", "Accuracy"]
     assert len(run_dirs(out)) == 1
 
@@ -101,7 +104,8 @@ def test_early_stopping_line(capsys, tmp_path):
     stop = next(line for line in lines if line.startswith("Early stopping at epoch "))
     epoch, best = int(stop.split()[4]), int(stop.split()[7])
     assert best < epoch and stop.endswith(f"(best epoch {best} restored)")
-    assert lines[lines.index(stop) - 1].startswith(f"Epoch {epoch:>4}:")  # the last epoch is always shown
+    assert lines[lines.index(stop) - 1].startswith(f"Epoch {epoch}/80 · ")  # the last epoch is always shown
+    assert any(line.startswith(f"Epoch {best}/80 · ") and line.endswith(" · new best") for line in lines)
 
 
 def test_ctrl_c_saves_a_partial_run_and_exits_130(capsys, tmp_path, monkeypatch):
@@ -131,20 +135,85 @@ def test_other_failures_exit_1_without_a_traceback(capsys, tmp_path, monkeypatch
     assert "Traceback" not in captured.out + captured.err
 
 
-def test_a_terminal_gets_a_progress_line_redrawn_in_place(tmp_path):
+def test_a_terminal_gets_a_bar_over_the_epochs_batches_redrawn_in_place(tmp_path, monkeypatch):
     from presets import Run, load_preset
+    monkeypatch.setenv("COLUMNS", "45")
     stream = io.StringIO()
     Run(load_preset("tabular_mlp", {"epochs": 3}), out_dir=tmp_path).execute(
         callbacks=[HeadlessPrinter(stream, tty=True)])
     text = stream.getvalue()
-    assert "\r\x1b[K" in text and "epoch 1/3 · batch" in text
-    assert "\nEpoch    3:" in text.replace("\r\x1b[K", "\n")
+    bars = [part for part in text.split("\r\x1b[K") if part.startswith("Epoch 1/3 ━")]
+    done, batches = bars[-1].split()[3].split("/")
+    assert done == batches and bars[-1].count("━") == 24  # the epoch's last batch: a full bar
+    redrawn = [part for part in text.split("\r\x1b[K") if "━" in part.split("\n")[0]]
+    assert max(len(part.split("\n")[0]) for part in redrawn) == 44  # cut to the terminal's width
+    assert "\nEpoch 3/3 · train " in text.replace("\r\x1b[K", "\n")
 
 
-@pytest.mark.parametrize("epochs, step", [(1, 1), (20, 1), (21, 2), (100, 5), (300, 20), (2000, 100),
-                                          (5000, 250)])
-def test_epoch_lines_come_at_a_round_interval(epochs, step):
-    assert epoch_interval(epochs) == step
+def _epoch(epoch, epochs=100, improved=False, seconds=0.005, **metrics):
+    return EpochEnded(epoch, epochs, 0.5, 0.6, metrics or {"mse": 0.6, "mae": 0.55}, improved=improved,
+                      seconds=seconds)
+
+
+class FakeClock:
+    """Seconds that pass only when the test says so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_fast_run_prints_a_few_epoch_lines_a_second_but_every_best_and_the_last():
+    time_now, stream = FakeClock(), io.StringIO()
+    printer = HeadlessPrinter(stream, tty=False, clock=time_now)
+    bests = {1, 2, 3, 40, 41, 77}
+    for epoch in range(1, 101):
+        printer(_epoch(epoch, improved=epoch in bests))
+        time_now.now += 0.02  # 50 epochs a second
+    printed = [int(line.split()[1].split("/")[0]) for line in stream.getvalue().splitlines()]
+    assert bests <= set(printed) and printed[-1] == 100
+    paced = [e for e in printed if e not in bests and e != 100]
+    assert paced and all(b - a >= 1 / LINES_PER_SECOND / 0.02 for a, b in zip(printed, printed[1:]) if b in paced)
+    assert len(printed) < 100 * 0.02 * LINES_PER_SECOND + len(bests) + 2
+
+
+def test_a_slow_run_prints_every_epoch():
+    time_now, stream = FakeClock(), io.StringIO()
+    printer = HeadlessPrinter(stream, tty=False, clock=time_now)
+    for epoch in range(1, 6):
+        time_now.now += 1.0
+        printer(_epoch(epoch, epochs=5, seconds=1.0))
+    assert [line.split(" · ")[0] for line in stream.getvalue().splitlines()] == [f"Epoch {e}/5" for e in range(1, 6)]
+
+
+def test_an_epoch_line_reads_as_keras_does():
+    line = epoch_line(_epoch(3, epochs=60, improved=True, seconds=0.006), eta=2.4)
+    assert line == ("Epoch 3/60 · train 0.5000 · val 0.6000 · mse 0.6000 · mae 0.5500 · 6 ms · ETA 0:02"
+                    " · new best")
+    line = epoch_line(EpochEnded(2, 10, 0.31, float("nan"), {"mse": 0.01, "mae": 0.02, "accuracy": 0.9125},
+                                 seconds=1.5), eta=None)
+    assert line == "Epoch 2/10 · accuracy 0.9125 · train 0.3100 · val nan · mse 0.01000 · mae 0.02000 · 1.50 s"
+
+
+def test_the_eta_is_the_mean_epoch_time_times_the_epochs_left():
+    time_now, stream = FakeClock(), io.StringIO()
+    printer = HeadlessPrinter(stream, tty=False, clock=time_now)
+    for epoch, seconds in ((1, 30.0), (2, 90.0)):
+        time_now.now += seconds
+        printer(_epoch(epoch, epochs=4, seconds=seconds))
+    assert [line.split(" · ")[-1] for line in stream.getvalue().splitlines()] == ["ETA 1:30", "ETA 2:00"]
+
+
+@pytest.mark.parametrize("seconds, text", [(0.0061, "6 ms"), (0.9994, "999 ms"), (1.25, "1.25 s")])
+def test_epoch_durations(seconds, text):
+    assert duration(seconds) == text
+
+
+@pytest.mark.parametrize("seconds, text", [(2.4, "0:02"), (59.6, "1:00"), (725, "12:05"), (3723, "1:02:03")])
+def test_times_left_read_as_a_clock(seconds, text):
+    assert clock(seconds) == text
 
 
 # --- faults (issue 11): fail before training, failed saves, divergence, signals and streams -----------
@@ -270,3 +339,17 @@ def test_a_non_utf8_stdout_prints_replacement_characters(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and err == ""
     assert "Model: Linear(10?128)" in out and "optimizer adam · lr" in out and "Run saved to" in out
+
+
+def test_a_download_without_network_exits_1_saying_so(capsys, tmp_path, monkeypatch):
+    from urllib.error import URLError
+
+    def no_network(*args, **kwargs):
+        raise URLError("[Errno 101] Network is unreachable")
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", no_network)
+    assert main(["--headless", "--preset", "mnist_cnn", "--download", "--out", str(tmp_path / "runs")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ("npnn-tui: error: could not download MNIST from OpenML ([Errno 101] Network is "
+                            "unreachable): check the network connection (or proxy settings), or pass --data PATH "
+                            "with the MNIST IDX files or an .npz with arrays x and y\n")
+    assert "training failed" not in captured.err and "Traceback" not in captured.err

@@ -80,6 +80,7 @@ class TrainerScreen(Screen):
         self._data_error: str | None = None  # why the selected preset cannot use that data (from its preview)
         self.inside = InsideState()
         self._inside_shown = -1
+        self._inside_watched: tuple | None = None  # (run id, tab visible) last asked of the run's monitor
         self.chart_log = False       # the Train chart's y axis: log10 (l) or linear
         self.chart_accuracy = False  # the Train chart shows val accuracy (a, classification) instead of loss
 
@@ -173,10 +174,11 @@ class TrainerScreen(Screen):
         self.query_one("#form-error", Static).update("\n".join(errors))
 
     def _preview(self, preset: str) -> None:
-        """Prepare the selected preset in a worker (never downloading) to show its data and model."""
+        """Prepare the selected preset in a worker to show its data and model (downloading only with
+        --download: a failure then shows in the data note, which must not advise --download again)."""
         self._data_error = None
         run = Run(self._loaded, out_dir=self.options.out, data_path=self._data.path,
-                  target=self._data.target, download=False)
+                  target=self._data.target, download=self.options.download)
         self._prepare(run, preset)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
@@ -262,7 +264,7 @@ class TrainerScreen(Screen):
             self._refuse(errors[0])
             return
         if self._data_error is not None:
-            self._refuse(f"the data does not fit {self._preset}: {self._data_error}")
+            self._refuse(f"no data for {self._preset}: {self._data_error}")
             return
         try:
             preset = load_preset(self._preset, values)
@@ -313,6 +315,9 @@ class TrainerScreen(Screen):
             return
         visible = self.query_one("#tabs", TabbedContent).active == "inside"
         run_id = self.state.run_id
+        if self._inside_watched == (run_id, visible):
+            return  # NOTE: asking again would restart the monitor (a tab event can arrive after F5)
+        self._inside_watched = (run_id, visible)
         callback = (lambda sample: self.post_message(InsideSampled(run_id, sample))) if visible else None
         self._run.inside.watch(callback, every=1 if self.steady else None)
 
