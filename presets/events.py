@@ -18,13 +18,15 @@ class RunPrepared:
     model_summary: tuple         # rows of (layer repr, output shape tuple, parameter count)
     num_parameters: int
     config: dict                 # the exact resolved config, seed included
+    train_samples: int = 0       # rows (or images) in the training split
+    target_std: tuple | None = None  # a standardised regression target's std per column, in its own units
 
 
 @dataclass(frozen=True)
 class Evaluated:
     stage: str                   # "before" or "after" (after: best weights restored)
     split: str                   # "val" or "test"
-    metrics: dict = field(default_factory=dict)  # "mse", "mae", and "accuracy" for classification
+    metrics: dict = field(default_factory=dict)  # "loss", "mse", "mae", and "accuracy" for classification
 
 
 @dataclass(frozen=True)

@@ -65,13 +65,16 @@ def score(outputs: np.ndarray, y: np.ndarray, task: str) -> dict:
     return {"mse": mse(probs, one_hot), "mae": mae(probs, one_hot), "accuracy": accuracy(outputs, y)}
 
 
-def evaluate(model, x: np.ndarray, y: np.ndarray, task: str) -> dict:
-    """Metrics of the model in eval mode (no dropout, no graph); the model's mode is put back."""
+def evaluate(model, x: np.ndarray, y: np.ndarray, task: str, loss_fn=None) -> dict:
+    """Metrics of the model in eval mode (no dropout, no graph), with "loss" first when `loss_fn` is given
+    (the mean over all rows, as the fit loop's validation loss); the model's mode is put back."""
     was_training = model.training
     model.eval()
     try:
         with np.errstate(**_QUIET):
-            return score(_outputs(model, x), y, task)
+            outputs = _outputs(model, x)
+            loss = {} if loss_fn is None else {"loss": float(loss_fn(npnn.Tensor(outputs), npnn.Tensor(y)).item())}
+            return {**loss, **score(outputs, y, task)}
     finally:
         model.train(was_training)
 
@@ -122,14 +125,15 @@ class Run:
         self.scheduler = build_scheduler(preset, self.optimizer)
         self.prepared = RunPrepared(preset=preset.name, task=preset.task, data_description=splits.description,
                                     notice=splits.notice, model_summary=rows,
-                                    num_parameters=model.num_parameters(), config=config)
+                                    num_parameters=model.num_parameters(), config=config,
+                                    train_samples=len(splits.x_train), target_std=_target_std(splits))
         return self.prepared
 
     def _evaluate_all(self, stage: str, emit) -> dict:
         s = self.splits
         result = {}
         for split, x, y in (("val", s.x_val, s.y_val), ("test", s.x_test, s.y_test)):
-            result[split] = evaluate(self.model, x, y, self.preset.task)
+            result[split] = evaluate(self.model, x, y, self.preset.task, self.loss_fn)
             emit(Evaluated(stage, split, dict(result[split])))
         return result
 
@@ -219,6 +223,12 @@ def _with_changes(config: dict, history) -> dict:
     if not changes:
         return config
     return {**config, "changes": [change_dict(Change(c.epoch, c.batch, c.name, c.new)) for c in changes]}
+
+
+def _target_std(splits: Splits) -> tuple | None:
+    """The regression target's std per column when it was standardised (errors times it are in its units)."""
+    std = splits.preprocessing.get("target_std")
+    return None if std is None else tuple(float(value) for value in std)
 
 
 def _is_pruned(error: BaseException) -> bool:

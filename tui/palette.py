@@ -17,14 +17,20 @@ ACTIONS = (
     ("Save model", "Write the last run's best weights as <run>-model.npz", "save_model", "ctrl+s"),
     ("Export history", "Write the last run's history as <run>-history.csv", "export_history", "ctrl+e"),
     ("Open data…", "Pick a CSV and its target column, MNIST files, or built-in data", "open_data", "ctrl+o"),
+    ("Chart: log scale", "Toggle the Train chart's y axis between linear and log10", "toggle_log", "l"),
+    ("Chart: accuracy", "Toggle the Train chart between loss and val accuracy (classification)", "toggle_accuracy",
+     "a"),
 )
 TABS = (("Train", "train", "F2"), ("Runs", "runs", "F3"), ("Predictions", "predictions", "F4"),
         ("Inside", "inside", "F6"))
 
 
 def trainer_commands(screen) -> Iterable[SystemCommand]:
-    """The palette entries for a TrainerScreen: its actions, one per tab, and one per preset."""
+    """The palette entries for a TrainerScreen: its actions (but those its footer hides, as the accuracy
+    chart for regression), one per tab, and one per preset."""
     for title, help_text, action, key in ACTIONS:
+        if screen.check_action(action, ()) is False:
+            continue
         yield SystemCommand(title, f"{help_text} ({key})", getattr(screen, f"action_{action}"))
     for title, tab, key in TABS:
         yield SystemCommand(f"Show {title} tab", f"Switch to the {title} tab ({key})",

@@ -11,17 +11,27 @@ from dataclasses import dataclass, field
 from npnn import events as fit_events
 from presets import events as run_events
 
-METRIC_ROWS = (("mse", "MSE"), ("mae", "MAE"), ("accuracy", "Accuracy"))
+METRIC_ROWS = (("loss", "loss"), ("mse", "MSE"), ("mae", "MAE"), ("accuracy", "Accuracy"))  # for log lines
 
 
 def fmt(value, digits: int = 4) -> str:
-    """A metric for a table cell: em dash when missing, 'nan'/'inf' spelled out, else 4 significant digits."""
+    """A metric for a table cell: em dash when missing, 'nan'/'inf' spelled out, else 4 significant digits
+    (values from 10,000 to a million in full, "35,123" rather than "3.512e+04")."""
     if value is None:
         return "—"
     value = float(value)
     if not math.isfinite(value):
         return str(value)
+    if 10 ** digits - 0.5 <= abs(value) < 1e6:  # where g would switch to an exponent
+        return f"{value:,.0f}"
     return f"{value:.{digits}g}"
+
+
+def clock(seconds: float) -> str:
+    """A duration as m:ss, or h:mm:ss from an hour on."""
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _setting(value) -> str:
@@ -39,6 +49,9 @@ class RunState:
     run_id: int = 0
     preset: str = ""
     task: str = "regression"
+    loss_name: str = ""                  # the preset's loss ("mse", "l1", "cross_entropy")
+    target_std: tuple | None = None      # a standardised regression target's std (RunPrepared.target_std)
+    train_samples: int = 0
     status: str = "Ready"
     running: bool = False
     epoch: int = 0
@@ -47,11 +60,13 @@ class RunState:
     batches: int = 0
     train_losses: list = field(default_factory=list)
     val_losses: list = field(default_factory=list)
+    val_accuracies: list = field(default_factory=list)  # classification runs
     lr: float | None = None
     skipped_steps: int = 0
     best_epoch: int | None = None
     best_value: float | None = None
-    seconds_per_epoch: float | None = None
+    seconds_per_epoch: float | None = None  # the last epoch's, from the fit loop's timing
+    seconds_total: float = 0.0              # of all epochs so far
     paused: bool = False  # a Step-mode run waiting for F10 (one batch) or F5 (full speed)
     marks: list = field(default_factory=list)  # epoch positions of hyperparameter changes, for the chart
     metrics: dict = field(default_factory=lambda: {"before": {}, "current": {}, "best": {}, "after": {}})
@@ -78,8 +93,18 @@ class RunState:
             handler(event)
             self.version += 1
 
+    def know(self, prepared: run_events.RunPrepared) -> None:
+        """Take what a preview of the preset says about its data, before any run (the table's rows)."""
+        self._take(prepared)
+        self.version += 1
+
+    def _take(self, prepared: run_events.RunPrepared) -> None:
+        self.preset, self.task = prepared.preset, prepared.task
+        self.loss_name = prepared.config.get("training", {}).get("loss", self.loss_name)
+        self.target_std, self.train_samples = prepared.target_std, prepared.train_samples
+
     def _on_RunPrepared(self, e: run_events.RunPrepared) -> None:
-        self.preset, self.task = e.preset, e.task
+        self._take(e)
         self.say(f"prepared {e.preset}: {e.data_description}, {e.num_parameters:,} parameters")
         if e.notice:
             self.say(f"note: {e.notice}")
@@ -119,10 +144,13 @@ class RunState:
         self.train_losses.append(e.train_loss)
         if e.val_loss is not None:
             self.val_losses.append(e.val_loss)
+        if "accuracy" in e.metrics:
+            self.val_accuracies.append(e.metrics["accuracy"])
         self.lr, self.seconds_per_epoch = e.lr, e.seconds
-        self.metrics["current"] = dict(e.metrics)
+        self.seconds_total += e.seconds
+        self.metrics["current"] = {"loss": e.val_loss, **e.metrics}
         if e.improved:
-            self.metrics["best"] = dict(e.metrics)
+            self.metrics["best"] = dict(self.metrics["current"])
             self.say(f"epoch {e.epoch}: new best val loss {fmt(e.best_value)}")
         if e.skipped_steps > self.skipped_steps:
             self.say(f"epoch {e.epoch}: {e.skipped_steps - self.skipped_steps} non-finite steps skipped")
@@ -167,6 +195,21 @@ class RunState:
     def _on_RunSaved(self, e: run_events.RunSaved) -> None:
         self.run_dir = e.run_dir
         self.say("saved to the run directory" if self.steady else f"saved to {e.run_dir}")
+
+    def timing(self) -> str:
+        """Epoch time, ETA (to the epoch budget, at the mean epoch time so far; the time taken once the loop
+        ended) and training samples per second, from the fit loop's epoch timings. Steady (screenshot)
+        mode shows the same dashes as before the first epoch: durations differ between identical runs."""
+        done, last = len(self.train_losses), self.seconds_per_epoch
+        if self.steady or not done or last is None:
+            return "— ms/epoch · ETA — · — samples/s"
+        per_epoch = f"{last * 1000:.0f} ms/epoch" if last < 1 else f"{last:.2f} s/epoch"
+        if self.running and self.reason is None:
+            eta = "ETA " + clock(max(self.epochs - done, 0) * self.seconds_total / done)
+        else:
+            eta = "took " + clock(self.seconds_total)
+        rate = f"{self.train_samples / last:,.0f} samples/s" if self.train_samples and last > 0 else "— samples/s"
+        return " · ".join((per_epoch, eta, rate))
 
     def fail(self, message: str) -> None:
         """The run could not even start or crashed outside the fit loop."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 
 import numpy as np
@@ -45,7 +46,11 @@ def test_events_arrive_in_the_documented_order(tmp_path):
     prepared = events[0]
     assert prepared.data_description == "diabetes (442 rows, built in)" and prepared.num_parameters == 34689
     assert prepared.model_summary[0] == ("Linear(10→128)", (128,), 1408)
-    assert set(events[-2].metrics) == {"mse", "mae"}
+    assert set(events[-2].metrics) == {"loss", "mse", "mae"}
+    assert math.isclose(events[-2].metrics["loss"], events[-2].metrics["mse"], rel_tol=1e-4)  # the loss is MSE
+    # with the best weights back, val loss is the fit loop's best: computed the same way
+    assert math.isclose(result.after["val"]["loss"], result.history.best_value, rel_tol=1e-4)
+    assert prepared.train_samples == 231 and len(prepared.target_std) == 1 and prepared.target_std[0] > 10
 
 
 def test_run_directory_holds_config_history_metrics_and_model(tmp_path):
@@ -147,7 +152,8 @@ def test_a_failure_is_saved_with_its_error(tmp_path, monkeypatch):
 def test_classification_run_on_digits_reports_accuracy_and_predictions(tmp_path):
     _, result, events = run_once(tmp_path, "mnist_cnn", {"epochs": 2, "batch_size": 128})
     assert events[0].notice and "digits" in events[0].notice
-    assert set(result.after["test"]) == {"mse", "mae", "accuracy"}
+    assert set(result.after["test"]) == {"loss", "mse", "mae", "accuracy"}
+    assert events[0].target_std is None
     epoch = next(e for e in events if isinstance(e, EpochEnded))
     assert set(epoch.metrics) == {"mse", "mae", "accuracy"}
     p = result.predictions

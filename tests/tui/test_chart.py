@@ -15,16 +15,28 @@ def test_two_series_share_one_axis_whose_ticks_are_their_common_range():
                    40, 8, best=3).plain.splitlines()
     assert len(lines) == 8 and all(len(line) <= 40 for line in lines)
     assert lines[0].strip().startswith("2┤") and lines[5].strip().startswith("0.25┤")
-    assert lines[6].strip().startswith("└1") and lines[6].rstrip().endswith("3")  # epochs run, not a budget
+    assert lines[6].strip().startswith("epoch└1") and lines[6].rstrip().endswith("3")  # epochs run, not a budget
     assert "train" in lines[7] and "val" in lines[7] and "best epoch 3" in lines[7]
 
 
 def test_a_constant_series_draws_and_nan_or_non_positive_values_on_a_log_scale_are_reported():
     assert "⣿ flat" in render([Series("flat", [1.0, 1.0], "cyan")], 30, 6).plain
+    huge = render([Series("diverging", [2.5e33], "cyan")], 30, 6).plain  # ±0.5 would not move 2.5e33
+    assert "2.6e+33┤" in huge.replace(" ", "") and "⣿ diverging" in huge
     legend = render([Series("loss", [1.0, 0.0, math.inf, 0.1], "cyan")], 40, 6, log=True).plain.splitlines()
     assert "loss (2 not drawn)" in legend[-1] and "log10" in legend[-1]
     assert legend[0].strip().startswith("1┤") and legend[3].strip().startswith("0.1┤")
     assert "no values yet" in render([Series("empty", [], "cyan")], 30, 6).plain
+
+
+def test_a_large_chart_gets_more_ticks_on_round_values_and_always_the_last_epoch():
+    values = [1.0 / epoch for epoch in range(1, 84)]
+    lines = render([Series("loss", values, "cyan")], 120, 22).plain.splitlines()
+    assert lines[-2].split("└")[1].split() == ["1", "10", "20", "30", "40", "50", "60", "70", "80", "83"]
+    ticks = [float(line.split("┤")[0]) for line in lines if "┤" in line]
+    assert len(ticks) == 6 and ticks == sorted(ticks, reverse=True) and ticks[0] == 1 and abs(ticks[-1] - 1 / 83) < 1e-3
+    narrow = render([Series("loss", values, "cyan")], 40, 8).plain.splitlines()
+    assert narrow[-2].split("└")[1].split() == ["1", "50", "83"]
 
 
 def test_hyperparameter_changes_are_marked_where_they_happened():

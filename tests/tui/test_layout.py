@@ -9,6 +9,7 @@ from tests.tui.conftest import settle
 @pytest.mark.parametrize("size, classes, absent", [
     ((120, 40), {"-wide", "-tall"}, {"-narrow", "-short"}),
     ((80, 24), {"-narrow", "-short"}, {"-wide", "-tall"}),
+    ((200, 50), {"-widest", "-tall"}, {"-narrow", "-wide", "-short"}),
 ])
 async def test_breakpoint_classes_follow_the_terminal_size(app_for, size, classes, absent):
     app = app_for()
@@ -28,3 +29,16 @@ async def test_resizing_moves_between_breakpoints(app_for):
         await pilot.resize_terminal(90, 30)
         await pilot.pause()
         assert {"-narrow", "-short"} <= app.screen.classes
+
+
+async def test_the_widest_screens_give_the_log_a_column_and_the_chart_the_height(app_for):
+    app = app_for()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        chart, log, table = (app.screen.query_one(s).region for s in ("#train-chart", "#log", "#metrics"))
+        assert log.x >= chart.right and log.height > 40 and chart.height > 25
+        assert table.right <= log.x and table.width >= 60
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        chart, log = (app.screen.query_one(s).region for s in ("#train-chart", "#log"))
+        assert log.y >= chart.bottom and log.width == chart.width  # under the chart again

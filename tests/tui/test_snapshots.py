@@ -34,6 +34,29 @@ def test_screen_after_a_short_seeded_run(snap_compare, app_for):
     assert snap_compare(app_for("--epochs", "12", "--seed", "3"), terminal_size=SIZE, run_before=run)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_train_tab_after_a_short_seeded_run_at_the_smallest_and_a_large_size(snap_compare, app_for, size):
+    async def run(pilot):
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
+        await settle(pilot)
+
+    assert snap_compare(app_for("--epochs", "12", "--seed", "3"), terminal_size=size, run_before=run)
+
+
+def test_train_tab_after_a_short_mnist_run_showing_val_accuracy(snap_compare, app_for):
+    async def run(pilot):
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
+        await settle(pilot)
+        pilot.app.screen.action_toggle_accuracy()
+        await pilot.pause()
+
+    assert snap_compare(app_for("--preset", "mnist_cnn", "--epochs", "3"), terminal_size=SIZE, run_before=run)
+
+
 def test_predictions_tab_after_a_short_mnist_run(snap_compare, app_for):
     async def run(pilot):
         await settle(pilot)

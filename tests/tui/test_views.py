@@ -1,4 +1,4 @@
-"""The app's pure parts: folding run events into state, curve columns, half-block digits, exports."""
+"""The app's pure parts: folding run events into state, half-block digits, exports."""
 from __future__ import annotations
 
 import math
@@ -13,7 +13,6 @@ from presets.events import Evaluated, RunPrepared, RunSaved
 from tui import worker
 from tui.export import export_history
 from tui.state import RunState, fmt
-from tui.widgets.curves import bar_lines, columns
 from tui.widgets.digits import half_block_lines
 
 
@@ -36,8 +35,8 @@ def test_state_folds_a_run_into_curves_metrics_status_and_log():
     assert state.version == len(events)
     assert state.train_losses == [1.1, 1.6] and state.val_losses == [1.0, 1.5]
     assert state.metrics["before"] == {"mse": 2.0, "mae": 1.0}          # val, not test
-    assert state.metrics["best"] == {"mse": 1.0, "mae": 0.5}            # the improving epoch's metrics
-    assert state.metrics["current"] == {"mse": 1.5, "mae": 0.75}
+    assert state.metrics["best"] == {"loss": 1.0, "mse": 1.0, "mae": 0.5}  # the improving epoch's val loss, metrics
+    assert state.metrics["current"] == {"loss": 1.5, "mse": 1.5, "mae": 0.75}
     assert state.metrics["after"] == {"mse": 0.9, "mae": 0.4}
     assert state.status == "Early stopping at epoch 2" and state.skipped_steps == 3
     log = state.new_log_lines()
@@ -54,20 +53,7 @@ def test_finished_sets_the_status_word(reason, status):
 
 def test_fmt_spells_out_missing_and_non_finite_values():
     assert [fmt(None), fmt(float("nan")), fmt(float("inf")), fmt(0.123456)] == ["—", "nan", "inf", "0.1235"]
-
-
-def test_curve_fills_the_width_in_proportion_to_the_epoch_budget():
-    assert columns([3.0, 1.0], budget=4, width=8).tolist() == [3.0, 3.0, 1.0, 1.0]
-    averaged = columns([1.0, 3.0, 5.0, 7.0], budget=4, width=2)
-    assert averaged.tolist() == [2.0, 6.0]
-    with_nan = columns([1.0, math.nan, 2.0], budget=3, width=3)
-    assert with_nan[0] == 1.0 and math.isnan(with_nan[1]) and with_nan[2] == 2.0
-    assert columns([], budget=10, width=5).size == 0
-
-
-def test_bars_run_from_one_eighth_to_full_over_the_rows():
-    assert bar_lines(np.array([0.0, 1.0, np.nan]), rows=1) == ["▁█ "]
-    assert bar_lines(np.array([0.0, 1.0]), rows=2) == [" █", "▁█"]
+    assert [fmt(35123.4), fmt(-9999.6), fmt(9999.4), fmt(2.5e6)] == ["35,123", "-10,000", "9999", "2.5e+06"]
 
 
 def test_half_blocks_pair_pixel_rows_and_scale_small_images():

@@ -27,9 +27,9 @@ from tui.inside_state import InsideState, inside_images
 from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
 from tui.screens.data_picker import DataChoice, DataPicker
-from tui.state import RunState, fmt
-from tui.widgets import (HyperparameterForm, InsideView, LossCurve, MetricsTable, ModelSummary, PredictionsView,
-                         RunsTable, RunsView)
+from tui.state import RunState
+from tui.widgets import HyperparameterForm, InsideView, MetricsTable, ModelSummary, PredictionsView, RunsTable, RunsView
+from tui.widgets.chart import Chart, Series
 from tui.widgets.predictions import run_label
 
 REFRESH_SECONDS = 0.25
@@ -42,7 +42,7 @@ class TrainerScreen(Screen):
 
     AUTO_FOCUS = "#preset"
     # Textual sets one class of each list by the screen's width / height (app.tcss styles them)
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (160, "-widest")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
         Binding("f2", "show_tab('train')", "Train", priority=True),
@@ -55,6 +55,8 @@ class TrainerScreen(Screen):
         Binding("ctrl+o", "open_data", "Data", priority=True),
         Binding("ctrl+s", "save_model", "Save", priority=True),
         Binding("ctrl+e", "export_history", "History", priority=True),
+        Binding("l", "toggle_log", "Log y"),
+        Binding("a", "toggle_accuracy", "Accuracy"),
     ]
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
@@ -79,6 +81,8 @@ class TrainerScreen(Screen):
         self.inside = InsideState()
         self._inside_shown = -1
         self._inside_watched: tuple | None = None  # (run id, tab visible) last asked of the run's monitor
+        self.chart_log = False       # the Train chart's y axis: log10 (l) or linear
+        self.chart_accuracy = False  # the Train chart shows val accuracy (a, classification) instead of loss
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,6 +90,8 @@ class TrainerScreen(Screen):
             with TabPane("Train", id="train"):
                 with Horizontal(id="train-body"):
                     with VerticalScroll(id="side"):
+                        yield Static("Locked while training\nlr, clip norm: Enter edits", id="form-lock",
+                                     markup=False)
                         yield HyperparameterForm(self.preset_choices, self._preset, id="form")
                         with Horizontal(id="buttons"):
                             yield Button("Start F5", id="start", variant="success", compact=True)
@@ -96,11 +102,11 @@ class TrainerScreen(Screen):
                         yield ModelSummary("preparing the model…", id="summary")
                     with Vertical(id="live"):
                         yield Static("Ready", id="status", markup=False)
-                        yield LossCurve("train loss", id="train-curve")
-                        yield LossCurve("val loss", id="val-curve")
+                        yield Chart(id="train-chart")
                         with Horizontal(id="progress-row"):
                             yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
                             yield Static("", id="progress-text", markup=False)
+                        yield Static("", id="timing", markup=False)
                         yield MetricsTable(id="metrics")
                         yield Static("", id="info", markup=False)
                         yield Log(id="log", max_lines=2000)
@@ -143,8 +149,10 @@ class TrainerScreen(Screen):
         self.query_one(HyperparameterForm).set_values(self._loaded)
         self.query_one("#description", Static).update(self._loaded.description)
         if self.state.run_id == 0:
-            self.state = RunState(task=self._loaded.task, epochs=self._loaded.epochs, steady=self.steady)
+            self.state = RunState(task=self._loaded.task, loss_name=self._loaded.loss, epochs=self._loaded.epochs,
+                                  steady=self.steady)
             self.refresh_views()
+            self.refresh_bindings()  # the accuracy key is there for classification only
 
     @on(Input.Submitted)
     def _hot_edit(self, message: Input.Submitted) -> None:
@@ -188,6 +196,9 @@ class TrainerScreen(Screen):
     def _preview_ready(self, message: PreviewReady) -> None:
         if message.preset == self._preset and not self.state.running:
             self._show_prepared(message.prepared)
+            if self.state.run_id == 0:  # no run yet: the table takes the preset's rows (target units...)
+                self.state.know(message.prepared)
+                self.refresh_views()
 
     @on(PreviewFailed)
     def _preview_failed(self, message: PreviewFailed) -> None:
@@ -213,6 +224,8 @@ class TrainerScreen(Screen):
             return True if not self.state.running or self.state.paused else None
         if action == "stop":
             return True if self.state.running else None
+        if action == "toggle_accuracy":
+            return self.state.task == "classification"
         return True
 
     def action_open_data(self) -> None:
@@ -270,7 +283,8 @@ class TrainerScreen(Screen):
         self._runs += 1
         self._loaded = preset
         self._stop.clear()
-        self.state = RunState(run_id=self._runs, preset=preset.name, task=preset.task, status="Training",
+        self.state = RunState(run_id=self._runs, preset=preset.name, task=preset.task, loss_name=preset.loss,
+                              status="Training",
                               running=True, epochs=preset.epochs, steady=self.steady)
         self.query_one(Log).clear()
         self.query_one("#form-error", Static).update("")
@@ -405,17 +419,25 @@ class TrainerScreen(Screen):
         running = self.state.running
         self.query_one("#start", Button).disabled = running and not self.state.paused
         self.query_one("#stop", Button).disabled = not running
-        self.query_one("#preset", Select).disabled = running
+        self._lock_form(running)
         self.refresh_bindings()
+
+    def _lock_form(self, running: bool) -> None:
+        """While a run trains the form is locked, and says so: it keeps showing the settings the run uses.
+        NOTE: the one place that decides what stays editable mid-run: the hot edits (lr, clip norm: Enter)."""
+        for field in self.query_one(HyperparameterForm).query("Input, Select"):
+            field.disabled = running and field.id not in HOT_EDITS
+            field.parent.set_class(field.disabled, "-locked")  # its row: the label dims too
+        self.query_one("#form-lock", Static).display = running
 
     # --- drawing ---------------------------------------------------------------------------------
 
     def refresh_views(self) -> None:
         """Redraw the live views from the state, if it changed since the last redraw.
 
-        NOTE: the live views have fixed sizes and are updated with layout=False, and only when their
-        text changed: a layout pass over the screen costs far more than drawing them, on the core
-        the training thread needs."""
+        NOTE: the live views are updated only when their text changed, and without a layout pass
+        unless their height may change with it (a wrapping status, the table's header lines): a layout
+        pass over the screen costs far more than drawing them, on the core the training thread needs."""
         if self.inside.version != self._inside_shown and self.query_one("#tabs", TabbedContent).active == "inside":
             self._inside_shown = self.inside.version
             self.query_one(InsideView).show(self.inside)
@@ -423,15 +445,13 @@ class TrainerScreen(Screen):
         if s.version == self._shown_version:
             return
         self._shown_version = s.version
-        span = s.epochs if s.running else len(s.train_losses)  # the budget while training, then what ran
-        self.query_one("#train-curve", LossCurve).show(s.train_losses, span)
-        self.query_one("#val-curve", LossCurve).show(s.val_losses, span)
+        self._show_chart(s)
         done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
         self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
         batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
         self._put("#progress-text", f"{s.epoch}/{s.epochs or '—'}{batch}")
-        self.query_one(MetricsTable).show(s.metrics, classification=s.task == "classification",
-                                          epoch=len(s.train_losses))
+        self.query_one(MetricsTable).show(s)
+        self._put("#timing", s.timing())
         self._put("#info", self._info_line(s))
         self._put("#status", s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
         status = self.query_one("#status", Static)
@@ -442,17 +462,33 @@ class TrainerScreen(Screen):
         if lines:
             self.query_one(Log).write_lines(lines, scroll_end=True)
 
+    def _show_chart(self, s: RunState) -> None:
+        """Train and val loss on one axis (or val accuracy), over the epochs run so far."""
+        if self.chart_accuracy and s.task == "classification":
+            series = [Series("val accuracy", s.val_accuracies, "green")]
+        else:
+            series = [Series("train loss", s.train_losses, "cyan"), Series("val loss", s.val_losses, "magenta")]
+        self.query_one("#train-chart", Chart).show(series, best=s.best_epoch, log=self.chart_log, marks=s.marks)
+
+    def action_toggle_log(self) -> None:
+        """l: the Train chart's y axis between linear and log10."""
+        self.chart_log = not self.chart_log
+        self._show_chart(self.state)
+
+    def action_toggle_accuracy(self) -> None:
+        """a: the Train chart between loss and validation accuracy (classification runs)."""
+        self.chart_accuracy = not self.chart_accuracy
+        self._show_chart(self.state)
+
     def _put(self, selector: str, text: str) -> None:
-        """Show `text` in a fixed-size Static unless it already shows it."""
-        if self._texts.get(selector) != text:
+        """Show `text` in a Static unless it already shows it; a layout pass only when it or the text it
+        replaces is wider than the widget (a status that wraps onto more lines or back onto one)."""
+        old = self._texts.get(selector)
+        if old != text:
             self._texts[selector] = text
-            self.query_one(selector, Static).update(text, layout=False)
+            widget = self.query_one(selector, Static)
+            widget.update(text, layout=max(len(text), len(old or "")) > widget.content_size.width)
 
     def _info_line(self, s: RunState) -> str:
-        parts = [f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"]
-        if s.best_epoch is not None:
-            parts.append(f"best epoch {s.best_epoch} (val loss {fmt(s.best_value)})")
-        if s.seconds_per_epoch is not None and not self.steady:
-            seconds = s.seconds_per_epoch
-            parts.append(f"{seconds * 1000:.0f} ms/epoch" if seconds < 1 else f"{seconds:.2f} s/epoch")
-        return " · ".join(parts)
+        """lr and skipped steps (the best epoch is in the chart's legend, its val loss in the table)."""
+        return " · ".join([f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"])

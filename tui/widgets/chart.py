@@ -49,8 +49,27 @@ def sparkline(values: Sequence[float], width: int) -> str:
 
 
 def _tick(value: float, log: bool) -> str:
+    """A y tick label that fits the gutter: fewer digits rather than a cut exponent (2.6e+33, not 2.62e+3)."""
     value = 10 ** value if log else value
-    return f"{value:.3g}"[:Y_LABEL_WIDTH - 1]
+    for digits in (3, 2):
+        label = f"{value:.{digits}g}"
+        if len(label) < Y_LABEL_WIDTH:
+            return label
+    return f"{value:.1g}"
+
+
+def _tick_rows(rows: int) -> set[int]:
+    """Rows that carry a y tick: top, bottom and evenly between, about one every four rows (at least a middle one)."""
+    count = min(rows, max(3, rows // 4 + 1))
+    return {round(i * (rows - 1) / (count - 1)) for i in range(count)}
+
+
+def _epoch_ticks(epochs: int, count: int) -> list[int]:
+    """1 and multiples of a round step (1, 2 or 5 times a power of ten) giving about `count` ticks."""
+    raw = max(epochs / count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [1, *range(step, epochs, step)]
 
 
 def render(series: Sequence[Series], width: int, height: int, *, best: int | None = None,
@@ -67,8 +86,9 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
         text.append("no values yet".center(width)[:width])
         return text
     low, high = min(values), max(values)
-    if high == low:
-        low, high = low - 0.5, high + 0.5
+    if not high - low > 0:  # one value or all equal: a band around it (wide enough to differ at 1e33)
+        pad = max(abs(high) * 0.05, 0.5)
+        low, high = low - pad, high + pad
     dots_w, dots_h = plot_w * 2, plot_h * 4
     cells: list[list[int]] = [[0] * plot_w for _ in range(plot_h)]
     owner: list[list[str | None]] = [[None] * plot_w for _ in range(plot_h)]
@@ -93,9 +113,11 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
             previous = point
     best_col = dot_x(best) // 2 if best is not None and 1 <= best <= epochs else None
     mark_cols = {dot_x(max(position, 1)) // 2 for position in marks if position <= epochs}
+    ticks = _tick_rows(plot_h)
     for row in range(plot_h):
-        label = _tick(high, log) if row == 0 else _tick(low, log) if row == plot_h - 1 else (
-            _tick((high + low) / 2, log) if row == plot_h // 2 else "")
+        # the top and bottom rows hold the extremes; a row between, the value at its cell's middle dot
+        value = high if row == 0 else low if row == plot_h - 1 else high - (high - low) * (row * 4 + 1.5) / (dots_h - 1)
+        label = _tick(value, log) if row in ticks else ""
         text.append(label.rjust(Y_LABEL_WIDTH - 1) + "┤" if label else " " * (Y_LABEL_WIDTH - 1) + "│", "dim")
         for col in range(plot_w):
             if cells[row][col]:
@@ -103,45 +125,67 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
             elif col == best_col:
                 text.append("┊", "green")
             elif col in mark_cols:
-                text.append("╎", "magenta")
+                text.append("╎", "yellow")
             else:
                 text.append(" ")
         text.append("\n")
     axis = [" "] * plot_w
-    ticks = sorted({1, epochs, (1 + epochs) // 2})
-    for epoch in ticks:
-        label, col = str(epoch), min(dot_x(epoch) // 2, plot_w - 1)
-        col = min(col, plot_w - len(label))
-        axis[col:col + len(label)] = label
-    text.append(" " * (Y_LABEL_WIDTH - 1) + "└" + "".join(axis)[:plot_w] + "\n", "dim")
-    legend = Text(" " * Y_LABEL_WIDTH)
+    taken: list[tuple[int, int]] = []
+    # the last epoch first, then the first and round ones between, each only where it touches no other label
+    for epoch in [epochs, *_epoch_ticks(epochs, max(2, plot_w // 12))]:
+        label = str(epoch)
+        col = min(dot_x(epoch) // 2, plot_w - len(label))
+        if all(col > end or col + len(label) < start for start, end in taken):
+            axis[col:col + len(label)] = label
+            taken.append((col, col + len(label)))
+    text.append("epoch".rjust(Y_LABEL_WIDTH - 1) + "└" + "".join(axis)[:plot_w] + "\n", "dim")
+    text.append_text(_legend(series, drawn, best if best_col is not None else None, len(marks) if mark_cols else 0,
+                             log, width))
+    return text
+
+
+def _legend(series: Sequence[Series], drawn: dict, best: int | None, marks: int, log: bool, width: int) -> Text:
+    """One line naming each series (and its undrawn values), the best epoch, the hyperparameter changes
+    marked and a log scale; it starts under the plot when that leaves room for all of it, else at the left edge."""
+    legend = Text()
     for s in series:
         legend.append("⣿ ", s.style)
         skipped = len(s.values) - len(drawn[s.name])
         legend.append(s.name + (f" ({skipped} not drawn)" if skipped else "") + "  ")
-    if best_col is not None:
+    if best is not None:
         legend.append("┊", "green")
         legend.append(f" best epoch {best}  ")
-    if mark_cols:
-        legend.append("╎", "magenta")
-        legend.append(f" {len(marks)} hyperparameter change{'s' if len(marks) > 1 else ''}  ")
-    legend.append("log10 scale · epoch" if log else "epoch", "dim")
+    if marks:
+        legend.append("╎", "yellow")
+        legend.append(f" {marks} hyperparameter change{'s' if marks > 1 else ''}  ")
+    if log:
+        legend.append("log10 y axis", "dim")
+    legend.rstrip()
+    if legend.cell_len + Y_LABEL_WIDTH <= width:
+        legend = Text(" " * Y_LABEL_WIDTH) + legend
     legend.truncate(width)
-    text.append_text(legend)
-    return text
+    return legend
 
 
 class Chart(Static):
-    """A line chart of per-epoch series on one shared y axis; `show` redraws it at its current size."""
+    """A line chart of per-epoch series on one shared y axis; `show` redraws it at its current size.
+
+    NOTE: the chart fills exactly the size CSS gives it, so redraws skip the layout pass
+    (layout=False), and a `show` that changes nothing draws nothing: a live view may call it at 4 Hz."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__("", *args, **kwargs)
         self._args: tuple = ((), {})
+        self._drawn: tuple | None = None  # (args, size) of what is on screen
+        self._title = ""
 
     def show(self, series: Sequence[Series], *, best: int | None = None, log: bool = False,
              x_max: int | None = None, title: str = "", marks: Sequence[float] = ()) -> None:
-        self._args = (tuple(series), {"best": best, "log": log, "x_max": x_max, "marks": tuple(marks)})
-        self.border_title = title
+        # values are copied: a caller's list grows in place, and the next show must see the change
+        series = tuple(Series(s.name, tuple(s.values), s.style) for s in series)
+        self._args = (series, {"best": best, "log": log, "x_max": x_max, "marks": tuple(marks)})
+        if title != self._title:
+            self._title = self.border_title = title
         self._draw()
 
     def on_resize(self) -> None:
@@ -150,5 +194,7 @@ class Chart(Static):
     def _draw(self) -> None:
         series, options = self._args
         width, height = self.content_size
-        if width and height:
-            self.update(render(series, width, height, **options))
+        key = (self._args, (width, height))
+        if width and height and key != self._drawn:
+            self._drawn = key
+            self.update(render(series, width, height, **options), layout=False)
