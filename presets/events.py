@@ -18,6 +18,8 @@ class RunPrepared:
     model_summary: tuple         # rows of (layer repr, output shape tuple, parameter count)
     num_parameters: int
     config: dict                 # the exact resolved config, seed included
+    input_shape: tuple = ()      # one sample's shape, e.g. (10,) or (1, 8, 8): what the model editor checks against
+    num_outputs: int = 0         # what the model must output per sample (classes, or regression targets)
 
 
 @dataclass(frozen=True)
