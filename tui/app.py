@@ -9,10 +9,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from presets import list_presets, load_preset
+from presets import PresetInfo, list_presets, load_preset
 from tui.options import Options
-from tui.palette import trainer_commands
+from tui.palette import editor_commands, trainer_commands
 from tui.screens import TrainerScreen
+from tui.screens.model_editor import ModelEditor
 
 
 class TrainerApp(App):
@@ -23,18 +24,24 @@ class TrainerApp(App):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
-                 export_dir: Path | None = None) -> None:
+                 export_dir: Path | None = None, skipped: tuple = ()) -> None:
         super().__init__()
         self._screen_args = (options, presets, preset, loaded)
-        self.steady, self.export_dir = steady, export_dir
+        self.steady, self.export_dir, self._skipped = steady, export_dir, skipped
         if steady:
             self.animation_level = "none"
+
+    def on_mount(self) -> None:
+        for message in self._skipped:
+            self.notify(message, title="Preset not listed", severity="warning", markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's palette commands, then the trainer's own (tui.palette)."""
         yield from super().get_system_commands(screen)
         if isinstance(screen, TrainerScreen):
             yield from trainer_commands(screen)
+        elif isinstance(screen, ModelEditor):
+            yield from editor_commands(screen)
 
     def get_default_screen(self) -> Screen:
         return TrainerScreen(*self._screen_args, steady=self.steady, export_dir=self.export_dir)
@@ -47,8 +54,17 @@ def make_app(options: Options | None = None, *, steady: bool = False, export_dir
     to `export_dir` (default: the working directory). Raises presets.PresetError for a bad preset.
     """
     options = options if options is not None else Options()
-    choices = [(info.title, info.name) for info in list_presets()]
+    skipped: list = []
+    choices = [(picker_label(info), info.choice) for info in list_presets(options.presets_dir, skipped)]
     loaded = load_preset(options.preset, options.overrides)
     if options.preset not in {name for _, name in choices}:
         choices.append((loaded.title, options.preset))
-    return TrainerApp(options, choices, options.preset, loaded, steady=steady, export_dir=export_dir)
+    return TrainerApp(options, choices, options.preset, loaded, steady=steady, export_dir=export_dir,
+                      skipped=tuple(skipped))
+
+
+def picker_label(info: PresetInfo) -> str:
+    """A built-in preset by its title, a user preset by its file (and its title when that says more)."""
+    if info.builtin:
+        return info.title
+    return info.path.name if info.title == info.path.stem else f"{info.title} ({info.path.name})"

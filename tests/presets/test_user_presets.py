@@ -25,7 +25,8 @@ def test_user_presets_follow_the_builtins_and_are_named_by_their_path(tmp_path):
     (tmp_path / "a.toml").write_text(MINE.replace('"mine"', '"mnist_cnn"'))  # the same name as a built-in
     infos = list_presets(tmp_path)
     assert [(info.choice, info.builtin) for info in infos] == [
-        ("mnist_cnn", True), ("tabular_mlp", True), (str(tmp_path / "a.toml"), False), (str(tmp_path / "b.toml"), False)]
+        ("mnist_cnn", True), ("tabular_mlp", True),
+        (str(tmp_path / "a.toml"), False), (str(tmp_path / "b.toml"), False)]
     assert load_preset("mnist_cnn").task == "classification"  # a built-in's name still means the built-in
     assert load_preset(infos[2].choice).task == "regression"
 

@@ -21,15 +21,18 @@ from textual.worker import get_current_worker
 from npnn import events as fit_events
 from presets import PresetError, Run, load_preset, parse_override
 from presets.control import HOT_EDITS, RunControl
+from presets.schema import apply_overrides, with_model
 from presets import events as run_events
 from tui import export, worker
 from tui.inside_state import InsideState, inside_images
 from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
 from tui.screens.data_picker import DataChoice, DataPicker
+from tui.screens.model_editor import ModelEditor
 from tui.state import RunState, fmt
 from tui.widgets import (ConfusionMatrix, DigitsView, HyperparameterForm, InsideView, LossCurve, MetricsTable,
                          ModelSummary, RunsTable, RunsView)
+from tui.widgets.form import as_text
 
 REFRESH_SECONDS = 0.25
 TAB_FOCUS = {"train": "#preset", "runs": "#runs-table", "inside": "#inside-view"}  # what keys act on when a tab opens
@@ -52,6 +55,7 @@ class TrainerScreen(Screen):
         Binding("f10", "step", "Step", priority=True),
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+o", "open_data", "Data", priority=True),
+        Binding("ctrl+l", "edit_model", "Layers", priority=True),
         Binding("ctrl+s", "save_model", "Save", priority=True),
         Binding("ctrl+e", "export_history", "History", priority=True),
     ]
@@ -75,6 +79,8 @@ class TrainerScreen(Screen):
         self._control: RunControl | None = None  # the running run's Step / hot-edit controls
         self._data = DataChoice(options.data, options.target)  # --data / --target, then ctrl+o's choice
         self._data_error: str | None = None  # why the selected preset cannot use that data (from its preview)
+        self._model: list | None = None  # the model editor's layers for the selected preset (None: the preset's)
+        self._shapes: tuple | None = None  # (input shape, outputs) of the data its preview loaded, for the editor
         self.inside = InsideState()
         self._inside_shown = -1
 
@@ -112,7 +118,7 @@ class TrainerScreen(Screen):
                         yield DigitsView(id="digits")
             with TabPane("Inside", id="inside"):
                 yield InsideView(id="inside-view")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#side").can_focus = False  # Tab goes from field to field, not to their scroller
@@ -135,7 +141,7 @@ class TrainerScreen(Screen):
         except PresetError as error:
             self.notify(str(error), title="Preset not loaded", severity="error", markup=False)
             return
-        self._preset, self._loaded = event.value, loaded
+        self._preset, self._loaded, self._model = event.value, loaded, None
         self._show_preset()
         self.query_one(ModelSummary).update("preparing the model…")
         self._preview(self._preset)
@@ -169,8 +175,8 @@ class TrainerScreen(Screen):
 
     def _preview(self, preset: str) -> None:
         """Prepare the selected preset in a worker (never downloading) to show its data and model."""
-        self._data_error = None
-        run = Run(self._loaded, out_dir=self.options.out, data_path=self._data.path,
+        self._data_error, self._shapes = None, None
+        run = Run(self._edited(self._loaded), out_dir=self.options.out, data_path=self._data.path,
                   target=self._data.target, download=False)
         self._prepare(run, preset)
 
@@ -186,11 +192,12 @@ class TrainerScreen(Screen):
     @on(PreviewFailed)
     def _preview_failed(self, message: PreviewFailed) -> None:
         if message.preset == self._preset:
-            self._data_error = message.message
+            self._data_error, self._shapes = message.message, message.shapes
             self.query_one(ModelSummary).update("")
             self._show_data(f"not available: {message.message}", "ctrl+o picks other data")
 
     def _show_prepared(self, prepared: run_events.RunPrepared) -> None:
+        self._shapes = (prepared.input_shape, prepared.num_outputs)
         self.query_one(ModelSummary).show(prepared.model_summary, prepared.num_parameters)
         self._show_data(prepared.data_description, prepared.notice)
         self.app.sub_title = f"{prepared.config.get('title', prepared.preset)} · {prepared.data_description}"
@@ -224,6 +231,33 @@ class TrainerScreen(Screen):
         self.query_one(ModelSummary).update("preparing the model…")
         self._preview(self._preset)
 
+    def action_edit_model(self) -> None:
+        """ctrl+l: edit the layers (tui.screens.model_editor), checked against the data's shapes as you type."""
+        if self.state.running or self._shapes is None:
+            why = "while a run trains" if self.state.running else f"before its data loads ({self._data_error or '…'})"
+            self.notify(f"The model cannot be edited {why}", severity="warning", markup=False)
+            return
+        values, errors = self.query_one(HyperparameterForm).overrides()
+        try:
+            preset = apply_overrides(self._edited(load_preset(self._preset)), {} if errors else values)
+        except PresetError as error:
+            self.notify(str(error), title="Model editor", severity="error", markup=False)
+            return
+        self.app.push_screen(ModelEditor(preset, *self._shapes, Path(self.options.presets_dir)), self._model_edited)
+
+    def _model_edited(self, specs: list | None) -> None:
+        """Applied: the next runs train these layers; the form's Dropout shows their one rate."""
+        if specs is None:
+            return
+        self._model = specs
+        self.query_one("#dropout", Input).value = as_text("dropout", with_model(self._loaded, specs).dropout)
+        self.query_one(ModelSummary).update("preparing the model…")
+        self._preview(self._preset)
+
+    def _edited(self, preset):
+        """`preset` with the model editor's layers, once they were applied."""
+        return preset if self._model is None else with_model(preset, self._model)
+
     def action_show_tab(self, tab: str) -> None:
         """F2 / F3 / F4 / F6: switch to the Train, Runs, Predictions or Inside tab from anywhere."""
         self.query_one("#tabs", TabbedContent).active = tab
@@ -255,7 +289,7 @@ class TrainerScreen(Screen):
             self._refuse(f"the data does not fit {self._preset}: {self._data_error}")
             return
         try:
-            preset = load_preset(self._preset, values)
+            preset = apply_overrides(self._edited(load_preset(self._preset)), values)
             run = Run(preset, out_dir=self.options.out, data_path=self._data.path,
                       target=self._data.target, download=self.options.download)
         except PresetError as error:
