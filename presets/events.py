@@ -20,6 +20,8 @@ class RunPrepared:
     config: dict                 # the exact resolved config, seed included
     train_samples: int = 0       # rows (or images) in the training split
     target_std: tuple | None = None  # a standardised regression target's std per column, in its own units
+    input_shape: tuple = ()      # one sample's shape, e.g. (10,) or (1, 8, 8): what the model editor checks against
+    num_outputs: int = 0         # what the model must output per sample (classes, or regression targets)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ is known. A layer that refuses its input is reported against the preset key (mod
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,38 +51,42 @@ def _resolve(entry: LayerEntry, spec: dict, shape: tuple[int, ...], is_last_outp
     return spec
 
 
-def infer_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list[InferredLayer]:
-    """Dry-run the layer specs on one zero sample of `input_shape`: each layer resolved, built and applied.
+def dry_run(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> Iterator[InferredLayer]:
+    """Dry-run the layer specs on one zero sample of `input_shape`, yielding each layer once it is resolved,
+    built and applied (the model editor shows the layers before the first that fails).
 
-    Raises PresetError at the first layer that cannot be built or refuses its input, and when the
-    model's output is not (num_outputs,). The layers are in eval mode (batch statistics of one sample
-    would be meaningless).
+    Raises PresetError at the first layer that cannot be built or refuses its input, and after the last
+    layer when the model's output is not (num_outputs,). The layers are in eval mode (batch statistics
+    of one sample would be meaningless).
     """
     last_output = max((i for i, s in enumerate(specs) if s["type"] in LAYERS and LAYERS[s["type"]].output),
                       default=None)
     x = Tensor(np.zeros((1, *input_shape), dtype=get_default_dtype()))
     weights = np.random.default_rng(0)  # NOTE: thrown away; their own generator leaves every other alone
-    layers = []
-    with no_grad():
-        for i, spec in enumerate(specs):
-            key = f"{where}[{i}] ({spec['type']})"
-            if spec["type"] not in LAYERS:
-                raise PresetError(f"{where}[{i}].type must be one of {', '.join(LAYERS)}, got {spec['type']!r}")
-            entry = LAYERS[spec["type"]]
-            shape = tuple(x.shape[1:])
-            spec = _resolve(entry, spec, shape, i == last_output, num_outputs, key)
-            try:
-                module = entry.build(spec, weights)
-                module.eval()
+    for i, spec in enumerate(specs):
+        key = f"{where}[{i}] ({spec['type']})"
+        if spec["type"] not in LAYERS:
+            raise PresetError(f"{where}[{i}].type must be one of {', '.join(LAYERS)}, got {spec['type']!r}")
+        entry = LAYERS[spec["type"]]
+        shape = tuple(x.shape[1:])
+        spec = _resolve(entry, spec, shape, i == last_output, num_outputs, key)
+        try:
+            module = entry.build(spec, weights)
+            module.eval()
+            with no_grad():  # NOTE: not around the loop: a generator would hold it across its yields
                 x = module(x)
-            except (ValueError, TypeError) as error:
-                raise PresetError(f"{key}: {error}") from None
-            layers.append(InferredLayer(spec, module, tuple(x.shape[1:]), module.num_parameters()))
+        except (ValueError, TypeError) as error:
+            raise PresetError(f"{key}: {error}") from None
+        yield InferredLayer(spec, module, tuple(x.shape[1:]), module.num_parameters())
     shape = tuple(x.shape[1:])
     if shape != (num_outputs,):
         raise PresetError(f"{where}: the model's output has shape {shape}, the data needs ({num_outputs},); "
                           "end with a Linear layer whose out_features is \"auto\"")
-    return layers
+
+
+def infer_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list[InferredLayer]:
+    """Every layer of `dry_run`: the specs resolved, checked to chain and to end in (num_outputs,)."""
+    return list(dry_run(specs, input_shape, num_outputs, where))
 
 
 def resolve_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list[dict]:

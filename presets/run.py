@@ -110,6 +110,7 @@ class Run:
             return self.prepared
         preset = self.preset
         splits = load_data(preset.data, preset.task, self.data_path, self.target, self.download)
+        self.splits = splits  # NOTE: set before the model is built, so a model that does not fit still tells its shapes
         where = str(preset.path) + ": model" if preset.path else "model"
         specs = resolve_layers(preset.model, splits.input_shape, splits.num_outputs, where)
         model = build_model(specs, generator=np.random.default_rng(preset.seed))
@@ -119,14 +120,15 @@ class Run:
         config = preset.to_dict()
         config["model"] = specs
         config["data"].update(splits.source)
-        self.splits, self.model = splits, model
+        self.model = model
         self.inside.bind(model, [row[0] for row in rows], splits.x_test)
         self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
         self.scheduler = build_scheduler(preset, self.optimizer)
         self.prepared = RunPrepared(preset=preset.name, task=preset.task, data_description=splits.description,
                                     notice=splits.notice, model_summary=rows,
                                     num_parameters=model.num_parameters(), config=config,
-                                    train_samples=len(splits.x_train), target_std=_target_std(splits))
+                                    train_samples=len(splits.x_train), target_std=_target_std(splits),
+                                    input_shape=splits.input_shape, num_outputs=splits.num_outputs)
         return self.prepared
 
     def _evaluate_all(self, stage: str, emit) -> dict:

@@ -282,10 +282,8 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
         _fail(where, "training.loss", f"{allowed} for a {task} task", training["loss"])
     if data.source == "csv" and not data.path:
         raise PresetError(f"{where}: data.source = \"csv\" needs data.path (or --data PATH.csv)")
-    dropouts = [layer["p"] for layer in model if layer["type"] == "Dropout" and "p" in layer]
-    rate = training.pop("dropout", dropouts[0] if dropouts else None)
-    if rate is None and any(layer["type"] == "Dropout" for layer in model):
-        rate = DROPOUT_DEFAULT
+    rate = training.pop("dropout", None)
+    rate = _model_rate(model) if rate is None else rate
     preset = Preset(name=top.get("name", default_name), title=top.get("title", default_name),
                     description=top.get("description", ""), task=task, data=data, model=model,
                     changes=_changes(where, raw.get("changes", [])), path=path, **training)
@@ -315,6 +313,24 @@ def check_training(preset: Preset, where: str | None = None) -> Preset:
     except (ValueError, TypeError) as error:
         raise PresetError(f"{head}[training]: {error}") from None
     return replace(preset, optimizer_options=options, lr_schedule_options=schedule)
+
+
+def _model_rate(model: list) -> float | None:
+    """The one Dropout rate a layer list implies: the first Dropout's p (the default when none sets it);
+    None without Dropout layers."""
+    if not any(layer["type"] == "Dropout" for layer in model):
+        return None
+    return next((layer["p"] for layer in model if layer["type"] == "Dropout" and "p" in layer), DROPOUT_DEFAULT)
+
+
+def with_model(preset: Preset, model: list) -> Preset:
+    """The preset with another layer list (the app's model editor), checked against the registry.
+
+    Its Dropout layers share one rate, the first one's p, as in a preset file without training.dropout."""
+    model = validate_layers(str(preset.path) if preset.path else preset.name, model)
+    rate = _model_rate(model)
+    preset = replace(preset, model=model, dropout=None)
+    return with_dropout(preset, rate) if rate is not None else preset
 
 
 def with_dropout(preset: Preset, rate: float) -> Preset:

@@ -9,10 +9,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from presets import list_presets, load_preset
+from presets import PresetInfo, list_presets, load_preset
 from tui.options import Options, check_flags_apply
-from tui.palette import trainer_commands
+from tui.palette import editor_commands, trainer_commands
 from tui.screens import TrainerScreen
+from tui.screens.model_editor import ModelEditor
 
 
 class TrainerApp(App):
@@ -20,21 +21,27 @@ class TrainerApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "npnn-tui"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]  # NOTE: the Quit button shows it
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
-                 export_dir: Path | None = None) -> None:
+                 export_dir: Path | None = None, skipped: tuple = ()) -> None:
         super().__init__()
         self._screen_args = (options, presets, preset, loaded)
-        self.steady, self.export_dir = steady, export_dir
+        self.steady, self.export_dir, self._skipped = steady, export_dir, skipped
         if steady:
             self.animation_level = "none"
+
+    def on_mount(self) -> None:
+        for message in self._skipped:
+            self.notify(message, title="Preset not listed", severity="warning", markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's palette commands, then the trainer's own (tui.palette)."""
         yield from super().get_system_commands(screen)
         if isinstance(screen, TrainerScreen):
             yield from trainer_commands(screen)
+        elif isinstance(screen, ModelEditor):
+            yield from editor_commands(screen)
 
     def get_default_screen(self) -> Screen:
         return TrainerScreen(*self._screen_args, steady=self.steady, export_dir=self.export_dir)
@@ -50,16 +57,26 @@ def make_app(options: Options | None = None, *, steady: bool = False, export_dir
     options = options if options is not None else Options()
     loaded = load_preset(options.preset, options.overrides)
     check_flags_apply(options, loaded)
-    return TrainerApp(options, preset_choices(options.preset), options.preset, loaded, steady=steady,
-                      export_dir=export_dir)
+    skipped: list = []
+    choices = preset_choices(options.preset, options.presets_dir, skipped)
+    return TrainerApp(options, choices, options.preset, loaded, steady=steady, export_dir=export_dir,
+                      skipped=tuple(skipped))
 
 
-def preset_choices(selected: str) -> list[tuple[str, str]]:
-    """(label, name or path) of the built-in presets, and of `selected` when it is a file: labelled by its
-    file name and folder, since a run's config.toml carries its preset's title ("Tabular MLP" twice).
+def preset_choices(selected: str, presets_dir=None, skipped: list | None = None) -> list[tuple[str, str]]:
+    """(label, name or path) of the built-in presets and the user's (in `presets_dir`; unreadable ones are
+    added to `skipped`), and of `selected` when it is another file: labelled by its file name and folder,
+    since a run's config.toml carries its preset's title ("Tabular MLP" twice).
     NOTE: the file name comes first, so a narrow picker still shows it."""
-    choices = [(info.title, info.name) for info in list_presets()]
+    choices = [(picker_label(info), info.choice) for info in list_presets(presets_dir, skipped)]
     if selected not in {name for _, name in choices}:
         path = Path(selected)
         choices.append((f"{path.name} ({path.parent.name})" if path.parent.name else path.name, selected))
     return choices
+
+
+def picker_label(info: PresetInfo) -> str:
+    """A built-in preset by its title, a user preset by its file (and its title when that says more)."""
+    if info.builtin:
+        return info.title
+    return info.path.name if info.title == info.path.stem else f"{info.title} ({info.path.name})"

@@ -42,10 +42,13 @@ def _flush_stdout() -> None:
         os.close(devnull)
 
 
-def _list_presets(infos: list) -> int:
-    width = max(len(info.name) for info in infos)
+def _list_presets(infos: list, skipped: list) -> int:
+    """One line per preset, starting with what --preset takes for it (a user preset's path)."""
+    width = max(len(info.choice) for info in infos)
     for info in infos:
-        print(f"{info.name:<{width}}  {info.title} — {info.description}")
+        print(f"{info.choice:<{width}}  {info.title} — {info.description}")
+    for message in skipped:
+        _error(f"not listed: {message}")
     return exits.EXIT_OK
 
 
@@ -69,7 +72,8 @@ def _dispatch(argv) -> int:
     options = parse_options(argv)
     try:
         if options.list_presets:
-            return _list_presets(list_presets())
+            skipped: list = []
+            return _list_presets(list_presets(options.presets_dir, skipped), skipped)
         if options.headless:
             from tui.headless import run_headless
             return run_headless(options)

@@ -44,9 +44,11 @@ class PreviewReady(Message):
 
 @dataclass
 class PreviewFailed(Message):
-    """The selected preset could not be prepared (its data does not load): why, in one line."""
+    """The selected preset could not be prepared (its data does not load, or its model does not fit it): why, in
+    one line; `shapes` (input shape, outputs) when the data loaded, so the model editor can still check the model."""
     preset: str
     message: str
+    shapes: tuple | None = None
 
 
 @dataclass

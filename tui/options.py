@@ -13,12 +13,13 @@ from presets.datasets import reads_csv
 from presets.overrides import optimizers_taking, setting_option
 from tui.exits import EXIT_FAILED, EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "EXIT_FAILED", "EXIT_HANGUP", "EXIT_INTERRUPTED",
-           "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "Options", "build_parser", "check_flags_apply",
-           "options_from_args", "overrides_from_args", "parse_options"]
+__all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "DEFAULT_PRESETS_DIR", "EXIT_FAILED", "EXIT_HANGUP",
+           "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "Options", "build_parser",
+           "check_flags_apply", "options_from_args", "overrides_from_args", "parse_options"]
 
 DEFAULT_PRESET = "tabular_mlp"
 DEFAULT_OUT = "runs"
+DEFAULT_PRESETS_DIR = "npnn-presets"  # the user's presets (saved from the model editor), listed after the built-ins
 # CLI flag → (override key, metavar, help). Values are parsed by presets.parse_override, as in the app's form.
 # help None: the choices (registered optimizers, lr schedules); an optimizer argument's names who takes it.
 _OVERRIDE_FLAGS = {
@@ -50,6 +51,7 @@ class Options:
     target: str | None = None
     download: bool = False
     out: str = DEFAULT_OUT
+    presets_dir: str = DEFAULT_PRESETS_DIR
     headless: bool = False
     list_presets: bool = False
 
@@ -89,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", metavar="NAME|PATH",
                         help=f"built-in preset name or a preset .toml file (default: {DEFAULT_PRESET})")
     parser.add_argument("--headless", action="store_true", help="train without the app, printing progress")
-    parser.add_argument("--list-presets", action="store_true", help="list the built-in presets and exit")
+    parser.add_argument("--list-presets", action="store_true",
+                        help="list the built-in presets and yours (--presets-dir), and exit")
     group = parser.add_argument_group("training settings (override the preset)")
     for flag, (key, metavar, help_text) in _OVERRIDE_FLAGS.items():
         aliases = (flag, "--max-grad-norm") if key == "max_grad_norm" else (flag,)
@@ -104,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="allow fetching MNIST from OpenML when it is not cached locally")
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                         help=f"where run directories go (default: {DEFAULT_OUT}); checked before any data is loaded")
+    parser.add_argument("--presets-dir", metavar="DIR", default=DEFAULT_PRESETS_DIR,
+                        help="your presets, saved from the app's model editor; listed after the built-in ones "
+                             f"(default: {DEFAULT_PRESETS_DIR})")
     parser.set_defaults(given_overrides=())
     return parser
 
@@ -121,6 +127,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
     return Options(preset=getattr(args, "preset", None) or DEFAULT_PRESET, overrides=overrides_from_args(args),
                    data=getattr(args, "data", None), target=getattr(args, "target", None),
                    download=bool(getattr(args, "download", False)), out=getattr(args, "out", None) or DEFAULT_OUT,
+                   presets_dir=getattr(args, "presets_dir", None) or DEFAULT_PRESETS_DIR,
                    headless=bool(getattr(args, "headless", False)),
                    list_presets=bool(getattr(args, "list_presets", False)))
 

@@ -20,6 +20,17 @@ ACTIONS = (
     ("Chart: log scale", "Toggle the Train chart's y axis between linear and log10", "toggle_log", "l"),
     ("Chart: accuracy", "Toggle the Train chart between loss and val accuracy (classification)", "toggle_accuracy",
      "a"),
+    ("Edit model…", "Add, remove, move and resize layers, checked against the data as you type", "edit_model",
+     "ctrl+l"),
+)
+# the same for the model editor (tui.screens.model_editor), while it is open
+EDITOR_ACTIONS = (
+    ("Add layer", "Pick a layer type; it goes after the selected layer", "add_layer", "a"),
+    ("Remove layer", "Remove the selected layer", "remove_layer", "x"),
+    ("BatchNorm on/off", "Put a BatchNorm after the selected Linear or Conv2d, or take it away", "batch_norm", "b"),
+    ("Apply model", "Train the edited model in the next runs (refused while it is invalid)", "apply", "ctrl+a"),
+    ("Save model as preset", "Write the preset with the edited model to the presets folder (--presets-dir)",
+     "save_preset", "ctrl+s"),
 )
 TABS = (("Train", "train", "F2"), ("Runs", "runs", "F3"), ("Predictions", "predictions", "F4"),
         ("Inside", "inside", "F6"))
@@ -38,6 +49,15 @@ def trainer_commands(screen) -> Iterable[SystemCommand]:
     for title, name in screen.preset_choices:
         yield SystemCommand(f"Switch preset: {title}", f"Load the {name} preset into the form",
                             lambda name=name: _select_preset(screen, name))
+
+
+def editor_commands(screen) -> Iterable[SystemCommand]:
+    """The palette entries for a ModelEditor: its actions, moving the selected layer included."""
+    for title, help_text, action, key in EDITOR_ACTIONS:
+        yield SystemCommand(title, f"{help_text} ({key})", getattr(screen, f"action_{action}"))
+    for title, step, key in (("Move layer up", -1, "shift+up"), ("Move layer down", 1, "shift+down")):
+        yield SystemCommand(title, f"Move the selected layer one place ({key})",
+                            lambda step=step: screen.action_move_layer(step))
 
 
 def _select_preset(screen, name: str) -> None:

@@ -59,6 +59,8 @@ def preview(run, preset: str, post: Callable) -> None:
     try:
         prepared = run.prepare()
     except Exception as error:  # NOTE: a preset whose data cannot load is shown as an error, not raised
-        post(PreviewFailed(preset, str(error) or type(error).__name__))
+        splits = run.splits  # set when the data loaded and the model did not fit it
+        shapes = None if splits is None else (splits.input_shape, splits.num_outputs)
+        post(PreviewFailed(preset, str(error) or type(error).__name__, shapes))
         return
     post(PreviewReady(preset, prepared))

@@ -168,7 +168,7 @@ def test_classification_run_on_digits_reports_accuracy_and_predictions(tmp_path)
 
 def test_wine_run_reports_accuracy_and_names_the_classes(tmp_path):
     _, result, events = run_once(tmp_path, "wine_mlp", {"epochs": 30})
-    assert set(result.after["test"]) == {"mse", "mae", "accuracy"} and result.after["test"]["accuracy"] > 0.8
+    assert set(result.after["test"]) == {"loss", "mse", "mae", "accuracy"} and result.after["test"]["accuracy"] > 0.8
     p = result.predictions
     assert p.class_names == ["class_0", "class_1", "class_2"] and p.confusion.shape == (3, 3)
     assert p.confusion.sum() == 36 and p.images.size == 0  # a table has no images to draw

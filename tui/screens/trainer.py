@@ -21,15 +21,19 @@ from textual.worker import get_current_worker
 from npnn import events as fit_events
 from presets import PresetError, Run, load_preset, parse_override
 from presets.control import HOT_EDITS, RunControl
+from presets.overrides import apply_overrides
+from presets.schema import with_model
 from presets import events as run_events
 from tui import export, worker
 from tui.inside_state import InsideState, inside_images
 from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
 from tui.screens.data_picker import DataChoice, DataPicker
+from tui.screens.model_editor import ModelEditor
 from tui.state import RunState
 from tui.widgets import HyperparameterForm, InsideView, MetricsTable, ModelSummary, PredictionsView, RunsTable, RunsView
 from tui.widgets.chart import Chart, Series
+from tui.widgets.form import as_text
 from tui.widgets.predictions import run_label
 
 REFRESH_SECONDS = 0.25
@@ -53,6 +57,7 @@ class TrainerScreen(Screen):
         Binding("f10", "step", "Step", priority=True),
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+o", "open_data", "Data", priority=True),
+        Binding("ctrl+l", "edit_model", "Layers", priority=True),
         Binding("ctrl+s", "save_model", "Save", priority=True),
         Binding("ctrl+e", "export_history", "History", priority=True),
         Binding("l", "toggle_log", "Log y"),
@@ -78,6 +83,8 @@ class TrainerScreen(Screen):
         self._control: RunControl | None = None  # the running run's Step / hot-edit controls
         self._data = DataChoice(options.data, options.target)  # --data / --target, then ctrl+o's choice
         self._data_error: str | None = None  # why the selected preset cannot use that data (from its preview)
+        self._model: list | None = None  # the model editor's layers for the selected preset (None: the preset's)
+        self._shapes: tuple | None = None  # (input shape, outputs) of the data its preview loaded, for the editor
         self.inside = InsideState()
         self._inside_shown = -1
         self._inside_watched: tuple | None = None  # (run id, tab visible) last asked of the run's monitor
@@ -116,7 +123,7 @@ class TrainerScreen(Screen):
                 yield PredictionsView(id="predictions-body")
             with TabPane("Inside", id="inside"):
                 yield InsideView(id="inside-view")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#side").can_focus = False  # Tab goes from field to field, not to their scroller
@@ -139,7 +146,7 @@ class TrainerScreen(Screen):
         except PresetError as error:
             self.notify(str(error), title="Preset not loaded", severity="error", markup=False)
             return
-        self._preset, self._loaded = event.value, loaded
+        self._preset, self._loaded, self._model = event.value, loaded, None
         self._show_preset()
         self.query_one(ModelSummary).update("preparing the model…")
         self._preview(self._preset)
@@ -183,8 +190,8 @@ class TrainerScreen(Screen):
     def _preview(self, preset: str) -> None:
         """Prepare the selected preset in a worker to show its data and model (downloading only with
         --download: a failure then shows in the data note, which must not advise --download again)."""
-        self._data_error = None
-        run = Run(self._loaded, out_dir=self.options.out, data_path=self._data.path,
+        self._data_error, self._shapes = None, None
+        run = Run(self._edited(self._loaded), out_dir=self.options.out, data_path=self._data.path,
                   target=self._data.target, download=self.options.download)
         self._prepare(run, preset)
 
@@ -203,11 +210,12 @@ class TrainerScreen(Screen):
     @on(PreviewFailed)
     def _preview_failed(self, message: PreviewFailed) -> None:
         if message.preset == self._preset:
-            self._data_error = message.message
+            self._data_error, self._shapes = message.message, message.shapes
             self.query_one(ModelSummary).update("")
             self._show_data(f"not available: {message.message}", "ctrl+o picks other data")
 
     def _show_prepared(self, prepared: run_events.RunPrepared) -> None:
+        self._shapes = (prepared.input_shape, prepared.num_outputs)
         self.query_one(ModelSummary).show(prepared.model_summary, prepared.num_parameters)
         self._show_data(prepared.data_description, prepared.notice)
         self.app.sub_title = f"{prepared.config.get('title', prepared.preset)} · {prepared.data_description}"
@@ -243,6 +251,33 @@ class TrainerScreen(Screen):
         self.query_one(ModelSummary).update("preparing the model…")
         self._preview(self._preset)
 
+    def action_edit_model(self) -> None:
+        """ctrl+l: edit the layers (tui.screens.model_editor), checked against the data's shapes as you type."""
+        if self.state.running or self._shapes is None:
+            why = "while a run trains" if self.state.running else f"before its data loads ({self._data_error or '…'})"
+            self.notify(f"The model cannot be edited {why}", severity="warning", markup=False)
+            return
+        values, errors = self.query_one(HyperparameterForm).overrides()
+        try:
+            preset = apply_overrides(self._edited(load_preset(self._preset)), {} if errors else values)
+        except PresetError as error:
+            self.notify(str(error), title="Model editor", severity="error", markup=False)
+            return
+        self.app.push_screen(ModelEditor(preset, *self._shapes, Path(self.options.presets_dir)), self._model_edited)
+
+    def _model_edited(self, specs: list | None) -> None:
+        """Applied: the next runs train these layers; the form's Dropout shows their one rate."""
+        if specs is None:
+            return
+        self._model = specs
+        self.query_one("#dropout", Input).value = as_text("dropout", with_model(self._loaded, specs).dropout)
+        self.query_one(ModelSummary).update("preparing the model…")
+        self._preview(self._preset)
+
+    def _edited(self, preset):
+        """`preset` with the model editor's layers, once they were applied."""
+        return preset if self._model is None else with_model(preset, self._model)
+
     def action_show_tab(self, tab: str) -> None:
         """F2 / F3 / F4 / F6: switch to the Train, Runs, Predictions or Inside tab from anywhere."""
         self.query_one("#tabs", TabbedContent).active = tab
@@ -274,7 +309,7 @@ class TrainerScreen(Screen):
             self._refuse(f"no data for {self._preset}: {self._data_error}")
             return
         try:
-            preset = load_preset(self._preset, values)
+            preset = apply_overrides(self._edited(load_preset(self._preset)), values)
             run = Run(preset, out_dir=self.options.out, data_path=self._data.path,
                       target=self._data.target, download=self.options.download)
         except PresetError as error:
@@ -425,9 +460,7 @@ class TrainerScreen(Screen):
     def _lock_form(self, running: bool) -> None:
         """While a run trains the form is locked, and says so: it keeps showing the settings the run uses.
         NOTE: the one place that decides what stays editable mid-run: the hot edits (lr, clip norm: Enter)."""
-        for field in self.query_one(HyperparameterForm).query("Input, Select"):
-            field.disabled = running and field.id not in HOT_EDITS
-            field.parent.set_class(field.disabled, "-locked")  # its row: the label dims too
+        self.query_one(HyperparameterForm).lock_for_run(running, editable=HOT_EDITS)
         self.query_one("#form-lock", Static).display = running
 
     # --- drawing ---------------------------------------------------------------------------------

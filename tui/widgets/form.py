@@ -148,6 +148,19 @@ class HyperparameterForm(Vertical):
         if taken != given:
             field.value = options_text(taken)
 
+    def lock_for_run(self, running: bool, editable=()) -> None:
+        """While a run trains, every field but those in `editable` (the hot edits) is disabled and its row
+        dimmed; otherwise the form's own rule holds (arguments the optimizer or schedule does not take are off)."""
+        fields = list(self.query("Input, Select"))
+        for field in fields:
+            field.disabled = False
+        self._show_optimizer(self.query_one("#optimizer", Select).value)
+        self._show_schedule(self.query_one("#lr_schedule", Select).value)
+        for field in fields:
+            locked = running and field.id not in editable
+            field.disabled = field.disabled or locked
+            field.parent.set_class(locked, "-locked")  # its row: the label dims too
+
     def overrides(self) -> tuple[dict, list]:
         """The parsed settings and the messages of those that do not parse, in display order."""
         values, errors = {"optimizer": self.query_one("#optimizer", Select).value,
