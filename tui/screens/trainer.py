@@ -12,10 +12,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (Button, Footer, Header, Input, Log, ProgressBar, Select, Static, TabbedContent,
-                             TabPane)
+from textual.widgets import Button, Footer, Header, Input, Log, Select, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from npnn import events as fit_events
@@ -31,8 +30,8 @@ from tui.options import Options
 from tui.screens.data_picker import DataChoice, DataPicker
 from tui.screens.model_editor import ModelEditor
 from tui.state import RunState
-from tui.widgets import HyperparameterForm, InsideView, MetricsTable, ModelSummary, PredictionsView, RunsTable, RunsView
-from tui.widgets.chart import Chart, Series
+from tui.widgets import HyperparameterForm, InsideView, ModelSummary, PredictionsView, RunsTable, RunsView
+from tui.widgets.train_live import TrainLive
 from tui.widgets.form import as_text
 from tui.widgets.predictions import run_label
 
@@ -75,7 +74,6 @@ class TrainerScreen(Screen):
         self._preset = preset
         self.state = RunState()
         self._shown_version = -1
-        self._texts: dict = {}  # what each live Static shows (see _put)
         self._runs = 0
         self._stop = threading.Event()
         self._last = None  # (presets.Run, RunResult) of the latest run that returned
@@ -88,8 +86,6 @@ class TrainerScreen(Screen):
         self.inside = InsideState()
         self._inside_shown = -1
         self._inside_watched: tuple | None = None  # (run id, tab visible) last asked of the run's monitor
-        self.chart_log = False       # the Train chart's y axis: log10 (l) or linear
-        self.chart_accuracy = False  # the Train chart shows val accuracy (a, classification) instead of loss
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -107,16 +103,7 @@ class TrainerScreen(Screen):
                         yield Static("", id="form-error", markup=False)
                         yield Static("", id="data-source", markup=False)
                         yield ModelSummary("preparing the model…", id="summary")
-                    with Vertical(id="live"):
-                        yield Static("Ready", id="status", markup=False)
-                        yield Chart(id="train-chart")
-                        with Horizontal(id="progress-row"):
-                            yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
-                            yield Static("", id="progress-text", markup=False)
-                        yield Static("", id="timing", markup=False)
-                        yield MetricsTable(id="metrics")
-                        yield Static("", id="info", markup=False)
-                        yield Log(id="log", max_lines=2000)
+                    yield TrainLive(id="live")
             with TabPane("Runs", id="runs"):
                 yield RunsView(self.options.out, id="runs-view")
             with TabPane("Predictions", id="predictions"):
@@ -466,62 +453,33 @@ class TrainerScreen(Screen):
     # --- drawing ---------------------------------------------------------------------------------
 
     def refresh_views(self) -> None:
-        """Redraw the live views from the state, if it changed since the last redraw.
-
-        NOTE: the live views are updated only when their text changed, and without a layout pass
-        unless their height may change with it (a wrapping status, the table's header lines): a layout
-        pass over the screen costs far more than drawing them, on the core the training thread needs."""
+        """Redraw the live views from the state, if it changed since the last redraw (tui.widgets.train_live
+        redraws only what changed, without layout passes)."""
         if self.inside.version != self._inside_shown and self.query_one("#tabs", TabbedContent).active == "inside":
             self._inside_shown = self.inside.version
             self.query_one(InsideView).show(self.inside)
-        s = self.state
-        if s.version == self._shown_version:
-            return
-        self._shown_version = s.version
-        self._show_chart(s)
-        done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
-        self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
-        batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
-        self._put("#progress-text", f"{s.epoch}/{s.epochs or '—'}{batch}")
-        self.query_one(MetricsTable).show(s)
-        self._put("#timing", s.timing())
-        self._put("#info", self._info_line(s))
-        self._put("#status", s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
-        status = self.query_one("#status", Static)
-        status.set_class(s.status == "Finished", "-finished")
-        status.set_class(s.status.startswith(("Stopped", "Early")), "-stopped")
-        status.set_class(s.status.startswith(("Failed", "Diverged")), "-failed")
-        lines = s.new_log_lines()
-        if lines:
-            self.query_one(Log).write_lines(lines, scroll_end=True)
+        if self.state.version != self._shown_version:
+            self._shown_version = self.state.version
+            self.query_one(TrainLive).show(self.state)
 
-    def _show_chart(self, s: RunState) -> None:
-        """Train and val loss on one axis (or val accuracy), over the epochs run so far."""
-        if self.chart_accuracy and s.task == "classification":
-            series = [Series("val accuracy", s.val_accuracies, "green")]
-        else:
-            series = [Series("train loss", s.train_losses, "cyan"), Series("val loss", s.val_losses, "magenta")]
-        self.query_one("#train-chart", Chart).show(series, best=s.best_epoch, log=self.chart_log, marks=s.marks)
+    @property
+    def chart_log(self) -> bool:
+        """The Train chart's y axis is log10 (l)."""
+        return self.query_one(TrainLive).log_scale
+
+    @property
+    def chart_accuracy(self) -> bool:
+        """The Train chart shows val accuracy (a, classification) instead of loss."""
+        return self.query_one(TrainLive).accuracy
 
     def action_toggle_log(self) -> None:
         """l: the Train chart's y axis between linear and log10."""
-        self.chart_log = not self.chart_log
-        self._show_chart(self.state)
+        live = self.query_one(TrainLive)
+        live.log_scale = not live.log_scale
+        live.show_chart()
 
     def action_toggle_accuracy(self) -> None:
         """a: the Train chart between loss and validation accuracy (classification runs)."""
-        self.chart_accuracy = not self.chart_accuracy
-        self._show_chart(self.state)
-
-    def _put(self, selector: str, text: str) -> None:
-        """Show `text` in a Static unless it already shows it; a layout pass only when it or the text it
-        replaces is wider than the widget (a status that wraps onto more lines or back onto one)."""
-        old = self._texts.get(selector)
-        if old != text:
-            self._texts[selector] = text
-            widget = self.query_one(selector, Static)
-            widget.update(text, layout=max(len(text), len(old or "")) > widget.content_size.width)
-
-    def _info_line(self, s: RunState) -> str:
-        """lr and skipped steps (the best epoch is in the chart's legend, its val loss in the table)."""
-        return " · ".join([f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"])
+        live = self.query_one(TrainLive)
+        live.accuracy = not live.accuracy
+        live.show_chart()

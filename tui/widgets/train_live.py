@@ -1,0 +1,82 @@
+"""The Train tab's live column: status, the loss (or accuracy) chart, progress and timing, the metrics
+table, lr and skipped steps, and the log, all redrawn from a RunState by `show`.
+
+NOTE: each part is updated only when its text changed, and without a layout pass unless its height may
+change with it (a wrapping status, the table's header lines): a layout pass over the screen costs far
+more than drawing them, on the core the training thread needs.
+"""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Log, ProgressBar, Static
+
+from tui.state import RunState
+from tui.widgets.chart import Chart, Series
+from tui.widgets.tables import MetricsTable
+
+
+def info_line(s: RunState) -> str:
+    """lr and skipped steps (the best epoch is in the chart's legend, its val loss in the table)."""
+    return " · ".join([f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"])
+
+
+class TrainLive(Vertical):
+    """`show(state)` redraws every live view; `log_scale` and `accuracy` choose what the chart shows."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.log_scale = False  # the chart's y axis: log10 (l) or linear
+        self.accuracy = False   # the chart shows val accuracy (a, classification) instead of loss
+        self._texts: dict = {}  # what each Static shows (see _put)
+        self._state: RunState | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Ready", id="status", markup=False)
+        yield Chart(id="train-chart")
+        with Horizontal(id="progress-row"):
+            yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
+            yield Static("", id="progress-text", markup=False)
+        yield Static("", id="timing", markup=False)
+        yield MetricsTable(id="metrics")
+        yield Static("", id="info", markup=False)
+        yield Log(id="log", max_lines=2000)
+
+    def show(self, s: RunState) -> None:
+        self._state = s
+        self.show_chart()
+        done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
+        self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
+        batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
+        self._put("#progress-text", f"{s.epoch}/{s.epochs or '—'}{batch}")
+        self.query_one(MetricsTable).show(s)
+        self._put("#timing", s.timing())
+        self._put("#info", info_line(s))
+        self._put("#status", s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
+        status = self.query_one("#status", Static)
+        status.set_class(s.status == "Finished", "-finished")
+        status.set_class(s.status.startswith(("Stopped", "Early")), "-stopped")
+        status.set_class(s.status.startswith(("Failed", "Diverged")), "-failed")
+        lines = s.new_log_lines()
+        if lines:
+            self.query_one(Log).write_lines(lines, scroll_end=True)
+
+    def show_chart(self) -> None:
+        """Train and val loss on one axis (or val accuracy), over the epochs run so far."""
+        s = self._state
+        if s is None:
+            return
+        if self.accuracy and s.task == "classification":
+            series = [Series("val accuracy", s.val_accuracies, "green")]
+        else:
+            series = [Series("train loss", s.train_losses, "cyan"), Series("val loss", s.val_losses, "magenta")]
+        self.query_one("#train-chart", Chart).show(series, best=s.best_epoch, log=self.log_scale, marks=s.marks)
+
+    def _put(self, selector: str, text: str) -> None:
+        """Show `text` in a Static unless it already shows it; a layout pass only when it or the text it
+        replaces is wider than the widget (a status that wraps onto more lines or back onto one)."""
+        old = self._texts.get(selector)
+        if old != text:
+            self._texts[selector] = text
+            widget = self.query_one(selector, Static)
+            widget.update(text, layout=max(len(text), len(old or "")) > widget.content_size.width)
