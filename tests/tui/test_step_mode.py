@@ -6,13 +6,22 @@ from textual.widgets import Input
 from tests.tui.conftest import settle, wait_until
 
 
+async def _paused_after_first_batch(pilot) -> None:
+    """F10 from Ready: wait until the run has trained its first batch and paused."""
+    await settle(pilot)
+    await pilot.press("f10")
+    await wait_until(pilot, lambda: pilot.app.screen.state.paused)
+
+
+async def _until_the_run_ends(pilot) -> None:
+    await wait_until(pilot, lambda: not pilot.app.screen.state.running)
+    await settle(pilot)
+
 
 async def test_f10_from_ready_trains_one_batch_per_key_then_f5_finishes(app_for):
     app = app_for("--preset", "tabular_mlp", "--epochs", "2")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f10")
-        await wait_until(pilot, lambda: app.screen.state.paused)
+        await _paused_after_first_batch(pilot)
         state = app.screen.state
         assert (state.epoch, state.batch) == (1, 1)
         assert state.status == f"Paused after batch 1/{state.batches} of epoch 1 · F10 step · F5 continue"
@@ -23,29 +32,23 @@ async def test_f10_from_ready_trains_one_batch_per_key_then_f5_finishes(app_for)
             assert app.screen.state.batch == expected and app.screen.state.paused  # no batch beyond the step
         assert "batch 3/" in str(app.screen.query_one("#progress-text").render())
         await pilot.press("f5")
-        await wait_until(pilot, lambda: not app.screen.state.running)
-        await settle(pilot)
+        await _until_the_run_ends(pilot)
         assert app.screen.state.reason == "completed" and len(app.screen.state.train_losses) == 2
 
 
 async def test_esc_stops_a_paused_run(app_for):
     app = app_for("--preset", "tabular_mlp", "--epochs", "3")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f10")
-        await wait_until(pilot, lambda: app.screen.state.paused)
+        await _paused_after_first_batch(pilot)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not app.screen.state.running)
-        await settle(pilot)
+        await _until_the_run_ends(pilot)
         assert app.screen.state.reason == "stopped"
 
 
 async def test_a_hot_lr_edit_is_logged_marked_and_in_the_history(app_for):
     app = app_for("--preset", "tabular_mlp", "--epochs", "3")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f10")
-        await wait_until(pilot, lambda: app.screen.state.paused)
+        await _paused_after_first_batch(pilot)
         await pilot.press("f10")
         await wait_until(pilot, lambda: app.screen.state.batch == 2)
         lr = app.screen.query_one("#lr", Input)
@@ -53,8 +56,7 @@ async def test_a_hot_lr_edit_is_logged_marked_and_in_the_history(app_for):
         lr.focus()
         await pilot.press("enter")
         await pilot.press("f5")
-        await wait_until(pilot, lambda: not app.screen.state.running)
-        await settle(pilot)
+        await _until_the_run_ends(pilot)
         state = app.screen.state
         assert "epoch 1, batch 3: lr 0.0001 → 0.02" in state.log
         assert state.history.lr[1:] == [0.02, 0.02] and len(state.marks) == 1
