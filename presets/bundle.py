@@ -14,6 +14,7 @@ import numpy as np
 import npnn
 from presets.mnist import as_images
 from presets.models import build_model
+from presets.table.inputs import table_inputs
 
 BUNDLE_FILE = "bundle.json"
 WEIGHTS_FILE = "model.npz"
@@ -50,25 +51,7 @@ class Bundle:
         return len(self.input_shape) == 3
 
     def _table(self, X) -> np.ndarray:
-        names = self.feature_names
-        if hasattr(X, "keys"):  # a mapping or a DataFrame: columns are chosen by name
-            columns = list(X.keys())
-            missing = [name for name in names if name not in columns]
-            if missing:
-                raise ValueError(f"missing feature column(s) {', '.join(map(repr, missing))}; "
-                                 f"the model was trained on {', '.join(names)}")
-            X = np.column_stack([np.asarray(X[name], dtype=np.float64) for name in names])
-        try:
-            x = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"expected rows of {len(names)} numbers ({', '.join(names)}): {error}") from None
-        if x.ndim == 1:
-            x = x.reshape(1, -1)
-        if x.ndim != 2 or x.shape[1] != len(names):
-            raise ValueError(f"expected rows of {len(names)} features ({', '.join(names)}), got shape {x.shape}")
-        if not np.isfinite(x).all():
-            row = int(np.argmax(~np.isfinite(x).all(axis=1)))
-            raise ValueError(f"row {row} holds a value that is not a finite number")
+        x = table_inputs(self.spec, X)  # NOTE: raw columns (text, gaps) through the fitted column plan
         mean, std = self.spec.get("feature_mean"), self.spec.get("feature_std")
         if mean is not None:
             x = (x - np.asarray(mean)) / np.asarray(std)
