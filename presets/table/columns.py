@@ -53,8 +53,8 @@ def choose_features(table: Table, target: str, columns: tuple | None, drop: tupl
     chosen = [name for name in names if name != target and (not columns or name in columns)]
     chosen = [name for name in chosen if name not in (drop or ())]
     if not chosen:
-        raise DataError(f"{table.path}: no feature column is left besides the target {target!r} "
-                        "(check data.columns / data.drop)")
+        hint = " (data.columns / data.drop leave none)" if columns or drop else ""
+        raise DataError(f"{table.path}: needs at least one feature column besides the target {target!r}{hint}")
     return chosen
 
 
@@ -79,24 +79,36 @@ def _number(name: str, values: np.ndarray) -> tuple[dict | None, dict]:
     return {"name": name, "kind": "number", "fill": fill, "indicator": bool(missing)}, note
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def _category(name: str, values: np.ndarray, max_categories: int) -> tuple[dict | None, dict]:
     categories, counts = np.unique(values, return_counts=True)
     missing = int(counts[categories == ""].sum())
+    present = [str(c) for c in categories if c]
+    words = [c for c in present if not _is_number(c)]
+    mixed = f"numbers mixed with text (like {words[0]!r})" if len(words) < len(present) / 2 else ""
     if _is_date(values):
         return None, {"name": name, "kind": "left out",
-                      "why": f"dates (like {next(v for v in values if v)!r}): npnn does not split dates into "
-                             "parts; add year/month/day columns to use them"}
+                      "why": f"dates (like {present[0]!r}): npnn does not split dates into parts; add "
+                             "year/month/day columns to use them"}
     if len(categories) > max_categories:
-        return None, {"name": name, "kind": "left out",
-                      "why": f"{len(categories)} distinct text values in the training rows (more than "
-                             f"{max_categories}: names or ids?; raise data.max_categories to keep it)"}
+        why = (f"{mixed}: blank or fix those cells to use it as numbers" if mixed else
+               f"{len(categories)} distinct text values in the training rows (more than {max_categories}: "
+               "names or ids?; raise data.max_categories to keep it)")
+        return None, {"name": name, "kind": "left out", "why": why}
     if len(categories) == 1:
         shown = repr(categories[0]) if categories[0] else "missing"
         return None, {"name": name, "kind": "left out", "why": f"the same value ({shown}) in every training row"}
     names = [str(c) for c in categories]
     shown = ", ".join(c or "(missing)" for c in names[:_SHOWN]) + (", ..." if len(names) > _SHOWN else "")
     note = {"name": name, "kind": "category", "categories": len(names), "missing": missing,
-            "why": f"{len(names)} categories ({shown}) one-hot, plus an unseen slot"}
+            "why": f"{len(names)} categories ({shown}) one-hot, plus an unseen slot" + (f"; {mixed}" if mixed else "")}
     return {"name": name, "kind": "category", "categories": names}, note
 
 

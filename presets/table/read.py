@@ -217,7 +217,17 @@ def _check_finite(table: Table) -> None:
         if not table.is_text(name) and np.isinf(values).any():
             row = int(np.argmax(np.isinf(values)))
             raise DataError(f"{table.path}: line {table.lines[row]}, column {name!r}: expected a finite number, "
-                            f"got {values[row]!r}")
+                            f"got {str(float(values[row]))!r}")
+
+
+def first_non_number(values: np.ndarray) -> int | None:
+    """The position of the first text cell that is not a number (gaps are ""), None when there is none."""
+    for i, value in enumerate(values):
+        try:
+            float(value or 0)
+        except ValueError:
+            return i
+    return None
 
 
 def read_table(path) -> Table:
