@@ -105,6 +105,7 @@ def _summary(name, started, prepared, history, before, after, reason, error) -> 
         "error": f"{type(error).__name__}: {error}" if error is not None and reason == "failed" else None,
         "divergence": getattr(history, "divergence", None),
         "changes": [_change(c) for c in getattr(history, "changes", ())],
+        "columns": list(prepared.columns) or None, "table_notes": list(prepared.table_notes) or None,
     }
 
 
