@@ -133,14 +133,27 @@ def run_onnx(request):
 
         def run(path, x):
             session = ReferenceEvaluator(str(path))
-            return dict(zip(session.output_names, session.run(None, {"input": x})))
+            return dict(zip(session.output_names, session.run(None, onnx_feeds(session.input_names, x))))
     else:
         ort = pytest.importorskip("onnxruntime")
 
         def run(path, x):
             session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-            return dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": x})))
+            names = [i.name for i in session.get_inputs()]
+            return dict(zip([o.name for o in session.get_outputs()], session.run(None, onnx_feeds(names, x))))
     return run
+
+
+def onnx_feeds(names: list, x) -> dict:
+    """The ONNX inputs for `x`: images as one "input"; a table as one (N, 1) input per column, double for
+    numbers and strings (object) for text, from a mapping of columns or rows in the inputs' order."""
+    if names == ["input"]:
+        return {"input": x}
+    if not hasattr(x, "keys"):
+        rows = np.asarray(x, dtype=np.float64)
+        x = {name: rows[:, j] for j, name in enumerate(names)}
+    return {name: np.asarray(x[name]).reshape(-1, 1) if np.asarray(x[name]).dtype.kind in "fiub"
+            else np.asarray(x[name], dtype=object).reshape(-1, 1) for name in names}
 
 
 def onnx_input(bundle: Bundle, x) -> np.ndarray:
@@ -193,7 +206,8 @@ def test_onnx_model_passes_the_checker_and_names_its_inputs_and_outputs(trained,
     bundle, _ = trained["classifier"]
     model = onnx.load(str(export_onnx(bundle, tmp_path / "m.onnx")))
     onnx.checker.check_model(model, full_check=True)
-    assert [i.name for i in model.graph.input] == ["input"]
+    assert [i.name for i in model.graph.input] == ["length", "width", "noise"]  # one (N, 1) input per column
+    assert all(i.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE for i in model.graph.input)
     assert [o.name for o in model.graph.output] == ["label", "probabilities"]
     assert {p.key: p.value for p in model.metadata_props}["feature_names"] == '["length", "width", "noise"]'
     assert "Dropout" not in {node.op_type for node in model.graph.node}
