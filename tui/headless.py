@@ -22,7 +22,7 @@ from presets.schema import OPTIONS_KEY, SCHEDULE_KEY
 from presets.table.columns import describe
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
-from tui.options import Options, check_flags_apply
+from tui.options import Options, check_flags_apply, with_data_flags
 
 UNIT_METRICS = ("mae_units", "rmse_units")  # a regression's errors in the target's own units (presets.run)
 _LABELS = {"accuracy": "Accuracy", "mae_units": "MAE (units)", "rmse_units": "RMSE (units)"}
@@ -237,6 +237,7 @@ def run_headless(options: Options, stream=None) -> int:
     """
     preset = load_preset(options.preset, options.overrides)
     check_flags_apply(options, preset)
+    preset = with_data_flags(options, preset)
     run = Run(preset, out_dir=options.out, data_path=options.data, target=options.target,
               download=options.download)
     run.check_out_dir()

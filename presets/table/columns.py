@@ -42,7 +42,7 @@ def choose_features(table: Table, target: str, columns: tuple | None, drop: tupl
     """The feature columns: `columns` (data.columns) or every column but the target, less `drop`;
     a name that is not in the file is refused by name."""
     names = table.names
-    for key, given in (("data.columns", columns), ("data.drop", drop)):
+    for key, given in (("data.columns (--columns)", columns), ("data.drop (--drop)", drop)):
         unknown = [name for name in given or () if name not in names]
         if unknown:
             raise DataError(f"{table.path}: {key} names {', '.join(map(repr, unknown))}, not a column of the "

@@ -28,6 +28,9 @@ class RawTable:
         lines = list(self.table.notes)
         if self.left_out:
             lines.append(f"{self.left_out:,} row(s) with no {self.target!r} left out")
+        unchosen = [name for name in self.table.names if name != self.target and name not in self.features]
+        if unchosen:
+            lines.append(f"left out by data.columns / data.drop: {', '.join(unchosen)}")
         return lines
 
 
