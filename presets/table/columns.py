@@ -139,3 +139,29 @@ def describe(notes: list[dict]) -> list[str]:
         text = f"{note['name']}: {note['kind']}" + (f" — {why}" if why else "")
         lines.append(text)
     return lines
+
+
+TARGET_NAMES = ("target", "label", "class", "y")  # a column so named is the default target
+
+
+def default_target(names: list[str]) -> tuple[str, str]:
+    """The column to predict when none was chosen, and why: one called target/label/class/y, else the last."""
+    lowered = {name.lower(): name for name in names}
+    for wanted in TARGET_NAMES:
+        if wanted in lowered:
+            return lowered[wanted], f"a column called {wanted}"
+    return names[-1], "the last column"
+
+
+def preview(table: Table, target: str, max_categories: int = MAX_CATEGORIES) -> dict[str, dict]:
+    """Column name → its note as training would decide it, judged on the rows given (a preview)."""
+    features = [name for name in table.names if name != target]
+    if not features:
+        return {}
+    rows = np.arange(len(table))
+    try:
+        notes = fit_columns(table, features, rows, max_categories).notes
+    except DataError:  # NOTE: every column left out: the notes are still what the picker shows
+        notes = [_category(n, table.columns[n], max_categories)[1] if table.is_text(n) else
+                 _number(n, table.columns[n])[1] for n in features]
+    return {note["name"]: note for note in notes}

@@ -166,7 +166,7 @@ class _ColumnBuilder:
         return words[np.concatenate(self.codes)] if self.codes else np.empty(0, dtype=object)
 
 
-def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_columns: set[str]):
+def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_columns: set[str], max_rows: int | None):
     """The columns and each row's line number; the name of a column to re-read as text, else None."""
     rows = csv.reader(handle, delimiter=delimiter)
     _header_row(rows)
@@ -191,6 +191,8 @@ def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_column
         lines.append(rows.line_num)
         if len(chunk) == _CHUNK_ROWS and (flipped := flush()):
             return None, None, flipped
+        if len(lines) == max_rows:
+            break
     if chunk and (flipped := flush()):
         return None, None, flipped
     return {name: builder.finish() for name, builder in builders.items()}, np.asarray(lines, dtype=np.int64), None
@@ -230,9 +232,10 @@ def first_non_number(values: np.ndarray) -> int | None:
     return None
 
 
-def read_table(path) -> Table:
-    """Every column of a delimited table file; DataError (one line naming the file, line or column) when
-    the file is not a readable table, has no data rows, a ragged line, or a blank or repeated name."""
+def read_table(path, max_rows: int | None = None) -> Table:
+    """Every column of a delimited table file (its first `max_rows` rows when given: a preview); DataError
+    (one line naming the file, line or column) when the file is not a readable table, has no data rows,
+    a ragged line, or a blank or repeated name."""
     path = Path(path)
     names, delimiter = read_header(path)
     _check_names(path, names)
@@ -240,7 +243,7 @@ def read_table(path) -> Table:
     try:
         while True:  # NOTE: a column that turns to text after its first chunk is read again, as text
             with _open(path) as handle:
-                columns, lines, flipped = _read_rows(path, handle, delimiter, names, text_columns)
+                columns, lines, flipped = _read_rows(path, handle, delimiter, names, text_columns, max_rows)
             if flipped is None:
                 break
             text_columns.add(flipped)

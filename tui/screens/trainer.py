@@ -27,7 +27,7 @@ from tui import export, worker
 from tui.inside_state import InsideState, inside_images
 from tui.messages import InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
 from tui.options import Options
-from tui.screens.data_picker import DataChoice, DataPicker
+from tui.screens.data_picker import DataChoice, DataPicker, data_note
 from tui.screens.model_editor import ModelEditor
 from tui.state import RunState
 from tui.widgets import HyperparameterForm, InsideView, ModelSummary, PredictionsView, RunsTable, RunsView
@@ -79,7 +79,7 @@ class TrainerScreen(Screen):
         self._last = None  # (presets.Run, RunResult) of the latest run that returned
         self._run = None   # the latest presets.Run started; its `inside` switch feeds the Inside tab
         self._control: RunControl | None = None  # the running run's Step / hot-edit controls
-        self._data = DataChoice(options.data, options.target)  # --data / --target, then ctrl+o's choice
+        self._data = DataChoice(options.data, options.target, options.columns, options.drop)  # flags, then ctrl+o
         self._data_error: str | None = None  # why the selected preset cannot use that data (from its preview)
         self._model: list | None = None  # the model editor's layers for the selected preset (None: the preset's)
         self._shapes: tuple | None = None  # (input shape, outputs) of the data its preview loaded, for the editor
@@ -204,7 +204,7 @@ class TrainerScreen(Screen):
     def _show_prepared(self, prepared: run_events.RunPrepared) -> None:
         self._shapes = (prepared.input_shape, prepared.num_outputs)
         self.query_one(ModelSummary).show(prepared.model_summary, prepared.num_parameters)
-        self._show_data(prepared.data_description, prepared.notice)
+        self._show_data(prepared.data_description, data_note(prepared))
         self.app.sub_title = f"{prepared.config.get('title', prepared.preset)} · {prepared.data_description}"
 
     def _show_data(self, source: str, notice: str | None) -> None:
@@ -262,7 +262,8 @@ class TrainerScreen(Screen):
         self._preview(self._preset)
 
     def _edited(self, preset):
-        """`preset` with the model editor's layers, once they were applied."""
+        """`preset` with the data choice's columns and the model editor's layers, once they were applied."""
+        preset = self._data.applied(preset)
         return preset if self._model is None else with_model(preset, self._model)
 
     def action_show_tab(self, tab: str) -> None:
