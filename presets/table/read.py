@@ -67,7 +67,8 @@ def _failure(path: Path, error: Exception) -> DataError:
 
 
 def sniff_delimiter(path: Path, sample: str) -> str:
-    """The delimiter that splits the sample's lines into the most fields, the same number on every line.
+    """The delimiter that splits the header into several fields and most of the sample's lines into as
+    many (a ragged line is then reported by its number); comma when none does.
 
     NOTE: csv.Sniffer guesses from character frequencies and picks letters or spaces on small files;
     trying the four usual delimiters and keeping the consistent one is what a person would do.
@@ -76,11 +77,14 @@ def sniff_delimiter(path: Path, sample: str) -> str:
     if len(sample) >= _SAMPLE_CHARS and len(lines) > 1:
         lines = lines[:-1]  # NOTE: the last line of a cut sample is partial
     order = ("\t", *DELIMITERS) if path.suffix.lower() == ".tsv" else DELIMITERS
-    best, best_width = ",", 1
+    best, best_score = ",", (0.5, 1)
     for delimiter in order:
-        widths = {len(row) for row in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in row)}
-        if len(widths) == 1 and (width := widths.pop()) > best_width:
-            best, best_width = delimiter, width
+        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in row)]
+        if not widths or widths[0] < 2:
+            continue
+        score = (sum(width == widths[0] for width in widths) / len(widths), widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
     return best
 
 
