@@ -15,6 +15,7 @@ from presets.errors import DataError
 from presets.schema import DataSpec
 from presets.table.load import RawTable, column_report, encode_splits, read_training_table
 from presets.table.read import is_table_file
+from presets.table.scale import standardise
 
 
 @dataclass
@@ -185,23 +186,6 @@ def _raw(spec: DataSpec, task: str, data_path, target, download: bool) -> _Raw:
     return _builtin_table(spec.source, task)
 
 
-def _standardise(train: np.ndarray, *others: np.ndarray) -> tuple[list[np.ndarray], dict]:
-    """(a - mean) / std with the training split's statistics, per column; also {"mean", "std"} in the
-    data's own units (lists of floats), which prediction applies to new rows.
-
-    NOTE: columns are first divided by their largest magnitude, so values near the float64 limit
-    (1e300) do not overflow the squares inside std; the result is the same for ordinary data.
-    """
-    train = np.asarray(train, dtype=np.float64)
-    scale = np.abs(train).max(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    scaled = train / scale
-    mean, std = scaled.mean(axis=0), scaled.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    arrays = [((np.asarray(a, dtype=np.float64) / scale - mean) / std).astype(np.float32) for a in (train, *others)]
-    return arrays, {"mean": (mean * scale).tolist(), "std": (std * scale).tolist()}
-
-
 def _check_float32(where: str, **splits: tuple) -> None:
     """Refuse values that do not fit float32 (npnn's default dtype) rather than train on inf."""
     for name, arrays in splits.items():
@@ -238,14 +222,17 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=spec.val_size,
                                                       random_state=spec.split_seed)
     if raw.table is not None:  # NOTE: the column plan sees the training rows only
-        (x_train, x_val, x_test), plan = encode_splits(raw.table, x_train, [x_val, x_test], spec.max_categories)
-        report = column_report(raw.table, plan)
-        preprocessing.update(report, input_shape=[plan.width], feature_names=[c["name"] for c in plan.columns])
-    if spec.standardize and x_train.ndim == 2:
-        (x_train, x_val, x_test), stats = _standardise(x_train, x_val, x_test)
+        (x_train, x_val, x_test), plan, stats = encode_splits(raw.table, x_train, [x_val, x_test],
+                                                              spec.max_categories, spec.standardize)
+        preprocessing.update(column_report(raw.table, plan), input_shape=[plan.width],
+                             feature_names=[c["name"] for c in plan.columns])
+        if stats is not None:
+            preprocessing.update(feature_mean=stats["mean"], feature_std=stats["std"])
+    elif spec.standardize and x_train.ndim == 2:
+        (x_train, x_val, x_test), stats = standardise(x_train, x_val, x_test)
         preprocessing.update(feature_mean=stats["mean"], feature_std=stats["std"])
     if task == "regression" and spec.standardize:
-        (y_train, y_val, y_test), stats = _standardise(y_train, y_val, y_test)
+        (y_train, y_val, y_test), stats = standardise(y_train, y_val, y_test)
         preprocessing.update(target_mean=stats["mean"], target_std=stats["std"])
     cast = (lambda a: a.astype(np.float32)) if task == "regression" else (lambda a: a.astype(np.int64))
     splits = Splits(x_train.astype(np.float32), cast(y_train), x_val.astype(np.float32), cast(y_val),

@@ -10,7 +10,8 @@ import numpy as np
 
 from presets.errors import DataError
 from presets.table.columns import ColumnPlan, choose_features, describe, fit_columns
-from presets.table.encode import encode
+from presets.table.encode import encode_column
+from presets.table.scale import standardise
 from presets.table.read import Table, read_table
 
 
@@ -55,19 +56,33 @@ def read_training_table(path, target: str | None, columns: tuple | None = None, 
     return RawTable(table, target, features, values[rows], rows, int(missing.sum()))
 
 
-def encode_splits(raw: RawTable, train: np.ndarray, others: list[np.ndarray],
-                  max_categories: int) -> tuple[list[np.ndarray], ColumnPlan]:
-    """The plan fitted on the training rows (`train`: positions among raw.rows), and every split encoded."""
+def encode_splits(raw: RawTable, train: np.ndarray, others: list[np.ndarray], max_categories: int,
+                  standardize: bool) -> tuple[list[np.ndarray], ColumnPlan, dict | None]:
+    """The plan fitted on the training rows (`train`: positions among raw.rows); every split encoded as
+    float32, standardised with the training statistics when asked (and those statistics, else None).
+
+    NOTE: column by column into preallocated float32 arrays: a float64 matrix of every split's
+    one-hot inputs would be several times the file's size.
+    """
     table = raw.table
     plan = fit_columns(table, raw.features, raw.rows[train], max_categories)
-    encoded = []
-    for part in (train, *others):
-        picked = raw.rows[part]
+    parts = [raw.rows[part] for part in (train, *others)]
+    out = [np.empty((len(rows), plan.width), dtype=np.float32) for rows in parts]
+    means, stds, at = [], [], 0
+    for column in plan.columns:
         try:
-            encoded.append(encode(plan.columns, {c["name"]: table.columns[c["name"]][picked] for c in plan.columns}))
+            encoded = [encode_column(column, table.columns[column["name"]][rows]) for rows in parts]
         except ValueError as error:
             raise DataError(f"{table.path}: {error}") from None
-    return encoded, plan
+        if standardize:
+            encoded, stats = standardise(*encoded)
+            means += stats["mean"]
+            stds += stats["std"]
+        width = encoded[0].shape[1]
+        for target, values in zip(out, encoded):
+            target[:, at:at + width] = values
+        at += width
+    return out, plan, {"mean": means, "std": stds} if standardize else None
 
 
 def column_report(raw: RawTable, plan: ColumnPlan) -> dict:

@@ -163,11 +163,14 @@ class _ColumnBuilder:
         return True
 
     def finish(self) -> np.ndarray:
+        """The whole column; the chunks are let go as it is made (one column's copy at a time)."""
         if not self.text:
-            return np.concatenate(self.numbers) if self.numbers else np.empty(0)
+            numbers, self.numbers = self.numbers, []
+            return np.concatenate(numbers) if numbers else np.empty(0)
         words = np.empty(len(self.vocabulary), dtype=object)
         words[:] = list(self.vocabulary)
-        return words[np.concatenate(self.codes)] if self.codes else np.empty(0, dtype=object)
+        codes, self.codes = self.codes, []
+        return words[np.concatenate(codes)] if codes else np.empty(0, dtype=object)
 
 
 def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_columns: set[str], max_rows: int | None):
