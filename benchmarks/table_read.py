@@ -55,13 +55,14 @@ print(json.dumps({"rss_kib": status_kib("VmHWM") - before, "wall": wall, "cpu": 
 _MARKERS = ("", "NA", "?", "nan", "null")
 
 
-def write_table(path: Path, rows: int, cols: int, text: int, missing: float, seed: int = 0) -> None:
-    """A header and `rows` lines: `cols - text` numbers (%.6g), `text` few-valued text columns, a target;
-    `missing` of the feature cells a gap (empty or a marker)."""
+def write_table(path: Path, rows: int, cols: int, text: int, missing: float, categories: tuple = (5, 15, 25),
+                seed: int = 0) -> None:
+    """A header and `rows` lines: `cols - text` numbers (%.6g), `text` text columns (column k with
+    categories[k] distinct values), a target; `missing` of the feature cells a gap (empty or a marker)."""
     rng = np.random.default_rng(seed)
     numbers = rng.normal(size=(rows, cols - text))
-    words = [np.array([f"w{k}_{i}" for i in range(5 + 10 * k)])[rng.integers(0, 5 + 10 * k, rows)]
-             for k in range(text)]
+    sizes = [categories[k % len(categories)] for k in range(text)]
+    words = [np.array([f"w{k}_{i}" for i in range(size)])[rng.integers(0, size, rows)] for k, size in enumerate(sizes)]
     gaps = rng.random((rows, cols)) < missing
     markers = np.array(_MARKERS)[rng.integers(0, len(_MARKERS), (rows, cols))]
     target = numbers[:, 0] * 2 + rng.normal(size=rows)
@@ -88,13 +89,17 @@ def main(argv=None) -> int:
     parser.add_argument("--cols", type=int, default=20, help="feature columns (a target column is added)")
     parser.add_argument("--text", type=int, default=3, help="how many feature columns are text")
     parser.add_argument("--missing", type=float, default=0.05, help="fraction of feature cells missing")
+    parser.add_argument("--categories", default="5,15,25",
+                        help="distinct values of each text column (the one-hot width grows with them)")
     parser.add_argument("--modes", nargs="+", default=["read", "train"], choices=["read", "train"])
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "large.csv"
-        write_table(path, args.rows, args.cols, args.text, args.missing)
+        categories = tuple(int(n) for n in args.categories.split(","))
+        write_table(path, args.rows, args.cols, args.text, args.missing, categories)
         size = path.stat().st_size
-        print(f"{args.rows:,} x {args.cols} features ({args.text} text, {args.missing:.0%} missing) + target: "
+        print(f"{args.rows:,} x {args.cols} features ({args.text} text with {args.categories} values, "
+              f"{args.missing:.0%} missing) + target: "
               f"{size / 2**20:.1f} MiB; load average {os.getloadavg()[0]:.1f}")
         for mode in args.modes:
             m = measure(path, mode)

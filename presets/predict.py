@@ -22,7 +22,8 @@ from presets.table.read import first_non_number, is_table_file, read_table
 def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
     """The feature columns (name → raw values: numbers, or text with "" for a gap) and the target column's
     values as text (None when absent); a missing feature column is refused by name."""
-    table = read_table(path)
+    categories = tuple(column["name"] for column in column_plan(bundle.spec) if column["kind"] == "category")
+    table = read_table(path, text=categories)  # NOTE: a category "1" must not come back as the number 1.0
     names = column_names(bundle.spec)
     missing = [name for name in names if name not in table.columns]
     if missing:

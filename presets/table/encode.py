@@ -56,12 +56,17 @@ def encode_column(column, values):
         filled = np.where(missing, column["fill"], numbers) if missing.any() else numbers
         parts = [filled, missing.astype(np.float64)] if column["indicator"] else [filled]
         return np.column_stack(parts)
-    categories = column["categories"]
-    slot = {category: i for i, category in enumerate(categories)}
-    codes = [slot.get(text, len(categories)) for text in text_cells(values)]  # NOTE: unseen → the last slot
-    onehot = np.zeros((len(codes), len(categories) + 1))
+    codes = category_codes(column, values)
+    onehot = np.zeros((len(codes), len(column["categories"]) + 1))
     onehot[np.arange(len(codes)), codes] = 1.0
     return onehot
+
+
+def category_codes(column, values):
+    """Each value's slot among a category column's categories; a value unseen in training: the last slot."""
+    categories = column["categories"]
+    slot = {category: i for i, category in enumerate(categories)}
+    return np.array([slot.get(text, len(categories)) for text in text_cells(values)], dtype=np.int64)
 
 
 def encode(plan, table):

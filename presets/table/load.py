@@ -10,7 +10,7 @@ import numpy as np
 
 from presets.errors import DataError
 from presets.table.columns import ColumnPlan, choose_features, describe, fit_columns
-from presets.table.encode import encode_column
+from presets.table.encode import category_codes, encode_column
 from presets.table.scale import standardise
 from presets.table.read import Table, read_table
 
@@ -56,13 +56,32 @@ def read_training_table(path, target: str | None, columns: tuple | None = None, 
     return RawTable(table, target, features, values[rows], rows, int(missing.sum()))
 
 
+def _onehot_standardised(codes: list[np.ndarray], width: int, standardize: bool) -> tuple[list[np.ndarray], dict]:
+    """Each split's one-hot rows as float32, standardised by the training rows' share of each slot.
+
+    NOTE: for 0/1 inputs the mean is the share p and the std sqrt(p(1-p)); computing them from counts
+    spares an (n, slots) float64 matrix per split, several times the file's size for a wide column.
+    """
+    share = np.bincount(codes[0], minlength=width) / len(codes[0])
+    std = np.sqrt(share * (1 - share)) if standardize else np.ones(width)
+    std = np.where(std > 0, std, 1.0)
+    mean = share if standardize else np.zeros(width)
+    off, on = (-mean / std).astype(np.float32), ((1 - mean) / std).astype(np.float32)
+    out = []
+    for split in codes:
+        rows = np.repeat(off[None], len(split), axis=0)
+        rows[np.arange(len(split)), split] = on[split]
+        out.append(rows)
+    return out, {"mean": mean.tolist(), "std": std.tolist()}
+
+
 def encode_splits(raw: RawTable, train: np.ndarray, others: list[np.ndarray], max_categories: int,
                   standardize: bool) -> tuple[list[np.ndarray], ColumnPlan, dict | None]:
     """The plan fitted on the training rows (`train`: positions among raw.rows); every split encoded as
     float32, standardised with the training statistics when asked (and those statistics, else None).
 
-    NOTE: column by column into preallocated float32 arrays: a float64 matrix of every split's
-    one-hot inputs would be several times the file's size.
+    NOTE: column by column into preallocated float32 arrays, each raw column let go once encoded (the
+    run needs only the encoded splits): peak memory stays near the file's size plus the result.
     """
     table = raw.table
     plan = fit_columns(table, raw.features, raw.rows[train], max_categories)
@@ -70,17 +89,22 @@ def encode_splits(raw: RawTable, train: np.ndarray, others: list[np.ndarray], ma
     out = [np.empty((len(rows), plan.width), dtype=np.float32) for rows in parts]
     means, stds, at = [], [], 0
     for column in plan.columns:
+        values = table.columns.pop(column["name"])
         try:
-            encoded = [encode_column(column, table.columns[column["name"]][rows]) for rows in parts]
+            if column["kind"] == "category":
+                codes = [category_codes(column, values[rows]) for rows in parts]
+                encoded, stats = _onehot_standardised(codes, len(column["categories"]) + 1, standardize)
+            else:
+                encoded = [encode_column(column, values[rows]) for rows in parts]
+                encoded, stats = standardise(*encoded) if standardize else ([e.astype(np.float32) for e in encoded], None)
         except ValueError as error:
             raise DataError(f"{table.path}: {error}") from None
         if standardize:
-            encoded, stats = standardise(*encoded)
             means += stats["mean"]
             stds += stats["std"]
         width = encoded[0].shape[1]
-        for target, values in zip(out, encoded):
-            target[:, at:at + width] = values
+        for target, split in zip(out, encoded):
+            target[:, at:at + width] = split
         at += width
     return out, plan, {"mean": means, "std": stds} if standardize else None
 

@@ -22,7 +22,7 @@ DELIMITERS = (",", ";", "\t", "|")  # the ones sniffed, in order of preference o
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_CHARS = 64 * 1024
-_CHUNK_ROWS = 10_000  # NOTE: rows held as Python strings at once; bounds the reader's peak memory
+_CHUNK_ROWS = 5_000  # NOTE: rows held as Python strings at once; bounds the reader's peak memory
 _INDEX_NAME = re.compile(r"^(|Unnamed: 0)$")
 _MISSING = frozenset(MISSING_MARKERS)
 _NAN = float("nan")
@@ -239,14 +239,15 @@ def first_non_number(values: np.ndarray) -> int | None:
     return None
 
 
-def read_table(path, max_rows: int | None = None) -> Table:
-    """Every column of a delimited table file (its first `max_rows` rows when given: a preview); DataError
+def read_table(path, max_rows: int | None = None, text: tuple = ()) -> Table:
+    """Every column of a delimited table file (its first `max_rows` rows when given: a preview; the columns
+    named in `text` kept as text even when they hold numbers, as predict reads a model's categories); DataError
     (one line naming the file, line or column) when the file is not a readable table, has no data rows,
     a ragged line, or a blank or repeated name."""
     path = Path(path)
     names, delimiter = read_header(path)
     _check_names(path, names)
-    text_columns: set[str] = set()
+    text_columns = set(text) & set(names)
     try:
         while True:  # NOTE: a column that turns to text after its first chunk is read again, as text
             with _open(path) as handle:
