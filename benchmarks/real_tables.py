@@ -126,8 +126,9 @@ def _compare(expected: np.ndarray, got: np.ndarray) -> float:
     return float(np.mean(np.asarray(expected).astype(str) != np.asarray(got).astype(str)))
 
 
-def check_paths(run_dir: Path, path: Path, folder: Path) -> dict[str, float]:
-    """Each path's disagreement with Bundle.predict on the raw file (0 or a float rounding)."""
+def check_paths(run_dir: Path, path: Path, folder: Path, pytorch: bool | None = None) -> dict[str, float | None]:
+    """Each path's disagreement with Bundle.predict on the raw file (0 or a float rounding); the PyTorch
+    eject is run when `pytorch` (None: when torch is importable), else its entry is None."""
     from onnx.reference import ReferenceEvaluator
 
     from presets import load_run
@@ -153,7 +154,7 @@ def check_paths(run_dir: Path, path: Path, folder: Path) -> dict[str, float]:
         assert answers[key].dtype == expected.dtype, f"ONNX labels are {answers[key].dtype}, predict's {expected.dtype}"
     found["onnx"] = max(_compare(expected, answers[key]), _compare(expected, reference[key]))
     for kind, export, script in (("pytorch", export_pytorch, "model.py"), ("numpy", export_numpy, "predict.py")):
-        if kind == "pytorch" and not _has_torch():
+        if kind == "pytorch" and not (_has_torch() if pytorch is None else pytorch):
             found[kind] = None
             continue
         export(bundle, folder / kind)
