@@ -234,9 +234,11 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     if task == "regression" and spec.standardize:
         (y_train, y_val, y_test), stats = standardise(y_train, y_val, y_test)
         preprocessing.update(target_mean=stats["mean"], target_std=stats["std"])
-    cast = (lambda a: a.astype(np.float32)) if task == "regression" else (lambda a: a.astype(np.int64))
-    splits = Splits(x_train.astype(np.float32), cast(y_train), x_val.astype(np.float32), cast(y_val),
-                    x_test.astype(np.float32), cast(y_test), task, num_classes, description, raw.notice,
+    # NOTE: copy=False: a table's inputs are float32 already, and a copy would double the largest arrays
+    cast = (lambda a: a.astype(np.float32, copy=False)) if task == "regression" else (lambda a: a.astype(np.int64))
+    inputs = [x.astype(np.float32, copy=False) for x in (x_train, x_val, x_test)]
+    splits = Splits(inputs[0], cast(y_train), inputs[1], cast(y_val),
+                    inputs[2], cast(y_test), task, num_classes, description, raw.notice,
                     raw.source, preprocessing)
     _check_float32(description, inputs=(splits.x_train, splits.x_val, splits.x_test),
                    targets=(splits.y_train, splits.y_val, splits.y_test))
