@@ -37,7 +37,7 @@ GAPS = 0.04  # share of feature cells written as a gap, each marker in turn
 def _frame(name: str) -> tuple[list[str], list[list], list]:
     """Header, feature rows and targets, with text columns injected as a user's file would have them."""
     import sklearn.datasets
-    loader, _, target, task = DATASETS[name][0], *DATASETS[name][1:3], DATASETS[name][4]
+    loader, task = DATASETS[name][0], DATASETS[name][4]
     bunch = getattr(sklearn.datasets, loader)()
     rng = np.random.default_rng(7)
     names, data = [str(n) for n in bunch.feature_names], bunch.data
@@ -170,11 +170,8 @@ def _first_column(text: str, like: np.ndarray) -> np.ndarray:
 
 
 def _has_torch() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+    return importlib.util.find_spec("torch") is not None
 
 
 def main(argv=None) -> int:

@@ -33,7 +33,7 @@ def constants(bundle: Bundle) -> str:
     if bundle.is_image:
         lines.append(literal("INPUT_SHAPE", bundle.input_shape))
     else:
-        lines += table_constants(spec)
+        lines += [literal(name, value) for name, value in table_constants(spec)]
         if spec.get("feature_mean") is not None:
             lines += [literal("FEATURE_MEAN", spec["feature_mean"], "np.array"),
                       literal("FEATURE_STD", spec["feature_std"], "np.array")]

@@ -25,12 +25,11 @@ READ_TABLE = '''    with open(sys.argv[1], newline="", encoding="utf-8-sig") as 
     x = {name: [row[name] for row in rows] for name in FEATURE_NAMES}'''
 
 
-def table_constants(spec: dict) -> list[str]:
-    """FEATURE_NAMES, COLUMNS (the plan) and MISSING_MARKERS as `NAME = value` lines."""
-    from presets.export._source import literal  # NOTE: _source imports this module
+def table_constants(spec: dict) -> list[tuple[str, object]]:
+    """(name, value) of the constants the encoding reads: FEATURE_NAMES, COLUMNS (the plan), MISSING_MARKERS."""
     plan = column_plan(spec)
-    return [literal("FEATURE_NAMES", [column["name"] for column in plan]), literal("COLUMNS", plan),
-            literal("MISSING_MARKERS", encode_module.MISSING_MARKERS)]
+    return [("FEATURE_NAMES", [column["name"] for column in plan]), ("COLUMNS", plan),
+            ("MISSING_MARKERS", encode_module.MISSING_MARKERS)]
 
 
 def table_prepare(spec: dict) -> str:
