@@ -150,3 +150,31 @@ def test_training_inputs_are_what_predict_makes_of_the_same_raw_rows(tmp_path):
     rows = {tuple(np.round(row, 4)) for row in everything.astype(np.float32)}
     assert all(tuple(np.round(row, 4)) in rows for row in splits.x_train)
     assert splits.x_train.shape[1] == 2 + 4 + 1  # n and was-missing, '', a, b, c, unseen
+
+
+def test_predict_takes_raw_rows_in_any_order_with_extra_columns_gaps_and_unseen_values(tmp_path, capsys):
+    """`npnn-tui predict`, Bundle.predict and the ONNX model agree on raw rows with text, gaps and markers."""
+    from presets import load_run
+    rng = np.random.default_rng(5)
+    lines = ["size,colour,y"] + [f"{rng.uniform(1, 9):.3f},{['red', 'blue', 'NA'][i % 3]},{i % 2}" for i in range(80)]
+    assert _run(tmp_path, "--preset", "wine_mlp", "--data", str(_write(tmp_path, lines)), "--target", "y") == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    new = _write(tmp_path, ["note,colour,size", "x,red,2.5", "y,green,?", "z,,7", "w,N/A,null"], "new.csv")
+    capsys.readouterr()
+    assert main(["predict", str(run_dir), str(new)]) == 0
+    printed = [row.split(",")[0] for row in capsys.readouterr().out.splitlines()[1:]]
+    bundle = load_run(run_dir)
+    raw = {"size": [2.5, None, 7.0, float("nan")], "colour": ["red", "green", "", "N/A"]}
+    labels = bundle.predict(raw)
+    assert printed == [str(label) for label in labels] and labels.dtype == np.int64
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from presets.export.onnx import onnx_model
+    session = onnxruntime.InferenceSession(onnx_model(bundle).SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {"size": np.array([[2.5], [np.nan], [7.0], [np.nan]]),
+             "colour": np.array([["red"], ["green"], [""], ["NA"]], dtype=object)}
+    label, probabilities = session.run(None, feeds)
+    assert label.dtype == np.int64 and label.tolist() == labels.tolist()  # integer classes stay integers
+    np.testing.assert_allclose(probabilities, bundle.predict_proba(raw), rtol=1e-5, atol=1e-6)
+    missing = _write(tmp_path, ["colour,note", "red,x"], "missing.csv")
+    assert main(["predict", str(run_dir), str(missing)]) == 2
+    assert "missing column(s) 'size'; the model was trained on size, colour" in capsys.readouterr().err
