@@ -70,6 +70,9 @@ def _override_type(key: str):
             return parse_override(key, text)
         except PresetError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
+        except OverflowError:  # NOTE: a whole number beyond float's range (400 digits) cannot be range-checked
+            raise argparse.ArgumentTypeError(f"{key} must be {setting_option(key).allowed}, got a number "
+                                             f"{len(text.strip())} digits long") from None
     parse.__name__ = key
     return parse
 
