@@ -119,9 +119,11 @@ def load_npz(path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pixel(x: np.ndarray, flat_index: int) -> str:
-    """Where a pixel of (n, C, H, W) images is: "image 3 at (channel, row, column) (0, 4, 5)"."""
+    """A pixel of (n, C, H, W) images and its value: "image 3 holds nan at (channel, row, column) (0, 4, 5)"."""
     n, *pixel = np.unravel_index(flat_index, x.shape)
-    return f"image {n} at (channel, row, column) {tuple(int(i) for i in pixel)}"
+    value = x.flat[flat_index]
+    return f"image {n} holds {value if np.isnan(value) else format(value, 'g')} at (channel, row, column) " \
+           f"{tuple(int(i) for i in pixel)}"
 
 
 def _check_pixels(x: np.ndarray, where: str) -> None:
@@ -130,16 +132,16 @@ def _check_pixels(x: np.ndarray, where: str) -> None:
         raise DataError(f"{where}: images must be numbers, got dtype {x.dtype}")
     if x.dtype.kind in "fc" and not np.isfinite(x).all():
         i = int(np.argmin(np.isfinite(x)))
-        raise DataError(f"{where}: {_pixel(x, i)} holds {x.flat[i]}; images must be finite numbers")
+        raise DataError(f"{where}: {_pixel(x, i)}; images must be finite numbers")
     if not x.size:
         return
     if x.min() < 0:
         i = int(np.argmin(x))
-        raise DataError(f"{where}: {_pixel(x, i)} holds {x.flat[i]:g}; pixels must be 0..255 (or 0..1): these look "
+        raise DataError(f"{where}: {_pixel(x, i)}; pixels must be 0..255 (or 0..1): these look "
                         "standardised or shifted, give the images as they were before")
     if x.max() > 255:
         i = int(np.argmax(x))
-        raise DataError(f"{where}: {_pixel(x, i)} holds {x.flat[i]:g} ({x.dtype}); pixels must be 8-bit values "
+        raise DataError(f"{where}: {_pixel(x, i)} ({x.dtype}); pixels must be 8-bit values "
                         "0..255 (or floats 0..1): rescale them, e.g. x // 257 for 16-bit images")
 
 
