@@ -73,7 +73,7 @@ def _dispatch(argv) -> int:
     app = make_app(options)
     exits.raise_if_interrupted()
     app.run()
-    return exits.EXIT_OK
+    return app.return_code or exits.EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

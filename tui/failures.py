@@ -4,15 +4,12 @@ By meaning: bad input (a ValueError: PresetError, DataError, OutputError, a run 
 does not fit) is exit 2; the disk, the network or a missing package (OSError, ImportError) and memory
 are exit 1; a signal is 128 + its number without a line (the command already said what it saved);
 stdout closed by its reader (`| head`) ends quietly with 141, as `cat` or `seq` end there; anything
-else is a bug: exit 1 with one line naming the file its traceback was written to.
+else is exit 1 with one line naming its type ("unexpected TypeError: ...").
 Standard library only: the entry point uses it for errors raised while the heavy imports load.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import traceback
 
 from tui import exits
 
@@ -32,17 +29,6 @@ def describe(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return f"{error.filename}: {error.strerror}" if error.filename is not None else error.strerror
     return str(error) or type(error).__name__
-
-
-def write_traceback(error: BaseException) -> str | None:
-    """Write the error's traceback to a new npnn-tui-traceback-*.log in the temp folder; its path, or None."""
-    try:
-        fd, path = tempfile.mkstemp(prefix="npnn-tui-traceback-", suffix=".log")
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
-            fh.write("".join(traceback.format_exception(type(error), error, error.__traceback__)))
-    except OSError:
-        return None
-    return path
 
 
 def exit_status(error: BaseException, doing: str | None = None) -> int:
@@ -67,7 +53,5 @@ def exit_status(error: BaseException, doing: str | None = None) -> int:
     if isinstance(error, MemoryError):
         say(f"{doing or 'the command'} ran out of memory{': ' + str(error) if str(error) else ''}")
         return exits.EXIT_FAILED
-    log = write_traceback(error)
-    where = f" (traceback in {log})" if log else ""
-    say(f"{doing + ' failed: ' if doing else 'unexpected '}{type(error).__name__}: {error}{where}")
+    say(f"{doing + ' failed: ' if doing else 'unexpected '}{type(error).__name__}: {error}")
     return exits.EXIT_FAILED
