@@ -65,8 +65,10 @@ def output_target(path) -> tuple[str, str]:
         return STREAM, path
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError) as missing:  # a new file, or a folder on the way is not one
         if path.endswith(("/", os.sep)):
+            if isinstance(missing, NotADirectoryError):
+                raise  # "file.csv/"
             raise _error(errno.EISDIR, path, "is a directory name (ends with /) and no such directory exists") \
                 from None
         real = os.path.realpath(path)  # NOTE: a dangling symlink is followed, as the shell's `>` does
