@@ -111,7 +111,7 @@ class Bundle:
         if x.ndim in (2, 3) and shape[0] != 1:
             raise DataError(f"the model takes images with {shape[0]} channels, (n, {', '.join(map(str, shape))}); "
                             f"got images without a channel axis, shape {x.shape}")
-        return as_images(x.reshape(len(x), *shape) if x.ndim == 2 else x, "images")
+        return as_images(x.reshape(len(x), *shape) if x.ndim == 2 else x)
 
     def prepare(self, X) -> np.ndarray:
         """Raw rows (array, list of rows, or a mapping/DataFrame of columns) or images, as the model's input."""

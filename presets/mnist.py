@@ -126,22 +126,22 @@ def _pixel(x: np.ndarray, flat_index: int) -> str:
            f"{tuple(int(i) for i in pixel)}"
 
 
-def _check_pixels(x: np.ndarray, where: str) -> None:
+def _check_pixels(x: np.ndarray, at: str) -> None:
     """Images are finite numbers in one of the two ranges npnn scales from: 0..255 or 0..1."""
     if not np.issubdtype(x.dtype, np.number):
-        raise DataError(f"{where}: images must be numbers, got dtype {x.dtype}")
+        raise DataError(f"{at}images must be numbers, got dtype {x.dtype}")
     if x.dtype.kind in "fc" and not np.isfinite(x).all():
         i = int(np.argmin(np.isfinite(x)))
-        raise DataError(f"{where}: {_pixel(x, i)}; images must be finite numbers")
+        raise DataError(f"{at}{_pixel(x, i)}; images must be finite numbers")
     if not x.size:
         return
     if x.min() < 0:
         i = int(np.argmin(x))
-        raise DataError(f"{where}: {_pixel(x, i)}; pixels must be 0..255 (or 0..1): these look "
+        raise DataError(f"{at}{_pixel(x, i)}; pixels must be 0..255 (or 0..1): these look "
                         "standardised or shifted, give the images as they were before")
     if x.max() > 255:
         i = int(np.argmax(x))
-        raise DataError(f"{where}: {_pixel(x, i)} ({x.dtype}); pixels must be 8-bit values "
+        raise DataError(f"{at}{_pixel(x, i)} ({x.dtype}); pixels must be 8-bit values "
                         "0..255 (or floats 0..1): rescale them, e.g. x // 257 for 16-bit images")
 
 
@@ -150,23 +150,25 @@ def channels_last(shape: tuple) -> bool:
     return len(shape) == 4 and shape[3] in (1, 3, 4) and shape[1] not in (1, 3, 4)
 
 
-def as_images(x: np.ndarray, where: str) -> np.ndarray:
+def as_images(x: np.ndarray, where: str = "") -> np.ndarray:
     """Images as float32 (n, C, H, W) in [0, 1]; flat square rows (n, H*W) are reshaped. Integers, and
-    floats above 1, are divided by 255; other ranges (16-bit, standardised) are refused."""
+    floats above 1, are divided by 255; other ranges (16-bit, standardised) are refused (DataError
+    starting with `where`, when given)."""
     x = np.asarray(x)
+    at = f"{where}: " if where else ""
     if x.ndim == 2:
         side = int(round(np.sqrt(x.shape[1])))
         if side * side != x.shape[1]:
-            raise DataError(f"{where}: flat images need a square number of pixels, got {x.shape[1]} per row")
+            raise DataError(f"{at}flat images need a square number of pixels, got {x.shape[1]} per row")
         x = x.reshape(len(x), side, side)
     if x.ndim == 3:
         x = x[:, None]
     if channels_last(x.shape):
-        raise DataError(f"{where}: images of shape {x.shape} look channels-last (n, H, W, C); npnn takes them "
+        raise DataError(f"{at}images of shape {x.shape} look channels-last (n, H, W, C); npnn takes them "
                         "channels-first (n, C, H, W): pass x.transpose(0, 3, 1, 2)")
     if x.ndim != 4:
-        raise DataError(f"{where}: expected images (n, H, W), (n, C, H, W) or (n, H*W), got shape {x.shape}")
-    _check_pixels(x, where)
+        raise DataError(f"{at}expected images (n, H, W), (n, C, H, W) or (n, H*W), got shape {x.shape}")
+    _check_pixels(x, at)
     scaled = x.astype(np.float32)
     if np.issubdtype(x.dtype, np.integer) or (scaled.size and scaled.max() > 1.0):
         scaled /= 255.0

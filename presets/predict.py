@@ -76,7 +76,12 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
     if bundle.is_image:
         if path.suffix.lower() == ".csv":
             raise DataError(f"{path}: this model takes images: give an .npz with an array x, or IDX files")
-        return _read_images(path)
+        x, y = _read_images(path)
+        try:
+            bundle.prepare(x)
+        except DataError as error:
+            raise DataError(f"{path}: {error}") from None
+        return x, y
     if path.suffix.lower() != ".csv":
         raise DataError(f"{path}: this model takes table rows: give a .csv with the columns "
                         f"{', '.join(bundle.feature_names)}")
