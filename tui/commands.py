@@ -16,19 +16,13 @@ from npnn._atomic import STDOUT, output_target, write_atomic
 from presets import OutputError, load_run
 from presets.predict import predictions_csv, range_notice, read_inputs, score
 from tui.exits import EXIT_OK
+from tui.failures import ArgumentParser
 
 COMMANDS = ("predict", "export", "sweep")
 
 
-class _Parser(argparse.ArgumentParser):
-    """A subcommand's parser whose errors are one line (exit 2), pointing at --help for the usage."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def _predict_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="npnn-tui predict", description="Predict with a trained run on new raw data.")
+    parser = ArgumentParser(prog="npnn-tui predict", description="Predict with a trained run on new raw data.")
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (holds bundle.json and model.npz)")
     parser.add_argument("data", metavar="DATA", help="a CSV with the training's feature columns, or images "
                                                      "(.npz with x, or IDX files)")
@@ -39,7 +33,7 @@ def _predict_parser() -> argparse.ArgumentParser:
 
 
 def _export_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="npnn-tui export", description="Export a trained run with its preprocessing.")
+    parser = ArgumentParser(prog="npnn-tui export", description="Export a trained run with its preprocessing.")
     parser.add_argument("run_dir", metavar="RUN_DIR")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--onnx", metavar="FILE.onnx", help="an ONNX model: raw features in, predictions out "

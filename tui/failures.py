@@ -9,6 +9,7 @@ Standard library only: the entry point uses it for errors raised while the heavy
 """
 from __future__ import annotations
 
+import argparse
 import sys
 
 from tui import exits
@@ -22,6 +23,13 @@ def say(message: str) -> None:
         print(PREFIX + " ".join(message.split("\n")), file=sys.stderr, flush=True)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose errors are one line (exit 2) pointing at --help for the usage."""
+
+    def error(self, message: str):
+        self.exit(exits.EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def describe(error: BaseException) -> str:
