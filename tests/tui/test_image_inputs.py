@@ -88,3 +88,10 @@ def test_the_training_range_is_recorded_and_predict_flags_images_scaled_otherwis
                    "predictions may be wrong\n")
     code, out, err = _predict(run_dir, tmp_path, images / 255.0, capsys)  # the same images as floats 0..1
     assert code == 0 and err == ""
+
+
+def test_training_on_an_images_file_with_fewer_labels_than_images_exits_2(tmp_path, capsys):
+    images, labels = fake_mnist(30, seed=7)
+    code, err = _train(tmp_path, images, labels[:25], capsys)
+    assert code == 2 and err == (f"npnn-tui: error: {tmp_path / 'train.npz'}: expected one label per image, got x "
+                                 "(30, 28, 28) and y (25,)\n")
