@@ -41,8 +41,8 @@ def _predictions(text: str) -> list[list[str]]:
 def _spawn(argv: list[str], close_stdout: bool = False, **kwargs) -> subprocess.CompletedProcess:
     """`python -m tui ARGV` with default signal dispositions, killed if it outlives the test."""
     def defaults():
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_DFL)
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
         if close_stdout:
             os.close(1)
     env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
@@ -74,6 +74,7 @@ def test_a_fifo_keeps_its_node_and_its_reader_gets_the_predictions(regressor, ro
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and set(os.listdir(tmp_path)) == {"new.csv", "pipe"}
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX /dev/null")
 def test_dev_null_stays_the_device(regressor, rows, capsys):
     before = os.stat("/dev/null")
     assert main(["predict", str(regressor), str(rows), "-o", "/dev/null"]) == 0
@@ -130,6 +131,7 @@ def test_an_output_that_cannot_be_written_exits_2_before_any_work(case, message,
     assert capsys.readouterr().err == f"npnn-tui: error: {message.format(out=out, folder=folder)}\n"
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="Linux /dev/full")
 def test_a_full_stdout_exits_1_with_one_line(regressor, rows):
     with open("/dev/full", "w") as full:
         result = _spawn(["predict", str(regressor), str(rows)], stdout=full)
