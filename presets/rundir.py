@@ -21,6 +21,7 @@ import tomli_w
 
 import npnn
 from npnn._atomic import write_atomic
+from npnn.events import StopReason
 from presets.errors import OutputError, SaveError
 
 __all__ = ["HISTORY_COLUMNS", "check_out_dir", "history_csv", "make_run_dir", "run_name", "save_run",
@@ -102,7 +103,7 @@ def _summary(name, started, prepared, history, before, after, reason, error) -> 
         "best_epoch": getattr(history, "best_epoch", None), "best_val_loss": getattr(history, "best_value", None),
         "stopped_epoch": getattr(history, "stopped_epoch", None),
         "before": before, "after": after or None,
-        "error": f"{type(error).__name__}: {error}" if error is not None and reason == "failed" else None,
+        "error": f"{type(error).__name__}: {error}" if error is not None and reason == StopReason.FAILED else None,
         "divergence": getattr(history, "divergence", None),
         "changes": [_change(c) for c in getattr(history, "changes", ())],
     }

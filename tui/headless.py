@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 
-from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
+from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished, StopReason
 from presets import DataError, DownloadError, OutputError, PresetError, Run, SaveError, load_preset
 from presets.catalog import NO_SCHEDULE
 from presets.events import Evaluated, RunPrepared, RunSaved
@@ -182,8 +182,8 @@ class HeadlessPrinter:
             self._on_end(event)
         elif isinstance(event, RunSaved):
             seconds = self.clock() - self.started
-            label = "Run saved to" if event.reason in ("completed", "early_stopped", "diverged") \
-                else "Partial run saved to"
+            whole = event.reason in (StopReason.COMPLETED, StopReason.EARLY_STOPPED, StopReason.DIVERGED)
+            label = "Run saved to" if whole else "Partial run saved to"
             self.line()
             self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s)")
 
@@ -197,7 +197,7 @@ class HeadlessPrinter:
             self.line(f"Diverged at epoch {event.epoch}, batch {event.batch}: loss {event.loss} ({kept})")
             if event.origin:
                 self.line(f"  {event.origin[0].upper()}{event.origin[1:]}")
-        elif isinstance(event, Finished) and event.reason == "stopped":
+        elif isinstance(event, Finished) and event.reason == StopReason.STOPPED:
             self.line("Stopped.")
         elif isinstance(event, Failed):
             what = "Interrupted" if isinstance(event.error, KeyboardInterrupt) else "Failed"
