@@ -162,8 +162,9 @@ def register_layer(cls: type, label: str, *options: Option, name: str | None = N
     `details`: LayerEntry's infer, output, input_rank, group. An inferred option defaults to "auto".
     """
     name = name or cls.__name__
-    translations = {"to_onnx": to_onnx, "to_numpy": to_numpy, "to_pytorch": to_pytorch}
-    if missing := [key for key, translation in translations.items() if not callable(translation)]:
+    given = {"to_onnx": to_onnx, "to_numpy": to_numpy, "to_pytorch": to_pytorch}
+    translations = {key: translation for key, translation in given.items() if callable(translation)}
+    if missing := [key for key in given if key not in translations]:
         raise ValueError(f"layer {name!r} needs its export translations: {', '.join(missing)} "
                          "(functions in presets/export/onnx_layers.py, numpy_layers.py, pytorch_layers.py)")
     inferred = details.get("infer", {})

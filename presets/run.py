@@ -220,9 +220,9 @@ class Run:
                                  state.history, state.before, state.after, state.reason, error, extra)
 
 
-def _with_changes(config: dict, history) -> dict:
+def _with_changes(config: dict, history: History | None) -> dict:
     """config.toml's contents with the run's hyperparameter changes as [[changes]], so it replays them."""
-    changes = getattr(history, "changes", ())
+    changes = history.changes if history is not None else []
     if not changes:
         return config
     return {**config, "changes": [change_dict(Change(c.epoch, c.batch, c.name, c.new)) for c in changes]}

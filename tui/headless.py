@@ -22,6 +22,7 @@ from presets.schema import OPTIONS_KEY, SCHEDULE_KEY
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
 from tui.options import Options, check_flags_apply
+from tui.state import clock
 
 LINES_PER_SECOND = 4  # epoch lines on a fast run; a new best epoch and the last epoch print regardless
 _BAR = 24
@@ -35,13 +36,6 @@ def _num(value) -> str:
 def duration(seconds: float) -> str:
     """An epoch's time: "6 ms" below a second, else "1.25 s"."""
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def clock(seconds: float) -> str:
-    """A time left as a clock: "0:02", "12:05", "1:02:03"."""
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def epoch_line(event: EpochEnded, eta: float | None) -> str:

@@ -98,7 +98,8 @@ def _postprocess(g: _Graph, bundle: Bundle, outputs: str, targets: int) -> list:
 
 
 def onnx_model(bundle: Bundle):
-    """The bundle as an onnx.ModelProto (checked by onnx.checker)."""
+    """The bundle as an onnx.ModelProto (checked by onnx.checker); each layer is its catalog entry's ONNX
+    translation (presets.export.onnx_layers)."""
     onnx = _onnx()
     g = _Graph(onnx)
     weights = bundle.model.state_dict()

@@ -80,6 +80,41 @@ def test_a_nonfinite_loss_reaches_the_optimizer_through_the_step_closure():
     assert history.stop_reason is StopReason.COMPLETED
 
 
+def test_a_nonfinite_loss_is_a_skipped_step_even_when_its_gradients_are_finite():
+    npnn.manual_seed(0)
+    model = nn.Linear(3, 1)
+    mse, calls = nn.MSELoss(), []
+
+    def loss_fn(pred, target):
+        calls.append(1)
+        loss = mse(pred, target)
+        return loss + np.float32(np.inf) if len(calls) == 3 else loss  # d(loss + inf)/dw is finite
+
+    loop = FitLoop(model, loss_fn, SGD(model.parameters(), lr=0.05), DataLoader(X, Y, batch_size=8), epochs=5)
+    loop.step_batch(), loop.step_batch()
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    assert loop.step_batch() is False and loop.history.stop_reason == StopReason.DIVERGED
+    assert np.isfinite(model.weight.grad).all() and loop.optimizer.skipped_steps == 1
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_an_optimizer_closure_returning_a_nonfinite_loss_skips_the_step():
+    npnn.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = SGD(model.parameters(), lr=0.1)
+    weight = model.weight.data.copy()
+
+    def closure():
+        opt.zero_grad()
+        loss = nn.MSELoss()(model(npnn.Tensor(X)), npnn.Tensor(Y))
+        loss.backward()
+        return loss + np.float32(np.inf)
+
+    opt.step(closure)
+    assert opt.skipped_steps == 1 and np.array_equal(model.weight.data, weight)
+
+
 def test_npnn_optimizers_name_and_check_their_hyperparameters_without_changing_them():
     optimizer = SGD(nn.Linear(3, 1).parameters(), lr=0.1, momentum=0.5)
     assert {"lr", "momentum", "weight_decay", "nesterov"} <= set(optimizer.hyperparameters())
