@@ -109,7 +109,9 @@ class FitLoop:
     pause as long as it likes and read `epoch`, `batch` (batches done in this epoch), `batches`,
     `last_loss`, `history` and each parameter's `.grad` from the last batch; `set_hyperparameter`
     (callable from any thread) takes effect from the next batch, and `stop()` ends the run.
-    Drive the loop from one thread at a time.
+    Drive the loop from one thread at a time. The loop uses only the optimizer's public protocol:
+    `param_groups`, `zero_grad()`, `step(closure)` (given the batch's loss, so a non-finite one is a
+    skipped step), `skipped_steps`, `hyperparameters()` and `check_hyperparameter(name, value)`.
     """
 
     def __init__(self, model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10,
