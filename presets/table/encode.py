@@ -13,9 +13,9 @@ import numpy as np
 MISSING_MARKERS = ("", "NA", "N/A", "NaN", "nan", "null", "None", "?", "-")  # a cell that means "no value"
 
 
-def number_cells(name, values):
-    """A column's values as float64, NaN where missing (None, NaN or a missing marker); ValueError naming
-    the column and the data row (counted from 1) of a value that is not a finite number."""
+def number_problem(values):
+    """(row from 0, what is wrong) for the first value that is neither a finite number nor a gap, else
+    (None, numbers): the values as float64, NaN where missing (None, NaN or a missing marker)."""
     values = np.asarray(values, dtype=object if not hasattr(values, "dtype") else None)
     if values.dtype.kind in "fiub":
         numbers = values.astype(np.float64)
@@ -26,11 +26,20 @@ def number_cells(name, values):
             try:
                 numbers[i] = np.nan if text is None or text in MISSING_MARKERS else float(text)
             except (TypeError, ValueError):
-                raise ValueError(f"column {name!r}, data row {i + 1}: expected a number, got {value!r}") from None
+                return i, f"expected a number, got {value!r}"
     if np.isinf(numbers).any():
         row = int(np.argmax(np.isinf(numbers)))
-        raise ValueError(f"column {name!r}, data row {row + 1}: expected a finite number, got {numbers[row]!r}")
-    return numbers
+        return row, f"expected a finite number, got {str(float(numbers[row]))!r}"
+    return None, numbers
+
+
+def number_cells(name, values):
+    """A column's values as float64, NaN where missing; ValueError naming the column and the data row
+    (counted from 1) of a value that is not a finite number."""
+    row, found = number_problem(values)
+    if row is not None:
+        raise ValueError(f"column {name!r}, data row {row + 1}: {found}")
+    return found
 
 
 def text_cells(values):

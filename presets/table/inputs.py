@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from presets.table.encode import encode
+from presets.errors import DataError
+from presets.table.encode import encode, number_problem
 
 
 def column_plan(spec: dict) -> list[dict]:
@@ -43,6 +44,31 @@ def _columns(names: list[str], X) -> Mapping:
     return {name: rows[:, j] for j, name in enumerate(names)}
 
 
+class CellError(DataError):
+    """A value in one row of a table the model cannot take; `row` (from 0) and `column` say where, so a
+    reader of a file can name its line."""
+
+    def __init__(self, row: int, column: str, problem: str) -> None:
+        super().__init__(f"row {row}, column {column!r}: {problem}")
+        self.row, self.column, self.problem = row, column, problem
+
+
+def encoded_names(spec: dict) -> list[str]:
+    """The raw column each of the network's inputs comes from (a one-hot column gives several)."""
+    names = []
+    for column in column_plan(spec):
+        width = (2 if column["indicator"] else 1) if column["kind"] == "number" else len(column["categories"]) + 1
+        names += [column["name"]] * width
+    return names
+
+
 def table_inputs(spec: dict, X) -> np.ndarray:
-    """The encoded (n, inputs) float64 rows for raw X, before standardisation; ValueError naming the column."""
-    return encode(column_plan(spec), _columns(column_names(spec), X))
+    """The encoded (n, inputs) float64 rows for raw X, before standardisation; CellError naming the row
+    and column of a value a number column cannot take, ValueError for a missing column or a bad shape."""
+    plan, columns = column_plan(spec), _columns(column_names(spec), X)
+    for column in plan:
+        if column["kind"] == "number" and column["name"] in columns:
+            row, problem = number_problem(columns[column["name"]])
+            if row is not None:
+                raise CellError(row, column["name"], problem)
+    return encode(plan, columns)
