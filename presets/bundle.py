@@ -16,6 +16,7 @@ from presets.errors import DataError
 from presets.mnist import as_images
 from presets.models import build_model
 from presets.table.inputs import CellError, encoded_names, table_inputs
+from presets.table.plan_check import check_table_section
 
 BUNDLE_FILE = "bundle.json"
 WEIGHTS_FILE = "model.npz"
@@ -139,6 +140,8 @@ def read_bundle(run_dir) -> tuple[Path, dict]:
         raise ValueError(f"{path}: not an npnn bundle (expected \"format\": \"{FORMAT}\")")
     if not (run_dir / spec["weights"]).is_file():
         raise ValueError(f"{run_dir}: the bundle's weights {spec['weights']} are missing")
+    if isinstance(spec.get("input_shape"), list) and len(spec["input_shape"]) == 1:  # a table's model
+        check_table_section(spec, str(path))
     return run_dir, spec
 
 

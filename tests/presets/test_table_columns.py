@@ -178,3 +178,28 @@ def test_predict_takes_raw_rows_in_any_order_with_extra_columns_gaps_and_unseen_
     missing = _write(tmp_path, ["colour,note", "red,x"], "missing.csv")
     assert main(["predict", str(run_dir), str(missing)]) == 2
     assert "missing column(s) 'size'; the model was trained on size, colour" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda b: b["columns"][0].update(kind="date"), 'columns[0].kind must be "number" or "category", got \'date\''),
+    (lambda b: b["columns"][0].update(fill="x"), "columns[0].fill must be a finite number or null, got 'x'"),
+    (lambda b: b["columns"][1].update(categories=[]), "columns[1].categories must be a non-empty list of distinct"),
+    (lambda b: b["columns"][1].update(categories=["a", "a"]), "columns[1].categories must be a non-empty list"),
+    (lambda b: b.update(columns="size"), "columns must be a non-empty list of column tables, got 'size'"),
+    (lambda b: b.update(input_shape=[3]), "input_shape must be [5] (the inputs the columns make), got [3]"),
+    (lambda b: b["feature_std"].__setitem__(0, 0), "feature_std must be positive numbers"),
+    (lambda b: b["columns"][1].update(name="size"), "columns must be columns with distinct names"),
+])
+def test_an_edited_bundle_table_section_is_refused_naming_the_key(tmp_path, capsys, edit, message):
+    import json
+    lines = ["size,colour,y"] + [f"{i % 9 if i % 5 else 'NA'},{['a', 'b'][i % 2]},{i * 0.5}" for i in range(60)]
+    assert _run(tmp_path, "--data", str(_write(tmp_path, lines)), "--target", "y") == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    path = run_dir / "bundle.json"
+    bundle = json.loads(path.read_text())
+    edit(bundle)
+    path.write_text(json.dumps(bundle))
+    capsys.readouterr()
+    assert main(["predict", str(run_dir), str(tmp_path / "t.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"npnn-tui: error: {path}: ") and message in err and err.count("\n") == 1
