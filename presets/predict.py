@@ -16,7 +16,7 @@ from presets import mnist
 from presets.bundle import Bundle, CellError
 from presets.errors import DataError
 from presets.table.inputs import column_names, column_plan
-from presets.table.read import first_non_number, is_table_file, read_table
+from presets.table.read import is_table_file, read_table
 
 
 def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
@@ -29,11 +29,6 @@ def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; the model was trained on "
                         f"{', '.join(names)}")
-    for column in column_plan(bundle.spec):
-        name = column["name"]
-        if column["kind"] == "number" and table.is_text(name) and (row := first_non_number(table.columns[name])) is not None:
-            raise DataError(f"{path}: line {table.lines[row]}, column {name!r}: expected a number, "
-                            f"got {table.columns[name][row]!r}")
     columns = {name: table.columns[name] for name in names}
     try:
         bundle.prepare(columns)

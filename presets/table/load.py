@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from presets.errors import DataError
-from presets.table.columns import ColumnPlan, choose_features, describe, fit_columns
+from presets.table.columns import ColumnPlan, choose_features, fit_columns
 from presets.table.encode import category_codes, encode_column
 from presets.table.scale import standardise
 from presets.table.read import Table, read_table
@@ -113,8 +113,3 @@ def column_report(raw: RawTable, plan: ColumnPlan) -> dict:
     """What the run did with the table, for bundle.json, metrics.json and the notes shown."""
     return {"columns": plan.columns, "column_notes": plan.notes, "rows_left_out": raw.left_out,
             "table_notes": raw.notes(), "delimiter": raw.table.delimiter}
-
-
-def note_lines(report: dict) -> list[str]:
-    """The per-column lines the headless output and the app's data note show."""
-    return [*report.get("table_notes", []), *describe(report.get("column_notes", []))]

@@ -229,16 +229,6 @@ def _check_finite(table: Table) -> None:
                             f"got {str(float(values[row]))!r}")
 
 
-def first_non_number(values: np.ndarray) -> int | None:
-    """The position of the first text cell that is not a number (gaps are ""), None when there is none."""
-    for i, value in enumerate(values):
-        try:
-            float(value or 0)
-        except ValueError:
-            return i
-    return None
-
-
 def read_table(path, max_rows: int | None = None, text: tuple = ()) -> Table:
     """Every column of a delimited table file (its first `max_rows` rows when given: a preview; the columns
     named in `text` kept as text even when they hold numbers, as predict reads a model's categories); DataError
