@@ -138,52 +138,65 @@ def _numbers(cells: tuple) -> np.ndarray:
 
 
 class _ColumnBuilder:
-    """One column, chunk by chunk: float64 while every cell is a number or missing, else text codes."""
+    """One column filled chunk by chunk into an array sized for every row: float64 while every cell is a
+    number or missing, else int32 codes over a vocabulary of its texts.
 
-    def __init__(self, text: bool) -> None:
-        self.numbers: list[np.ndarray] = []
-        self.codes: list[np.ndarray] = []
+    NOTE: one preallocated array per column, not a list of chunk arrays joined at the end: the chunks
+    and their join would hold each column twice, and the freed chunks stay in the process's heap.
+    """
+
+    def __init__(self, text: bool, capacity: int) -> None:
+        self.capacity, self.text = capacity, text
+        self.values = np.empty(capacity, dtype=np.int32 if text else np.float64)
         self.vocabulary: dict[str, int] = {}
-        self.text = text
 
-    def add(self, cells: tuple) -> bool:
-        """Append a chunk's cells; False when a number column meets text after its first chunk."""
+    def add(self, cells: tuple, start: int) -> bool:
+        """Write a chunk's cells from row `start`; False when a number column meets text after its first chunk."""
         if not self.text:
             try:
-                self.numbers.append(_numbers(cells))
+                self.values[start:start + len(cells)] = _numbers(cells)
                 return True
             except ValueError:
-                if self.numbers:
+                if start:
                     return False
-                self.text = True
+                self.text, self.values = True, np.empty(self.capacity, dtype=np.int32)
         vocabulary = self.vocabulary
-        codes = [vocabulary.setdefault("" if (c := cell.strip()) in _MISSING else c, len(vocabulary))
-                 for cell in cells]
-        self.codes.append(np.array(codes, dtype=np.int32))
+        self.values[start:start + len(cells)] = [
+            vocabulary.setdefault("" if (c := cell.strip()) in _MISSING else c, len(vocabulary)) for cell in cells]
         return True
 
-    def finish(self) -> np.ndarray:
-        """The whole column; the chunks are let go as it is made (one column's copy at a time)."""
+    def finish(self, rows: int) -> np.ndarray:
+        """The column's first `rows` values (numbers, or its texts as an object array)."""
+        values, self.values = self.values, np.empty(0)
         if not self.text:
-            numbers, self.numbers = self.numbers, []
-            return np.concatenate(numbers) if numbers else np.empty(0)
+            return values[:rows]
         words = np.empty(len(self.vocabulary), dtype=object)
         words[:] = list(self.vocabulary)
-        codes, self.codes = self.codes, []
-        return words[np.concatenate(codes)] if codes else np.empty(0, dtype=object)
+        return words[values[:rows]]
+
+
+def _line_count(path: Path) -> int:
+    """How many lines the file has: no more data rows than that."""
+    count = 1
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n") + block.count(b"\r")  # NOTE: a lone CR ends a line for csv too
+    return count
 
 
 def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_columns: set[str], max_rows: int | None):
     """The columns and each row's line number; the name of a column to re-read as text, else None."""
     rows = csv.reader(handle, delimiter=delimiter)
     _header_row(rows)
-    builders = {name: _ColumnBuilder(name in text_columns) for name in names}
+    capacity = max_rows if max_rows is not None else _line_count(path)
+    builders = {name: _ColumnBuilder(name in text_columns, capacity) for name in names}
     lines, chunk = array("l"), []
     width = len(names)
 
     def flush() -> str | None:
+        start = len(lines) - len(chunk)
         for name, cells in zip(names, zip(*chunk)):
-            if not builders[name].add(cells):
+            if not builders[name].add(cells, start):
                 return name
         chunk.clear()
         return None
@@ -202,7 +215,8 @@ def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_column
             break
     if chunk and (flipped := flush()):
         return None, None, flipped
-    return {name: builder.finish() for name, builder in builders.items()}, np.asarray(lines, dtype=np.int64), None
+    return ({name: builder.finish(len(lines)) for name, builder in builders.items()},
+            np.asarray(lines, dtype=np.int64), None)
 
 
 def _drop_index(table: Table) -> None:
