@@ -112,16 +112,18 @@ def _category(name: str, values: np.ndarray, max_categories: int) -> tuple[dict 
     return {"name": name, "kind": "category", "categories": names}, note
 
 
+def decide(table: Table, name: str, rows: np.ndarray, max_categories: int = MAX_CATEGORIES) -> tuple[dict | None, dict]:
+    """One column's plan entry (None when it is left out) and its note, from its values in `rows`."""
+    values = table.columns[name][rows]
+    return _category(name, values, max_categories) if table.is_text(name) else _number(name, values)
+
+
 def fit_columns(table: Table, features: list[str], train_rows: np.ndarray,
                 max_categories: int = MAX_CATEGORIES) -> ColumnPlan:
     """The plan for `features`, from the values in `train_rows` only."""
     plan = ColumnPlan()
     for name in features:
-        values = table.columns[name][train_rows]
-        if table.is_text(name):
-            column, note = _category(name, values, max_categories)
-        else:
-            column, note = _number(name, values)
+        column, note = decide(table, name, train_rows, max_categories)
         if column is not None:
             plan.columns.append(column)
         plan.notes.append(note)
@@ -155,13 +157,5 @@ def default_target(names: list[str]) -> tuple[str, str]:
 
 def preview(table: Table, target: str, max_categories: int = MAX_CATEGORIES) -> dict[str, dict]:
     """Column name → its note as training would decide it, judged on the rows given (a preview)."""
-    features = [name for name in table.names if name != target]
-    if not features:
-        return {}
     rows = np.arange(len(table))
-    try:
-        notes = fit_columns(table, features, rows, max_categories).notes
-    except DataError:  # NOTE: every column left out: the notes are still what the picker shows
-        notes = [_category(n, table.columns[n], max_categories)[1] if table.is_text(n) else
-                 _number(n, table.columns[n])[1] for n in features]
-    return {note["name"]: note for note in notes}
+    return {name: decide(table, name, rows, max_categories)[1] for name in table.names if name != target}
