@@ -9,6 +9,7 @@ import sys
 
 from presets.export import MissingExtra
 from presets.sweep import Sweep, TrialResult, default_storage, parse_param
+from presets.sweep_storage import HEARTBEAT_SECONDS, StorageUnavailable
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
 from tui.options import DEFAULT_OUT, DEFAULT_PRESET
@@ -44,6 +45,10 @@ def sweep_parser() -> argparse.ArgumentParser:
                                                            f"(default: {DEFAULT_OUT})")
     parser.add_argument("--data", help="a data file for the preset (as in a headless run)")
     parser.add_argument("--target", help="the CSV column to predict (with --data)")
+    parser.add_argument("--heartbeat", type=_positive, default=HEARTBEAT_SECONDS, metavar="SECONDS",
+                        help="a running trial's worker marks it alive this often; a trial silent for 4 "
+                             "heartbeats (its worker was killed) is failed and its settings retried "
+                             f"(default: {HEARTBEAT_SECONDS})")
     parser.add_argument("--seed", type=int, help="seed of the TPE sampler (default: random, so cooperating "
                                                  "processes do not propose the same settings)")
     return parser
@@ -70,8 +75,9 @@ def sweep(argv: list[str]) -> int:
     _quiet_optuna()
     try:
         study = Sweep(args.preset, params, out_dir=args.out, storage=args.storage, study=args.study,
-                      epochs=args.epochs, data_path=args.data, target=args.target, sampler_seed=args.seed)
-    except MissingExtra as error:
+                      epochs=args.epochs, data_path=args.data, target=args.target, sampler_seed=args.seed,
+                      heartbeat=args.heartbeat)
+    except (MissingExtra, StorageUnavailable) as error:
         print(f"npnn-tui: error: {error}", file=sys.stderr)
         return EXIT_FAILED
     storage = args.storage or default_storage(args.out, study.study_name)
