@@ -88,8 +88,7 @@ def parse_param(text: str) -> SweepParam:
     try:
         return SweepParam(name, float(low), float(high), log)
     except OverflowError:
-        raise PresetError(f"--param {text!r}: {name} must be {option.allowed}, got a number too large "
-                          f"to sample") from None
+        raise PresetError(f"--param {text!r}: {name} must be {option.allowed}, got a number too large") from None
 
 
 def _check(option, name: str, value: str, text: str):
@@ -97,6 +96,8 @@ def _check(option, name: str, value: str, text: str):
         parsed = option.parse(value.strip())
     except PresetError as error:
         raise PresetError(f"--param {text!r}: {error}") from None
+    except OverflowError:  # NOTE: a 400-digit integer, compared with float bounds
+        raise PresetError(f"--param {text!r}: {name} must be {option.allowed}, got a number too large") from None
     if parsed is None or (isinstance(parsed, float) and not math.isfinite(parsed)):
         raise PresetError(f"--param {text!r}: {name} must be {option.allowed}, got {value!r}")
     return parsed

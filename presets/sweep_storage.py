@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,7 +37,10 @@ class StorageUnavailable(RuntimeError):
 def create_study(optuna, storage: str | Path, study_name: str, heartbeat: int = HEARTBEAT_SECONDS, **options):
     """The study `study_name` in `storage` (a journal path or a URL), created if it does not exist yet."""
     text = str(storage)
-    retry = optuna.storages.RetryFailedTrialCallback(max_retry=MAX_RETRIES)
+    with warnings.catch_warnings():
+        # NOTE: Optuna marks the retry callback experimental; the warning would add lines to our one-line output
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
     if "://" not in text:
         path = _journal_path(text)
         backend = optuna.storages.journal.JournalFileBackend(
