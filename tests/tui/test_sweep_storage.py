@@ -130,21 +130,25 @@ def test_workers_started_at_the_same_moment_on_fresh_storages_never_crash(tmp_pa
         assert [t.state.name for t in trials] == ["COMPLETE"] * 3
 
 
-def _trial_running_with_a_run_directory(out: Path, storage) -> bool:
+def _trial_training(storage) -> bool:
+    """A trial is RUNNING and has reported an epoch's validation loss."""
     try:
         trials = optuna.load_study(study_name="s", storage=storage).trials
     except KeyError:  # NOTE: the study is not created yet
         return False
-    return any(t.state.name == "RUNNING" for t in trials) and any(out.glob("*/history.csv"))
+    return any(t.state.name == "RUNNING" and t.intermediate_values for t in trials)
 
 
 def check_a_killed_workers_trial_is_failed_and_retried(out: Path, storage_argv: str, storage) -> None:
     """Start a worker, SIGKILL it mid-trial, start another: the stale trial is FAIL and its settings rerun."""
-    common = ("--study", "s", "--storage", storage_argv, "--heartbeat", "1")
+    preset = (Path(__file__).parents[2] / "presets" / "tabular_mlp.toml").read_text()
+    endless = out / "endless.toml"  # NOTE: no early stopping, so the first worker is surely mid-trial
+    endless.write_text(preset.replace("patience = 30", "patience = 1000000"))
+    common = ("--study", "s", "--storage", storage_argv, "--heartbeat", "1", "--preset", str(endless))
     with processes() as start:
         doomed = sweep_worker(start, out, 1, *common, "--epochs", "100000")
         deadline = time.monotonic() + 180
-        while not _trial_running_with_a_run_directory(out, storage):
+        while not _trial_training(storage):
             assert doomed.poll() is None, doomed.communicate()[1][-2000:]
             assert time.monotonic() < deadline, "the first worker never started training"
             time.sleep(0.2)
