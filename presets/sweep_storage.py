@@ -36,11 +36,15 @@ class StorageUnavailable(RuntimeError):
 
 def create_study(optuna, storage: str | Path, study_name: str, heartbeat: int = HEARTBEAT_SECONDS, **options):
     """The study `study_name` in `storage` (a journal path or a URL), created if it does not exist yet."""
-    text = str(storage)
     with warnings.catch_warnings():
-        # NOTE: Optuna marks the retry callback experimental; the warning would add lines to our one-line output
+        # NOTE: Optuna marks heartbeats and the retry callback experimental; its warnings would add lines
+        # to the command's output
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
+        return _create_study(optuna, str(storage), study_name, heartbeat, **options)
+
+
+def _create_study(optuna, text: str, study_name: str, heartbeat: int, **options):
+    retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
     if "://" not in text:
         path = _journal_path(text)
         backend = optuna.storages.journal.JournalFileBackend(
