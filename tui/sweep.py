@@ -38,7 +38,8 @@ def sweep_parser() -> argparse.ArgumentParser:
                              "(repeatable)")
     parser.add_argument("--storage", metavar="URL_OR_JOURNAL_FILE",
                         help="where the study lives: a journal file, or an SQLAlchemy URL (sqlite:///s.db; "
-                             "postgresql://… for workers on many machines); default: OUT/sweeps/STUDY.journal")
+                             "postgresql+psycopg://… for workers on many machines); default: "
+                             "OUT/sweeps/STUDY.journal")
     parser.add_argument("--study", metavar="NAME", help="study name (default: PRESET-sweep)")
     parser.add_argument("--epochs", type=_positive, help="epochs per trial (default: the preset's)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the trials' run directories "
