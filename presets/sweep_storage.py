@@ -4,6 +4,7 @@ trial is failed and retried instead of counting as running forever.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import warnings
@@ -20,6 +21,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 JOURNAL_PROBE = 1 << 16  # a journal's first line (one JSON operation) is far shorter than this
 # NOTE: one key for every npnn sweep on a server: creating Optuna's tables is once per database anyway
 POSTGRES_LOCK_KEY = 0x6E706E6E_73776570  # "npnnswep"
+# an OSError with one of these is the path given, not the machine (a full disk is exit 1, these exit 2)
+PATH_ERRNOS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM,
+               errno.EROFS, errno.ELOOP, errno.ENXIO}
 # the pip package that provides each DBAPI driver SQLAlchemy may ask for (its dialect's `driver`)
 DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "pg8000": "pg8000",
                    "pymysql": "pymysql", "mysqldb": "mysqlclient", "mysqlconnector": "mysql-connector-python",
@@ -40,7 +44,13 @@ def create_study(optuna, storage: str | Path, study_name: str, heartbeat: int = 
         # NOTE: Optuna marks heartbeats and the retry callback experimental; its warnings would add lines
         # to the command's output
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return _create_study(optuna, str(storage), study_name, heartbeat, **options)
+        try:
+            return _create_study(optuna, str(storage), study_name, heartbeat, **options)
+        except OSError as error:  # a file the journal, the SQLite database or its lock file needs
+            message = f"--storage {storage}: cannot create or open it ({error.strerror or error})"
+            if error.errno in PATH_ERRNOS:
+                raise StorageError(message) from None
+            raise StorageUnavailable(message) from None
 
 
 def _create_study(optuna, text: str, study_name: str, heartbeat: int, **options):

@@ -56,6 +56,10 @@ def test_an_existing_file_that_is_not_sqlite_is_refused_untouched(tmp_path, caps
     ("redis://localhost/0", "unknown database scheme 'redis'"),
     ("nosuchdb+x://u@h/d", "unknown database scheme 'nosuchdb+x'"),
     ("{tmp}/notes.txt/s.journal", "cannot create its folder"),
+    ("/proc/npnn.journal", "cannot create or open it (No such file or directory)"),
+    ("sqlite:////proc/npnn.db", "cannot create or open it (No such file or directory)"),
+    ("{tmp}/" + "x" * 300 + ".journal", "cannot create or open it (File name too long)"),
+    ("sqlite:///{tmp}/" + "x" * 300 + ".db", "cannot create or open it (File name too long)"),
 ])
 def test_a_storage_that_cannot_hold_a_study_is_exit_2_in_one_line(tmp_path, capsys, storage, message):
     (tmp_path / "notes.txt").write_text("mine")
