@@ -80,6 +80,19 @@ def _create_study(optuna, text: str, study_name: str, heartbeat: int, **options)
         raise StorageUnavailable(f"--storage {shown}: cannot use the database ({reason})") from None
 
 
+def shown_storage(storage: str | Path) -> str:
+    """`storage` as printed: a URL's password as ***."""
+    text = str(storage)
+    if "://" not in text:
+        return text
+    import sqlalchemy.engine
+    import sqlalchemy.exc
+    try:
+        return sqlalchemy.engine.make_url(text).render_as_string(hide_password=True)
+    except (sqlalchemy.exc.ArgumentError, ValueError):  # NOTE: refused before anything is printed
+        return text
+
+
 def _first_line(error) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 

@@ -9,7 +9,7 @@ import sys
 
 from presets.export import MissingExtra
 from presets.sweep import Sweep, TrialResult, default_storage, parse_param
-from presets.sweep_storage import HEARTBEAT_SECONDS, StorageUnavailable
+from presets.sweep_storage import HEARTBEAT_SECONDS, StorageUnavailable, shown_storage
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
 from tui.options import DEFAULT_OUT, DEFAULT_PRESET
@@ -82,7 +82,7 @@ def sweep(argv: list[str]) -> int:
         print(f"npnn-tui: error: {error}", file=sys.stderr)
         return EXIT_FAILED
     storage = args.storage or default_storage(args.out, study.study_name)
-    print(f"Study {study.study_name!r} in {storage}: {args.trials} trial(s) from this process, "
+    print(f"Study {study.study_name!r} in {shown_storage(storage)}: {args.trials} trial(s) from this process, "
           f"{len(study.study.trials)} already in the study", flush=True)
     try:
         with training_blas_limit():

@@ -19,6 +19,7 @@ import psycopg  # noqa: E402
 
 from tests.tui.sweep_workers import start_simultaneously
 from tests.tui.test_sweep_storage import check_a_killed_workers_trial_is_failed_and_retried
+from tui.cli import main
 
 POSTGRES_TRIES = 6  # NOTE: fewer than on files: each try creates a database (CI's step stays under a minute)
 
@@ -57,3 +58,13 @@ def test_workers_started_at_the_same_moment_on_fresh_databases_never_crash(tmp_p
 def test_a_worker_killed_mid_trial_has_its_trial_failed_and_retried_on_postgresql(tmp_path, new_database):
     url = new_database()
     check_a_killed_workers_trial_is_failed_and_retried(tmp_path, url, url)
+
+
+def test_a_sweep_on_postgresql_runs_and_never_prints_the_password(tmp_path, new_database, capsys):
+    url = new_database().replace("://npnn@", "://npnn:secret@", 1)  # NOTE: the test server trusts any password
+    argv = ["sweep", "--trials", "2", "--epochs", "1", "--param", "lr=1e-3:1e-2", "--storage", url,
+            "--study", "s", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "npnn:***@" in captured.out and "secret" not in captured.out + captured.err
+    assert [t.state.name for t in optuna.load_study(study_name="s", storage=url).trials] == ["COMPLETE"] * 2
