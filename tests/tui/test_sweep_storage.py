@@ -96,6 +96,23 @@ def test_a_400_digit_range_end_is_exit_2_in_one_line(tmp_path, capsys, param):
     assert f"npnn-tui: error: --param '{param}'" in _one_line_error(capsys)
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("--epochs", HUGE, "expected a whole number >= 1, got a number too large"),
+    ("--epochs", "0", "epochs must be an integer >= 1"),
+    ("--seed", HUGE, "expected a whole number from 0 to 4294967295"),
+    ("--seed", "-1", "expected a whole number from 0 to 4294967295"),
+    ("--heartbeat", HUGE, "expected a whole number from 1 to 3600"),
+    ("--trials", "0", "expected a whole number >= 1"),
+])
+def test_a_number_option_out_of_range_is_exit_2_naming_it(tmp_path, capsys, option, value, message):
+    argv = ["sweep", "--trials", "1", "--param", "lr=1e-3:1e-2", "--out", str(tmp_path), option, value]
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and "Traceback" not in err
+    assert f"npnn-tui sweep: error: argument {option}: {message}" in err.strip().splitlines()[-1]
+
+
 @pytest.mark.parametrize("option", ["preset", "study"])
 def test_the_default_journal_stays_inside_out_whatever_the_name_says(tmp_path, capsys, option):
     preset = (Path(__file__).parents[2] / "presets" / "tabular_mlp.toml").read_text()
