@@ -67,7 +67,8 @@ def sweep_parser() -> argparse.ArgumentParser:
                                                            f"(default: {DEFAULT_OUT})")
     parser.add_argument("--data", help="a data file for the preset (as in a headless run)")
     parser.add_argument("--target", help="the CSV column to predict (with --data)")
-    parser.add_argument("--heartbeat", type=_whole(1, MAX_HEARTBEAT), default=HEARTBEAT_SECONDS, metavar="SECONDS",
+    parser.add_argument("--heartbeat", type=_whole(1, MAX_HEARTBEAT), default=HEARTBEAT_SECONDS,
+                        metavar="SECONDS",
                         help=f"a running trial's worker marks it alive this often; a trial silent for "
                              f"{GRACE_HEARTBEATS} heartbeats (its worker was killed) is failed and its settings "
                              f"retried (default: {HEARTBEAT_SECONDS})")

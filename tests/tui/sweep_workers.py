@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -86,3 +87,42 @@ def start_simultaneously(tmp_path: Path, workers: int, tries: list[list[str]], t
             lines = out.strip().splitlines()
             results.append((process.returncode, lines[-1] if lines else "", err[-3000:]))
         return results
+
+
+def _trial_training(storage) -> bool:
+    """A trial is RUNNING and has reported an epoch's validation loss."""
+    import optuna
+    try:
+        trials = optuna.load_study(study_name="s", storage=storage).trials
+    except KeyError:  # NOTE: the study is not created yet
+        return False
+    return any(t.state.name == "RUNNING" and t.intermediate_values for t in trials)
+
+
+def check_a_killed_workers_trial_is_failed_and_retried(out: Path, storage_argv: str, storage) -> None:
+    """Start a worker, SIGKILL it mid-trial, start another: the stale trial is FAIL and its settings rerun."""
+    import optuna
+    preset = (Path(__file__).parents[2] / "presets" / "tabular_mlp.toml").read_text()
+    endless = out / "endless.toml"  # NOTE: no early stopping, so the first worker is surely mid-trial
+    endless.write_text(preset.replace("patience = 30", "patience = 1000000"))
+    common = ("--study", "s", "--storage", storage_argv, "--heartbeat", "1", "--preset", str(endless))
+    with processes() as start:
+        doomed = sweep_worker(start, out, 1, *common, "--epochs", "100000")
+        deadline = time.monotonic() + 180
+        while not _trial_training(storage):
+            assert doomed.poll() is None, doomed.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the first worker never started training"
+            time.sleep(0.2)
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait()
+        time.sleep(5)  # NOTE: the grace period is 4 heartbeats of 1 s
+        survivor = sweep_worker(start, out, 2, *common, "--epochs", "2")
+        stdout, stderr = survivor.communicate(timeout=240)
+    assert survivor.returncode == 0 and "Warning" not in stderr, stderr[-2000:]
+    assert "1 already in the study" in stdout
+    trials = optuna.load_study(study_name="s", storage=storage).trials
+    assert [t.state.name for t in trials][0] == "FAIL" and len(trials) == 3
+    retry = trials[1]
+    assert retry.system_attrs["failed_trial"] == 0 and retry.params == trials[0].params
+    assert [t.state.name in ("COMPLETE", "PRUNED") for t in trials[1:]] == [True, True]
+    assert stdout.count("Trial ") == 2

@@ -17,8 +17,7 @@ if not SERVER:
 import optuna  # noqa: E402
 import psycopg  # noqa: E402
 
-from tests.tui.sweep_workers import start_simultaneously
-from tests.tui.test_sweep_storage import check_a_killed_workers_trial_is_failed_and_retried
+from tests.tui.sweep_workers import check_a_killed_workers_trial_is_failed_and_retried, start_simultaneously
 from tui.cli import main
 
 POSTGRES_TRIES = 6  # NOTE: fewer than on files: each try creates a database (CI's step stays under a minute)

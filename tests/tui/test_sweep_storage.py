@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.tui.sweep_workers import FAST, processes, start_simultaneously, sweep_worker
+from tests.tui.sweep_workers import (FAST, check_a_killed_workers_trial_is_failed_and_retried,
+                                     start_simultaneously)
 from tui.cli import main
 
 optuna = pytest.importorskip("optuna")
@@ -150,43 +149,6 @@ def test_workers_started_at_the_same_moment_on_fresh_storages_never_crash(tmp_pa
             storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(storage))
         trials = optuna.load_study(study_name="s", storage=storage).trials
         assert [t.state.name for t in trials] == ["COMPLETE"] * 3
-
-
-def _trial_training(storage) -> bool:
-    """A trial is RUNNING and has reported an epoch's validation loss."""
-    try:
-        trials = optuna.load_study(study_name="s", storage=storage).trials
-    except KeyError:  # NOTE: the study is not created yet
-        return False
-    return any(t.state.name == "RUNNING" and t.intermediate_values for t in trials)
-
-
-def check_a_killed_workers_trial_is_failed_and_retried(out: Path, storage_argv: str, storage) -> None:
-    """Start a worker, SIGKILL it mid-trial, start another: the stale trial is FAIL and its settings rerun."""
-    preset = (Path(__file__).parents[2] / "presets" / "tabular_mlp.toml").read_text()
-    endless = out / "endless.toml"  # NOTE: no early stopping, so the first worker is surely mid-trial
-    endless.write_text(preset.replace("patience = 30", "patience = 1000000"))
-    common = ("--study", "s", "--storage", storage_argv, "--heartbeat", "1", "--preset", str(endless))
-    with processes() as start:
-        doomed = sweep_worker(start, out, 1, *common, "--epochs", "100000")
-        deadline = time.monotonic() + 180
-        while not _trial_training(storage):
-            assert doomed.poll() is None, doomed.communicate()[1][-2000:]
-            assert time.monotonic() < deadline, "the first worker never started training"
-            time.sleep(0.2)
-        os.killpg(doomed.pid, signal.SIGKILL)
-        doomed.wait()
-        time.sleep(5)  # NOTE: the grace period is 4 heartbeats of 1 s
-        survivor = sweep_worker(start, out, 2, *common, "--epochs", "2")
-        stdout, stderr = survivor.communicate(timeout=240)
-    assert survivor.returncode == 0 and "Warning" not in stderr, stderr[-2000:]
-    assert "1 already in the study" in stdout
-    trials = optuna.load_study(study_name="s", storage=storage).trials
-    assert [t.state.name for t in trials][0] == "FAIL" and len(trials) == 3
-    retry = trials[1]
-    assert retry.system_attrs["failed_trial"] == 0 and retry.params == trials[0].params
-    assert [t.state.name in ("COMPLETE", "PRUNED") for t in trials[1:]] == [True, True]
-    assert stdout.count("Trial ") == 2
 
 
 def test_a_worker_killed_mid_trial_has_its_trial_failed_and_retried_on_a_journal(tmp_path):
