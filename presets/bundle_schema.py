@@ -84,8 +84,8 @@ def _class_names(where: str, value) -> list:
     for i, name in enumerate(names):
         if not isinstance(name, str) and _MEAN.normalize(name) is None:
             _fail(where, f"class_names[{i}]", "text or a finite number", name)
-    if len(names) < 2:
-        _fail(where, "class_names", "at least two class names", names)
+    if len(names) < 2 or len({isinstance(name, str) for name in names}) > 1:
+        _fail(where, "class_names", "at least two class names, all text or all numbers", names)
     _unique(where, "class_names", names)
     return names
 

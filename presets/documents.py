@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from presets.option import MAX_INT, shown
+from presets.option import MAX_INT, key_text, shown
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,7 +86,8 @@ def check_plain(document: Any, where: str) -> None:
         if depth > MAX_DEPTH:
             raise DocumentError(f"{where}: nests deeper than {MAX_DEPTH} levels at {key[:40]}...")
         if isinstance(value, dict):
-            stack.extend((item, f"{key}.{name}" if key else str(name), depth + 1) for name, item in value.items())
+            stack.extend((item, f"{key}.{key_text(name)}" if key else key_text(name), depth + 1)
+                         for name, item in value.items())
         elif isinstance(value, list):
             stack.extend((item, f"{key}[{i}]", depth + 1) for i, item in enumerate(value))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:

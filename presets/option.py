@@ -122,7 +122,7 @@ class Option:
             value = _number(stripped, self.kind)
         result = self.normalize(value)
         if result is None:
-            got = shown(value if isinstance(value, int) else text)
+            got = shown(value if isinstance(value, int) and abs(value) > MAX_INT else text)
             raise PresetError(f"{key or self.name} must be {self.allowed}, got {got}")
         return result
 
@@ -137,6 +137,13 @@ def shown(value: Any) -> str:
             return f"an integer of more than 4300 digits (at most {MAX_INT})"
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def key_text(name: Any) -> str:
+    """A key from a file as a message shows it: as written, or its repr when it is empty or holds spaces at
+    its ends or characters that do not print (a newline would break the one-line message)."""
+    name = str(name)
+    return name if name and name.isprintable() and name.strip() == name else repr(name)
 
 
 def _number(text: str, kind: type) -> Any:

@@ -40,7 +40,7 @@ from presets.catalog import layer as catalog_layer
 from presets.control import HOT_EDITS, Change
 from presets.documents import DocumentError, read_toml
 from presets.errors import PresetError
-from presets.option import Option
+from presets.option import Option, key_text
 
 TASKS = ("regression", "classification")
 SOURCES = ("diabetes", "wine", "mnist", "digits", "csv")
@@ -245,7 +245,7 @@ def validate_layers(where, layers) -> list:
                 continue
             if name not in entry.option_names():
                 allowed = ", ".join(entry.option_names()) or "no other keys"
-                raise PresetError(f"{where}: unknown key {key}.{name} for {entry.name}; allowed: {allowed}")
+                raise PresetError(f"{where}: unknown key {key}.{key_text(name)} for {entry.name}; allowed: {allowed}")
             spec[name] = entry.option(name).check(value, f"{key}.{name}", where)
         for option in entry.options:
             if option.required and option.name not in spec:

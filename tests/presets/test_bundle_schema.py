@@ -113,6 +113,9 @@ def test_the_classifiers_outputs_must_match_its_class_names(classifier, tmp_path
     run = edited_run(classifier[0], tmp_path / "2", _set(["class_names", 2], [1]))
     with pytest.raises(PresetError, match=r"class_names\[2\] must be text or a finite number, got \[1\]"):
         load_run(run)
+    run = edited_run(classifier[0], tmp_path / "3", _set(["class_names", 0], 0))  # np.asarray would make '0'
+    with pytest.raises(PresetError, match=r"class_names must be at least two class names, all text or all numbers"):
+        load_run(run)
 
 
 def test_a_valid_edit_still_loads(regressor, tmp_path):
