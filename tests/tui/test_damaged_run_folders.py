@@ -1,10 +1,17 @@
 """The app starts, and lists every folder, whatever run folders sit in --out (the Runs tab reads them on start)."""
 from __future__ import annotations
 
+import json
+
+import tomli_w
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.presets.test_loaders_fuzz import CONFIG, METRICS, SWEEP, _good_files, _read_folder, mutated, values
 from tests.presets.test_past_runs import damaged_runs
 from tests.tui.runs_fixtures import write_run
 from tests.tui.test_runs_tab import SIZE, column, open_runs
-from tui.widgets.runs import COLUMN_KEYS
+from tui.widgets.runs import COLUMN_KEYS, COLUMNS, _cell, _params, _sort_value, settings_diff
 
 
 async def test_the_app_starts_with_huge_numbers_and_deep_nesting_in_run_folders(app_for, tmp_path):
@@ -20,3 +27,22 @@ async def test_the_app_starts_with_huge_numbers_and_deep_nesting_in_run_folders(
         for key in COLUMN_KEYS:  # sorting compares every value a damaged folder gave
             table.sort_by(key)
         assert app.is_running
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.data())
+def test_every_runs_table_cell_of_a_fuzzed_run_folder_can_be_shown_and_sorted(data):
+    """Whatever a run folder holds, the Runs tab can write and sort each of its cells (the app's start)."""
+    files = _good_files()
+    name = data.draw(st.sampled_from(["metrics.json", "config.toml", "sweep.json"]), label="file")
+    if name == "config.toml":
+        files[name] = tomli_w.dumps(mutated(CONFIG, data, values())).encode()
+    else:
+        files[name] = json.dumps(mutated(METRICS if name == "metrics.json" else SWEEP, data,
+                                         st.one_of(st.none(), values()))).encode()
+    run = _read_folder(files)
+    for column in COLUMNS:
+        assert isinstance(_cell(column, run), str)
+        _sort_value(column.value(run))
+    settings_diff([run, run])
+    _params(run)
