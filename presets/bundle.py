@@ -146,9 +146,13 @@ def load_run(run_dir) -> Bundle:
     run_dir, spec = read_bundle(run_dir)
     where = str(run_dir / BUNDLE_FILE)
     weights = weights_path(run_dir, spec["weights"], where)
+    try:
+        state = npnn.load(weights)  # NOTE: a damaged or foreign file is a ValueError naming it, never its bytes
+    except OSError as error:
+        raise ValueError(f"{weights}: cannot read the bundle's weights ({error.strerror or error})") from None
     model = build_model(spec["model"])
     try:
-        model.load_state_dict(npnn.load(weights))
+        model.load_state_dict(state)
     except (KeyError, ValueError) as error:
         raise ValueError(f"{weights}: does not fit the bundle's model ({error})") from None
     model.eval()

@@ -173,3 +173,13 @@ def test_the_size_limit_is_checked_before_building(regressor, tmp_path, monkeypa
     with pytest.raises(PresetError, match="model holds"):
         load_run(run)
     assert built == []
+
+
+def test_unreadable_weights_are_a_value_error_naming_them(regressor, tmp_path, monkeypatch):
+    import presets.bundle
+
+    def refuse(path):  # NOTE: as root a chmod 0 file stays readable, so the refusal is simulated
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(presets.bundle.npnn, "load", refuse)
+    with pytest.raises(ValueError, match=r"model.npz: cannot read the bundle's weights \(Permission denied\)"):
+        load_run(edited_run(regressor, tmp_path, lambda b: b))
