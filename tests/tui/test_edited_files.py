@@ -68,3 +68,16 @@ def test_predict_with_weights_that_are_not_a_model_never_prints_their_contents(r
     _diabetes_csv(tmp_path / "new.csv")
     err = assert_one_line_error(npnn_tui("predict", str(run), "new.csv", cwd=tmp_path), "not a readable npnn model")
     assert "PASS" not in err and "hunter" not in err
+
+
+def test_a_user_preset_folder_with_deep_and_huge_presets_still_lists_the_others(tmp_path):
+    presets = tmp_path / "mine"
+    presets.mkdir()
+    (presets / "deep.toml").write_text(GOOD.replace("epochs = 3", f"epochs = {'[' * 5000}{']' * 5000}"))
+    (presets / "huge.toml").write_text(GOOD.replace("epochs = 3", f"epochs = {HUGE}"))
+    (presets / "fine.toml").write_text(GOOD)
+    done = npnn_tui("--list-presets", "--presets-dir", str(presets), cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert str(presets / "fine.toml") in done.stdout
+    assert "deep.toml: arrays or tables nest too deeply" in done.stderr
+    assert "huge.toml: training.epochs is an integer of 401 digits" in done.stderr
