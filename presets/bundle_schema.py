@@ -27,12 +27,13 @@ _SCALARS = {option.name: option for option in (
 )}
 _SIZE = Option("input_shape", int, low=1)
 _NAME = Option("feature_names", str)
-_MEAN = Option("mean", float)
+_NUMBER = Option("mean", float)
 _STD = Option("std", float, low=0, low_open=True)
 # Keys that may be null (or absent); their meaning depends on the task and the input (checked below)
 NULLABLE = ("feature_names", "target_name", "feature_mean", "feature_std", "target_mean", "target_std",
             "class_names")
-KEYS = ("format", "version", "task", "weights", "model", "input_shape", *NULLABLE)
+REQUIRED = ("format", "version", "task", "weights", "model", "input_shape")
+KEYS = (*REQUIRED, *NULLABLE)
 
 
 def _fail(where: str, key: str, allowed: str, value) -> None:
@@ -72,7 +73,7 @@ def _stats(where: str, raw: dict, name: str, length: int | None) -> tuple[list |
         raise PresetError(f"{where}: {name}_mean and {name}_std must both be set or both be null")
     if mean is None:
         return None, None
-    mean = [_MEAN.check(v, f"{name}_mean[{i}]", where)
+    mean = [_NUMBER.check(v, f"{name}_mean[{i}]", where)
             for i, v in enumerate(_list(where, f"{name}_mean", mean, "numbers", length))]
     std = [_STD.check(v, f"{name}_std[{i}]", where)
            for i, v in enumerate(_list(where, f"{name}_std", std, "numbers > 0", len(mean)))]
@@ -82,7 +83,7 @@ def _stats(where: str, raw: dict, name: str, length: int | None) -> tuple[list |
 def _class_names(where: str, value) -> list:
     names = _list(where, "class_names", value, "class names (text or numbers)")
     for i, name in enumerate(names):
-        if not isinstance(name, str) and _MEAN.normalize(name) is None:
+        if not isinstance(name, str) and _NUMBER.normalize(name) is None:
             _fail(where, f"class_names[{i}]", "text or a finite number", name)
     if len(names) < 2 or len({isinstance(name, str) for name in names}) > 1:
         _fail(where, "class_names", "at least two class names, all text or all numbers", names)
@@ -97,7 +98,7 @@ def validate_bundle(raw, where: str) -> dict:
     unknown = sorted(set(raw) - set(KEYS))
     if unknown:
         raise PresetError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(KEYS)}")
-    for key in KEYS[:6]:
+    for key in REQUIRED:
         if key not in raw:
             raise PresetError(f"{where}: missing required key {key!r}")
     if raw["version"] != VERSION or isinstance(raw["version"], bool):
@@ -112,28 +113,34 @@ def validate_bundle(raw, where: str) -> dict:
         _fail(where, "input_shape", "[features] or [channels, height, width]", shape)
     spec["input_shape"] = shape
     _check_values(where, "input_shape", math.prod(shape))
-    names = raw.get("feature_names")
+    spec.update(_preprocessing(where, raw, spec["task"], shape))
+    spec.setdefault("target_name", None)
+    _check_values(where, "model", sum(state_size(layer) for layer in spec["model"]), spec["model"])
+    return spec
+
+
+def _preprocessing(where: str, raw: dict, task: str, shape: list) -> dict:
+    """Feature names and statistics (tables only), target statistics (regression) and class names
+    (classification), each checked against the input shape and the task."""
+    out = {"feature_names": None, "class_names": None}
     if len(shape) == 3:
         for key in ("feature_names", "feature_mean", "feature_std"):
             if raw.get(key) is not None:
                 _fail(where, key, "null for a model of images", raw[key])
     else:
-        names = [_NAME.check(v, f"feature_names[{i}]", where) for i, v in enumerate(
-            _list(where, "feature_names", names, f"column names (input_shape is {shape})", shape[0]))]
-        _unique(where, "feature_names", names)
-    spec["feature_names"] = names
-    spec["feature_mean"], spec["feature_std"] = _stats(where, raw, "feature", shape[0])
-    spec["target_mean"], spec["target_std"] = _stats(where, raw, "target", None)
-    spec["class_names"] = None
-    if spec["task"] == "classification":
-        if spec["target_mean"] is not None:
+        out["feature_names"] = [_NAME.check(v, f"feature_names[{i}]", where) for i, v in enumerate(
+            _list(where, "feature_names", raw.get("feature_names"), f"column names (input_shape is {shape})",
+                  shape[0]))]
+        _unique(where, "feature_names", out["feature_names"])
+    out["feature_mean"], out["feature_std"] = _stats(where, raw, "feature", shape[0])
+    out["target_mean"], out["target_std"] = _stats(where, raw, "target", None)
+    if task == "classification":
+        if out["target_mean"] is not None:
             _fail(where, "target_mean", "null for a classification", raw["target_mean"])
-        spec["class_names"] = _class_names(where, raw.get("class_names"))
+        out["class_names"] = _class_names(where, raw.get("class_names"))
     elif raw.get("class_names") is not None:
         _fail(where, "class_names", "null for a regression", raw["class_names"])
-    spec.setdefault("target_name", None)
-    _check_values(where, "model", sum(state_size(layer) for layer in spec["model"]), spec["model"])
-    return spec
+    return out
 
 
 def _check_values(where: str, key: str, count: int, specs: list | None = None) -> None:
