@@ -62,7 +62,7 @@ def started_at(path: Path) -> datetime | None:
             pass
     try:
         return datetime.fromtimestamp((path / "metrics.json").stat().st_mtime)
-    except OSError:
+    except (OSError, ValueError, OverflowError):  # NOTE: `touch -d` can set a time no datetime holds
         return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from datetime import datetime
 
 from presets import Run, load_preset
 from presets.past_runs import load_runs, read_run
@@ -120,3 +121,15 @@ def test_read_run_of_a_damaged_folder_never_raises_at_any_stack_depth(tmp_path):
         return [read_run(path) for path in sorted(out.iterdir())] if depth == 0 else nested(depth - 1)
 
     assert all(not run.readable for run in nested(400) if run.name not in ("fifo-history",))
+
+
+def test_a_metrics_file_dated_beyond_the_calendar_leaves_the_start_blank(tmp_path, monkeypatch):
+    import presets.past_runs
+
+    class Calendar(datetime):  # NOTE: ext4 clamps mtimes at 2446; XFS and btrfs keep what `touch -d` sets
+        @classmethod
+        def fromtimestamp(cls, timestamp, tz=None):
+            raise ValueError("year 31688740476 is out of range")
+    monkeypatch.setattr(presets.past_runs, "datetime", Calendar)
+    run = read_run(_fake(tmp_path / "no-stamp-in-the-name"))
+    assert run.readable and run.started is None
