@@ -31,7 +31,7 @@ _NUMBER = Option("mean", float)
 _STD = Option("std", float, low=0, low_open=True)
 # Keys that may be null (or absent); their meaning depends on the task and the input (checked below)
 NULLABLE = ("feature_names", "target_name", "feature_mean", "feature_std", "target_mean", "target_std",
-            "class_names")
+            "class_names", "pixel_range")
 REQUIRED = ("format", "version", "task", "weights", "model", "input_shape")
 KEYS = (*REQUIRED, *NULLABLE)
 
@@ -122,11 +122,19 @@ def validate_bundle(raw, where: str) -> dict:
 def _preprocessing(where: str, raw: dict, task: str, shape: list) -> dict:
     """Feature names and statistics (tables only), target statistics (regression) and class names
     (classification), each checked against the input shape and the task."""
-    out = {"feature_names": None, "class_names": None}
+    out = {"feature_names": None, "class_names": None, "pixel_range": None}
     if len(shape) == 3:
         for key in ("feature_names", "feature_mean", "feature_std"):
             if raw.get(key) is not None:
                 _fail(where, key, "null for a model of images", raw[key])
+        if raw.get("pixel_range") is not None:
+            low, high = (_NUMBER.check(v, f"pixel_range[{i}]", where) for i, v in enumerate(
+                _list(where, "pixel_range", raw["pixel_range"], "numbers, the training pixels' [min, max]", 2)))
+            if low > high:
+                _fail(where, "pixel_range", "[min, max] with min <= max", raw["pixel_range"])
+            out["pixel_range"] = [low, high]
+    elif raw.get("pixel_range") is not None:
+        _fail(where, "pixel_range", "null for a model of table rows", raw["pixel_range"])
     else:
         out["feature_names"] = [_NAME.check(v, f"feature_names[{i}]", where) for i, v in enumerate(
             _list(where, "feature_names", raw.get("feature_names"), f"column names (input_shape is {shape})",

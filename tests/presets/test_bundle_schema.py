@@ -12,7 +12,7 @@ import pytest
 from presets import PresetError, load_run
 from presets.bundle_schema import MAX_VALUES, state_size
 from presets.catalog import LAYERS
-from tests.bundles import classifier, regressor  # noqa: F401  (module-scoped fixtures)
+from tests.bundles import classifier, cnn, regressor  # noqa: F401  (module-scoped fixtures)
 
 HUGE = "1" + "0" * 400
 
@@ -70,6 +70,7 @@ EDITS = [
     ("std-missing", _set(["feature_std"], None), "feature_mean and feature_std must both be set or both be null"),
     ("target-short", _set(["target_std"], []), "target_std must be 1 numbers > 0"),
     ("class-names", _set(["class_names"], ["a", "b"]), "class_names must be null for a regression"),
+    ("pixel-range", _set(["pixel_range"], [0, 1]), "pixel_range must be null for a model of table rows"),
     ("outputs", _set(["target_mean"], [1.0, 2.0]), "target_std must be 2 numbers > 0"),
     ("outputs-2", lambda b: _set(["target_std"], [1.0, 2.0])(_set(["target_mean"], [1.0, 2.0])(b)),
      "the model gives outputs of shape (1,) per input; the bundle needs 2 (one per target_mean)"),
@@ -116,6 +117,20 @@ def test_the_classifiers_outputs_must_match_its_class_names(classifier, tmp_path
     run = edited_run(classifier[0], tmp_path / "3", _set(["class_names", 0], 0))  # np.asarray would make '0'
     with pytest.raises(PresetError, match=r"class_names must be at least two class names, all text or all numbers"):
         load_run(run)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ([1.0, 0.0], r"pixel_range must be \[min, max\] with min <= max, got \[1.0, 0.0\]"),
+    (["0", "255"], r"pixel_range\[0\] must be a number, got '0'"),
+    ([0, 255, 3], r"pixel_range must be 2 numbers, the training pixels' \[min, max\]"),
+    ([0.0, float("inf")], r"pixel_range\[1\] must be a number, got inf"),
+])
+def test_an_image_models_pixel_range_is_two_ordered_numbers(cnn, tmp_path, value, expected):
+    assert len(json.loads((cnn[0] / "bundle.json").read_text())["pixel_range"]) == 2
+    run = edited_run(cnn[0], tmp_path, _set(["pixel_range"], value))
+    with pytest.raises(PresetError, match=expected):
+        load_run(run)
+    assert load_run(edited_run(cnn[0], tmp_path / "ok", _set(["pixel_range"], [0, 9]))).spec["pixel_range"] == [0, 9]
 
 
 def test_a_valid_edit_still_loads(regressor, tmp_path):
