@@ -70,10 +70,12 @@ def parse_json(text: str, where: str) -> Any:
 
 
 def read_toml(path: Path, kind: str) -> dict:
+    """The TOML file at `path` (`kind` names it: "preset file"); DocumentError naming the file otherwise."""
     return parse_toml(read_text(path, kind), str(path))
 
 
 def read_json(path: Path, kind: str) -> Any:
+    """The JSON file at `path` (`kind` names it: "bundle"); DocumentError naming the file otherwise."""
     return parse_json(read_text(path, kind), str(path))
 
 
