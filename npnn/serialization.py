@@ -53,7 +53,7 @@ def load(path) -> OrderedDict:
         if head.startswith(_NPY_MAGIC) or head.startswith(_PICKLE_MAGIC):
             _refuse_single_array(f, path)
         if not head.startswith(_ZIP_MAGIC):
-            raise _damaged(path, "the file is empty" if not head else f"not a zip archive (starts with {head!r})")
+            raise _damaged(path, "the file is empty" if not head else "not a zip archive")
         return _read_archive(f, path)
 
 

@@ -6,22 +6,20 @@ names). `load_run(run_dir)` rebuilds the model from it and predicts on raw rows 
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 import npnn
-from presets.errors import DataError
+from presets.bundle_schema import FORMAT, VERSION, validate_bundle, weights_path
+from presets.documents import DocumentError, read_json
+from presets.errors import DataError, PresetError
 from presets.mnist import as_images
 from presets.models import build_model
 from presets.table.inputs import CellError, encoded_names, table_inputs
-from presets.table.plan_check import check_table_section
 
 BUNDLE_FILE = "bundle.json"
 WEIGHTS_FILE = "model.npz"
-FORMAT = "npnn-bundle"
-VERSION = 1
 _BATCH = 1024
 
 
@@ -124,7 +122,8 @@ class Bundle:
 
 
 def read_bundle(run_dir) -> tuple[Path, dict]:
-    """The run directory's path and its bundle.json; ValueError when it is not a run directory with one."""
+    """The run directory's path and its bundle.json, validated (presets.bundle_schema); ValueError when it is
+    not a run directory with a valid bundle."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ValueError(f"{run_dir}: not a run directory (no such directory)")
@@ -133,25 +132,43 @@ def read_bundle(run_dir) -> tuple[Path, dict]:
         hint = " (it was saved before runs held a bundle)" if (run_dir / "metrics.json").is_file() else ""
         raise ValueError(f"{run_dir}: not a run directory with a bundle: no {BUNDLE_FILE}{hint}")
     try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: cannot read the bundle ({error})") from None
-    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
-        raise ValueError(f"{path}: not an npnn bundle (expected \"format\": \"{FORMAT}\")")
-    if not (run_dir / spec["weights"]).is_file():
-        raise ValueError(f"{run_dir}: the bundle's weights {spec['weights']} are missing")
-    if isinstance(spec.get("input_shape"), list) and len(spec["input_shape"]) == 1:  # a table's model
-        check_table_section(spec, str(path))
-    return run_dir, spec
+        raw = read_json(path, "bundle")
+    except DocumentError as error:
+        raise PresetError(str(error)) from None
+    return run_dir, validate_bundle(raw, str(path))
 
 
 def load_run(run_dir) -> Bundle:
     """The trained model of a run directory with its preprocessing, ready for `.predict(X)`."""
     run_dir, spec = read_bundle(run_dir)
+    where = str(run_dir / BUNDLE_FILE)
+    weights = weights_path(run_dir, spec["weights"], where)
+    try:
+        state = npnn.load(weights)  # NOTE: a damaged or foreign file is a ValueError naming it, never its bytes
+    except OSError as error:
+        raise ValueError(f"{weights}: cannot read the bundle's weights ({error.strerror or error})") from None
     model = build_model(spec["model"])
     try:
-        model.load_state_dict(npnn.load(run_dir / spec["weights"]))
+        model.load_state_dict(state)
     except (KeyError, ValueError) as error:
-        raise ValueError(f"{run_dir / spec['weights']}: does not fit the bundle's model ({error})") from None
+        raise ValueError(f"{weights}: does not fit the bundle's model ({error})") from None
     model.eval()
+    _check_outputs(model, spec, where)
     return Bundle(run_dir, spec, model)
+
+
+def _check_outputs(model, spec: dict, where: str) -> None:
+    """One zero input through the model: its layers must chain from input_shape and end in one output per
+    class (classification) or per target_mean (regression), or predictions would be wrong or fail later."""
+    with npnn.no_grad(), np.errstate(all="ignore"):
+        try:
+            shape = model(npnn.Tensor(np.zeros((1, *spec["input_shape"]), dtype=np.float32))).shape[1:]
+        except (ValueError, TypeError) as error:
+            raise PresetError(f"{where}: the model does not take input_shape {spec['input_shape']} ({error})") \
+                from None
+    names, means = spec["class_names"], spec["target_mean"]
+    expected = len(names) if names is not None else len(means) if means is not None else None
+    if len(shape) != 1 or (expected is not None and shape[0] != expected):
+        needs = (f"{expected} (one per class_names)" if names is not None else
+                 f"{expected} (one per target_mean)" if means is not None else "one vector per input")
+        raise PresetError(f"{where}: the model gives outputs of shape {shape} per input; the bundle needs {needs}")

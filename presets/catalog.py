@@ -95,7 +95,7 @@ class _ClassEntry:
         out = {}
         for key, value in options.items():
             if key not in declared:
-                raise PresetError(f"{head}unknown key '{prefix}.{key}' for {self.key} {self.name}; "
+                raise PresetError(f"{head}unknown key {f'{prefix}.{key}'!r} for {self.key} {self.name}; "
                                   f"allowed: {', '.join(declared) or 'none'}")
             out[key] = declared[key].check(value, f"{prefix}.{key}", where)
         for option in self.options:
@@ -338,6 +338,6 @@ register_scheduler("plateau", optim.lr_scheduler.ReduceLROnPlateau, "Plateau (on
 
 def layer(name: str, where: str = "model") -> LayerEntry:
     """The registered layer `name`; PresetError naming the registered ones otherwise."""
-    if name not in LAYERS:
+    if not isinstance(name, str) or name not in LAYERS:  # NOTE: a list or table is unhashable
         raise PresetError(f"{where}.type must be one of {', '.join(LAYERS)}, got {name!r}")
     return LAYERS[name]

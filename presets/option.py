@@ -13,6 +13,7 @@ from typing import Any
 from presets.errors import PresetError
 
 AUTO = "auto"
+MAX_INT = 2 ** 63 - 1  # NOTE: larger integers overflow NumPy's int64 and float conversions (OverflowError)
 
 
 class _Required:
@@ -98,7 +99,7 @@ class Option:
             return value if self.kind is bool or not self.options() or value in self.options() else None
         if isinstance(value, bool) or not isinstance(value, int if self.kind is int else (int, float)):
             return None
-        if not math.isfinite(value):
+        if (abs(value) > MAX_INT) if isinstance(value, int) else not math.isfinite(value):
             return None
         if self.low is not None and (value <= self.low if self.low_open else value < self.low):
             return None
@@ -111,7 +112,7 @@ class Option:
         result = self.normalize(value)
         if result is None:
             prefix = f"{where}: " if where else ""
-            raise PresetError(f"{prefix}{key or self.name} must be {self.allowed}, got {value!r}")
+            raise PresetError(f"{prefix}{key or self.name} must be {self.allowed}, got {shown(value)}")
         return result
 
     def parse(self, text: str, key: str | None = None) -> Any:
@@ -130,13 +131,33 @@ class Option:
             value = _number(stripped, self.kind)
         result = self.normalize(value)
         if result is None:
-            raise PresetError(f"{key or self.name} must be {self.allowed}, got {text!r}")
+            got = shown(value if isinstance(value, int) and abs(value) > MAX_INT else text)
+            raise PresetError(f"{key or self.name} must be {self.allowed}, got {got}")
         return result
+
+
+def shown(value: Any) -> str:
+    """A value as a message shows it: its repr, an integer beyond 64 bits by its number of digits, long
+    text cut (a message stays one readable line)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        try:
+            return f"an integer of {len(str(abs(value)))} digits (at most {MAX_INT})"
+        except ValueError:  # NOTE: Python refuses to write integers of more than 4,300 digits as text
+            return f"an integer of more than 4300 digits (at most {MAX_INT})"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def key_text(name: Any) -> str:
+    """A key from a file as a message shows it: as written, or its repr when it is empty or holds spaces at
+    its ends or characters that do not print (a newline would break the one-line message)."""
+    name = str(name)
+    return name if name and name.isprintable() and name.strip() == name else repr(name)
 
 
 def _number(text: str, kind: type) -> Any:
     """`text` as an int or float, or the text itself when it is not one (normalize then refuses it)."""
     try:
         return int(text) if kind is int else float(text)
-    except ValueError:
+    except ValueError:  # NOTE: also an integer of more digits than Python converts (4,300)
         return text

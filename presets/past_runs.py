@@ -8,22 +8,17 @@ study, number, parameters and state from sweep.json. A folder that is not a fini
 from __future__ import annotations
 
 import csv
-import json
+import io
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from presets.documents import DocumentError, parse_json, parse_toml, read_text
 from presets.rundir import HISTORY_COLUMNS, SWEEP_FILE
 from presets.schema import settings_of
 from presets.sweep import SWEEPS_DIR
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 _STAMP = re.compile(r"-(\d{8}-\d{6})(?:-\d+)?$")  # presets.rundir.make_run_dir's "<name>-%Y%m%d-%H%M%S[-n]"
 
@@ -67,8 +62,17 @@ def started_at(path: Path) -> datetime | None:
             pass
     try:
         return datetime.fromtimestamp((path / "metrics.json").stat().st_mtime)
-    except OSError:
+    except (OSError, ValueError, OverflowError):  # NOTE: `touch -d` can set a time no datetime holds
         return None
+
+
+def _text(path: Path) -> str:
+    """A file of the run directory as text (bounded, UTF-8); a missing or non-regular one (a FIFO would
+    block the app's start) never reaches here."""
+    try:
+        return read_text(path, "run file")
+    except DocumentError as error:
+        raise _Unreadable(_short(error, path)) from None
 
 
 def _json(path: Path, required: bool) -> dict | None:
@@ -77,9 +81,9 @@ def _json(path: Path, required: bool) -> dict | None:
             raise _Unreadable(f"no {path.name}" + (" (saving did not finish)" if path.name == "metrics.json" else ""))
         return None
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise _Unreadable(f"{path.name} is not valid JSON ({_short(error)})") from None
+        value = parse_json(_text(path), path.name)
+    except DocumentError as error:
+        raise _Unreadable(_short(error)) from None
     if not isinstance(value, dict):
         raise _Unreadable(f"{path.name} holds {type(value).__name__}, expected an object")
     return value
@@ -89,9 +93,9 @@ def _config(path: Path) -> dict:
     if not path.is_file():
         raise _Unreadable("no config.toml")
     try:
-        value = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise _Unreadable(f"config.toml is not valid TOML ({_short(error)})") from None
+        value = parse_toml(_text(path), path.name)
+    except DocumentError as error:
+        raise _Unreadable(_short(error)) from None
     training = value.get("training", {})
     if not isinstance(training, dict):
         raise _Unreadable("config.toml has no [training] table")
@@ -107,12 +111,11 @@ def _number(value) -> float | None:
 
 def _val_losses(path: Path) -> list:
     """The val_loss column of history.csv (an empty cell, e.g. a failed epoch, is NaN); [] when absent."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except FileNotFoundError:
+    if not path.is_file():
         return []
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+    try:
+        rows = list(csv.reader(io.StringIO(_text(path), newline="")))
+    except csv.Error as error:
         raise _Unreadable(f"history.csv cannot be read ({_short(error)})") from None
     if not rows or "val_loss" not in rows[0]:
         raise _Unreadable(f"history.csv has no val_loss column (expected {', '.join(HISTORY_COLUMNS)})")
@@ -135,8 +138,12 @@ def _sweep(path: Path) -> dict | None:
             "params": dict(params) if isinstance(params, dict) else {}, "state": str(raw.get("state", ""))}
 
 
-def _short(error: Exception) -> str:
-    return str(error).splitlines()[0][:80] if str(error) else type(error).__name__
+def _short(error: Exception, path: Path | None = None) -> str:
+    """The error's first line, cut to 80 characters; a leading `path` is written as the file's name."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if path is not None and text.startswith(f"{path}: "):
+        text = f"{path.name}: {text[len(str(path)) + 2:]}"
+    return text[:80]
 
 
 def read_run(path) -> PastRun:

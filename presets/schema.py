@@ -27,7 +27,6 @@ A run's config.toml has this same layout, so it can be passed back as a preset t
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -39,14 +38,10 @@ from npnn.data import DataLoader
 from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, class_default
 from presets.catalog import layer as catalog_layer
 from presets.control import HOT_EDITS, Change
+from presets.documents import DocumentError, read_toml
 from presets.errors import PresetError
-from presets.option import Option
+from presets.option import Option, key_text
 from presets.table.columns import MAX_CATEGORIES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 TASKS = ("regression", "classification")
 SOURCES = ("diabetes", "wine", "mnist", "digits", "csv")
@@ -257,7 +252,7 @@ def validate_layers(where, layers) -> list:
                 continue
             if name not in entry.option_names():
                 allowed = ", ".join(entry.option_names()) or "no other keys"
-                raise PresetError(f"{where}: unknown key {key}.{name} for {entry.name}; allowed: {allowed}")
+                raise PresetError(f"{where}: unknown key {key}.{key_text(name)} for {entry.name}; allowed: {allowed}")
             spec[name] = entry.option(name).check(value, f"{key}.{name}", where)
         for option in entry.options:
             if option.required and option.name not in spec:
@@ -350,13 +345,7 @@ def with_dropout(preset: Preset, rate: float) -> Preset:
 def read_preset_file(path: Path) -> Preset:
     """Parse and validate one preset file."""
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except OSError as exc:
-        raise PresetError(f"{path}: cannot read preset file ({exc.strerror or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PresetError(f"{path}: not valid TOML ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise PresetError(f"{path}: a preset file must be UTF-8 text; byte {exc.object[exc.start]:#04x} at "
-                          f"offset {exc.start} is not valid UTF-8") from None
+        raw = read_toml(path, "preset file")
+    except DocumentError as error:
+        raise PresetError(str(error)) from None
     return preset_from_dict(raw, str(path), Path(path).stem, Path(path))

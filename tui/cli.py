@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return failures.exit_status(error)
     finally:
         _flush_stdout()
+        if argv is None:  # NOTE: the process's own entry: its work is done and reported, so a Ctrl+C
+            exits.ignore_late_interrupts()  # during interpreter shutdown must not turn it into a signal death
 
 
 if __name__ == "__main__":

@@ -85,3 +85,9 @@ def signals_interrupt() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def ignore_late_interrupts() -> None:
+    """Ignore SIGINT from now on (the process is about to exit with the code its command chose)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from datetime import datetime
 
 from presets import Run, load_preset
 from presets.past_runs import load_runs, read_run
@@ -70,3 +72,64 @@ def test_a_sweep_trial_carries_its_study_number_params_and_state(tmp_path):
 
 def test_a_missing_out_folder_has_no_runs(tmp_path):
     assert load_runs(tmp_path / "nowhere") == []
+
+
+HUGE = "1" + "0" * 400  # a 401-digit integer: float() and NumPy overflow on it
+DEEP_JSON = "[" * 5000 + "]" * 5000  # Python's parsers recurse per level
+
+
+def damaged_runs(out):
+    """Run folders a person (or a broken disk) could leave under --out: each must be listed, never raise."""
+    _fake(out / "huge-best", metrics=f'{{"reason": "completed", "best_val_loss": {HUGE}}}')
+    _fake(out / "huge-test", metrics=f'{{"reason": "completed", "after": {{"test": {{"mse": -{HUGE}}}}}}}')
+    _fake(out / "huge-epochs", metrics=f'{{"reason": "completed", "epochs_run": {HUGE}}}')
+    _fake(out / "deep-json", metrics=f'{{"reason": {DEEP_JSON}}}')
+    _fake(out / "deep-toml", config=f"name = {DEEP_JSON}\n")
+    _fake(out / "somewhat-deep-toml", config=f"name = {'[' * 40}{']' * 40}\n")
+    _fake(out / "huge-toml", config=f'name = "x"\n[training]\nepochs = {HUGE}\nlr = {HUGE}\n')
+    _fake(out / "huge-sweep")
+    (out / "huge-sweep" / "sweep.json").write_text(f'{{"study": "s", "trial": {HUGE}, "params": {{"lr": {HUGE}}}}}')
+    _fake(out / "deep-sweep")
+    (out / "deep-sweep" / "sweep.json").write_text(f'{{"params": {DEEP_JSON}}}')
+    _fake(out / "fifo-history", history=None)
+    os.mkfifo(out / "fifo-history" / "history.csv")  # reading it would block the app's start forever
+    _fake(out / "huge-history", history="epoch,train_loss,val_loss\n" + "1,1,0.5\n" * (2 * 2 ** 20 + 1))
+    _fake(out / "binary-metrics", metrics=None)
+    (out / "binary-metrics" / "metrics.json").write_bytes(b"\xff\xfe\x00garbage")
+    return out
+
+
+def test_huge_numbers_and_deep_nesting_mark_the_folder_instead_of_raising(tmp_path):
+    runs = {run.name: run for run in load_runs(damaged_runs(tmp_path / "runs"))}
+    assert len(runs) == 12
+    for name in ("huge-best", "huge-test", "huge-epochs", "huge-toml", "huge-sweep"):
+        assert "integer of 401 digits" in runs[name].problem, name
+    assert runs["huge-best"].problem.startswith("metrics.json: best_val_loss is an integer of 401 digits")
+    assert runs["huge-toml"].problem.startswith("config.toml: training.")
+    for name in ("deep-json", "deep-toml", "deep-sweep", "somewhat-deep-toml"):
+        assert "nest" in runs[name].problem and "32 levels" in runs[name].problem, name
+    assert runs["fifo-history"].readable and runs["fifo-history"].val_losses == []
+    assert "too large" in runs["huge-history"].problem
+    assert "UTF-8" in runs["binary-metrics"].problem
+
+
+def test_read_run_of_a_damaged_folder_never_raises_at_any_stack_depth(tmp_path):
+    """The Runs tab reads folders deep inside Textual's call stack: the loader must not rely on spare stack."""
+    out = damaged_runs(tmp_path / "runs")
+
+    def nested(depth):
+        return [read_run(path) for path in sorted(out.iterdir())] if depth == 0 else nested(depth - 1)
+
+    assert all(not run.readable for run in nested(400) if run.name not in ("fifo-history",))
+
+
+def test_a_metrics_file_dated_beyond_the_calendar_leaves_the_start_blank(tmp_path, monkeypatch):
+    import presets.past_runs
+
+    class Calendar(datetime):  # NOTE: ext4 clamps mtimes at 2446; XFS and btrfs keep what `touch -d` sets
+        @classmethod
+        def fromtimestamp(cls, timestamp, tz=None):
+            raise ValueError("year 31688740476 is out of range")
+    monkeypatch.setattr(presets.past_runs, "datetime", Calendar)
+    run = read_run(_fake(tmp_path / "no-stamp-in-the-name"))
+    assert run.readable and run.started is None

@@ -187,8 +187,10 @@ def test_predict_takes_raw_rows_in_any_order_with_extra_columns_gaps_and_unseen_
     (lambda b: b["columns"][1].update(categories=["a", "a"]), "columns[1].categories must be a non-empty list"),
     (lambda b: b.update(columns="size"), "columns must be a non-empty list of column tables, got 'size'"),
     (lambda b: b.update(input_shape=[3]), "input_shape must be [5] (the inputs the columns make), got [3]"),
-    (lambda b: b["feature_std"].__setitem__(0, 0), "feature_std must be positive numbers"),
-    (lambda b: b["columns"][1].update(name="size"), "columns must be columns with distinct names"),
+    (lambda b: b["feature_std"].__setitem__(0, 0), "feature_std[0] must be"),
+    (lambda b: b["columns"][1].update(name="size"), "columns[1].name must be a name no other column has, got 'size'"),
+    (lambda b: b["columns"][0].update(indicator="yes"), "columns[0].indicator must be true or false, got 'yes'"),
+    (lambda b: b.update(rows_left_out=-1), "rows_left_out must be an integer >= 0, got -1"),
 ])
 def test_an_edited_bundle_table_section_is_refused_naming_the_key(tmp_path, capsys, edit, message):
     import json

@@ -40,7 +40,7 @@ async def test_earlier_runs_are_loaded_with_settings_and_the_damaged_one_is_unre
         first = rows["tabular_mlp-20260102-090000"]
         assert str(first[2]) == "2026-01-02 09:00" and "0.01" in map(str, first) and "0.41" in map(str, first)
         broken = rows["tabular_mlp-20260104-090000"]
-        assert str(broken[1 + COLUMN_KEYS.index("end")]).startswith("unreadable: metrics.json is not valid JSON")
+        assert str(broken[1 + COLUMN_KEYS.index("end")]).startswith("unreadable: metrics.json: not valid JSON")
 
 
 async def test_sorting_by_a_column_by_header_click_and_by_key_keeps_study_trials_together(app_for, tmp_path):
