@@ -170,7 +170,8 @@ def argument(option: Option, label: str = "", *, hot: bool = False, column: str 
 
 def register_optimizer(name: str, cls: type, label: str, *arguments: Setting | Option) -> OptimizerEntry:
     """Make an npnn optimizer class available to presets as `[training] optimizer = name`; `arguments` are
-    its other keyword arguments (an Option is an `argument` with a label from its name).
+    its other keyword arguments (an Option is the Setting of that name another optimizer declares, else an
+    `argument` with a label from its name).
 
     An argument another optimizer also takes must agree with it on type, range and hot-editability: one
     name is one setting (one flag, one form field)."""
@@ -178,8 +179,9 @@ def register_optimizer(name: str, cls: type, label: str, *arguments: Setting | O
         raise ValueError(f"optimizer {name!r} is already registered")
     if name != name.lower():
         raise ValueError(f"optimizer names are lower case (presets compare them lower-cased), got {name!r}")
-    settings = tuple(item if isinstance(item, Setting) else argument(item) for item in arguments)
     known = {setting.name: (entry.name, setting) for entry in OPTIMIZERS.values() for setting in entry.settings}
+    settings = tuple(item if isinstance(item, Setting) else replace(known[item.name][1], option=item)
+                     if item.name in known else argument(item) for item in arguments)
     for setting in settings:
         other, declared = known.get(setting.name, (None, setting))
         if (setting.option.kind, setting.option.allowed, setting.hot) != \

@@ -50,7 +50,8 @@ def fakes():
     layer = register_layer(Gate, "Gate (per-feature scale)", Option("num_features", int, low=1),
                            Option("init", float, low=0), infer={"num_features": lambda shape: shape[-1]},
                            input_rank=1)
-    optimizer = register_optimizer("halfsgd", HalfSGD, "Half SGD", Option("momentum", float, low=0))
+    optimizer = register_optimizer("halfsgd", HalfSGD, "Half SGD",
+                                   Option("momentum", float, low=0, high=1, high_open=True))
     yield layer, optimizer
     del LAYERS["Gate"], OPTIMIZERS["halfsgd"]
 
