@@ -68,10 +68,12 @@ def _defaults_text(entry) -> str:
 
 
 class HyperparameterForm(Vertical):
-    """Preset select with its description, the optimizer select, one Input per setting and the lr schedule.
+    """Preset select with its description, then one field per setting (presets.settings), in its order: a
+    Select for one with choices (the optimizer, the lr schedule), an Input for the others.
 
     An optimizer argument (weight decay, ...) left empty is the optimizer's default, shown as the placeholder;
-    one the selected optimizer does not take is disabled, as are the schedule's arguments without a schedule.
+    one the selected optimizer does not take is disabled and its row hidden; the schedule's arguments are
+    disabled without a schedule.
     """
 
     def __init__(self, presets: list, preset: str, *, id: str | None = None) -> None:
@@ -133,6 +135,7 @@ class HyperparameterForm(Vertical):
         for key in (key for key, setting in self._settings.items() if setting.group == "optimizer"):
             field = self.query_one(f"#{key}", Input)
             field.disabled = key not in declared
+            field.parent.display = key in declared  # NOTE: its row is shown only for the optimizers that take it
             field.placeholder = value_text(declared[key].default) if key in declared else _UNUSED
             if field.disabled:
                 field.value = ""
