@@ -179,7 +179,10 @@ def register_optimizer(name: str, cls: type, label: str, *arguments: Setting | O
         raise ValueError(f"optimizer {name!r} is already registered")
     if name != name.lower():
         raise ValueError(f"optimizer names are lower case (presets compare them lower-cased), got {name!r}")
-    known = {setting.name: (entry.name, setting) for entry in OPTIMIZERS.values() for setting in entry.settings}
+    known: dict[str, tuple[str, Setting]] = {}  # each argument's first declaration
+    for other in OPTIMIZERS.values():
+        for setting in other.settings:
+            known.setdefault(setting.name, (other.name, setting))
     settings = tuple(item if isinstance(item, Setting) else replace(known[item.name][1], option=item)
                      if item.name in known else argument(item) for item in arguments)
     for setting in settings:

@@ -107,6 +107,21 @@ async def test_the_form_offers_a_registered_optimizer(fakes):
         await app.workers.wait_for_complete()
 
 
+async def test_the_form_has_a_field_for_each_argument_of_the_selected_optimizer():
+    app = make_app(parse_options(["--optimizer", "rmsprop", "--alpha", "0.9"]), steady=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        form = app.screen.query_one("#form")
+        shown = {field.id for field in form.query("Input") if field.parent.display and not field.disabled}
+        assert {"alpha", "eps", "weight_decay", "momentum", "centered"} <= shown and "betas" not in shown
+        assert form.overrides()[0]["alpha"] == 0.9
+        app.screen.query_one("#optimizer").value = "adam"
+        await pilot.pause()
+        app.screen.query_one("#amsgrad").value = "true"
+        assert form.overrides()[0]["amsgrad"] is True and "alpha" not in form.overrides()[0]
+        await app.workers.wait_for_complete()
+
+
 def test_registering_a_name_twice_or_an_option_the_class_lacks_is_an_error():
     with pytest.raises(ValueError, match="already registered"):
         register_layer(nn.ReLU, "ReLU again")
