@@ -68,7 +68,7 @@ class RunControl:
             raise ValueError(f"RunControl.set: {name!r} cannot change during a run; expected one of {tuple(hot)}")
         spec = hot[name]
         try:
-            if value is not None or spec.group == "optimizer" or not spec.unset:  # None: clipping off
+            if value is not None or not spec.holds_none:
                 spec.option.check(value)
         except PresetError as error:
             raise ValueError(f"RunControl.set: {error}") from None

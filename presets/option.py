@@ -173,6 +173,11 @@ class Setting:
         return self.option.allowed + (f' (or "{self.unset[0]}")' if self.unset else "")
 
     @property
+    def holds_none(self) -> bool:
+        """None is a value a run holds (no clipping), not "leave it to the optimizer" (an argument's default)."""
+        return bool(self.unset) and self.group != "optimizer"
+
+    @property
     def searchable(self) -> bool:
         """A sweep can sample it: a range or a list of choices (not a pair, not a table)."""
         return self.read is None and self.option.length is None
@@ -197,7 +202,7 @@ class Setting:
 
     def from_toml(self, value: Any) -> Any:
         """A value read back from a TOML file (config.toml's [[changes]]), checked by the Option as a preset's is."""
-        if self.unset and isinstance(value, str) and value.lower() in self.unset:
+        if self.holds_none and isinstance(value, str) and value.lower() in self.unset:
             return None
         return self.option.check(value)
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from presets.catalog import OPTIMIZERS, SCHEDULERS
 from presets.errors import PresetError
-from presets.schema import OPTIONS_KEY, SCHEDULE_KEY, Preset, check_training, with_dropout
+from presets.schema import OPTIONS_KEY, SCHEDULE_KEY, Preset, check_training, with_change, with_dropout
 from presets.settings import all_settings, hot_settings, optimizers_taking, setting
 
 
@@ -21,7 +21,7 @@ def parse_hot_edit(preset: Preset, key: str, text):
     setting is hot-editable and the preset's optimizer takes it, its value in range, and the preset with it
     still valid (nesterov needs momentum > 0). An optimizer argument's "default" is the optimizer's own value.
 
-    NOTE: what this accepts is what config.toml's [[changes]] records and replays."""
+    NOTE: what this accepts is what config.toml's [[changes]] records and replays (the same with_change)."""
     hot = [spec.name for spec in hot_settings(preset.optimizer)]
     if key not in hot:
         raise PresetError(f"{key} cannot change while a run of {preset.optimizer} trains; these can: {', '.join(hot)}")
@@ -29,7 +29,7 @@ def parse_hot_edit(preset: Preset, key: str, text):
     value = spec.parse(text)
     if value is None and spec.group == "optimizer":
         value = OPTIMIZERS[preset.optimizer].option(key).default
-    apply_overrides(preset, {key: value})
+    with_change(preset, key, value)
     return value
 
 

@@ -143,7 +143,7 @@ def _changes(where: str, raw) -> tuple:
             value = item[position]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 _fail(where, f"{key}.{position}", "an integer >= 1", value)
-        if item["name"] not in hot:
+        if not isinstance(item["name"], str) or item["name"] not in hot:
             _fail(where, f"{key}.name", f"one of {', '.join(hot)}", item["name"])
         try:
             value = hot[item["name"]].from_toml(item["value"])
@@ -154,11 +154,25 @@ def _changes(where: str, raw) -> tuple:
 
 
 def _check_changes(preset: Preset, where: str) -> None:
-    """Each [[changes]] name is one the preset's optimizer takes (a run of adam has no momentum to change)."""
+    """Each [[changes]] entry in order: a setting the preset's optimizer takes (a run of adam has no momentum),
+    leaving the settings valid together (nesterov needs momentum > 0), as a hot edit must (with_change)."""
+    current = preset
     for i, change in enumerate(preset.changes):
         if not is_open(all_settings()[change.name], preset.optimizer):
-            _fail(where, f"changes[{i}].name", "a setting optimizer " + preset.optimizer + " takes: " +
-                  ", ".join(s.name for s in hot_settings(preset.optimizer)), change.name)
+            hot = ", ".join(s.name for s in hot_settings(preset.optimizer))
+            _fail(where, f"changes[{i}].name", f"a setting optimizer {preset.optimizer} takes: {hot}", change.name)
+        try:
+            current = with_change(current, change.name, change.value)
+        except PresetError as error:
+            raise PresetError(f"{where}: changes[{i}]: {error}") from None
+
+
+def with_change(preset: Preset, name: str, value) -> Preset:
+    """The preset with setting `name` (one its optimizer takes, a value its Option accepted) set to `value`,
+    checked as a whole: what a hot edit and a replayed [[changes]] entry must pass."""
+    if all_settings()[name].group == "optimizer":
+        return check_training(replace(preset, optimizer_options={**preset.optimizer_options, name: value}))
+    return check_training(replace(preset, **{name: value}))
 
 
 def _fail(where, key, allowed, value):

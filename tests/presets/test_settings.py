@@ -162,3 +162,16 @@ def test_a_hot_momentum_edit_on_rmsprop_trains_records_and_replays(tmp_path):
     again = Run(load_preset(str(first.run_dir / "config.toml")), out_dir=tmp_path / "again").execute()
     assert [(c.name, c.new) for c in again.history.changes] == [("momentum", 0.5), ("max_grad_norm", 1.5)]
     assert again.history.train_loss == pytest.approx(first.history.train_loss, rel=1e-4)
+
+
+@pytest.mark.parametrize("change, message", [
+    ('name = "momentum"\nvalue = 0', r"changes\[0\]: \[training\]: SGD: nesterov requires momentum > 0"),
+    ('name = "momentum"\nvalue = "default"', r"changes\[0\]\.value: momentum must be a number >= 0 and < 1"),
+    ('name = ["lr"]\nvalue = 0.1', r"changes\[0\]\.name must be one of lr, momentum, betas, max_grad_norm"),
+])
+def test_a_changes_entry_a_hot_edit_could_not_make_is_refused(tmp_path, change, message):
+    path = tmp_path / "p.toml"
+    path.write_text(SMALL + 'optimizer = "sgd"\n[training.optimizer_options]\nmomentum = 0.9\nnesterov = true\n'
+                    f"[[changes]]\nepoch = 1\nbatch = 2\n{change}\n")
+    with pytest.raises(PresetError, match=message):
+        load_preset(str(path))

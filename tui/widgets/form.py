@@ -58,7 +58,7 @@ def as_text(key: str, value) -> str:
     """A preset value as the text of its input (the unset word for a [training] key's None: "off")."""
     if value is None:
         setting = all_settings()[key]
-        return setting.unset[0] if setting.unset and setting.group == "training" else ""
+        return setting.unset[0] if setting.holds_none else ""
     return value_text(value)
 
 

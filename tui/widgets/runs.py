@@ -58,7 +58,7 @@ def _unset_text(name: str, word: str):
 def _setting_columns() -> tuple[Column, ...]:
     """A column per setting that declares one (presets.settings: `column`), in the settings' order."""
     return tuple(Column(s.name, s.column, _setting(s.name),
-                        _unset_text(s.name, s.unset[0]) if s.unset and s.group == "training" else None)
+                        _unset_text(s.name, s.unset[0]) if s.holds_none else None)
                  for s in all_settings().values() if s.column)
 
 
