@@ -14,13 +14,14 @@ import sys
 import time
 
 from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
-from presets import DataError, DownloadError, OutputError, PresetError, Run, SaveError, load_preset
+from presets import DataError, DownloadError, OutputError, PresetError, Run, load_preset
 from presets.catalog import NO_SCHEDULE
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.overrides import options_text
 from presets.schema import OPTIONS_KEY, SCHEDULE_KEY
 from tui.blas import training_blas_limit
-from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
+from tui.exits import EXIT_OK, exit_code, interrupt_name
+from tui.failures import exit_status
 from tui.options import Options, check_flags_apply
 
 LINES_PER_SECOND = 4  # epoch lines on a fast run; a new best epoch and the last epoch print regardless
@@ -217,7 +218,8 @@ def run_headless(options: Options, stream=None) -> int:
 
     Preset, data and --out errors and flags the preset cannot use propagate (the command line turns them
     into exit code 2, a failed download into 1); --out and the flags are checked before any data is
-    loaded. SIGTERM / SIGHUP arrive as tui.exits.Interrupted (see tui.cli).
+    loaded. Any other error while training is exit 1 through tui.failures. SIGTERM / SIGHUP arrive as
+    tui.exits.Interrupted (see tui.cli).
     """
     preset = load_preset(options.preset, options.overrides)
     check_flags_apply(options, preset)
@@ -232,14 +234,9 @@ def run_headless(options: Options, stream=None) -> int:
     except KeyboardInterrupt as interrupt:
         printer.line(f"Interrupted ({interrupt_name(interrupt)}).")
         return exit_code(interrupt)
-    except SaveError as error:
-        printer.line()
-        print(f"npnn-tui: error: {error}", file=sys.stderr)
-        return EXIT_FAILED
     except (DataError, DownloadError, PresetError, OutputError):
-        raise
-    except Exception as error:
+        raise  # bad input (exit 2) or the network (exit 1): reported by the entry point as any command's
+    except Exception as error:  # NOTE: a failed save (SaveError) says so itself, without "training failed"
         printer.line()
-        print(f"npnn-tui: error: training failed: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return exit_status(error, doing="training")
     return EXIT_OK

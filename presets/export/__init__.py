@@ -8,7 +8,7 @@ from __future__ import annotations
 from presets.catalog import LAYERS
 
 
-class MissingExtra(RuntimeError):
+class MissingExtra(ImportError):
     """An optional package an export needs is not installed; the message says what to install."""
 
 

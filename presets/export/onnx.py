@@ -265,5 +265,5 @@ def export_onnx(bundle: Bundle, path) -> Path:
     try:
         write_atomic(path, model.SerializeToString())
     except OSError as error:
-        raise ValueError(f"{path}: cannot write the ONNX model ({error.strerror or error})") from None
+        raise OSError(error.errno, f"cannot write the ONNX model ({error.strerror or error})", str(path)) from None
     return path

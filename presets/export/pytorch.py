@@ -73,6 +73,7 @@ def forward(x):
 '''
 
 
-def export_pytorch(bundle: Bundle, directory) -> Path:
-    """Write model.py and weights.npz into `directory` (created if needed); returns the directory."""
-    return write_export(directory, SCRIPT, model_source(bundle), bundle.model.state_dict())
+def export_pytorch(bundle: Bundle, directory, force: bool = False) -> Path:
+    """Write model.py and weights.npz into `directory` (created if needed); returns the directory. Files of
+    those names already there are replaced only with `force` (else OutputError, nothing written)."""
+    return write_export(directory, SCRIPT, model_source(bundle), bundle.model.state_dict(), force)
