@@ -2,12 +2,15 @@
 arguments, registered with the optimizer in presets.catalog. Everything else is derived from this list:
 the command line's flags and --help (tui.options), the app's form and its lock note (tui.widgets.form),
 hot edits and their replay from config.toml's [[changes]] (presets.control, presets.schema), sweeps'
---param names (presets.sweep), the Runs tab's compared settings and docs/presets.md (presets.docs).
+--param names (presets.sweep), the Runs tab's columns and compared settings and docs/presets.md.
 
 Adding an optimizer with a new knob touches two files: its npnn class (npnn/optim/) and one
-`register_optimizer(..., argument(Option("knob", ...)))` call in presets/catalog.py; the knob is then
-`--knob`, a form field, `knob=LOW:HIGH` in a sweep and `[training.optimizer_options] knob` in a preset.
-A new [training] key is one Setting in TRAINING (plus its Preset field in presets.schema).
+`register_optimizer(..., argument(Option("knob", ...)))` call in presets/catalog.py (then regenerate
+docs/presets.md); the knob is `--knob`, a form field, `knob=LOW:HIGH` in a sweep and
+`[training.optimizer_options] knob` in a preset, and with `hot=True` a mid-run edit that replays.
+(Before this module it also took schema.py's OPTIMIZER_KEYS, options.py's flag table, form.py's field
+list, sweep.py's NUMERIC, and for a hot knob control.py's HOT_EDITS and a range check in schema.py.)
+A new [training] key is one Setting in TRAINING_HEAD or TRAINING_TAIL plus its Preset field.
 """
 from __future__ import annotations
 
