@@ -51,7 +51,9 @@ def apply_overrides(preset: Preset, overrides: dict | None) -> Preset:
         if value is None:
             options.pop(key, None)
         elif key not in accepted:
-            raise PresetError(f"{key}: optimizer {optimizer} takes no {key}; {', '.join(optimizers_taking(key))} do")
+            takers = optimizers_taking(key)
+            raise PresetError(f"{key}: optimizer {optimizer} takes no {key}; {', '.join(takers)} "
+                              f"{'does' if len(takers) == 1 else 'do'}")
         else:
             options[key] = value
     values[OPTIONS_KEY] = options

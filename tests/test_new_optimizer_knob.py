@@ -67,7 +67,7 @@ def test_the_knob_is_checked_by_the_schema_and_refused_where_it_does_not_apply(d
     path.write_text(PRESET + "[training.optimizer_options]\ndamping = 2\n")
     with pytest.raises(PresetError, match=r"training\.optimizer_options\.damping must be a number > 0 and <= 1"):
         load_preset(str(path))
-    with pytest.raises(PresetError, match="damping: optimizer adam takes no damping; damped do"):
+    with pytest.raises(PresetError, match="damping: optimizer adam takes no damping; damped does"):
         load_preset("tabular_mlp", {"damping": "0.5"})
 
 

@@ -191,7 +191,7 @@ def test_rmsprop_alpha_and_adam_eps_and_amsgrad_reach_the_npnn_optimizer_from_fl
     assert (adam.param_groups[0]["eps"], adam.param_groups[0]["amsgrad"]) == (1e-6, True)
     path = small_preset(PRESET.replace('"sgd"', '"adam"') + "[training.optimizer_options]\namsgrad = true\neps = 1e-7\n")
     assert load_preset(str(path)).optimizer_options == {"amsgrad": True, "eps": 1e-7}
-    with pytest.raises(PresetError, match="alpha: optimizer adam takes no alpha; rmsprop do"):
+    with pytest.raises(PresetError, match="alpha: optimizer adam takes no alpha; rmsprop does"):
         load_preset("tabular_mlp", {"alpha": "0.9"})
     with pytest.raises(PresetError, match=r"eps must be a number > 0 \(or \"default\"\), got '0'"):
         parse_override("eps", "0")
