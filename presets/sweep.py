@@ -1,8 +1,8 @@
 """Sweeps on Optuna: each trial is one headless Run of a preset with sampled settings and its own run directory.
 
-The study lives in Optuna's storage: a journal file (the default, one per study under --out) or any
-SQLAlchemy URL. Several processes given the same storage and study name cooperate, which is how a
-sweep spreads over cores and machines. Optuna is an optional extra, imported only here.
+The study lives in Optuna's storage (presets.sweep_storage): a journal file (the default, one per study
+under --out) or an SQLAlchemy URL. Several processes given the same storage and study name cooperate,
+which is how a sweep spreads over cores and machines. Optuna is an optional extra, imported only here.
 """
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from presets.errors import PresetError
 from presets.export import MissingExtra
 from presets.registry import load_preset
 from presets.run import Run
+from presets.rundir import run_name
 from presets.settings import all_settings
+from presets.sweep_storage import HEARTBEAT_SECONDS, create_study
 
 INSTALL_HINT = "pip install 'npnn-tui[optuna]'"
 SWEEPS_DIR = "sweeps"  # under --out: the default journal storage, one file per study
+
 
 def searchable() -> tuple[str, ...]:
     """The settings a sweep can sample (presets.settings): numbers from a range, the others from choices.
@@ -83,7 +86,10 @@ def parse_param(text: str) -> SweepParam:
         raise PresetError(f"--param {text!r}: LOW must be below HIGH, got {low} and {high}")
     if log and low <= 0:
         raise PresetError(f"--param {text!r}: a log range needs LOW > 0, got {low}")
-    return SweepParam(name, float(low), float(high), log)
+    try:
+        return SweepParam(name, float(low), float(high), log)
+    except OverflowError:
+        raise PresetError(f"--param {text!r}: {name} must be {option.allowed}, got a number too large") from None
 
 
 def _check(option, name: str, value: str, text: str):
@@ -91,27 +97,17 @@ def _check(option, name: str, value: str, text: str):
         parsed = option.parse(value.strip())
     except PresetError as error:
         raise PresetError(f"--param {text!r}: {error}") from None
+    except OverflowError:  # NOTE: a 400-digit integer, compared with float bounds
+        raise PresetError(f"--param {text!r}: {name} must be {option.allowed}, got a number too large") from None
     if parsed is None or (isinstance(parsed, float) and not math.isfinite(parsed)):
         raise PresetError(f"--param {text!r}: {name} must be {option.allowed}, got {value!r}")
     return parsed
 
 
 def default_storage(out_dir, study: str) -> Path:
-    """The journal file a study uses when no --storage is given."""
-    return Path(out_dir) / SWEEPS_DIR / f"{study}.journal"
-
-
-def open_storage(storage: str | Path):
-    """A URL (sqlite:///…, postgresql://…) goes to Optuna as is; a path becomes a journal-file storage."""
-    import_optuna()
-    text = str(storage)
-    if "://" in text:
-        return text
-    path = Path(text)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
-    # NOTE: the open(2)-based lock also works where symlinks do not (some network and Windows filesystems).
-    return JournalStorage(JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path))))
+    """The journal file a study uses when no --storage is given, named as run directories are (a study
+    or preset name like "../../x" stays one file inside --out)."""
+    return Path(out_dir) / SWEEPS_DIR / f"{run_name(study)}.journal"
 
 
 @dataclass(frozen=True)
@@ -133,7 +129,7 @@ class Sweep:
 
     def __init__(self, preset: str, params: list[SweepParam], *, out_dir="runs", storage=None,
                  study: str | None = None, epochs: int | None = None, data_path=None, target=None,
-                 sampler_seed: int | None = None):
+                 sampler_seed: int | None = None, heartbeat: int = HEARTBEAT_SECONDS):
         optuna = import_optuna()
         if not params:
             raise PresetError("a sweep needs at least one --param NAME=LOW:HIGH[:log]")
@@ -147,9 +143,9 @@ class Sweep:
         self.data_path, self.target = data_path, target
         self.study_name = study or f"{self.base.name}-sweep"
         self.storage = storage if storage is not None else default_storage(out_dir, self.study_name)
-        self.study = optuna.create_study(
-            storage=open_storage(self.storage), study_name=self.study_name, direction="minimize",
-            load_if_exists=True, sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+        self.study = create_study(
+            optuna, self.storage, self.study_name, heartbeat, direction="minimize",
+            sampler=optuna.samplers.TPESampler(seed=sampler_seed),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
 
     def run(self, trials: int, on_trial=None, callbacks=()) -> list[TrialResult]:

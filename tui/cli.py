@@ -55,8 +55,10 @@ def _dispatch(argv) -> int:
     # NOTE: the only function-level imports of the command line, on purpose: the signal handling in
     # `main` must be in place before NumPy, scikit-learn or Textual load (Ctrl+C during the first
     # 0.3 s exits 130 without a traceback), and a headless run never pays for importing Textual.
+    from npnn import tune_malloc
     from presets import list_presets
     exits.raise_if_interrupted()
+    tune_malloc()  # NOTE: npnn-tui's process keeps freed memory for the next batch (README, "Global state")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in _COMMANDS:
         from tui.commands import run_command

@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 
-from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
+from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished, StopReason
 from presets import DataError, DownloadError, OutputError, PresetError, Run, load_preset
 from presets.catalog import NO_SCHEDULE
 from presets.events import Evaluated, RunPrepared, RunSaved
@@ -23,6 +23,7 @@ from tui.blas import training_blas_limit
 from tui.exits import EXIT_OK, exit_code, interrupt_name
 from tui.failures import exit_status
 from tui.options import Options, check_flags_apply
+from tui.state import clock
 
 LINES_PER_SECOND = 4  # epoch lines on a fast run; a new best epoch and the last epoch print regardless
 _BAR = 24
@@ -36,13 +37,6 @@ def _num(value) -> str:
 def duration(seconds: float) -> str:
     """An epoch's time: "6 ms" below a second, else "1.25 s"."""
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def clock(seconds: float) -> str:
-    """A time left as a clock: "0:02", "12:05", "1:02:03"."""
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def epoch_line(event: EpochEnded, eta: float | None) -> str:
@@ -183,8 +177,8 @@ class HeadlessPrinter:
             self._on_end(event)
         elif isinstance(event, RunSaved):
             seconds = self.clock() - self.started
-            label = "Run saved to" if event.reason in ("completed", "early_stopped", "diverged") \
-                else "Partial run saved to"
+            whole = event.reason in (StopReason.COMPLETED, StopReason.EARLY_STOPPED, StopReason.DIVERGED)
+            label = "Run saved to" if whole else "Partial run saved to"
             self.line()
             self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s)")
 
@@ -198,7 +192,7 @@ class HeadlessPrinter:
             self.line(f"Diverged at epoch {event.epoch}, batch {event.batch}: loss {event.loss} ({kept})")
             if event.origin:
                 self.line(f"  {event.origin[0].upper()}{event.origin[1:]}")
-        elif isinstance(event, Finished) and event.reason == "stopped":
+        elif isinstance(event, Finished) and event.reason == StopReason.STOPPED:
             self.line("Stopped.")
         elif isinstance(event, Failed):
             what = "Interrupted" if isinstance(event.error, KeyboardInterrupt) else "Failed"

@@ -6,19 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from presets.bundle import Bundle
-from presets.export import full_specs
+from presets.catalog import LAYERS
 from presets.export._source import WEIGHTS, answers, constants, main, prepare, usage, write_export
 
 SCRIPT = "model.py"
 
 
 def layers(specs: list) -> str:
-    """The nn.Sequential's arguments, one layer a line, every option spelled out (the registry's names
-    are PyTorch's)."""
+    """The nn.Sequential's arguments, one layer a line: each its catalog entry's PyTorch translation."""
     lines = []
-    for i, spec in enumerate(full_specs(specs)):
-        options = ", ".join(f"{key}={value!r}" for key, value in spec.items() if key != "type")
-        lines.append(f"        nn.{spec['type']}({options}),  # {i}")
+    for i, spec in enumerate(specs):
+        entry = LAYERS[spec["type"]]
+        lines.append(f"        {entry.to_pytorch(entry.full_spec(spec))},  # {i}")
     return "\n".join(lines)
 
 

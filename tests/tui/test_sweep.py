@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,11 +11,10 @@ import pytest
 from presets import PresetError
 from presets.export import MissingExtra
 from presets.sweep import SweepParam, parse_param
+from tests.tui.sweep_workers import FAST, processes, sweep_worker
 from tui.cli import main
 
 optuna = pytest.importorskip("optuna")
-
-FAST = ["--preset", "tabular_mlp", "--epochs", "3", "--param", "lr=1e-4:1e-1:log", "--param", "dropout=0:0.5"]
 
 
 def _trials(out: Path, study: str = "tabular_mlp-sweep") -> list:
@@ -108,18 +104,13 @@ def test_a_trial_below_the_median_is_pruned_and_saved_as_pruned(tmp_path, capsys
     assert "· pruned ·" in capsys.readouterr().out
 
 
-def _sweep_process(out: Path, trials: int, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "tui", "sweep", "--trials", str(trials), "--out", str(out),
-                             *FAST, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
 def test_two_processes_on_one_journal_each_finish_their_trials(tmp_path):
-    first, second = _sweep_process(tmp_path, 3), _sweep_process(tmp_path, 3)
-    for process in (first, second):
-        out, err = process.communicate(timeout=240)
-        assert process.returncode == 0, err
-        assert out.count("Trial ") == 3
+    with processes() as start:
+        first, second = sweep_worker(start, tmp_path, 3), sweep_worker(start, tmp_path, 3)
+        for process in (first, second):
+            out, err = process.communicate(timeout=240)
+            assert process.returncode == 0, err
+            assert out.count("Trial ") == 3
     trials = _trials(tmp_path)
     assert sorted(t.number for t in trials) == list(range(6))
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)  # none failed or left running
@@ -135,14 +126,15 @@ def test_a_sqlite_url_works_as_storage(tmp_path, capsys):
 
 
 def test_ctrl_c_ends_the_current_trial_and_keeps_the_study(tmp_path):
-    process = _sweep_process(tmp_path, 50, "--epochs", "400")
-    deadline = time.monotonic() + 120
-    while not list(tmp_path.glob("sweeps/*.journal")) or not _trials_started(tmp_path):
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.2)
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+    with processes() as start:
+        process = sweep_worker(start, tmp_path, 50, "--epochs", "400")
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob("sweeps/*.journal")) or not _trials_started(tmp_path):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
     assert process.returncode == 130, (out[-1000:], err[-1000:])
     assert "Traceback" not in err and "the study is kept" in out
     trials = _trials(tmp_path)

@@ -1,0 +1,128 @@
+"""Sweep worker processes for tests: started with known signal dispositions in their own process group,
+killed (the whole group) whatever the test's outcome; and workers that start at the same instant."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+FAST = ["--preset", "tabular_mlp", "--epochs", "3", "--param", "lr=1e-4:1e-1:log", "--param", "dropout=0:0.5"]
+# NOTE: one Python per worker runs every try: importing Optuna takes seconds, a try a fraction of one.
+# Before each try a worker waits until every worker has arrived (a file each), so all start the same
+# storage's creation within milliseconds of each other.
+SIMULTANEOUS = """
+import json, os, sys, time
+from pathlib import Path
+from tui.cli import main
+barrier, me, workers, tries = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+codes = []
+for number, argv in enumerate(tries):
+    (barrier / f"{number}-{me}").touch()
+    while len(list(barrier.glob(f"{number}-*"))) < workers:
+        time.sleep(0.001)
+    codes.append(main(argv))
+print(json.dumps(codes))
+"""
+
+
+def _default_signals() -> None:
+    """In the child: SIGINT, SIGTERM and SIGHUP do what they do by default, however pytest was started
+    (under nohup or as a background job they arrive ignored, and the program keeps them ignored)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait()  # NOTE: reaps it; the pipes close with the Popen
+
+
+@contextmanager
+def processes() -> Iterator:
+    """`start(argv)` → a Popen of `python argv` (text pipes); every one is killed when the block ends."""
+    started: list[subprocess.Popen] = []
+
+    def start(argv: list[str]) -> subprocess.Popen:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1"}
+        process = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=env, start_new_session=True, preexec_fn=_default_signals)
+        started.append(process)
+        return process
+    try:
+        yield start
+    finally:
+        for process in started:
+            _kill_group(process)
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
+
+
+def sweep_worker(start, out: Path, trials: int, *extra: str) -> subprocess.Popen:
+    """`npnn-tui sweep` on the FAST settings, its trials' run directories in `out`."""
+    return start(["-m", "tui", "sweep", "--trials", str(trials), "--out", str(out), *FAST, *extra])
+
+
+def start_simultaneously(tmp_path: Path, workers: int, tries: list[list[str]], timeout: float = 600) -> list:
+    """Run each argv of `tries` in `workers` processes at the same instant, one try after another;
+    the exit codes of each worker (a list per worker) and the stderr of any worker that did not finish."""
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    with processes() as start:
+        running = [start(["-c", SIMULTANEOUS, str(barrier), str(n), str(workers), json.dumps(tries)])
+                   for n in range(workers)]
+        results = []
+        for process in running:
+            out, err = process.communicate(timeout=timeout)
+            lines = out.strip().splitlines()
+            results.append((process.returncode, lines[-1] if lines else "", err[-3000:]))
+        return results
+
+
+def _trial_training(storage) -> bool:
+    """A trial is RUNNING and has reported an epoch's validation loss."""
+    import optuna
+    try:
+        trials = optuna.load_study(study_name="s", storage=storage).trials
+    except KeyError:  # NOTE: the study is not created yet
+        return False
+    return any(t.state.name == "RUNNING" and t.intermediate_values for t in trials)
+
+
+def check_a_killed_workers_trial_is_failed_and_retried(out: Path, storage_argv: str, storage) -> None:
+    """Start a worker, SIGKILL it mid-trial, start another: the stale trial is FAIL and its settings rerun."""
+    import optuna
+    preset = (Path(__file__).parents[2] / "presets" / "tabular_mlp.toml").read_text()
+    endless = out / "endless.toml"  # NOTE: no early stopping, so the first worker is surely mid-trial
+    endless.write_text(preset.replace("patience = 30", "patience = 1000000"))
+    common = ("--study", "s", "--storage", storage_argv, "--heartbeat", "1", "--preset", str(endless))
+    with processes() as start:
+        doomed = sweep_worker(start, out, 1, *common, "--epochs", "100000")
+        deadline = time.monotonic() + 180
+        while not _trial_training(storage):
+            assert doomed.poll() is None, doomed.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the first worker never started training"
+            time.sleep(0.2)
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait()
+        time.sleep(5)  # NOTE: the grace period is 4 heartbeats of 1 s
+        survivor = sweep_worker(start, out, 2, *common, "--epochs", "2")
+        stdout, stderr = survivor.communicate(timeout=240)
+    assert survivor.returncode == 0 and "Warning" not in stderr, stderr[-2000:]
+    assert "1 already in the study" in stdout
+    trials = optuna.load_study(study_name="s", storage=storage).trials
+    assert [t.state.name for t in trials][0] == "FAIL" and len(trials) == 3
+    retry = trials[1]
+    assert retry.system_attrs["failed_trial"] == 0 and retry.params == trials[0].params
+    assert [t.state.name in ("COMPLETE", "PRUNED") for t in trials[1:]] == [True, True]
+    assert stdout.count("Trial ") == 2
