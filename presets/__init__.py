@@ -5,8 +5,10 @@ from presets.registry import PresetInfo, list_presets, load_preset
 from presets.overrides import parse_override
 from presets.predictions import ClassPredictions, Predictions, RegressionPredictions
 from presets.run import Run, RunResult
-from presets.schema import OVERRIDE_KEYS, DataSpec, Preset
+from presets.schema import DataSpec, Preset
+from presets.settings import setting_names
 
-__all__ = ["OVERRIDE_KEYS", "Bundle", "ClassPredictions", "DataError", "DataSpec", "DownloadError", "OutputError",
+__all__ = ["Bundle", "ClassPredictions", "DataError", "DataSpec", "DownloadError", "OutputError",
            "Predictions", "Preset", "PresetError", "PresetInfo", "RegressionPredictions", "Run", "RunResult",
-           "SaveError", "list_presets", "load_preset", "load_run", "parse_override"]
+           "SaveError", "list_presets", "load_preset", "load_run", "parse_override",
+           "setting_names"]

@@ -5,7 +5,8 @@ list it, docs/presets.md is generated from it (presets.docs) and the exports tra
 through its entry. Adding a layer, an optimizer or an lr schedule to presets is the npnn class plus one
 `register_layer` / `register_optimizer` / `register_scheduler` call here; a layer also names its ONNX,
 NumPy and PyTorch translations (written in presets/export/onnx_layers.py, numpy_layers.py and
-pytorch_layers.py).
+pytorch_layers.py). An optimizer's arguments are Settings (presets.settings): each becomes a flag, a
+form field, a sweep parameter and, when hot, a mid-run edit, with nothing else to write.
 
 Defaults are read from the npnn class's signature, so each default is stated once, in npnn.
 """
@@ -23,7 +24,7 @@ from presets.errors import PresetError
 from presets.export import numpy_layers as to_numpy
 from presets.export import onnx_layers as to_onnx
 from presets.export import pytorch_layers as to_pytorch
-from presets.option import AUTO, REQUIRED, Option
+from presets.option import AUTO, REQUIRED, Option, Setting
 
 # How many dimensions one sample has for layers that take only one kind of input (no batch dimension).
 INPUT_FORMS = {1: "vectors (features,)", 3: "images (channels, height, width)"}
@@ -107,8 +108,14 @@ class _ClassEntry:
 @dataclass(frozen=True)
 class OptimizerEntry(_ClassEntry):
     """An optimizer a preset's `[training] optimizer` may name; `lr` comes from the preset, `options` are
-    the other keyword arguments a preset may set in `[training.optimizer_options]` (defaults: the class's)."""
+    the other keyword arguments a preset may set in `[training.optimizer_options]` (defaults: the class's),
+    `settings` the same arguments as Settings (the flags, form fields and hot edits that set them)."""
     key = "optimizer"
+    settings: tuple[Setting, ...] = ()
+
+    def option(self, name: str) -> Option:
+        """The declaration of argument `name`, with this optimizer's default."""
+        return next(option for option in self.options if option.name == name)
 
     def build(self, params, lr: float, **options: Any) -> optim.Optimizer:
         """The optimizer over `params`; each option is checked against its declaration first."""
@@ -177,13 +184,37 @@ def register_layer(cls: type, label: str, *options: Option, name: str | None = N
     return entry
 
 
-def register_optimizer(name: str, cls: type, label: str, *options: Option) -> OptimizerEntry:
-    """Make an npnn optimizer class available to presets as `[training] optimizer = name`."""
+def argument(option: Option, label: str = "", *, hot: bool = False, column: str = "") -> Setting:
+    """An optimizer argument as a Setting: set in [training.optimizer_options], "default" for the optimizer's own;
+    `hot`: it may change mid-run (npnn's FitLoop.set_hyperparameter takes any param-group key)."""
+    return Setting(option, label, group="optimizer", unset=("default",), hot=hot, column=column)
+
+
+def register_optimizer(name: str, cls: type, label: str, *arguments: Setting | Option) -> OptimizerEntry:
+    """Make an npnn optimizer class available to presets as `[training] optimizer = name`; `arguments` are
+    its other keyword arguments (an Option is the Setting of that name another optimizer declares, else an
+    `argument` with a label from its name).
+
+    An argument another optimizer also takes must agree with it on type, range and hot-editability: one
+    name is one setting (one flag, one form field)."""
     if name in OPTIMIZERS:
         raise ValueError(f"optimizer {name!r} is already registered")
     if name != name.lower():
         raise ValueError(f"optimizer names are lower case (presets compare them lower-cased), got {name!r}")
-    entry = OptimizerEntry(name, cls, label, with_defaults(cls, *options))
+    known: dict[str, tuple[str, Setting]] = {}  # each argument's first declaration
+    for other in OPTIMIZERS.values():
+        for setting in other.settings:
+            known.setdefault(setting.name, (other.name, setting))
+    settings = tuple(item if isinstance(item, Setting) else replace(known[item.name][1], option=item)
+                     if item.name in known else argument(item) for item in arguments)
+    for setting in settings:
+        other, declared = known.get(setting.name, (None, setting))
+        if (setting.option.kind, setting.option.allowed, setting.hot) != \
+                (declared.option.kind, declared.option.allowed, declared.hot):
+            raise ValueError(f"optimizer {name}: {setting.name} must be declared as {other} declares it "
+                             f"({declared.option.allowed}{', hot' if declared.hot else ''}), got "
+                             f"{setting.option.allowed}{', hot' if setting.hot else ''}")
+    entry = OptimizerEntry(name, cls, label, with_defaults(cls, *(s.option for s in settings)), settings)
     OPTIMIZERS[name] = entry
     return entry
 
@@ -306,20 +337,23 @@ register_layer(nn.Dropout, "Dropout", _rate("p", "probability of zeroing an elem
                to_onnx=to_onnx.unchanged, to_numpy=to_numpy.unchanged, to_pytorch=to_pytorch.same_class)
 
 # --- optimizers --------------------------------------------------------------------------------------
-_WEIGHT_DECAY = _non_negative("weight_decay", "L2 penalty added to the gradient")
-_MOMENTUM = _non_negative("momentum", "momentum factor")
-_EPS = Option("eps", float, low=0, low_open=True, help="added to the denominator for stability")
-_AMSGRAD = _flag("amsgrad", "the AMSGrad variant")
-_NESTEROV = _flag("nesterov", "Nesterov momentum, needs momentum > 0")
-_BETAS = Option("betas", float, low=0, high=1, high_open=True, length=2,
-                help="decay rates of the running means of the gradient and its square")
+# NOTE: momentum >= 1 never forgets a gradient (the steps grow without bound), so presets keep it below 1
+_MOMENTUM = argument(_rate("momentum", "momentum factor"), "Momentum", hot=True)
+_WEIGHT_DECAY = argument(_non_negative("weight_decay", "L2 penalty added to the gradient"), "Wt decay", column="wd")
+_EPS = argument(Option("eps", float, low=0, low_open=True, help="added to the denominator for stability"), "Eps")
+_AMSGRAD = argument(_flag("amsgrad", "AMSGrad: divide by the running maximum of the squared-gradient mean"),
+                    "AMSGrad")
+_NESTEROV = argument(_flag("nesterov", "Nesterov momentum, needs momentum > 0"), "Nesterov")
+_BETAS = argument(Option("betas", float, low=0, high=1, high_open=True, length=2,
+                         help="decay rates of the running means of the gradient and its square"), "Betas", hot=True)
 register_optimizer("sgd", optim.SGD, "SGD", _MOMENTUM, _WEIGHT_DECAY, _NESTEROV)
 register_optimizer("momentum", optim.Momentum, "Momentum", _MOMENTUM, _WEIGHT_DECAY, _NESTEROV)
 register_optimizer("adam", optim.Adam, "Adam", _BETAS, _EPS, _WEIGHT_DECAY, _AMSGRAD)
 register_optimizer("adamw", optim.AdamW, "AdamW", _BETAS, _EPS,
-                   _non_negative("weight_decay", "decoupled weight decay"), _AMSGRAD)
-register_optimizer("rmsprop", optim.RMSprop, "RMSprop", _rate("alpha", "smoothing constant"), _EPS, _WEIGHT_DECAY,
-                   _MOMENTUM, _flag("centered", "normalise by the estimated variance"))
+                   replace(_WEIGHT_DECAY, option=_non_negative("weight_decay", "decoupled weight decay")), _AMSGRAD)
+register_optimizer("rmsprop", optim.RMSprop, "RMSprop", argument(_rate("alpha", "smoothing constant"), "Alpha"),
+                   _EPS, _WEIGHT_DECAY, _MOMENTUM,
+                   argument(_flag("centered", "normalise by the estimated variance"), "Centered"))
 
 # --- lr schedules ------------------------------------------------------------------------------------
 _GAMMA = Option("gamma", float, low=0, low_open=True, help="factor the lr is multiplied by")

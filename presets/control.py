@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from presets.errors import PresetError
 from presets.events import Paused
-
-HOT_EDITS = ("lr", "max_grad_norm", "momentum", "betas")  # what may change while a run exists
+from presets.settings import hot_settings
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,17 @@ class RunControl:
             self._cond.notify_all()
 
     def set(self, name: str, value) -> None:
-        """Change hyperparameter `name` (one of HOT_EDITS) from the next batch on."""
-        if name not in HOT_EDITS:
-            raise ValueError(f"RunControl.set: {name!r} cannot change during a run; expected one of {HOT_EDITS}")
+        """Change hyperparameter `name` (a hot Setting, presets.settings) from the next batch on; ValueError for
+        another name or a value its Option refuses (presets.overrides.parse_hot_edit checks typed text)."""
+        hot = {setting.name: setting for setting in hot_settings()}
+        if name not in hot:
+            raise ValueError(f"RunControl.set: {name!r} cannot change during a run; expected one of {tuple(hot)}")
+        spec = hot[name]
+        try:
+            if value is not None or not spec.holds_none:
+                spec.option.check(value)
+        except PresetError as error:
+            raise ValueError(f"RunControl.set: {error}") from None
         with self._cond:
             self._edits.append((name, value))
 

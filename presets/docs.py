@@ -1,4 +1,5 @@
-"""docs/presets.md, generated from the registry: every layer, optimizer and lr schedule a preset can name.
+"""docs/presets.md, generated from the registry: every layer, optimizer and lr schedule a preset can name, and
+every setting with its flag, where a preset records it and whether it may change mid-run.
 
 Regenerate with `python -m presets.docs > docs/presets.md`; tests/test_registry.py checks the file is current.
 """
@@ -7,7 +8,8 @@ from __future__ import annotations
 import sys
 
 from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS
-from presets.option import REQUIRED, Option
+from presets.option import REQUIRED, Option, Setting
+from presets.settings import OPTIONS_KEY, all_settings, describe
 
 
 def _default(option: Option) -> str:
@@ -29,13 +31,29 @@ def _options(options: tuple[Option, ...]) -> str:
                        for o in options)
 
 
+def _where(setting: Setting) -> str:
+    """Where a preset records the setting."""
+    if setting.group == "optimizer":
+        return f"`[training.{OPTIONS_KEY}] {setting.name}`"
+    return f"`[training.{setting.name}]`" if setting.group == "schedule" else f"`[training] {setting.name}`"
+
+
+def _settings_table() -> list[str]:
+    rows = []
+    for s in all_settings().values():
+        metavar = s.metavar.replace("|", "\\|")  # NOTE: a bare | ends a table cell, even in code
+        flags = ", ".join(f"`{flag} {metavar}`" for flag in (s.flag, *s.aliases))
+        rows.append(f"| {flags} | {_where(s)} | {s.label} | {'yes' if s.hot else '—'} | {describe(s)} |")
+    return rows
+
+
 def reference_markdown() -> str:
     """The reference page's text: one table of layers, one of optimizers, one of lr schedules, the loss names."""
     lines = [
         "# What a preset can name",
         "",
-        "Generated from `presets/catalog.py` by `python -m presets.docs > docs/presets.md` (a test keeps it",
-        "current). Options are written in a preset's `model` list as `{ type = \"Linear\", out_features = 64 }`;",
+        "Generated from `presets/catalog.py` and `presets/settings.py` by `python -m presets.docs >",
+        "docs/presets.md` (a test keeps it current). Options are written in a preset's `model` list as `{ type = \"Linear\", out_features = 64 }`;",
         'an option whose range says `or "auto"` may be left to the data: sizes are inferred by running one',
         "sample through the model (as `torch.nn.LazyLinear` does), and the last `out_features = \"auto\"` is",
         "the number of outputs the task needs. Defaults are the npnn class's own.",
@@ -48,12 +66,23 @@ def reference_markdown() -> str:
     lines += [f"| `{e.name}` | {e.label} | {_options(e.options)} |" for e in LAYERS.values()]
     lines += [
         "",
+        "## Settings (command line, the app's form, sweeps, mid-run edits)",
+        "",
+        "Each setting is one flag, one field of the app's form (its label) and one `--param` name of a sweep",
+        "(pairs and tables excepted). Hot ones may change while a run trains (Enter in the locked form); a run",
+        "records each change in its `config.toml` as `[[changes]]` (`epoch`, `batch`, `name`, `value`), so",
+        "passing that file back as `--preset` replays it. An optimizer's argument applies to the optimizers",
+        "that take it; `default` means the optimizer's own value.",
+        "",
+        "| flag | in a preset | form label | hot | what it is |",
+        "| --- | --- | --- | --- | --- |",
+        *_settings_table(),
+        "",
         "## Optimizers (`[training] optimizer = ...`, with `lr`)",
         "",
-        "Their other arguments go in `[training.optimizer_options]`, e.g. `momentum = 0.9` for `sgd`.",
-        "`weight_decay`, `momentum`, `nesterov` and `betas` can also be set from the command line",
-        "(`--weight-decay 1e-4`, `--nesterov true`, `--betas 0.9,0.99`; `default` for the optimizer's own) and",
-        "the app's form.",
+        "Their other arguments go in `[training.optimizer_options]`, e.g. `momentum = 0.9` for `sgd`, or are",
+        "given as flags (`--weight-decay 1e-4`, `--nesterov true`, `--betas 0.9,0.99`, `--eps 1e-6`, `--alpha",
+        "0.9`; see Settings above).",
         "",
         "| optimizer | npnn class | `optimizer_options`: allowed; default |",
         "| --- | --- | --- |",

@@ -1,4 +1,5 @@
-"""Option: one named setting's type, range, choices and default; it checks values from TOML and text typed in.
+"""Option: one named value's type, range, choices and default; it checks values from TOML and text typed in.
+Setting: an Option a user tunes by name (flag, form field, sweep, hot edit), with how the front ends show it.
 
 The schema's fields, every layer's and optimizer's options (presets.catalog) and the app's inputs
 all check values through an Option, so a range or a message is written once.
@@ -153,6 +154,87 @@ def key_text(name: Any) -> str:
     its ends or characters that do not print (a newline would break the one-line message)."""
     name = str(name)
     return name if name and name.isprintable() and name.strip() == name else repr(name)
+
+
+GROUPS = ("training", "optimizer", "schedule")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One tunable: its Option and how the command line, the app's form, sweeps and hot edits show it.
+
+    `group`: where a preset records it and the form shows it ("training": a [training] key; "optimizer": an
+    argument in [training.optimizer_options], shown after the optimizer select, enabled for the optimizers
+    that take it; "schedule": the lr schedule's arguments, a table read by `read`). `hot`: it may change
+    while a run trains (replayed from config.toml's [[changes]]). `unset`: the words that make it None,
+    the first named in messages ("off": no clipping, "default": the optimizer's own). `column`: its header
+    in the Runs tab's table ("": compared there, not a column). `label`, `flag`: default from the name.
+    """
+    option: Option
+    label: str = ""
+    flag: str = ""
+    aliases: tuple[str, ...] = ()
+    metavar: str = ""
+    group: str = "training"
+    hot: bool = False
+    unset: tuple[str, ...] = ()
+    column: str = ""
+    read: Callable[[Any], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.group not in GROUPS:
+            raise ValueError(f"setting {self.name}: group must be one of {', '.join(GROUPS)}, got {self.group!r}")
+        object.__setattr__(self, "label", self.label or self.name.replace("_", " ").capitalize())
+        object.__setattr__(self, "flag", self.flag or "--" + self.name.replace("_", "-"))
+        if not self.metavar:
+            kind = self.option.kind
+            word = ("NAME" if self.option.options() else "TEXT") if kind is str else "true|false" if kind is bool \
+                else "N" if kind is int else "F"
+            word = ",".join([word] * self.option.length) if self.option.length else word
+            object.__setattr__(self, "metavar", "|".join([word, *self.unset[:1]]))
+
+    @property
+    def name(self) -> str:
+        return self.option.name
+
+    @property
+    def allowed(self) -> str:
+        """What a valid value is, in words, with the word for None: 'a number > 0 (or "off")'."""
+        return self.option.allowed + (f' (or "{self.unset[0]}")' if self.unset else "")
+
+    @property
+    def holds_none(self) -> bool:
+        """None is a value a run holds (no clipping), not "leave it to the optimizer" (an argument's default)."""
+        return bool(self.unset) and self.group != "optimizer"
+
+    @property
+    def searchable(self) -> bool:
+        """A sweep can sample it: a range or a list of choices (not a pair, not a table)."""
+        return self.read is None and self.option.length is None
+
+    def parse(self, value: Any) -> Any:
+        """A value typed as text, or given as a value, checked: None for an unset word (or empty text);
+        PresetError '<name> must be <allowed>, got <value>' otherwise."""
+        if self.read is not None:
+            return self.read(value)
+        if self.unset and (value is None or isinstance(value, str) and value.strip().lower() in ("", *self.unset)):
+            return None
+        try:
+            return self.option.parse(value) if isinstance(value, str) else self.option.check(value)
+        except PresetError:
+            raise PresetError(f"{self.name} must be {self.allowed}, got {value!r}") from None
+
+    def to_toml(self, value: Any) -> Any:
+        """The value as config.toml holds it (None as the unset word: TOML has no null; a pair as a list)."""
+        if value is None:
+            return self.unset[0]
+        return list(value) if isinstance(value, tuple) else value
+
+    def from_toml(self, value: Any) -> Any:
+        """A value read back from a TOML file (config.toml's [[changes]]), checked by the Option as a preset's is."""
+        if self.holds_none and isinstance(value, str) and value.lower() in self.unset:
+            return None
+        return self.option.check(value)
 
 
 def _number(text: str, kind: type) -> Any:

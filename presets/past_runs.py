@@ -30,7 +30,7 @@ class PastRun:
     started: datetime | None = None
     preset: str = ""
     task: str = ""
-    settings: dict = field(default_factory=dict)  # OVERRIDE_KEYS → value (None: not set, e.g. no clipping)
+    settings: dict = field(default_factory=dict)  # setting name (presets.settings) → value (None: not set)
     epochs_run: int | None = None
     best_val_loss: float | None = None
     test: dict = field(default_factory=dict)      # metrics on the test split with the best weights

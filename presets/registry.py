@@ -97,5 +97,5 @@ def resolve_path(name_or_path) -> Path:
 
 
 def load_preset(name_or_path, overrides: dict | None = None) -> Preset:
-    """Load and validate a preset, then apply the overrides (keys: presets.OVERRIDE_KEYS; presets.overrides)."""
+    """Load and validate a preset, then apply the overrides (keys: presets.setting_names(); presets.overrides)."""
     return apply_overrides(read_preset_file(resolve_path(name_or_path)), overrides)

@@ -18,7 +18,7 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
     [training.optimizer_options]  the optimizer's other arguments (e.g. momentum = 0.9, nesterov = true
                 for sgd; weight_decay for every optimizer; betas = [0.9, 0.999] for adam)
     [training.lr_schedule_options]  the schedule's arguments (e.g. step_size = 10, gamma = 0.5 for step)
-    [[changes]] epoch, batch, name, value: a hyperparameter changed mid-run (presets.control.HOT_EDITS),
+    [[changes]] epoch, batch, name, value: a hyperparameter changed mid-run (a hot Setting, presets.settings),
                 from that batch on; a run's config.toml lists its hot edits here, so it replays them
 
 `in_features`/`in_channels` of a layer may be "auto" (the size of what reaches it), and the last
@@ -33,45 +33,21 @@ from pathlib import Path
 import numpy as np
 
 from npnn import Tensor
-from npnn.callbacks import EarlyStopping
-from npnn.data import DataLoader
-from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, class_default
+from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS
 from presets.catalog import layer as catalog_layer
-from presets.control import HOT_EDITS, Change
+from presets.control import Change
 from presets.documents import DocumentError, read_toml
 from presets.errors import PresetError
 from presets.option import Option, key_text
+from presets.settings import (OPTIONS_KEY, SCHEDULE_KEY, all_settings, hot_settings, is_open, optimizer_settings,
+                              settings_of, training_options)
 from presets.table.columns import MAX_CATEGORIES
 
 TASKS = ("regression", "classification")
 SOURCES = ("diabetes", "wine", "mnist", "digits", "csv")
-# [training] keys a Preset holds as attributes (besides loss)
-SCALAR_KEYS = ("optimizer", "lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed",
-               "max_grad_norm", "lr_schedule")
-OPTIONS_KEY = "optimizer_options"  # [training.optimizer_options]: the optimizer's other arguments
-SCHEDULE_KEY = "lr_schedule_options"  # [training.lr_schedule_options]: the lr schedule's arguments
-# Overrides that set one argument in [training.optimizer_options] (None: the optimizer's own default)
-OPTIMIZER_KEYS = ("weight_decay", "momentum", "nesterov", "betas")
-# What the command line, the app's form and sweeps may set; the Runs tab compares runs by them
-OVERRIDE_KEYS = (*SCALAR_KEYS[:-1], *OPTIMIZER_KEYS, "lr_schedule", SCHEDULE_KEY)
-# NOTE: one Dropout rate for the whole model, so its range is the Dropout layer's own
-_DROPOUT = replace(LAYERS["Dropout"].option("p"), name="dropout", help="rate of every Dropout layer")
 DROPOUT_DEFAULT = LAYERS["Dropout"].option("p").default
-DEFAULT_OPTIMIZER = "adam"
-
-TRAINING_FIELDS = {option.name: option for option in (
-    Option("loss", str, choices=lambda: LOSSES),
-    Option("optimizer", str, choices=lambda: OPTIMIZERS),
-    Option("lr", float, low=0, low_open=True, help="learning rate"),
-    _DROPOUT,
-    Option("patience", int, low=0, help="early-stopping patience in epochs"),
-    Option("min_delta", float, low=0, help="smallest val-loss decrease that counts as progress"),
-    Option("epochs", int, low=1, help="epoch budget"),
-    Option("batch_size", int, low=1, help="training batch size"),
-    Option("seed", int, low=0, help="random seed for init, dropout and shuffling"),
-    Option("max_grad_norm", float, low=0, low_open=True, help="clip the gradient norm"),
-    Option("lr_schedule", str, choices=lambda: (NO_SCHEDULE, *SCHEDULERS), help="how the lr changes per epoch"),
-)}
+# [training] keys: the loss, then those presets.settings declares (each a Preset attribute)
+TRAINING_FIELDS = {"loss": Option("loss", str, choices=lambda: LOSSES), **training_options()}
 DATA_FIELDS = {option.name: option for option in (
     Option("source", str, choices=SOURCES),
     Option("path", str, help="a file or directory path"),
@@ -116,16 +92,16 @@ class Preset:
     data: DataSpec
     model: list
     loss: str
-    optimizer: str = DEFAULT_OPTIMIZER
-    lr: float = class_default(OPTIMIZERS[DEFAULT_OPTIMIZER].cls, "lr")
+    optimizer: str = TRAINING_FIELDS["optimizer"].default  # NOTE: each default is its Setting's (presets.settings)
+    lr: float = TRAINING_FIELDS["lr"].default
     dropout: float | None = None     # None: the model has no Dropout layer
-    patience: int = class_default(EarlyStopping, "patience")
-    min_delta: float = class_default(EarlyStopping, "min_delta")
-    epochs: int = 10
-    batch_size: int = class_default(DataLoader, "batch_size")
-    seed: int = 0
-    max_grad_norm: float | None = None
-    lr_schedule: str = NO_SCHEDULE
+    patience: int = TRAINING_FIELDS["patience"].default
+    min_delta: float = TRAINING_FIELDS["min_delta"].default
+    epochs: int = TRAINING_FIELDS["epochs"].default
+    batch_size: int = TRAINING_FIELDS["batch_size"].default
+    seed: int = TRAINING_FIELDS["seed"].default
+    max_grad_norm: float | None = TRAINING_FIELDS["max_grad_norm"].default
+    lr_schedule: str = TRAINING_FIELDS["lr_schedule"].default
     optimizer_options: dict = field(default_factory=dict)  # the optimizer's other arguments (presets.catalog)
     lr_schedule_options: dict = field(default_factory=dict)  # the lr schedule's arguments (presets.catalog)
     changes: tuple = ()              # presets.control.Change: hyperparameters changed mid-run, replayed
@@ -134,7 +110,7 @@ class Preset:
     def to_dict(self) -> dict:
         """The resolved config: every Dropout layer carries the effective rate; None values are left out."""
         data = {k: v for k, v in asdict(self.data).items() if v is not None}
-        training = {k: getattr(self, k) for k in ("loss", *SCALAR_KEYS) if getattr(self, k) is not None}
+        training = {k: getattr(self, k) for k in TRAINING_FIELDS if getattr(self, k) is not None}
         for key in (OPTIONS_KEY, SCHEDULE_KEY):  # NOTE: as TOML reads them back: a pair is a list
             if getattr(self, key):
                 training[key] = {k: list(v) if isinstance(v, tuple) else v for k, v in getattr(self, key).items()}
@@ -145,20 +121,21 @@ class Preset:
         return config
 
     def settings(self) -> dict:
-        """Each OVERRIDE_KEYS setting's value, as `settings_of` reads it from this preset's config."""
+        """Each setting's value (presets.settings), as `settings_of` reads it from this preset's config."""
         return settings_of(self.to_dict()["training"])
 
 
 def change_dict(change: Change) -> dict:
-    """A Change as config.toml's [[changes]] holds it (clipping turned off is "off": TOML has no null)."""
-    value = "off" if change.value is None else list(change.value) if isinstance(change.value, tuple) else change.value
+    """A Change as config.toml's [[changes]] holds it (its Setting writes the value: "off" for no clipping)."""
+    value = all_settings()[change.name].to_toml(change.value)
     return {"epoch": change.epoch, "batch": change.batch, "name": change.name, "value": value}
 
 
 def _changes(where: str, raw) -> tuple:
-    """Validate [[changes]]: positive epoch and batch, a hot-editable name, a value that parses for it."""
+    """Validate [[changes]]: positive epoch and batch, a hot-editable name, a value its Option accepts."""
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         _fail(where, "changes", "a list of tables [[changes]] with epoch, batch, name and value", raw)
+    hot = {setting.name: setting for setting in hot_settings()}
     out = []
     for i, item in enumerate(raw):
         key = f"changes[{i}]"
@@ -168,46 +145,36 @@ def _changes(where: str, raw) -> tuple:
             value = item[position]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 _fail(where, f"{key}.{position}", "an integer >= 1", value)
-        if item["name"] not in HOT_EDITS:
-            _fail(where, f"{key}.name", f"one of {', '.join(HOT_EDITS)}", item["name"])
-        out.append(Change(item["epoch"], item["batch"], item["name"], _change_value(where, key, item)))
+        if not isinstance(item["name"], str) or item["name"] not in hot:
+            _fail(where, f"{key}.name", f"one of {', '.join(hot)}", item["name"])
+        try:
+            value = hot[item["name"]].from_toml(item["value"])
+        except PresetError as error:
+            raise PresetError(f"{where}: {key}.value: {error}") from None
+        out.append(Change(item["epoch"], item["batch"], item["name"], value))
     return tuple(out)
 
 
-def _change_value(where: str, key: str, item: dict):
-    name, value = item["name"], item["value"]
-    if name == "betas":
-        if not (isinstance(value, list) and len(value) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1 for v in value)):
-            _fail(where, f"{key}.value", "two numbers in [0, 1) for betas", value)
-        return tuple(float(v) for v in value)
-    if name == "max_grad_norm" and value == "off":
-        return None
-    if name in TRAINING_FIELDS:
+def _check_changes(preset: Preset, where: str) -> None:
+    """Each [[changes]] entry in order: a setting the preset's optimizer takes (a run of adam has no momentum),
+    leaving the settings valid together (nesterov needs momentum > 0), as a hot edit must (with_change)."""
+    current = preset
+    for i, change in enumerate(preset.changes):
+        if not is_open(all_settings()[change.name], preset.optimizer):
+            hot = ", ".join(s.name for s in hot_settings(preset.optimizer))
+            _fail(where, f"changes[{i}].name", f"a setting optimizer {preset.optimizer} takes: {hot}", change.name)
         try:
-            return TRAINING_FIELDS[name].check(value)
+            current = with_change(current, change.name, change.value)
         except PresetError as error:
-            raise PresetError(f"{where}: {key}.value: {error}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        _fail(where, f"{key}.value", f"a number in [0, 1) for {name}", value)
-    return float(value)
+            raise PresetError(f"{where}: changes[{i}]: {error}") from None
 
 
-def settings_of(training: dict) -> dict:
-    """Each OVERRIDE_KEYS setting in a resolved [training] table (a run's config.toml): an optimizer argument
-    that is not set reads as the optimizer's default (None when the optimizer takes no such argument), no
-    lr_schedule as "none". Tolerates any TOML (old or hand-edited run directories)."""
-    name = training.get("optimizer")
-    entry = OPTIMIZERS.get(name) if isinstance(name, str) else None
-    declared = {option.name: option for option in entry.options} if entry else {}
-    options = training.get(OPTIONS_KEY) if isinstance(training.get(OPTIONS_KEY), dict) else {}
-    out = {key: training.get(key) for key in OVERRIDE_KEYS}
-    for key in OPTIMIZER_KEYS:
-        value = options.get(key, declared[key].default if key in declared else None)
-        out[key] = tuple(value) if isinstance(value, list) else value
-    out["lr_schedule"] = out["lr_schedule"] or NO_SCHEDULE
-    out[SCHEDULE_KEY] = dict(out[SCHEDULE_KEY]) if isinstance(out[SCHEDULE_KEY], dict) else {}
-    return out
+def with_change(preset: Preset, name: str, value) -> Preset:
+    """The preset with setting `name` (one its optimizer takes, a value its Option accepted) set to `value`,
+    checked as a whole: what a hot edit and a replayed [[changes]] entry must pass."""
+    if all_settings()[name].group == "optimizer":
+        return check_training(replace(preset, optimizer_options={**preset.optimizer_options, name: value}))
+    return check_training(replace(preset, **{name: value}))
 
 
 def _fail(where, key, allowed, value):
@@ -225,7 +192,7 @@ def _section(where, prefix, table, fields, required=(), tables=()):
             continue
         if key not in fields:
             hint = f" ({key} is an optimizer argument: put it in [training.{OPTIONS_KEY}])" \
-                if prefix == "training" and key in OPTIMIZER_KEYS else ""
+                if prefix == "training" and key in {s.name for s in optimizer_settings()} else ""
             raise PresetError(f"{where}: unknown key {name!r}; allowed: {', '.join([*fields, *tables])}{hint}")
         out[key] = fields[key].check(value, name, where)
     for key in required:
@@ -290,6 +257,7 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
                     description=top.get("description", ""), task=task, data=data, model=model,
                     changes=_changes(where, raw.get("changes", [])), path=path, **training)
     preset = check_training(preset, where)
+    _check_changes(preset, where)
     return with_dropout(preset, rate) if rate is not None else preset
 
 

@@ -16,16 +16,17 @@ from presets.export import MissingExtra
 from presets.registry import load_preset
 from presets.run import Run
 from presets.rundir import run_name
-from presets.overrides import setting_option
-from presets.schema import OVERRIDE_KEYS, SCHEDULE_KEY
+from presets.settings import all_settings
 from presets.sweep_storage import HEARTBEAT_SECONDS, create_study
 
 INSTALL_HINT = "pip install 'npnn-tui[optuna]'"
 SWEEPS_DIR = "sweeps"  # under --out: the default journal storage, one file per study
-NUMERIC = ("lr", "dropout", "patience", "min_delta", "epochs", "batch_size", "seed", "max_grad_norm", "weight_decay",
-           "momentum")
-# NOTE: a pair (betas) or a table (the schedule's arguments) has no range or list of choices to sample from
-SEARCHABLE = tuple(key for key in OVERRIDE_KEYS if key not in ("betas", SCHEDULE_KEY))
+
+
+def searchable() -> tuple[str, ...]:
+    """The settings a sweep can sample (presets.settings): numbers from a range, the others from choices.
+    NOTE: a pair (betas) or a table (the schedule's arguments) has no range or list of choices to sample from."""
+    return tuple(name for name, setting in all_settings().items() if setting.searchable)
 
 
 def import_optuna():
@@ -48,7 +49,7 @@ class SweepParam:
 
     @property
     def integer(self) -> bool:
-        return setting_option(self.name).kind is int
+        return all_settings()[self.name].option.kind is int
 
     def suggest(self, trial):
         if self.choices:
@@ -67,11 +68,11 @@ def parse_param(text: str) -> SweepParam:
     name = name.strip()
     if not sep or not spec.strip():
         raise PresetError(f"--param {text!r}: expected NAME=LOW:HIGH[:log] or NAME=A,B,...")
-    if name not in SEARCHABLE:
-        why = "cannot be searched" if name in OVERRIDE_KEYS else "unknown setting"
-        raise PresetError(f"--param {text!r}: {why} {name!r}; allowed: {', '.join(SEARCHABLE)}")
-    option = setting_option(name)
-    if name not in NUMERIC or "," in spec:
+    if name not in searchable():
+        why = "cannot be searched" if name in all_settings() else "unknown setting"
+        raise PresetError(f"--param {text!r}: {why} {name!r}; allowed: {', '.join(searchable())}")
+    option = all_settings()[name].option
+    if option.kind not in (int, float) or "," in spec:
         choices = tuple(part.strip() for part in spec.split(","))
         for choice in choices:
             _check(option, name, choice, text)

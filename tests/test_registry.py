@@ -65,7 +65,8 @@ def fakes():
     layer = register_layer(Gate, "Gate (per-feature scale)", Option("num_features", int, low=1),
                            Option("init", float, low=0), infer={"num_features": lambda shape: shape[-1]},
                            input_rank=1, to_onnx=gate_to_onnx, to_numpy=gate_to_numpy, to_pytorch=gate_to_pytorch)
-    optimizer = register_optimizer("halfsgd", HalfSGD, "Half SGD", Option("momentum", float, low=0))
+    optimizer = register_optimizer("halfsgd", HalfSGD, "Half SGD",
+                                   Option("momentum", float, low=0, high=1, high_open=True))
     yield layer, optimizer
     del LAYERS["Gate"], OPTIMIZERS["halfsgd"]
 
@@ -118,6 +119,21 @@ async def test_the_form_offers_a_registered_optimizer(fakes):
         select = app.screen.query_one("#optimizer")
         assert select.value == "halfsgd"
         assert app.screen.query_one("#form").overrides()[0]["optimizer"] == "halfsgd"
+        await app.workers.wait_for_complete()
+
+
+async def test_the_form_has_a_field_for_each_argument_of_the_selected_optimizer():
+    app = make_app(parse_options(["--optimizer", "rmsprop", "--alpha", "0.9"]), steady=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        form = app.screen.query_one("#form")
+        shown = {field.id for field in form.query("Input") if field.parent.display and not field.disabled}
+        assert {"alpha", "eps", "weight_decay", "momentum", "centered"} <= shown and "betas" not in shown
+        assert form.overrides()[0]["alpha"] == 0.9
+        app.screen.query_one("#optimizer").value = "adam"
+        await pilot.pause()
+        app.screen.query_one("#amsgrad").value = "true"
+        assert form.overrides()[0]["amsgrad"] is True and "alpha" not in form.overrides()[0]
         await app.workers.wait_for_complete()
 
 

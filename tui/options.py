@@ -8,10 +8,10 @@ import argparse
 from dataclasses import dataclass, field, replace
 
 import npnn
-from presets import OVERRIDE_KEYS, Preset, PresetError, parse_override
+from presets import Preset, PresetError, parse_override, setting_names
 from presets.datasets import reads_csv
 from presets.schema import DATA_FIELDS
-from presets.overrides import optimizers_taking, setting_option
+from presets.settings import all_settings, describe
 from tui.exits import EXIT_FAILED, EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE
 from tui.failures import ArgumentParser
 
@@ -22,26 +22,6 @@ __all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "DEFAULT_PRESETS_DIR", "EXIT_FAILED"
 DEFAULT_PRESET = "tabular_mlp"
 DEFAULT_OUT = "runs"
 DEFAULT_PRESETS_DIR = "npnn-presets"  # the user's presets (saved from the model editor), listed after the built-ins
-# CLI flag → (override key, metavar, help). Values are parsed by presets.parse_override, as in the app's form.
-# help None: the choices (registered optimizers, lr schedules); an optimizer argument's names who takes it.
-_OVERRIDE_FLAGS = {
-    "--optimizer": ("optimizer", "NAME", None),
-    "--lr": ("lr", "F", "learning rate (> 0)"),
-    "--dropout": ("dropout", "F", "rate of every Dropout layer, in [0, 1)"),
-    "--patience": ("patience", "N", "early-stopping patience in epochs (>= 0)"),
-    "--min-delta": ("min_delta", "F", "smallest val-loss decrease that counts as progress (>= 0)"),
-    "--epochs": ("epochs", "N", "epoch budget (>= 1)"),
-    "--batch-size": ("batch_size", "N", "training batch size (>= 1)"),
-    "--seed": ("seed", "N", "random seed for init, dropout and shuffling (>= 0)"),
-    "--clip-norm": ("max_grad_norm", "F|off", "clip the gradient norm to F (alias --max-grad-norm); off: no clipping"),
-    "--weight-decay": ("weight_decay", "F|default", None),
-    "--momentum": ("momentum", "F|default", None),
-    "--nesterov": ("nesterov", "true|false|default", None),
-    "--betas": ("betas", "B1,B2|default", None),
-    "--lr-schedule": ("lr_schedule", "NAME", None),
-    "--lr-schedule-options": ("lr_schedule_options", "K=V,...",
-                              "the schedule's arguments, e.g. step_size=10,gamma=0.5 (replace the preset's)"),
-}
 
 
 @dataclass(frozen=True)
@@ -81,15 +61,6 @@ def _override_type(key: str):
     return parse
 
 
-def _help(key: str) -> str:
-    """A flag's help from the registry: the choices, or what an optimizer argument does and who takes it."""
-    option = setting_option(key)
-    if option.options():
-        return f"{option.help}: one of {', '.join(option.options())}" if option.help else \
-            f"one of {', '.join(option.options())}"
-    return f"{option.help} ({', '.join(optimizers_taking(key))}; default: the optimizer's own)"
-
-
 def _names_type(key: str):
     """Column names typed as A,B,C, checked by the data.KEY Option."""
     def parse(text: str):
@@ -111,11 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true", help="train without the app, printing progress")
     parser.add_argument("--list-presets", action="store_true",
                         help="list the built-in presets and yours (--presets-dir), and exit")
-    group = parser.add_argument_group("training settings (override the preset)")
-    for flag, (key, metavar, help_text) in _OVERRIDE_FLAGS.items():
-        aliases = (flag, "--max-grad-norm") if key == "max_grad_norm" else (flag,)
-        group.add_argument(*aliases, dest=key, action=_Override, type=_override_type(key), default=None,
-                           metavar=metavar, help=help_text or _help(key))
+    group = parser.add_argument_group("training settings (override the preset; presets.settings lists them)")
+    for setting in all_settings().values():
+        group.add_argument(setting.flag, *setting.aliases, dest=setting.name, action=_Override,
+                           type=_override_type(setting.name), default=None, metavar=setting.metavar,
+                           help=describe(setting))
     data = parser.add_argument_group("data")
     data.add_argument("--data", metavar="PATH",
                       help="your data: a .csv (with --target) for tabular presets; MNIST IDX files "
@@ -140,8 +111,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
     """The preset overrides the user gave on the command line (key → already validated value)."""
     given = getattr(args, "given_overrides", None)
     if given is None:  # a Namespace built by hand: every non-None value counts
-        return {k: getattr(args, k) for k in OVERRIDE_KEYS if getattr(args, k, None) is not None}
-    return {k: getattr(args, k) for k in OVERRIDE_KEYS if k in given}
+        return {k: getattr(args, k) for k in setting_names() if getattr(args, k, None) is not None}
+    return {k: getattr(args, k) for k in setting_names() if k in given}
 
 
 def options_from_args(args: argparse.Namespace) -> Options:

@@ -10,7 +10,7 @@ import sys
 from presets.export import MissingExtra
 from presets.sweep import Sweep, TrialResult, default_storage, parse_param
 from presets.errors import PresetError
-from presets.overrides import setting_option
+from presets.settings import setting
 from presets.sweep_storage import GRACE_HEARTBEATS, HEARTBEAT_SECONDS, StorageUnavailable, shown_storage
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
@@ -39,7 +39,7 @@ def _whole(low: int, high: int | None = None):
 def _epochs(text: str) -> int:
     """--epochs, checked by the setting's own Option (as a preset's epochs are)."""
     try:
-        return setting_option("epochs").parse(text)
+        return setting("epochs").parse(text)
     except PresetError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     except OverflowError:  # NOTE: a 400-digit integer, compared with float bounds

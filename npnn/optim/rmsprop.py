@@ -29,8 +29,6 @@ class RMSprop(Optimizer):
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {"step": 0, "square_avg": np.zeros_like(p.data)}
-                if mu > 0:
-                    state["momentum_buffer"] = np.zeros_like(p.data)
                 if group["centered"]:
                     state["grad_avg"] = np.zeros_like(p.data)
             state["step"] += 1
@@ -56,7 +54,11 @@ class RMSprop(Optimizer):
             b += eps
             np.divide(g, b, out=b)
             if mu > 0:
-                buf = state["momentum_buffer"]
+                # NOTE: made on the first step with momentum (torch makes it on the first step only), so
+                # momentum switched on mid-run (a hot edit) starts from zero instead of failing
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = np.zeros_like(p.data)
                 buf *= mu
                 buf += b
                 np.multiply(buf, lr, out=b)

@@ -182,3 +182,16 @@ def test_settings_read_an_unset_optimizer_argument_as_the_optimizers_default():
     old = settings_of({"optimizer": "sgd", "lr": 0.1, "optimizer_options": {"momentum": 0.9}})  # an older config
     assert (old["momentum"], old["nesterov"], old["lr_schedule"]) == (0.9, False, "none")
     assert settings_of({"optimizer": ["odd"], "optimizer_options": "x"})["weight_decay"] is None
+
+
+def test_rmsprop_alpha_and_adam_eps_and_amsgrad_reach_the_npnn_optimizer_from_flags_and_files(small_preset):
+    rmsprop, _ = built(load_preset("tabular_mlp", {"optimizer": "rmsprop", "alpha": "0.9", "centered": "true"}))
+    assert (rmsprop.param_groups[0]["alpha"], rmsprop.param_groups[0]["centered"]) == (0.9, True)
+    adam, _ = built(load_preset("tabular_mlp", {"eps": "1e-6", "amsgrad": "true"}))
+    assert (adam.param_groups[0]["eps"], adam.param_groups[0]["amsgrad"]) == (1e-6, True)
+    path = small_preset(PRESET.replace('"sgd"', '"adam"') + "[training.optimizer_options]\namsgrad = true\neps = 1e-7\n")
+    assert load_preset(str(path)).optimizer_options == {"amsgrad": True, "eps": 1e-7}
+    with pytest.raises(PresetError, match="alpha: optimizer adam takes no alpha; rmsprop does"):
+        load_preset("tabular_mlp", {"alpha": "0.9"})
+    with pytest.raises(PresetError, match=r"eps must be a number > 0 \(or \"default\"\), got '0'"):
+        parse_override("eps", "0")

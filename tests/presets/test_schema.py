@@ -6,7 +6,7 @@ import sys
 import pytest
 import tomli_w
 
-from presets import OVERRIDE_KEYS, PresetError, list_presets, load_preset, parse_override
+from presets import PresetError, list_presets, load_preset, parse_override, setting_names
 from presets.models import build_model, build_optimizer, resolve_layers
 from presets.schema import preset_from_dict
 
@@ -90,7 +90,7 @@ def test_parse_override_reads_text(key, text, value):
     ("min_delta", "-1", "min_delta must be a number >= 0, got '-1'"),
     ("optimizer", "lbfgs", "optimizer must be one of sgd, momentum, adam, adamw, rmsprop, got 'lbfgs'"),
     ("max_grad_norm", "-1", "max_grad_norm must be a number > 0 (or \"off\"), got '-1'"),
-    ("warmup", "5", "unknown setting 'warmup'; allowed: " + ", ".join(OVERRIDE_KEYS)),
+    ("warmup", "5", "unknown setting 'warmup'; allowed: " + ", ".join(setting_names())),
 ])
 def test_parse_override_rejects_with_a_human_message(key, text, message):
     with pytest.raises(PresetError) as info:
@@ -213,7 +213,7 @@ def test_switching_optimizer_keeps_only_the_options_the_new_one_accepts(small_pr
 @pytest.mark.parametrize("old, new, message", [
     ("momentum = 0.9", "betas = 0.9", "unknown key 'training.optimizer_options.betas' for optimizer sgd; "
                                       "allowed: momentum, weight_decay, nesterov"),
-    ("momentum = 0.9", "momentum = -1", "training.optimizer_options.momentum must be a number >= 0, got -1"),
+    ("momentum = 0.9", "momentum = -1", "training.optimizer_options.momentum must be a number >= 0 and < 1, got -1"),
     ("momentum = 0.9", "nesterov = 1", "training.optimizer_options.nesterov must be true or false, got 1"),
 ])
 def test_optimizer_options_are_checked_against_the_registry(small_preset, old, new, message):

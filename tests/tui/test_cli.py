@@ -31,6 +31,16 @@ def test_optimizer_and_schedule_flags_become_validated_overrides():
     assert "(adam, adamw; default: the optimizer's own)" in help_text  # --betas: who takes it
 
 
+def test_every_optimizer_argument_the_catalog_declares_is_a_flag():
+    args = build_parser().parse_args(["--optimizer", "rmsprop", "--alpha", "0.9", "--eps", "1e-6", "--centered",
+                                      "true", "--amsgrad", "default"])
+    assert overrides_from_args(args) == {"optimizer": "rmsprop", "alpha": 0.9, "eps": 1e-6, "centered": True,
+                                         "amsgrad": None}
+    help_text = " ".join(build_parser().format_help().split())
+    assert "--alpha F|default smoothing constant (rmsprop; default: the optimizer's own)" in help_text
+    assert "--amsgrad true|false|default" in help_text and "--eps F|default" in help_text
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--nesterov", "true"], "npnn-tui: error: nesterov: optimizer adam takes no nesterov; sgd, momentum do"),
     (["--lr-schedule", "step"], "npnn-tui: error: lr_schedule step needs training.lr_schedule_options.step_size"),

@@ -18,9 +18,9 @@ from textual.widgets import Button, Footer, Header, Input, Log, Select, Static, 
 from textual.worker import get_current_worker
 
 from npnn import events as fit_events
-from presets import PresetError, Run, load_preset, parse_override
-from presets.control import HOT_EDITS, RunControl
-from presets.overrides import apply_overrides
+from presets import PresetError, Run, load_preset, setting_names
+from presets.control import RunControl
+from presets.overrides import apply_overrides, parse_hot_edit
 from presets.schema import with_model
 from presets import events as run_events
 from tui import export, worker
@@ -93,8 +93,7 @@ class TrainerScreen(Screen):
             with TabPane("Train", id="train"):
                 with Horizontal(id="train-body"):
                     with VerticalScroll(id="side"):
-                        yield Static("Locked while training\nlr, clip norm: Enter edits", id="form-lock",
-                                     markup=False)
+                        yield Static("", id="form-lock", markup=False)
                         yield HyperparameterForm(self.preset_choices, self._preset, id="form")
                         with Horizontal(id="buttons"):
                             yield Button("Start F5", id="start", variant="success", compact=True)
@@ -150,12 +149,12 @@ class TrainerScreen(Screen):
 
     @on(Input.Submitted)
     def _hot_edit(self, message: Input.Submitted) -> None:
-        """Enter in a hot-editable field (lr, clip norm) while a run exists: it changes from the next batch."""
+        """Enter in a hot-editable field (lr, clip norm, ...) while a run exists: it changes from the next batch."""
         key = message.input.id
-        if not self.state.running or self._control is None or key not in HOT_EDITS:
+        if not self.state.running or self._control is None or self._run is None or key not in setting_names():
             return
         try:
-            value = parse_override(key, message.value)
+            value = parse_hot_edit(self._run.preset, key, message.value)
         except PresetError as error:
             self.notify(str(error), title=f"{key} not changed", severity="error", markup=False)
             return
@@ -447,8 +446,10 @@ class TrainerScreen(Screen):
 
     def _lock_form(self, running: bool) -> None:
         """While a run trains the form is locked, and says so: it keeps showing the settings the run uses.
-        NOTE: the one place that decides what stays editable mid-run: the hot edits (lr, clip norm: Enter)."""
-        self.query_one(HyperparameterForm).lock_for_run(running, editable=HOT_EDITS)
+        NOTE: what stays editable mid-run is the hot settings the optimizer takes (presets.settings)."""
+        form = self.query_one(HyperparameterForm)
+        form.lock_for_run(running)
+        self.query_one("#form-lock", Static).update(form.lock_note())
         self.query_one("#form-lock", Static).display = running
 
     # --- drawing ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The preset picker and the hyperparameter inputs, validated as you type by presets.parse_override."""
+"""The preset picker and one field per setting (presets.settings), validated as you type by presets.parse_override."""
 from __future__ import annotations
 
 from textual import on
@@ -9,17 +9,10 @@ from textual.widgets import Input, Label, Select, Static
 
 from presets import PresetError, parse_override
 from presets.catalog import NO_SCHEDULE, OPTIMIZERS, SCHEDULERS
-from presets.option import REQUIRED
+from presets.option import REQUIRED, Setting
 from presets.overrides import options_text, value_text
-from presets.schema import OPTIMIZER_KEYS, SCHEDULE_KEY
+from presets.settings import SCHEDULE_KEY, all_settings, hot_settings, lock_note, preset_value
 
-# (override key, label) for the text fields, in the order they are shown; the optimizer's arguments follow
-# its select, the schedule's arguments its select
-FIELDS = (("lr", "lr"), ("weight_decay", "Wt decay"), ("momentum", "Momentum"), ("nesterov", "Nesterov"),
-          ("betas", "Betas"), ("dropout", "Dropout"), ("patience", "Patience"), ("min_delta", "Min delta"),
-          ("epochs", "Epochs"), ("batch_size", "Batch size"), ("seed", "Seed"), ("max_grad_norm", "Clip norm"))
-SCHEDULE_FIELDS = ((SCHEDULE_KEY, "Sched args"),)
-_PLACEHOLDERS = {"max_grad_norm": "off", "dropout": "none"}
 _UNUSED = "—"  # the placeholder of an argument the selected optimizer or schedule does not take
 
 
@@ -52,10 +45,20 @@ def schedule_choices() -> list[tuple[str, str]]:
     return [("None", NO_SCHEDULE), *((entry.label, entry.name) for entry in SCHEDULERS.values())]
 
 
+def select_choices(setting: Setting) -> list[tuple[str, str]]:
+    """(label, value) of a setting with choices: the registered optimizers or schedules by their labels."""
+    if setting.name == "optimizer":
+        return optimizer_choices()
+    if setting.name == "lr_schedule":
+        return schedule_choices()
+    return [(choice, choice) for choice in setting.option.options()]
+
+
 def as_text(key: str, value) -> str:
-    """A preset value as the text of its input ("off" for clipping turned off)."""
+    """A preset value as the text of its input (the unset word for a [training] key's None: "off")."""
     if value is None:
-        return "off" if key == "max_grad_norm" else ""
+        setting = all_settings()[key]
+        return setting.unset[0] if setting.holds_none else ""
     return value_text(value)
 
 
@@ -65,38 +68,40 @@ def _defaults_text(entry) -> str:
 
 
 class HyperparameterForm(Vertical):
-    """Preset select with its description, the optimizer select, one Input per setting and the lr schedule.
+    """Preset select with its description, then one field per setting (presets.settings), in its order: a
+    Select for one with choices (the optimizer, the lr schedule), an Input for the others.
 
     An optimizer argument (weight decay, ...) left empty is the optimizer's default, shown as the placeholder;
-    one the selected optimizer does not take is disabled, as are the schedule's arguments without a schedule.
+    one the selected optimizer does not take is disabled and its row hidden; the schedule's arguments are
+    disabled without a schedule.
     """
 
     def __init__(self, presets: list, preset: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._presets, self._preset = presets, preset  # (title, name_or_path) pairs; the selected one
         self._has_dropout = True  # the shown preset's model has Dropout layers (set_values)
+        self._settings = all_settings()  # NOTE: read once, so the fields and overrides() agree
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field"):
             yield Label("Preset")
             yield Select(self._presets, value=self._preset, allow_blank=False, compact=True, id="preset")
         yield Static("", id="description", markup=False)
-        with Horizontal(classes="field"):
-            yield Label("Optimizer")
-            yield Select(optimizer_choices(), allow_blank=False, compact=True, id="optimizer")
-        yield from self._inputs(FIELDS)
-        with Horizontal(classes="field"):
-            yield Label("LR sched")
-            yield Select(schedule_choices(), allow_blank=False, compact=True, id="lr_schedule")
-        yield from self._inputs(SCHEDULE_FIELDS)
-
-    def _inputs(self, fields) -> ComposeResult:
-        for key, label in fields:
+        for key, setting in self._settings.items():
             with Horizontal(classes="field"):
-                yield Label(label)
+                yield Label(setting.label)
+                if setting.option.options():
+                    yield Select(select_choices(setting), allow_blank=False, compact=True, id=key)
+                    continue
                 refusal = self._dropout_refusal if key == "dropout" else (lambda: None)
+                placeholder = "none" if key == "dropout" else setting.unset[0] if setting.unset else ""
                 yield Input(compact=True, id=key, validators=[OverrideValidator(key, refusal)],
-                            valid_empty=key == "dropout", placeholder=_PLACEHOLDERS.get(key, ""))
+                            valid_empty=key == "dropout", placeholder=placeholder)
+
+    def _inputs(self) -> list[tuple[str, Input]]:
+        """(key, field) of every setting typed as text, in the form's order."""
+        return [(key, self.query_one(f"#{key}", Input)) for key, setting in self._settings.items()
+                if not setting.option.options()]
 
     def _dropout_refusal(self) -> str | None:
         return None if self._has_dropout else "dropout: this preset's model has no Dropout layer to set"
@@ -105,12 +110,12 @@ class HyperparameterForm(Vertical):
         """Show a presets.Preset's settings (dropout None: the model has no Dropout layer, left empty; an
         optimizer argument the preset does not set, empty: the optimizer's default)."""
         self._has_dropout = preset.dropout is not None
-        self.query_one("#optimizer", Select).value = preset.optimizer
-        self.query_one("#lr_schedule", Select).value = preset.lr_schedule
-        for key, _ in FIELDS:
-            value = preset.optimizer_options.get(key) if key in OPTIMIZER_KEYS else getattr(preset, key)
-            self.query_one(f"#{key}", Input).value = as_text(key, value)
-        self.query_one(f"#{SCHEDULE_KEY}", Input).value = options_text(preset.lr_schedule_options)
+        for key, setting in self._settings.items():
+            value = preset_value(setting, preset)
+            if setting.option.options():
+                self.query_one(f"#{key}", Select).value = value
+            else:
+                self.query_one(f"#{key}", Input).value = options_text(value) if setting.read else as_text(key, value)
         # NOTE: the placeholder says what an empty field means, and overrides() does just that
         self.query_one("#dropout", Input).placeholder = "0 (off)" if self._has_dropout else "none"
         self._show_optimizer(preset.optimizer)
@@ -127,9 +132,10 @@ class HyperparameterForm(Vertical):
     def _show_optimizer(self, name: str) -> None:
         """Enable the arguments `name` takes, with its defaults as placeholders; clear and disable the others."""
         declared = {option.name: option for option in OPTIMIZERS[name].options}
-        for key in OPTIMIZER_KEYS:
+        for key in (key for key, setting in self._settings.items() if setting.group == "optimizer"):
             field = self.query_one(f"#{key}", Input)
             field.disabled = key not in declared
+            field.parent.display = key in declared  # NOTE: its row is shown only for the optimizers that take it
             field.placeholder = value_text(declared[key].default) if key in declared else _UNUSED
             if field.disabled:
                 field.value = ""
@@ -148,9 +154,14 @@ class HyperparameterForm(Vertical):
         if taken != given:
             field.value = options_text(taken)
 
-    def lock_for_run(self, running: bool, editable=()) -> None:
-        """While a run trains, every field but those in `editable` (the hot edits) is disabled and its row
+    def lock_note(self) -> str:
+        """What the locked form says: the hot edits the selected optimizer takes (presets.settings.lock_note)."""
+        return lock_note(self.query_one("#optimizer", Select).value)
+
+    def lock_for_run(self, running: bool) -> None:
+        """While a run trains, every field but the hot edits the selected optimizer takes is disabled and its row
         dimmed; otherwise the form's own rule holds (arguments the optimizer or schedule does not take are off)."""
+        editable = {setting.name for setting in hot_settings(self.query_one("#optimizer", Select).value)}
         fields = list(self.query("Input, Select"))
         for field in fields:
             field.disabled = False
@@ -163,10 +174,10 @@ class HyperparameterForm(Vertical):
 
     def overrides(self) -> tuple[dict, list]:
         """The parsed settings and the messages of those that do not parse, in display order."""
-        values, errors = {"optimizer": self.query_one("#optimizer", Select).value,
-                          "lr_schedule": self.query_one("#lr_schedule", Select).value}, []
-        for key, _ in (*FIELDS, *SCHEDULE_FIELDS):
-            field = self.query_one(f"#{key}", Input)
+        values = {key: self.query_one(f"#{key}", Select).value for key, setting in self._settings.items()
+                  if setting.option.options()}
+        errors = []
+        for key, field in self._inputs():
             if field.disabled:
                 continue  # not taken by the optimizer or schedule
             if key == "dropout" and not self._has_dropout:

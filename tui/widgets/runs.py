@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 
 from presets.overrides import options_text, value_text
 from presets.past_runs import PastRun, load_runs, read_run
-from presets.schema import OVERRIDE_KEYS
+from presets.settings import all_settings, setting_names
 from tui.state import fmt
 
 from tui.widgets.chart import Chart, Series, sparkline
@@ -50,21 +50,23 @@ def _trial(run: PastRun):
     return None if run.sweep is None else run.sweep.get("trial")
 
 
+def _unset_text(name: str, word: str):
+    """The cell of a setting whose None has a name ("off": no clipping)."""
+    return lambda r: fmt(r.settings.get(name)) if r.settings.get(name) else word if r.readable else "—"
+
+
+def _setting_columns() -> tuple[Column, ...]:
+    """A column per setting that declares one (presets.settings: `column`), in the settings' order."""
+    return tuple(Column(s.name, s.column, _setting(s.name),
+                        _unset_text(s.name, s.unset[0]) if s.holds_none else None)
+                 for s in all_settings().values() if s.column)
+
+
 COLUMNS = (
     Column("run", "run dir", lambda r: r.name, lambda r: r.name),
     Column("date", "date", lambda r: r.started, lambda r: r.started.strftime("%Y-%m-%d %H:%M") if r.started else "—"),
     Column("preset", "preset", lambda r: r.preset or None),
-    Column("optimizer", "optimizer", _setting("optimizer")),
-    Column("lr", "lr", _setting("lr")),
-    Column("weight_decay", "wd", _setting("weight_decay")),
-    Column("dropout", "dropout", _setting("dropout")),
-    Column("patience", "patience", _setting("patience")),
-    Column("epochs", "epochs", _setting("epochs")),
-    Column("batch_size", "batch", _setting("batch_size")),
-    Column("seed", "seed", _setting("seed")),
-    Column("max_grad_norm", "clip norm", _setting("max_grad_norm"),
-           lambda r: fmt(r.settings.get("max_grad_norm")) if r.settings.get("max_grad_norm") else "off" if r.readable else "—"),
-    Column("lr_schedule", "schedule", _setting("lr_schedule")),
+    *_setting_columns(),
     Column("epochs_run", "epochs run", lambda r: r.epochs_run),
     Column("best_val_loss", "best val loss", lambda r: r.best_val_loss),
     Column("test_mse", "test MSE", lambda r: r.test.get("mse")),
@@ -238,8 +240,8 @@ def _setting_text(value) -> str:
 
 
 def differing_settings(runs: list[PastRun]) -> list[str]:
-    """The settings (preset and OVERRIDE_KEYS) whose values are not the same in every run."""
-    names = ["preset", *OVERRIDE_KEYS]
+    """The settings (the preset and presets.settings) whose values are not the same in every run."""
+    names = ["preset", *setting_names()]
     values = {name: {repr(run.preset if name == "preset" else run.settings.get(name)) for run in runs}
               for name in names}
     return [name for name in names if len(values[name]) > 1]
