@@ -43,5 +43,5 @@ async def test_with_the_tab_closed_the_run_attaches_no_hook(app_for):
         await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
         await settle(pilot)
         assert app.screen.inside.samples == 0
-        model = app.screen._run.model
+        model = app.screen.runs.active.run.model
         assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())

@@ -1,8 +1,8 @@
-"""ctrl+e's history export is the run directory's history.csv: one writer, one set of column names."""
+"""ctrl+e's history export (presets.save) is the run directory's history.csv: one writer, one set of column names."""
 from __future__ import annotations
 
 from presets import Run, load_preset
-from tui.export import export_history
+from presets.save import export_history
 
 
 def test_exported_history_is_byte_for_byte_the_run_directory_s(tmp_path):
