@@ -7,11 +7,26 @@ interrupt skipped the app's shutdown and left a paused run's thread waiting fore
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 from typing import Callable
 
-FORWARDED = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+HANGUP = getattr(signal, "SIGHUP", None)  # not on Windows
+FORWARDED = tuple(s for s in (signal.SIGINT, signal.SIGTERM, HANGUP) if s is not None)
+
+
+def detach_terminal() -> None:
+    """Point stdout and stderr at /dev/null.
+    NOTE: after a hangup the terminal's writes fail: Textual's writer thread would die, and the app block for
+    good once its queue is full. Reads give end-of-file, which Textual's input thread copes with."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        try:
+            os.dup2(devnull, fd)
+        except OSError:
+            pass
+    os.close(devnull)
 
 
 def forward_signals(deliver: Callable[[int], None]) -> Callable[[], None]:
@@ -23,6 +38,8 @@ def forward_signals(deliver: Callable[[int], None]) -> Callable[[], None]:
     loop = asyncio.get_running_loop()
 
     def handler(signum: int, frame) -> None:
+        if signum == HANGUP:
+            detach_terminal()
         loop.call_soon_threadsafe(deliver, signum)  # NOTE: safe in a handler, as asyncio's own signal handling
 
     previous = {s: signal.getsignal(s) for s in FORWARDED if signal.getsignal(s) != signal.SIG_IGN}

@@ -209,7 +209,7 @@ async def test_a_preset_whose_model_does_not_fit_its_data_can_be_fixed_in_the_ed
         assert editor.checked.error is None  # input sizes are inferred again in the editor
         await pilot.press("ctrl+a")
         await wait_until(pilot, lambda: "Linear(4→1)" in summary(app))
-        assert app.screen._data_error is None
+        assert app.screen.side.data_error is None
 
 
 async def test_activations_swap_and_batch_norm_turns_off_by_keyboard(app_for):

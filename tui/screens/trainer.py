@@ -17,15 +17,15 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Log, TabbedContent, TabPane
 
 from npnn import events as fit_events
-from presets import PresetError, load_preset
+from presets import PresetError
 from presets.control import HOT_EDITS
 from presets.controller import RunController
 from presets import events as run_events
 from tui import worker
 from tui.exits import Interrupted, exit_code, interrupt_name
 from tui.inside_state import InsideState
-from tui.messages import (InsideSampled, PreviewFailed, PreviewReady, RunCompleted, RunCrashed, RunInterrupted,
-                          SignalReceived, TrainingEvents)
+from tui.messages import (InsideSampled, PreviewReady, RunCompleted, RunCrashed, RunInterrupted, SignalReceived,
+                          TrainingEvents)
 from tui.options import Options
 from tui.screens.data_picker import DataChoice, DataPicker
 from tui.screens.model_editor import ModelEditor
@@ -74,9 +74,6 @@ class TrainerScreen(Screen):
         self.runs = RunController(preset, loaded, options.out, download=options.download)
         self.state = RunState()
         self._shown_version = -1
-        self._data = DataChoice(options.data, options.target)  # --data / --target, then ctrl+o's choice
-        self._data_error: str | None = None  # why the selected preset cannot use that data (from its preview)
-        self._shapes: tuple | None = None  # (input shape, outputs) of the data its preview loaded, for the editor
         self.inside = InsideState()
         self._inside_shown = -1
 
@@ -85,7 +82,8 @@ class TrainerScreen(Screen):
         with TabbedContent(id="tabs"):
             with TabPane("Train", id="train"):
                 with Horizontal(id="train-body"):
-                    yield TrainSide(self.preset_choices, self.runs.name, id="side")
+                    yield TrainSide(self.runs, self.preset_choices, DataChoice(self.options.data, self.options.target),
+                                    id="side")
                     yield TrainLive(id="live")
             with TabPane("Runs", id="runs"):
                 yield RunsView(self.options.out, id="runs-view")
@@ -97,7 +95,7 @@ class TrainerScreen(Screen):
 
     def on_mount(self) -> None:
         self._show_preset()
-        self._preview()
+        self.side.show_selected()
         if self.steady:
             for field in self.query(Input):
                 field.cursor_blink = False
@@ -111,28 +109,22 @@ class TrainerScreen(Screen):
     def side(self) -> TrainSide:
         return self.query_one(TrainSide)
 
-    # --- preset and form -------------------------------------------------------------------------
+    # --- preset and form (tui.widgets.train_side) ---------------------------------------------------
 
     @on(HyperparameterForm.PresetChosen)
-    def _preset_changed(self, message: HyperparameterForm.PresetChosen) -> None:
-        if message.preset == self.runs.name:
-            return
-        try:
-            self.runs.select(message.preset)
-        except PresetError as error:
-            self.notify(str(error), title="Preset not loaded", severity="error", markup=False)
-            return
-        self._show_preset()
-        self._preview()
-
     def _show_preset(self) -> None:
-        """Fill the form from the selected preset; before any run, the live views take its task and budget."""
-        preset = self.runs.preset
-        self.side.form.set_values(preset)
+        """Before any run, the live views take the selected preset's task and epoch budget."""
         if self.state.run_id == 0:
+            preset = self.runs.preset
             self.state = RunState(task=preset.task, loss_name=preset.loss, epochs=preset.epochs, steady=self.steady)
             self.refresh_views()
             self.refresh_bindings()  # the accuracy key is there for classification only
+
+    @on(PreviewReady)
+    def _preview_ready(self, message: PreviewReady) -> None:
+        if self.state.run_id == 0:  # no run yet: the table takes the preset's rows (target units...)
+            self.state.know(message.prepared)
+            self.refresh_views()
 
     @on(HyperparameterForm.Submitted)
     def _hot_edit(self, message: HyperparameterForm.Submitted) -> None:
@@ -144,47 +136,6 @@ class TrainerScreen(Screen):
             return
         if changed:
             self.notify(f"{message.key} → {message.text.strip()} from the next batch", title="Hot edit", markup=False)
-
-    @on(HyperparameterForm.Edited)
-    def _explain_errors(self) -> None:
-        """The fields that do not parse, else what the settings together break (nesterov without momentum)."""
-        values, errors = self.side.form.overrides()
-        if not errors:
-            try:
-                load_preset(self.runs.name, values)
-            except PresetError as error:
-                errors = [str(error)]
-        self.side.show_errors("\n".join(errors))
-
-    def _preview(self) -> None:
-        """Prepare the selected preset in a worker to show its data and model (downloading only with
-        --download: a failure then shows in the data note, which must not advise --download again)."""
-        self._data_error, self._shapes = None, None
-        self.side.show_preparing()
-        self._prepare(self.runs.preview(self._data.path, self._data.target), self.runs.name)
-
-    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _prepare(self, run, preset: str) -> None:
-        worker.preview(run, preset, self.post_message)
-
-    @on(PreviewReady)
-    def _preview_ready(self, message: PreviewReady) -> None:
-        if message.preset == self.runs.name and not self.runs.running:
-            self._show_prepared(message.prepared)
-            if self.state.run_id == 0:  # no run yet: the table takes the preset's rows (target units...)
-                self.state.know(message.prepared)
-                self.refresh_views()
-
-    @on(PreviewFailed)
-    def _preview_failed(self, message: PreviewFailed) -> None:
-        if message.preset == self.runs.name:
-            self._data_error, self._shapes = message.message, message.shapes
-            self.side.show_unavailable(message.message)
-
-    def _show_prepared(self, prepared: run_events.RunPrepared) -> None:
-        self._shapes = (prepared.input_shape, prepared.num_outputs)
-        self.side.show_prepared(prepared)
-        self.app.sub_title = f"{prepared.config.get('title', prepared.preset)} · {prepared.data_description}"
 
     # --- commands --------------------------------------------------------------------------------
 
@@ -203,34 +154,17 @@ class TrainerScreen(Screen):
         if self.runs.running:
             self.notify("The data cannot change while a run trains", severity="warning")
             return
-        self.app.push_screen(DataPicker(Path.cwd(), self._data), self._data_picked)
-
-    def _data_picked(self, choice: DataChoice | None) -> None:
-        if choice is None or choice == self._data:
-            return
-        self._data = choice
-        self.notify(f"Data: {choice.describe()}", markup=False)
-        self._preview()
+        self.app.push_screen(DataPicker(Path.cwd(), self.side.data), self.side.use_data)
 
     def action_edit_model(self) -> None:
         """ctrl+l: edit the layers (tui.screens.model_editor), checked against the data's shapes as you type."""
-        if self.runs.running or self._shapes is None:
-            why = "while a run trains" if self.runs.running else f"before its data loads ({self._data_error or '…'})"
-            self.notify(f"The model cannot be edited {why}", severity="warning", markup=False)
+        if self.runs.running:
+            self.notify("The model cannot be edited while a run trains", severity="warning", markup=False)
             return
-        values, errors = self.side.form.overrides()
-        try:
-            preset = self.runs.next_preset({} if errors else values)
-        except PresetError as error:
-            self.notify(str(error), title="Model editor", severity="error", markup=False)
-            return
-        self.app.push_screen(ModelEditor(preset, *self._shapes, Path(self.options.presets_dir)), self._model_edited)
-
-    def _model_edited(self, layers: list | None) -> None:
-        """Applied: the next runs train these layers; the form's Dropout shows their one rate."""
-        if layers is not None:
-            self.side.form.show_dropout(self.runs.use_layers(layers).dropout)
-            self._preview()
+        preset = self.side.preset_to_edit()
+        if preset is not None:
+            editor = ModelEditor(preset, *self.side.shapes, Path(self.options.presets_dir))
+            self.app.push_screen(editor, self.side.use_layers)
 
     def action_show_tab(self, tab: str) -> None:
         """F2 / F3 / F4 / F6: switch to the Train, Runs, Predictions or Inside tab from anywhere."""
@@ -254,14 +188,14 @@ class TrainerScreen(Screen):
                 self.refresh_views()
                 self._commands_changed()
             return
-        values, errors = self.side.form.overrides()
-        if errors or self._data_error is not None:
-            self._refuse(errors[0] if errors else f"no data for {self.runs.name}: {self._data_error}")
-            return
-        try:
-            active = self.runs.start(values, self._data.path, self._data.target, paused=paused)
-        except PresetError as error:
-            self._refuse(str(error))
+        refusal, data = self.side.refusal(), self.side.data
+        if refusal is None:
+            try:
+                active = self.runs.start(self.side.form.overrides()[0], data.path, data.target, paused=paused)
+            except PresetError as error:
+                refusal = str(error)
+        if refusal is not None:
+            self._refuse(refusal)
             return
         preset = self.runs.preset
         self.state = RunState(run_id=active.id, preset=preset.name, task=preset.task, loss_name=preset.loss,
@@ -357,7 +291,7 @@ class TrainerScreen(Screen):
         for event in message.events:
             self.state.apply(event)
             if isinstance(event, run_events.RunPrepared):
-                self._show_prepared(event)
+                self.side.show_prepared(event)
         if any(isinstance(event, ENDINGS) for event in message.events):
             self.refresh_views()
         if any(isinstance(event, run_events.Paused) for event in message.events):
