@@ -73,15 +73,16 @@ class Terminal:
         os.close(self.master)
         self.master = None
 
-    def exit_code(self, timeout: float = 20.0) -> int:
-        """Wait for the app to end, reading what it draws meanwhile (a full terminal would block it)."""
+    def exit_code(self, timeout: float = 20.0) -> int | None:
+        """Wait for the app to end, reading what it draws meanwhile (a full terminal would block it); None
+        when it is still running after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while self.process.poll() is None and time.monotonic() < deadline:
             if self.master is None:
                 time.sleep(0.05)
             else:
                 self._read(0.05)
-        return self.process.wait(timeout=0.1)
+        return self.process.poll()
 
     def close(self) -> None:
         """Kill whatever is left of the app's process group; close the terminal."""
