@@ -111,6 +111,8 @@ def test_without_headless_the_app_gets_the_typed_options(monkeypatch):
     seen = []
 
     class FakeApp:
+        return_code = None  # Textual's, when nothing set it
+
         def run(self):
             seen.append("ran")
 
