@@ -128,3 +128,9 @@ def test_training_worker_turns_an_exception_into_a_run_crashed_message():
     worker.train(ActiveRun(4, ScriptedRun(ValueError("no column 'y' in houses.csv")), RunControl()), posted.append)
     assert [type(m).__name__ for m in posted] == ["TrainingEvents", "RunCrashed"]
     assert posted[1].run_id == 4 and posted[1].message == "no column 'y' in houses.csv"
+
+
+def test_training_worker_turns_the_controller_s_interrupt_into_a_run_interrupted_message():
+    posted = []
+    worker.train(ActiveRun(5, ScriptedRun(KeyboardInterrupt("SIGHUP")), RunControl()), posted.append)
+    assert [type(m).__name__ for m in posted] == ["TrainingEvents", "RunInterrupted"] and posted[1].run_id == 5
