@@ -18,6 +18,8 @@ def case_module(name: str):
 def runner(name: str, framework: str, quick: bool):
     module = case_module(name)
     if framework == "npnn":
+        import npnn
+        npnn.tune_malloc()  # NOTE: as npnn-tui does; `import npnn` alone leaves the allocator as it is
         return module.npnn_runner(quick)
     if framework == "torch":
         return module.torch_runner(quick)

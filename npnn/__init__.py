@@ -1,7 +1,7 @@
 """npnn: a deep-learning framework on NumPy alone, with PyTorch's names and semantics."""
 from importlib import metadata
 
-from npnn import _malloc
+from npnn._malloc import tune_malloc
 from npnn._parallel import get_num_threads, set_num_threads
 from npnn.gradcheck import gradcheck
 from npnn.random import manual_seed
@@ -11,9 +11,8 @@ from npnn import metrics, nn, optim
 from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader, Dataset, TensorDataset
 from npnn.serialization import load, save
-from npnn.training import History, fit
-
-_malloc.tune_malloc()  # keep freed memory for the next batch: see npnn/_malloc.py
+from npnn.history import History
+from npnn.training import fit
 
 try:
     __version__ = metadata.version("npnn-tui")  # the distribution's name; the version is written in pyproject.toml
@@ -21,4 +20,4 @@ except metadata.PackageNotFoundError:  # NOTE: a source tree on sys.path that pi
     __version__ = "0+unknown"
 __all__ = ["DataLoader", "Dataset", "EarlyStopping", "History", "Tensor", "TensorDataset", "concatenate", "fit",
            "get_default_dtype", "get_num_threads", "gradcheck", "is_grad_enabled", "load", "manual_seed", "metrics",
-           "nn", "no_grad", "optim", "save", "set_default_dtype", "set_num_threads", "stack"]
+           "nn", "no_grad", "optim", "save", "set_default_dtype", "set_num_threads", "stack", "tune_malloc"]

@@ -5,6 +5,28 @@ A callback is any callable taking one event. Epochs count from 1; `epochs` is th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # NOTE: npnn.history imports this module at run time
+    from npnn.history import History
+
+
+class StopReason(str, Enum):
+    """How a run ended: History.stop_reason, Finished.reason, and "reason" in a run's metrics.json.
+
+    A str, so `reason == "completed"` and JSON keep working; str() and f-strings give the value.
+    """
+    COMPLETED = "completed"          # the epoch budget ran out
+    EARLY_STOPPED = "early_stopped"  # early stopping saw no improvement for `patience` epochs
+    DIVERGED = "diverged"            # a batch of finite data gave a non-finite loss
+    STOPPED = "stopped"              # should_stop() or FitLoop.stop(): asked to stop
+    FAILED = "failed"                # an exception ended it (Failed)
+    INTERRUPTED = "interrupted"      # KeyboardInterrupt (Ctrl+C, or a signal a front end turns into one)
+    PRUNED = "pruned"                # a sweep's pruner cut the trial short (set by presets.run)
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -75,12 +97,13 @@ class HyperparameterChanged:
 
 @dataclass(frozen=True)
 class Finished:
-    """The loop ended: reason is "completed", "early_stopped", "diverged" or "stopped" (should_stop or stop())."""
-    reason: str
-    history: object  # npnn.training.History
+    """The loop ended: reason is COMPLETED, EARLY_STOPPED, DIVERGED or STOPPED (should_stop or stop())."""
+    reason: StopReason
+    history: History
 
 
 @dataclass(frozen=True)
 class Failed:
+    """An exception ended the loop (history.stop_reason is FAILED, or INTERRUPTED for KeyboardInterrupt)."""
     error: BaseException
-    history: object
+    history: History

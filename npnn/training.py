@@ -18,58 +18,14 @@ import numpy as np
 
 from npnn import metrics as metrics_module
 from npnn.events import (BatchEnded, Diverged, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished,
-                         HyperparameterChanged)
+                         HyperparameterChanged, StopReason)
 from npnn.diagnostics.nan_origin import find_nan_origin
+from npnn.history import History
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups
-
-
-class History:
-    """Per-epoch numbers of one run; `skipped_steps` is cumulative, `metrics` maps name → list.
-
-    `changes` lists the hyperparameters changed during the run (HyperparameterChanged records).
-    """
-
-    def __init__(self, metric_names=()):
-        self.epoch: list[int] = []
-        self.train_loss: list[float] = []
-        self.val_loss: list[float | None] = []
-        self.lr: list[float] = []
-        self.skipped_steps: list[int] = []
-        self.metrics: dict[str, list[float]] = {name: [] for name in metric_names}
-        self.changes: list[HyperparameterChanged] = []
-        self.best_epoch: int | None = None
-        self.best_value: float | None = None
-        self.stopped_epoch: int | None = None  # the last epoch recorded (None if none finished)
-        self.stop_reason: str | None = None    # completed|early_stopped|diverged|stopped|failed|interrupted
-        self.divergence: dict | None = None    # epoch, batch, loss and origin of a diverged run
-
-    def _append(self, epoch, train_loss, val_loss, lr, skipped, scores) -> None:
-        self.epoch.append(epoch)
-        self.train_loss.append(train_loss)
-        self.val_loss.append(val_loss)
-        self.lr.append(lr)
-        self.skipped_steps.append(skipped)
-        for name, value in scores.items():
-            self.metrics[name].append(value)
-        self.stopped_epoch = epoch
-
-    def rows(self) -> list[dict]:
-        """One dict per epoch: epoch, train_loss, val_loss, lr, skipped_steps, then each metric."""
-        return [{"epoch": e, "train_loss": t, "val_loss": v, "lr": lr, "skipped_steps": s,
-                 **{name: values[i] for name, values in self.metrics.items()}}
-                for i, (e, t, v, lr, s) in enumerate(zip(self.epoch, self.train_loss, self.val_loss,
-                                                          self.lr, self.skipped_steps))]
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def __repr__(self):
-        return (f"History({len(self)} epochs, best_epoch={self.best_epoch}, best_value={self.best_value}, "
-                f"stop_reason={self.stop_reason!r})")
 
 
 # ---- checking the arguments -----------------------------------------------------------------------
@@ -153,7 +109,9 @@ class FitLoop:
     pause as long as it likes and read `epoch`, `batch` (batches done in this epoch), `batches`,
     `last_loss`, `history` and each parameter's `.grad` from the last batch; `set_hyperparameter`
     (callable from any thread) takes effect from the next batch, and `stop()` ends the run.
-    Drive the loop from one thread at a time.
+    Drive the loop from one thread at a time. The loop uses only the optimizer's public protocol:
+    `param_groups`, `zero_grad()`, `step(closure)` (given the batch's loss, so a non-finite one is a
+    skipped step), `skipped_steps`, `hyperparameters()` and `check_hyperparameter(name, value)`.
     """
 
     def __init__(self, model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10,
@@ -180,6 +138,10 @@ class FitLoop:
         self._batches = iter(())     # the open epoch's batches
         self._pending: deque = deque()
         self._diverged: tuple | None = None
+        # the open epoch's numbers, set again when each epoch begins
+        self._started = self._last_event = 0.0  # perf_counter() at its start, at the last BatchEnded
+        self._total, self._count = 0.0, 0       # sample-weighted sum of its finite batch losses, samples
+        self._lr = float(optimizer.param_groups[0]["lr"])  # its lr (its first batch's)
         if early_stopping is not None:
             early_stopping.reset()  # NOTE: as Keras does at train begin: best epochs refer to this run
 
@@ -211,10 +173,10 @@ class FitLoop:
         return self.history
 
     def stop(self) -> None:
-        """End the run now, as should_stop() would: best weights restored, Finished("stopped") sent."""
+        """End the run now, as should_stop() would: best weights restored, Finished(STOPPED) sent."""
         if not self.done:
             with self._driving():
-                self._finish("stopped")
+                self._finish(StopReason.STOPPED)
 
     def set_hyperparameter(self, name: str, value) -> None:
         """Change `name` ("lr", "momentum", ... in every param group of the optimizer, or "max_grad_norm")
@@ -224,14 +186,11 @@ class FitLoop:
                                f"{name} can no longer change")
         if name == CLIP_NORM:
             value = _check_clip_norm(value)
+        elif name not in self.optimizer.hyperparameters():
+            raise ValueError(f"set_hyperparameter: {type(self.optimizer).__name__} has no hyperparameter "
+                             f"{name!r}; expected one of {[*self.optimizer.hyperparameters(), CLIP_NORM]}")
         else:
-            groups = self.optimizer.param_groups
-            if name == "params" or any(name not in group for group in groups):
-                known = sorted(k for k in groups[0] if k not in ("params", "initial_lr"))
-                raise ValueError(f"set_hyperparameter: {type(self.optimizer).__name__} has no hyperparameter "
-                                 f"{name!r}; expected one of {known + [CLIP_NORM]}")
-            for group in groups:
-                self.optimizer._validate({**group, name: value})
+            self.optimizer.check_hyperparameter(name, value)
         self._pending.append((name, value))
 
     # ---- one batch --------------------------------------------------------------------------------
@@ -258,7 +217,7 @@ class FitLoop:
             self._end_epoch()
             return
         if self.should_stop is not None and self.should_stop():
-            self._finish("stopped")
+            self._finish(StopReason.STOPPED)
             return
         self._apply_changes()
         self._train_batch(*batch)
@@ -273,12 +232,11 @@ class FitLoop:
         if self.max_grad_norm is not None:
             clip_grad_norm_(self._params, self.max_grad_norm)
         value = loss.item()
+        self.optimizer.step(lambda: value)  # NOTE: the optimizer skips the step when the loss is non-finite
         if math.isfinite(value):
-            self.optimizer.step()
             self._total += value * len(xb)
             self._count += len(xb)
         else:
-            self.optimizer.skip_step()
             if _finite(xb) and _finite(yb):  # NOTE: bad data is only skipped; finite data means the model broke
                 origin = find_nan_origin(self.model, self.loss_fn, xb, yb)
                 self._diverged = (self.epoch, self.batch + 1, value, origin and origin.message)
@@ -307,7 +265,7 @@ class FitLoop:
     # ---- epochs -----------------------------------------------------------------------------------
     def _begin_epoch(self) -> None:
         if self.should_stop is not None and self.should_stop():
-            self._finish("stopped")
+            self._finish(StopReason.STOPPED)
             return
         self.epoch, self.batch, self.batches = self.epoch + 1, 0, len(self.train_loader)
         self._started = self._last_event = perf_counter()
@@ -332,19 +290,19 @@ class FitLoop:
         elif self.scheduler is not None:
             self.scheduler.step()
         h, skipped = self.history, self.optimizer.skipped_steps
-        h._append(self.epoch, train_loss, val_loss, self._lr, skipped, scores)
+        h.append(self.epoch, train_loss, val_loss, self._lr, skipped, scores)
         self.emit(EpochEnded(self.epoch, self.epochs, train_loss, val_loss, dict(scores), self._lr, skipped,
                               h.best_epoch, h.best_value, improved, perf_counter() - self._started))
         if self._diverged is not None:
             epoch, batch, loss, origin = self._diverged
             h.divergence = {"epoch": epoch, "batch": batch, "loss": loss, "origin": origin}
             self.emit(Diverged(epoch, batch, loss, h.best_epoch, h.best_value, origin))
-            self._finish("diverged")
+            self._finish(StopReason.DIVERGED)
         elif stop:
             self.emit(EarlyStopped(self.epoch, self.early_stopping.best_epoch, self.early_stopping.best_value))
-            self._finish("early_stopped")
+            self._finish(StopReason.EARLY_STOPPED)
         elif self.epoch == self.epochs:
-            self._finish("completed")
+            self._finish(StopReason.COMPLETED)
 
     def _track_best(self, monitored: float) -> tuple[bool, bool]:
         """(stop now, improved): early stopping decides when given, else the lowest finite value is best."""
@@ -359,9 +317,9 @@ class FitLoop:
         return False, improved
 
     # ---- the end ----------------------------------------------------------------------------------
-    def _finish(self, reason: str) -> None:
+    def _finish(self, reason: StopReason) -> None:
         self._open = False
-        if reason != "early_stopped" and self.early_stopping is not None:
+        if reason != StopReason.EARLY_STOPPED and self.early_stopping is not None:
             self.early_stopping.restore(self.model)  # NOTE: early stopping restored them already
         self.model.eval()
         self.history.stop_reason = reason
@@ -374,7 +332,7 @@ class FitLoop:
         if self.early_stopping is not None:
             self.early_stopping.restore(self.model)
         self.model.eval()
-        self.history.stop_reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        self.history.stop_reason = StopReason.INTERRUPTED if isinstance(error, KeyboardInterrupt) else StopReason.FAILED
         self.emit(Failed(error, self.history))
 
     def emit(self, event) -> None:
@@ -393,7 +351,7 @@ def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10
     diverges and when `should_stop()` (asked before each epoch and batch) ends the run. An epoch's
     train loss averages its finite batch losses. A batch whose loss is non-finite is a skipped step
     (counted in `skipped_steps`); if its data was finite the model has diverged and the run stops
-    after that batch with the reason "diverged" (Keras' TerminateOnNaN). Metrics need val_data.
+    after that batch with the reason StopReason.DIVERGED (Keras' TerminateOnNaN). Metrics need val_data.
     On an exception the best weights are restored, Failed(error, history) is sent and the exception
     propagates. The model is left in eval mode. NumPy floating-point warnings are silenced inside
     the loop only (np.errstate), callbacks included.

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 import npnn
+from presets.errors import DataError
 from presets.mnist import as_images
 from presets.models import build_model
 
@@ -26,6 +27,15 @@ def bundle_dict(task: str, specs: list, preprocessing: dict) -> dict:
     """The contents of bundle.json for a run of `task` with resolved layer `specs`."""
     return {"format": FORMAT, "version": VERSION, "task": task, "weights": WEIGHTS_FILE, "model": specs,
             **preprocessing}
+
+
+class CellError(DataError):
+    """A value in one row of a table the model cannot take; `row` (from 0) and `column` say where, so a
+    reader of a file can name its line."""
+
+    def __init__(self, row: int, column: str, problem: str) -> None:
+        super().__init__(f"row {row}, column {column!r}: {problem}")
+        self.row, self.column, self.problem = row, column, problem
 
 
 def _softmax(outputs: np.ndarray) -> np.ndarray:
@@ -67,27 +77,41 @@ class Bundle:
         if x.ndim != 2 or x.shape[1] != len(names):
             raise ValueError(f"expected rows of {len(names)} features ({', '.join(names)}), got shape {x.shape}")
         if not np.isfinite(x).all():
-            row = int(np.argmax(~np.isfinite(x).all(axis=1)))
-            raise ValueError(f"row {row} holds a value that is not a finite number")
+            row, column = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
+            raise CellError(row, names[column], f"expected a finite number, got {x[row, column]}")
         mean, std = self.spec.get("feature_mean"), self.spec.get("feature_std")
         if mean is not None:
-            x = (x - np.asarray(mean)) / np.asarray(std)
+            with np.errstate(over="ignore", invalid="ignore"):
+                scaled = ((x - np.asarray(mean)) / np.asarray(std)).astype(np.float32)
+            if not np.isfinite(scaled).all():  # NOTE: a finite 1e308 overflows here, and every answer is nan
+                row, column = (int(i) for i in np.argwhere(~np.isfinite(scaled))[0])
+                raise CellError(row, names[column], f"{x[row, column]:g} is too far from the training data "
+                                f"(mean {mean[column]:.4g}, std {std[column]:.4g}) to be standardised within "
+                                "float32's range")
+            return scaled
         return x.astype(np.float32)
 
     def _images(self, X) -> np.ndarray:
         x = np.asarray(X)
-        if x.ndim == len(self.input_shape) - 1 or (x.ndim == 1 and x.size == int(np.prod(self.input_shape))):
+        shape, pixels = self.input_shape, int(np.prod(self.input_shape))
+        if x.shape in (shape, shape[1:]) or (x.ndim == 1 and x.size == pixels):
             x = x[None]  # one image
-        expected = "x".join(map(str, self.input_shape[1:]))
-        pixels = x.shape[1:]
-        if x.ndim == 2 and x.shape[1] != int(np.prod(self.input_shape)):
-            raise ValueError(f"wrong image size: expected {expected} images ({int(np.prod(self.input_shape))} "
-                             f"pixels per row), got {x.shape[1]} pixels per row")
-        if x.ndim == 3 and pixels != self.input_shape[1:]:
-            raise ValueError(f"wrong image size: expected {expected} images, got {'x'.join(map(str, pixels))}")
-        if x.ndim == 4 and pixels != self.input_shape:
-            raise ValueError(f"wrong image size: expected images of shape {self.input_shape}, got {pixels}")
-        return as_images(x, "images")
+        expected = "x".join(map(str, shape[1:]))
+        if x.ndim == 4 and x.shape[1:] == (*shape[1:], shape[0]) != shape:
+            raise DataError(f"images of shape (n, H, W, C) = {x.shape} are channels-last; the model takes them "
+                            f"channels-first, (n, C, H, W) = (n, {', '.join(map(str, shape))}): pass "
+                            "x.transpose(0, 3, 1, 2)")
+        if x.ndim == 2 and x.shape[1] != pixels:
+            raise DataError(f"wrong image size: expected {expected} images ({pixels} pixels per row), got "
+                            f"{x.shape[1]} pixels per row")
+        if x.ndim == 3 and x.shape[1:] != shape[1:]:
+            raise DataError(f"wrong image size: expected {expected} images, got {'x'.join(map(str, x.shape[1:]))}")
+        if x.ndim == 4 and x.shape[1:] != shape:
+            raise DataError(f"wrong image size: expected images of shape {shape}, got {x.shape[1:]}")
+        if x.ndim in (2, 3) and shape[0] != 1:
+            raise DataError(f"the model takes images with {shape[0]} channels, (n, {', '.join(map(str, shape))}); "
+                            f"got images without a channel axis, shape {x.shape}")
+        return as_images(x.reshape(len(x), *shape) if x.ndim == 2 else x)
 
     def prepare(self, X) -> np.ndarray:
         """Raw rows (array, list of rows, or a mapping/DataFrame of columns) or images, as the model's input."""

@@ -1,9 +1,11 @@
 """The registry of what a preset can name: layers, optimizers and lr schedules, each an npnn class with its options.
 
 The schema validates against it, presets.models builds from it, the app's form and `npnn-tui --help`
-list it and docs/presets.md is generated from it (presets.docs). Adding a layer, an optimizer or an lr
-schedule to presets is the npnn class plus one `register_layer` / `register_optimizer` /
-`register_scheduler` call here.
+list it, docs/presets.md is generated from it (presets.docs) and the exports translate each layer
+through its entry. Adding a layer, an optimizer or an lr schedule to presets is the npnn class plus one
+`register_layer` / `register_optimizer` / `register_scheduler` call here; a layer also names its ONNX,
+NumPy and PyTorch translations (written in presets/export/onnx_layers.py, numpy_layers.py and
+pytorch_layers.py).
 
 Defaults are read from the npnn class's signature, so each default is stated once, in npnn.
 """
@@ -18,6 +20,9 @@ import numpy as np
 
 from npnn import nn, optim
 from presets.errors import PresetError
+from presets.export import numpy_layers as to_numpy
+from presets.export import onnx_layers as to_onnx
+from presets.export import pytorch_layers as to_pytorch
 from presets.option import AUTO, REQUIRED, Option
 
 # How many dimensions one sample has for layers that take only one kind of input (no batch dimension).
@@ -31,11 +36,15 @@ class LayerEntry:
     `infer` maps an option to how its "auto" value follows from the shape of one sample reaching the
     layer (as torch.nn.LazyLinear infers in_features); `output` names the option whose "auto" is the
     data's number of outputs (allowed on the last layer that has it); `input_rank` is the number of
-    dimensions of one sample the layer takes (None: any).
+    dimensions of one sample the layer takes (None: any). `to_onnx`, `to_numpy` and `to_pytorch` are the
+    layer's translations for the exports (presets/export/*_layers.py say what each takes and returns).
     """
     name: str
     cls: type
     label: str
+    to_onnx: Callable
+    to_numpy: Callable
+    to_pytorch: Callable
     options: tuple[Option, ...] = ()
     infer: dict[str, Callable[[tuple[int, ...]], int]] = field(default_factory=dict)
     output: str | None = None
@@ -50,6 +59,10 @@ class LayerEntry:
 
     def option_names(self) -> tuple[str, ...]:
         return tuple(option.name for option in self.options)
+
+    def full_spec(self, spec: dict) -> dict:
+        """`spec` with every option spelled out (the defaults filled in), as the exports write it."""
+        return {"type": self.name} | {option.name: spec.get(option.name, option.default) for option in self.options}
 
     def build(self, spec: dict, generator: np.random.Generator | None = None) -> nn.Module:
         """The npnn layer for a resolved spec (no "auto" left), random initial weights drawn from `generator`
@@ -140,15 +153,24 @@ def with_defaults(cls: type, *options: Option) -> tuple[Option, ...]:
 
 
 def register_layer(cls: type, label: str, *options: Option, name: str | None = None,
-                   **details: Any) -> LayerEntry:
-    """Make an npnn layer class available to presets under `name` (default: its class name).
+                   to_onnx: Callable | None = None, to_numpy: Callable | None = None,
+                   to_pytorch: Callable | None = None, **details: Any) -> LayerEntry:
+    """Make an npnn layer class available to presets under `name` (default: its class name), with its
+    translations for the ONNX, NumPy and PyTorch exports (each required: a layer presets can train, the
+    exports can write).
 
     `details`: LayerEntry's infer, output, input_rank, group. An inferred option defaults to "auto".
     """
+    name = name or cls.__name__
+    given = {"to_onnx": to_onnx, "to_numpy": to_numpy, "to_pytorch": to_pytorch}
+    translations = {key: translation for key, translation in given.items() if callable(translation)}
+    if missing := [key for key in given if key not in translations]:
+        raise ValueError(f"layer {name!r} needs its export translations: {', '.join(missing)} "
+                         "(functions in presets/export/onnx_layers.py, numpy_layers.py, pytorch_layers.py)")
     inferred = details.get("infer", {})
     options = tuple(replace(option, default=AUTO, auto=True) if option.name in inferred else option
                     for option in with_defaults(cls, *options))
-    entry = LayerEntry(name or cls.__name__, cls, label, options, **details)
+    entry = LayerEntry(name, cls, label, options=options, **translations, **details)
     if entry.name in LAYERS:
         raise ValueError(f"layer {entry.name!r} is already registered")
     LAYERS[entry.name] = entry
@@ -207,7 +229,8 @@ register_layer(nn.Linear, "Linear (fully connected)",
                _size("in_features", auto=True, help="size of each input sample"),
                _size("out_features", auto=True, help="size of each output sample"),
                _flag("bias", "learn an additive bias"),
-               infer={"in_features": _features}, output="out_features", input_rank=1)
+               infer={"in_features": _features}, output="out_features", input_rank=1,
+               to_onnx=to_onnx.linear, to_numpy=to_numpy.linear, to_pytorch=to_pytorch.same_class)
 register_layer(nn.Conv2d, "Conv2d (2-D convolution)",
                _size("in_channels", auto=True, help="channels of the input images"),
                _size("out_channels", help="channels produced (number of filters)"),
@@ -215,54 +238,72 @@ register_layer(nn.Conv2d, "Conv2d (2-D convolution)",
                _size("stride", help="step of the kernel"),
                Option("padding", int, low=0, help="zeros added on every side"),
                _flag("bias", "learn an additive bias per channel"),
-               infer={"in_channels": _channels}, input_rank=3)
+               infer={"in_channels": _channels}, input_rank=3,
+               to_onnx=to_onnx.conv2d, to_numpy=to_numpy.conv2d, to_pytorch=to_pytorch.same_class)
 register_layer(nn.MaxPool2d, "MaxPool2d (max over windows)",
                _size("kernel_size", help="side of the square window"),
                _size("stride", help="step of the window (default: kernel_size)"),
                Option("padding", int, low=0, help="-inf added on every side, at most half the kernel"),
-               input_rank=3, group="pooling")
+               input_rank=3, group="pooling",
+               to_onnx=to_onnx.max_pool2d, to_numpy=to_numpy.max_pool2d, to_pytorch=to_pytorch.same_class)
 register_layer(nn.AvgPool2d, "AvgPool2d (mean over windows)",
                _size("kernel_size", help="side of the square window"),
                _size("stride", help="step of the window (default: kernel_size)"),
                Option("padding", int, low=0, help="zeros added on every side, at most half the kernel"),
                _flag("ceil_mode", "round the output size up"),
                _flag("count_include_pad", "count the padding in each mean"),
-               input_rank=3, group="pooling")
+               input_rank=3, group="pooling",
+               to_onnx=to_onnx.avg_pool2d, to_numpy=to_numpy.avg_pool2d, to_pytorch=to_pytorch.same_class)
 register_layer(nn.AdaptiveAvgPool2d, "AdaptiveAvgPool2d (mean to a fixed size)",
-               _size("output_size", help="side of the square output"), input_rank=3, group="pooling")
+               _size("output_size", help="side of the square output"), input_rank=3, group="pooling",
+               to_onnx=to_onnx.adaptive_avg_pool2d, to_numpy=to_numpy.adaptive_avg_pool2d,
+               to_pytorch=to_pytorch.same_class)
 register_layer(nn.BatchNorm1d, "BatchNorm1d (normalise each feature over the batch)",
                _size("num_features", auto=True, help="features (or channels) of the input"),
                Option("eps", float, low=0, low_open=True, help="added to the variance"),
                _rate("momentum", "weight of each batch in the running statistics"),
                _flag("affine", "learn a scale and a shift"), _flag("track_running_stats", "keep running statistics"),
-               infer={"num_features": _channels}, group="normalization")
+               infer={"num_features": _channels}, group="normalization",
+               to_onnx=to_onnx.batch_norm, to_numpy=to_numpy.batch_norm, to_pytorch=to_pytorch.same_class)
 register_layer(nn.BatchNorm2d, "BatchNorm2d (normalise each channel over the batch)",
                _size("num_features", auto=True, help="channels of the input images"),
                Option("eps", float, low=0, low_open=True, help="added to the variance"),
                _rate("momentum", "weight of each batch in the running statistics"),
                _flag("affine", "learn a scale and a shift"), _flag("track_running_stats", "keep running statistics"),
-               infer={"num_features": _channels}, input_rank=3, group="normalization")
+               infer={"num_features": _channels}, input_rank=3, group="normalization",
+               to_onnx=to_onnx.batch_norm, to_numpy=to_numpy.batch_norm, to_pytorch=to_pytorch.same_class)
 register_layer(nn.LayerNorm, "LayerNorm (normalise each sample's last axis)",
                _size("normalized_shape", auto=True, help="size of the last axis"),
                Option("eps", float, low=0, low_open=True, help="added to the variance"),
                _flag("elementwise_affine", "learn a scale and a shift"), _flag("bias", "learn the shift"),
-               infer={"normalized_shape": _features}, group="normalization")
-register_layer(nn.Flatten, "Flatten (to one vector per sample)", group="reshape")
-register_layer(nn.Identity, "Identity (passes its input on)", group="reshape")
-register_layer(nn.ReLU, "ReLU", group="activation")
+               infer={"normalized_shape": _features}, group="normalization",
+               to_onnx=to_onnx.layer_norm, to_numpy=to_numpy.layer_norm, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Flatten, "Flatten (to one vector per sample)", group="reshape",
+               to_onnx=to_onnx.flatten, to_numpy=to_numpy.flatten, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Identity, "Identity (passes its input on)", group="reshape",
+               to_onnx=to_onnx.unchanged, to_numpy=to_numpy.unchanged, to_pytorch=to_pytorch.same_class)
+register_layer(nn.ReLU, "ReLU", group="activation",
+               to_onnx=to_onnx.relu, to_numpy=to_numpy.relu, to_pytorch=to_pytorch.same_class)
 register_layer(nn.LeakyReLU, "LeakyReLU", Option("negative_slope", float, help="slope for negative inputs"),
-               group="activation")
+               group="activation",
+               to_onnx=to_onnx.leaky_relu, to_numpy=to_numpy.leaky_relu, to_pytorch=to_pytorch.same_class)
 register_layer(nn.GELU, "GELU", Option("approximate", str, choices=("none", "tanh"),
-                                       help="tanh: the tanh approximation"), group="activation")
-register_layer(nn.SiLU, "SiLU (x·sigmoid(x))", group="activation")
+                                       help="tanh: the tanh approximation"), group="activation",
+               to_onnx=to_onnx.gelu, to_numpy=to_numpy.gelu, to_pytorch=to_pytorch.same_class)
+register_layer(nn.SiLU, "SiLU (x·sigmoid(x))", group="activation",
+               to_onnx=to_onnx.silu, to_numpy=to_numpy.silu, to_pytorch=to_pytorch.same_class)
 register_layer(nn.ELU, "ELU", Option("alpha", float, low=0, help="value approached for large negative inputs"),
-               group="activation")
+               group="activation", to_onnx=to_onnx.elu, to_numpy=to_numpy.elu, to_pytorch=to_pytorch.same_class)
 register_layer(nn.Softplus, "Softplus", Option("beta", float, low=0, low_open=True, help="sharpness"),
-               Option("threshold", float, low=0, low_open=True, help="above beta·x, linear"), group="activation")
-register_layer(nn.Sigmoid, "Sigmoid", group="activation")
-register_layer(nn.Tanh, "Tanh", group="activation")
+               Option("threshold", float, low=0, low_open=True, help="above beta·x, linear"), group="activation",
+               to_onnx=to_onnx.softplus, to_numpy=to_numpy.softplus, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Sigmoid, "Sigmoid", group="activation",
+               to_onnx=to_onnx.sigmoid, to_numpy=to_numpy.sigmoid, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Tanh, "Tanh", group="activation",
+               to_onnx=to_onnx.tanh, to_numpy=to_numpy.tanh, to_pytorch=to_pytorch.same_class)
 register_layer(nn.Dropout, "Dropout", _rate("p", "probability of zeroing an element while training"),
-               group="regularization")
+               group="regularization",
+               to_onnx=to_onnx.unchanged, to_numpy=to_numpy.unchanged, to_pytorch=to_pytorch.same_class)
 
 # --- optimizers --------------------------------------------------------------------------------------
 _WEIGHT_DECAY = _non_negative("weight_decay", "L2 penalty added to the gradient")

@@ -325,6 +325,8 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
                                                       random_state=spec.split_seed)
     x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=spec.val_size,
                                                       random_state=spec.split_seed)
+    if x_train.ndim == 4 and x_train.size:  # NOTE: predict compares new images with it (presets.predict)
+        preprocessing["pixel_range"] = [float(x_train.min()), float(x_train.max())]
     if spec.standardize and x_train.ndim == 2:
         (x_train, x_val, x_test), stats = _standardise(x_train, x_val, x_test)
         preprocessing.update(feature_mean=stats["mean"], feature_std=stats["std"])

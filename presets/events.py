@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from npnn.events import StopReason
+
 
 @dataclass(frozen=True)
 class RunPrepared:
@@ -34,7 +36,7 @@ class Evaluated:
 @dataclass(frozen=True)
 class RunSaved:
     run_dir: str
-    reason: str                  # the fit loop's reason: "completed", "early_stopped", "diverged", "stopped", "failed"
+    reason: StopReason           # the fit loop's reason, or FAILED, INTERRUPTED, PRUNED when an exception ended it
 
 
 @dataclass(frozen=True)

@@ -84,17 +84,29 @@ def load_idx(path) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def load_npz(path) -> tuple[np.ndarray, np.ndarray]:
-    """An .npz with arrays x and y (or x_train/y_train, with x_test/y_test appended when present).
-
-    One-hot label rows (n, classes), as the original project used, become integer labels.
-    """
-    path = Path(path)
+def read_npz(path) -> dict:
+    """Every array of an .npz (no pickles), DataError when it cannot be read as one."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as exc:
+            return {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError) as exc:
         raise DataError(f"{path}: cannot read as .npz ({exc})") from None
+
+
+def one_label_per_image(x: np.ndarray, y: np.ndarray, where) -> np.ndarray:
+    """`y` as one label per image of `x`; one-hot rows (n, classes), as the original project used,
+    become integer labels. DataError when the counts differ."""
+    if y.ndim == 2:
+        y = y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0]
+    if y.ndim != 1 or len(x) != len(y):
+        raise DataError(f"{where}: expected one label per image, got x {x.shape} and y {y.shape}")
+    return y
+
+
+def load_npz(path) -> tuple[np.ndarray, np.ndarray]:
+    """An .npz with arrays x and y (or x_train/y_train, with x_test/y_test appended when present)."""
+    path = Path(path)
+    arrays = read_npz(path)
     if "x" in arrays and "y" in arrays:
         x, y = arrays["x"], arrays["y"]
     elif "x_train" in arrays and "y_train" in arrays:
@@ -103,31 +115,60 @@ def load_npz(path) -> tuple[np.ndarray, np.ndarray]:
     else:
         raise DataError(f"{path}: expected arrays 'x' and 'y' (or 'x_train' and 'y_train'), found "
                         f"{', '.join(sorted(arrays)) or 'none'}")
-    if y.ndim == 2:
-        y = y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0]
-    if y.ndim != 1 or len(x) != len(y):
-        raise DataError(f"{path}: expected one label per image, got x {x.shape} and y {y.shape}")
-    return x, y
+    return x, one_label_per_image(x, y, path)
 
 
-def as_images(x: np.ndarray, where: str) -> np.ndarray:
-    """Images as float32 (n, 1, H, W) in [0, 1]; flat square rows (n, H*W) are reshaped."""
+def _pixel(x: np.ndarray, flat_index: int) -> str:
+    """A pixel of (n, C, H, W) images and its value: "image 3 holds nan at (channel, row, column) (0, 4, 5)"."""
+    n, *pixel = np.unravel_index(flat_index, x.shape)
+    value = x.flat[flat_index]
+    return f"image {n} holds {value if np.isnan(value) else format(value, 'g')} at (channel, row, column) " \
+           f"{tuple(int(i) for i in pixel)}"
+
+
+def _check_pixels(x: np.ndarray, at: str) -> None:
+    """Images are finite numbers in one of the two ranges npnn scales from: 0..255 or 0..1."""
+    if not np.issubdtype(x.dtype, np.number):
+        raise DataError(f"{at}images must be numbers, got dtype {x.dtype}")
+    if x.dtype.kind in "fc" and not np.isfinite(x).all():
+        i = int(np.argmin(np.isfinite(x)))
+        raise DataError(f"{at}{_pixel(x, i)}; images must be finite numbers")
+    if not x.size:
+        return
+    if x.min() < 0:
+        i = int(np.argmin(x))
+        raise DataError(f"{at}{_pixel(x, i)}; pixels must be 0..255 (or 0..1): these look "
+                        "standardised or shifted, give the images as they were before")
+    if x.max() > 255:
+        i = int(np.argmax(x))
+        raise DataError(f"{at}{_pixel(x, i)} ({x.dtype}); pixels must be 8-bit values "
+                        "0..255 (or floats 0..1): rescale them, e.g. x // 257 for 16-bit images")
+
+
+def channels_last(shape: tuple) -> bool:
+    """True for images (n, H, W, C) with C in 1, 3, 4 and H not: channels after the pixels, as Keras keeps them."""
+    return len(shape) == 4 and shape[3] in (1, 3, 4) and shape[1] not in (1, 3, 4)
+
+
+def as_images(x: np.ndarray, where: str = "") -> np.ndarray:
+    """Images as float32 (n, C, H, W) in [0, 1]; flat square rows (n, H*W) are reshaped. Integers, and
+    floats above 1, are divided by 255; other ranges (16-bit, standardised) are refused (DataError
+    starting with `where`, when given)."""
     x = np.asarray(x)
+    at = f"{where}: " if where else ""
     if x.ndim == 2:
         side = int(round(np.sqrt(x.shape[1])))
         if side * side != x.shape[1]:
-            raise DataError(f"{where}: flat images need a square number of pixels, got {x.shape[1]} per row")
+            raise DataError(f"{at}flat images need a square number of pixels, got {x.shape[1]} per row")
         x = x.reshape(len(x), side, side)
     if x.ndim == 3:
         x = x[:, None]
+    if channels_last(x.shape):
+        raise DataError(f"{at}images of shape {x.shape} look channels-last (n, H, W, C); npnn takes them "
+                        "channels-first (n, C, H, W): pass x.transpose(0, 3, 1, 2)")
     if x.ndim != 4:
-        raise DataError(f"{where}: expected images (n, H, W), (n, 1, H, W) or (n, H*W), got shape {x.shape}")
-    if not np.issubdtype(x.dtype, np.number):
-        raise DataError(f"{where}: images must be numbers, got dtype {x.dtype}")
-    if x.dtype.kind in "fc" and not np.isfinite(x).all():
-        n, *pixel = np.unravel_index(int(np.argmin(np.isfinite(x))), x.shape)
-        raise DataError(f"{where}: image {n} holds {x[(n, *pixel)]} at (channel, row, column) "
-                        f"{tuple(int(i) for i in pixel)}; images must be finite numbers")
+        raise DataError(f"{at}expected images (n, H, W), (n, C, H, W) or (n, H*W), got shape {x.shape}")
+    _check_pixels(x, at)
     scaled = x.astype(np.float32)
     if np.issubdtype(x.dtype, np.integer) or (scaled.size and scaled.max() > 1.0):
         scaled /= 255.0

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from presets import mnist
-from presets.bundle import Bundle
+from presets.bundle import Bundle, CellError
 from presets.errors import DataError
 
 
@@ -44,6 +44,10 @@ def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
                 columns[name][i] = float(row[j])
             except ValueError:
                 raise DataError(f"{path}: line {line}, column {name!r}: expected a number, got {row[j]!r}") from None
+    try:
+        bundle.prepare(columns)
+    except CellError as error:  # NOTE: a finite 1e308 would otherwise come out as nan, exit 0
+        raise DataError(f"{path}: line {rows[1 + error.row][0]}, column {error.column!r}: {error.problem}") from None
     target = bundle.target_name
     y = np.array([row[header.index(target)].strip() for _, row in rows[1:]]) if target in header else None
     return columns, y
@@ -52,18 +56,12 @@ def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
 def _read_images(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Images and their labels when the file has them: an .npz with x (and y), or IDX files."""
     if path.suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                arrays = {key: archive[key] for key in archive.files}
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{path}: cannot read as .npz ({exc})") from None
+        arrays = mnist.read_npz(path)
         key = next((k for k in ("x", "x_test", "x_train") if k in arrays), None)
         if key is None:
             raise DataError(f"{path}: expected an array 'x' of images, found {', '.join(sorted(arrays)) or 'none'}")
-        y = arrays.get(key.replace("x", "y", 1))
-        if y is not None and y.ndim == 2:
-            y = y.argmax(axis=1)
-        return arrays[key], y
+        x, y = arrays[key], arrays.get(key.replace("x", "y", 1))
+        return x, None if y is None else mnist.one_label_per_image(x, y, path)
     labels = path.with_name(path.name.replace("images", "labels").replace("idx3", "idx1"))
     if path.is_dir() or (labels != path and labels.exists()):
         return mnist.load_idx(path)
@@ -78,7 +76,12 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
     if bundle.is_image:
         if path.suffix.lower() == ".csv":
             raise DataError(f"{path}: this model takes images: give an .npz with an array x, or IDX files")
-        return _read_images(path)
+        x, y = _read_images(path)
+        try:
+            bundle.prepare(x)
+        except DataError as error:
+            raise DataError(f"{path}: {error}") from None
+        return x, y
     if path.suffix.lower() != ".csv":
         raise DataError(f"{path}: this model takes table rows: give a .csv with the columns "
                         f"{', '.join(bundle.feature_names)}")
@@ -96,13 +99,38 @@ def score(bundle: Bundle, predictions: np.ndarray, y: np.ndarray) -> dict:
     return {"mse": float(np.mean((predictions - truth) ** 2)), "mae": float(np.mean(np.abs(predictions - truth)))}
 
 
+def _check_finite(answers: np.ndarray) -> None:
+    """The model's answers must be numbers: inf or nan means inputs far outside the training data."""
+    bad = ~np.isfinite(answers.reshape(len(answers), -1)).all(axis=1)
+    if bad.any():
+        raise DataError(f"the model's answer for input {int(np.argmax(bad)) + 1} (and {int(bad.sum()) - 1} more) is "
+                        "not a finite number: the inputs lie too far outside the training data")
+
+
+def range_notice(bundle: Bundle, X) -> str | None:
+    """A warning when images, as scaled for the model, span much less than the training images did
+    (pixels 0..16 given to a model trained on 0..255): the predictions may be wrong."""
+    trained = bundle.spec.get("pixel_range")
+    if not bundle.is_image or not trained:
+        return None
+    x = bundle.prepare(X)
+    low, high = (float(x.min()), float(x.max())) if x.size else trained
+    if high - low >= 0.5 * (trained[1] - trained[0]):
+        return None
+    return (f"the images' pixels span {low:.3g}..{high:.3g} once scaled, the training images' {trained[0]:.3g}.."
+            f"{trained[1]:.3g}: were they scaled differently (npnn divides integers and pixels above 1 by 255)? "
+            "The predictions may be wrong")
+
+
 def predictions_csv(bundle: Bundle, X) -> str:
-    """One row per input: the prediction (regression), or the label and each class's probability."""
+    """One row per input: the prediction (regression), or the label and each class's probability; DataError
+    when an answer is not a finite number."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     name = bundle.target_name or "prediction"
     if bundle.task == "classification":
         probabilities = bundle.predict_proba(X)
+        _check_finite(probabilities)
         labels = np.asarray(bundle.class_names)[probabilities.argmax(axis=1)]
         writer.writerow([name, *(f"p_{c}" for c in bundle.class_names)])
         for label, row in zip(labels, probabilities):
@@ -110,6 +138,7 @@ def predictions_csv(bundle: Bundle, X) -> str:
         return buffer.getvalue()
     predictions = bundle.predict(X)
     predictions = predictions.reshape(len(predictions), -1)
+    _check_finite(predictions)
     writer.writerow([name] if predictions.shape[1] == 1 else [f"{name}_{i}" for i in range(predictions.shape[1])])
     writer.writerows([[f"{v:.10g}" for v in row] for row in predictions])
     return buffer.getvalue()

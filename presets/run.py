@@ -17,7 +17,8 @@ from npnn import nn
 from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
 from npnn.diagnostics.switch import MonitorSwitch
-from npnn.events import Failed, Finished
+from npnn.events import Failed, Finished, StopReason
+from npnn.history import History
 from npnn.metrics import accuracy, mae, mse
 from npnn.training import FitLoop
 from presets.bundle import BUNDLE_FILE, bundle_dict
@@ -36,12 +37,12 @@ _QUIET = dict(over="ignore", invalid="ignore", divide="ignore")  # a diverged mo
 
 @dataclass
 class RunResult:
-    history: object                      # npnn.training.History
+    history: History
     before: dict                         # {"val": {...}, "test": {...}}
     after: dict                          # the same after training, best weights restored
     run_dir: Path
-    reason: str                          # "completed", "early_stopped", "diverged" or "stopped" (by should_stop)
-                                         # (the saved metrics.json also knows "failed", "interrupted", "pruned")
+    reason: StopReason                   # COMPLETED, EARLY_STOPPED, DIVERGED or STOPPED (by should_stop); the
+                                         # saved metrics.json also knows FAILED, INTERRUPTED and PRUNED
     predictions: Predictions | None = None
 
 
@@ -85,8 +86,8 @@ class _State:
     started: float = field(default_factory=time.time)
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
-    history: object = None
-    reason: str = "failed"
+    history: History | None = None
+    reason: StopReason = StopReason.FAILED
     run_dir: Path | None = None
 
 
@@ -199,8 +200,8 @@ class Run:
             state.after = self._evaluate_all("after", emit)
             predictions = self.predictions("best" if restored else "last")
         except BaseException as error:
-            state.reason = ("interrupted" if isinstance(error, KeyboardInterrupt)
-                            else "pruned" if _is_pruned(error) else "failed")
+            state.reason = (StopReason.INTERRUPTED if isinstance(error, KeyboardInterrupt)
+                            else StopReason.PRUNED if _is_pruned(error) else StopReason.FAILED)
             if self.early_stopping is not None:
                 self.early_stopping.restore(self.model)
             self._save(state, prepared, error)
@@ -219,9 +220,9 @@ class Run:
                                  state.history, state.before, state.after, state.reason, error, extra)
 
 
-def _with_changes(config: dict, history) -> dict:
+def _with_changes(config: dict, history: History | None) -> dict:
     """config.toml's contents with the run's hyperparameter changes as [[changes]], so it replays them."""
-    changes = getattr(history, "changes", ())
+    changes = history.changes if history is not None else []
     if not changes:
         return config
     return {**config, "changes": [change_dict(Change(c.epoch, c.batch, c.name, c.new)) for c in changes]}
@@ -240,11 +241,11 @@ def _is_pruned(error: BaseException) -> bool:
     return type(error).__name__ == "TrialPruned"
 
 
-def _trial_state(reason: str, error: BaseException | None) -> str:
+def _trial_state(reason: StopReason, error: BaseException | None) -> str:
     """A sweep trial's end as Optuna names it: "pruned" (its pruner stopped it), "fail" or "complete"."""
-    if reason == "pruned":
+    if reason == StopReason.PRUNED:
         return "pruned"
-    return "fail" if reason in ("failed", "interrupted") else "complete"
+    return "fail" if reason in (StopReason.FAILED, StopReason.INTERRUPTED) else "complete"
 
 
 def _training_generator(model, seed: int) -> np.random.Generator:

@@ -21,6 +21,8 @@ import tomli_w
 
 import npnn
 from npnn._atomic import write_atomic
+from npnn.events import HyperparameterChanged, StopReason
+from npnn.history import History
 from presets.errors import OutputError, SaveError
 
 __all__ = ["HISTORY_COLUMNS", "check_out_dir", "history_csv", "make_run_dir", "run_name", "save_run",
@@ -71,7 +73,7 @@ def make_run_dir(out_dir: Path, name: str, started: float) -> Path:
     raise FileExistsError(f"{out_dir}: too many runs named {base}-{stamp}")
 
 
-def history_csv(history) -> str:
+def history_csv(history: History | None) -> str:
     """One row per epoch: epoch, train_loss, val_loss, lr, skipped_steps and the validation metrics."""
     buffer = io.StringIO()
     metric_names = list(history.metrics) if history is not None else []
@@ -94,28 +96,29 @@ def _finite(value):
     return value
 
 
-def _summary(name, started, prepared, history, before, after, reason, error) -> dict:
+def _summary(name, started, prepared, history: History | None, before, after, reason: StopReason,
+             error) -> dict:
+    history = history or History()  # NOTE: a run that failed before its fit loop began has none
     return {
         "preset": name, "reason": reason, "data": prepared.data_description, "notice": prepared.notice,
         "parameters": prepared.num_parameters, "seconds": round(time.time() - started, 3),
-        "epochs_run": len(history.epoch) if history is not None else 0,
-        "best_epoch": getattr(history, "best_epoch", None), "best_val_loss": getattr(history, "best_value", None),
-        "stopped_epoch": getattr(history, "stopped_epoch", None),
+        "epochs_run": len(history), "best_epoch": history.best_epoch, "best_val_loss": history.best_value,
+        "stopped_epoch": history.stopped_epoch,
         "before": before, "after": after or None,
-        "error": f"{type(error).__name__}: {error}" if error is not None and reason == "failed" else None,
-        "divergence": getattr(history, "divergence", None),
-        "changes": [_change(c) for c in getattr(history, "changes", ())],
+        "error": f"{type(error).__name__}: {error}" if error is not None and reason == StopReason.FAILED else None,
+        "divergence": history.divergence,
+        "changes": [_change(c) for c in history.changes],
     }
 
 
-def _change(change) -> dict:
+def _change(change: HyperparameterChanged) -> dict:
     """A hyperparameter changed mid-run, as metrics.json lists it: replaying config.toml with these
     changes applied at (epoch, batch) reproduces the run."""
     return {"epoch": change.epoch, "batch": change.batch, "name": change.name, "old": change.old,
             "new": change.new}
 
 
-def _fallback(name: str, model, history) -> Path | None:
+def _fallback(name: str, model, history: History | None) -> Path | None:
     """Write the model and history to a fresh folder in the system's temp directory; None if that fails too."""
     try:
         folder = Path(tempfile.mkdtemp(prefix=f"npnn-unsaved-{run_name(name)}-"))
@@ -126,8 +129,8 @@ def _fallback(name: str, model, history) -> Path | None:
     return folder
 
 
-def save_run(out_dir, name, started, prepared, model, history, before, after, reason, error=None,
-             extra: dict | None = None) -> Path:
+def save_run(out_dir, name, started, prepared, model, history: History | None, before, after, reason: StopReason,
+             error=None, extra: dict | None = None) -> Path:
     """Write everything the run has into a fresh run directory and return its path.
 
     `extra` maps further JSON file names (bundle.json, sweep.json) to their contents, written before metrics.json.

@@ -1,7 +1,8 @@
 """The registry (presets.catalog) is the one list of layers and optimizers: schema, builder, form, --help, docs.
 
-A new layer or optimizer is its npnn class plus one register_* call; the fake ones below are
-accepted everywhere without touching any other file.
+A new layer or optimizer is its npnn class plus one register_* call (a layer's with its ONNX, NumPy and
+PyTorch translations); the fake ones below are accepted everywhere, exports included, without touching
+any other file.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from presets.docs import reference_markdown
 from presets.models import build_model, build_optimizer, infer_layers, resolve_layers
 from presets.option import AUTO, REQUIRED, Option
 from presets.schema import preset_from_dict
+from tests.exports import answers_of, assert_same_answers, load_script, run_onnx, synthetic  # noqa: F401  (a fixture)
 from tui.app import make_app
 from tui.options import build_parser, parse_options
 from tui.widgets.form import optimizer_choices
@@ -44,12 +46,25 @@ class HalfSGD(optim.SGD):
         super().__init__(params, lr=lr / 2, momentum=momentum)
 
 
+def gate_to_onnx(layer, x: str) -> str:
+    return layer.op("Mul", [x, *layer.param("weight")])
+
+
+def gate_to_numpy(i: int, spec: dict, w) -> tuple:
+    return f'x * W["{i}.weight"]', []
+
+
+def gate_to_pytorch(spec: dict) -> str:
+    """A translation may refuse a layer its format lacks, as BatchNorm without running statistics is refused."""
+    raise ValueError("the PyTorch export has no Gate layer")
+
+
 @pytest.fixture
 def fakes():
     """Gate and HalfSGD registered for one test (one register_* call each), removed afterwards."""
     layer = register_layer(Gate, "Gate (per-feature scale)", Option("num_features", int, low=1),
                            Option("init", float, low=0), infer={"num_features": lambda shape: shape[-1]},
-                           input_rank=1)
+                           input_rank=1, to_onnx=gate_to_onnx, to_numpy=gate_to_numpy, to_pytorch=gate_to_pytorch)
     optimizer = register_optimizer("halfsgd", HalfSGD, "Half SGD", Option("momentum", float, low=0))
     yield layer, optimizer
     del LAYERS["Gate"], OPTIMIZERS["halfsgd"]
@@ -106,12 +121,31 @@ async def test_the_form_offers_a_registered_optimizer(fakes):
         await app.workers.wait_for_complete()
 
 
-def test_registering_a_name_twice_or_an_option_the_class_lacks_is_an_error():
+def test_a_registered_layer_exports_through_its_own_translations(fakes, run_onnx, tmp_path):
+    from presets.export.numpy import export_numpy
+    from presets.export.onnx import export_onnx
+    from presets.export.pytorch import export_pytorch
+    bundle = synthetic([{"type": "Linear", "out_features": 4}, {"type": "Gate", "init": 0.5},
+                        {"type": "Linear", "out_features": "auto"}], (3,), "regression", 1, feature_names=list("abc"))
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    assert_same_answers(bundle, x, run_onnx(export_onnx(bundle, tmp_path / "m.onnx"), x))
+    assert_same_answers(bundle, x, answers_of(load_script(export_numpy(bundle, tmp_path / "np") / "predict.py"),
+                                              bundle, x))
+    with pytest.raises(ValueError, match="the PyTorch export has no Gate layer"):
+        export_pytorch(bundle, tmp_path / "pt")
+
+
+def test_registering_a_name_twice_an_option_the_class_lacks_or_no_translations_is_an_error():
+    translations = {"to_onnx": gate_to_onnx, "to_numpy": gate_to_numpy, "to_pytorch": gate_to_pytorch}
     with pytest.raises(ValueError, match="already registered"):
-        register_layer(nn.ReLU, "ReLU again")
+        register_layer(nn.ReLU, "ReLU again", **translations)
     with pytest.raises(TypeError, match="Linear takes no argument 'width'"):
-        register_layer(nn.Linear, "wide", Option("width", int), name="Wide")
-    assert "Wide" not in LAYERS
+        register_layer(nn.Linear, "wide", Option("width", int), name="Wide", **translations)
+    with pytest.raises(ValueError, match="layer 'Wide' needs its export translations: to_onnx, to_pytorch"):
+        register_layer(nn.Linear, "wide", name="Wide", to_numpy=gate_to_numpy)
+    with pytest.raises(ValueError, match="layer 'Gate' needs its export translations: to_onnx, to_numpy, to_pytorch"):
+        register_layer(Gate, "Gate", Option("num_features", int, low=1))
+    assert "Wide" not in LAYERS and "Gate" not in LAYERS
 
 
 @pytest.mark.parametrize("name", list(LAYERS))

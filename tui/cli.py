@@ -1,21 +1,17 @@
 """The `npnn-tui` entry point: the interactive trainer, `--headless` runs, `--list-presets`, `--version`,
 and the subcommands on run directories (`predict`, `export`, `sweep`: tui.commands).
 
-Exit codes (tui.exits): 0 success, 2 bad arguments, preset, data or --out (argparse's own errors
-too), 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP (each after the partial run is saved), 1 other failures
-(a failed download among them).
-User errors print one line, never a traceback.
+Exit codes (tui.exits): 0 success, 2 bad arguments, preset, data, run directory or output path
+(argparse's own errors too), 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP (each after the partial run is
+saved), 141 stdout closed by its reader, 1 other failures (a failed download among them).
+Every error prints one line (tui.failures), never a traceback.
 """
 from __future__ import annotations
 
 import os
 import sys
 
-from tui import exits
-
-
-def _error(message: str) -> None:
-    print(f"npnn-tui: error: {message}", file=sys.stderr)
+from tui import exits, failures
 
 
 def _tolerant_streams() -> None:
@@ -48,7 +44,7 @@ def _list_presets(infos: list, skipped: list) -> int:
     for info in infos:
         print(f"{info.choice:<{width}}  {info.title} — {info.description}")
     for message in skipped:
-        _error(f"not listed: {message}")
+        failures.say(f"not listed: {message}")
     return exits.EXIT_OK
 
 
@@ -59,44 +55,40 @@ def _dispatch(argv) -> int:
     # NOTE: the only function-level imports of the command line, on purpose: the signal handling in
     # `main` must be in place before NumPy, scikit-learn or Textual load (Ctrl+C during the first
     # 0.3 s exits 130 without a traceback), and a headless run never pays for importing Textual.
-    from presets import DataError, DownloadError, OutputError, PresetError, list_presets
+    from npnn import tune_malloc
+    from presets import list_presets
+    exits.raise_if_interrupted()
+    tune_malloc()  # NOTE: npnn-tui's process keeps freed memory for the next batch (README, "Global state")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in _COMMANDS:
         from tui.commands import run_command
-        try:
-            return run_command(argv)
-        except ValueError as error:  # PresetError, DataError, a run directory or input that does not fit
-            _error(str(error))
-            return exits.EXIT_USAGE
+        return run_command(argv)
     from tui.options import parse_options
     options = parse_options(argv)
-    try:
-        if options.list_presets:
-            skipped: list = []
-            return _list_presets(list_presets(options.presets_dir, skipped), skipped)
-        if options.headless:
-            from tui.headless import run_headless
-            return run_headless(options)
-        from tui.app import make_app
-        app = make_app(options)
-        app.run()
-        return app.return_code or exits.EXIT_OK  # 129 / 143 / 130 when a signal ended it (tui.app_signals)
-    except (PresetError, DataError, OutputError) as error:
-        _error(str(error))
-        return exits.EXIT_USAGE
-    except DownloadError as error:  # the network, not the arguments
-        _error(str(error))
-        return exits.EXIT_FAILED
+    if options.list_presets:
+        skipped: list = []
+        return _list_presets(list_presets(options.presets_dir, skipped), skipped)
+    if options.headless:
+        from tui.headless import run_headless
+        return run_headless(options)
+    from tui.app import make_app
+    app = make_app(options)
+    exits.raise_if_interrupted()
+    app.run()
+    return app.return_code or exits.EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run `npnn-tui` with `argv` (default: sys.argv[1:]) and return the exit code."""
+    """Run `npnn-tui` with `argv` (default: sys.argv[1:]) and return the exit code (tui.failures turns
+    whatever a command raises into its one line and code; argparse's SystemExit passes through)."""
     _tolerant_streams()
     try:
         with exits.signals_interrupt():
             return _dispatch(argv)
-    except KeyboardInterrupt as error:
-        return exits.exit_code(error)
+    except SystemExit:
+        raise
+    except BaseException as error:
+        return failures.exit_status(error)
     finally:
         _flush_stdout()
 

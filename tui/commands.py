@@ -1,83 +1,113 @@
 """The subcommands of `npnn-tui` that act on run directories: predict, export and sweep.
 
-Each returns an exit code (tui.exits); bad input raises a ValueError that the entry point prints as
-one line with exit code 2. A missing optional extra (onnx, optuna) is exit 1 naming what to install.
+Each returns an exit code (tui.exits); what goes wrong is raised and turned into one line and its
+exit code by the entry point (tui.failures): bad input, an output path that cannot be written or an
+export folder already holding the files is exit 2 before any work; a missing optional extra (onnx,
+optuna) or a failed write is exit 1. Outputs are written only once everything else succeeded.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from presets import load_run
-from presets.export import MissingExtra
-from presets.predict import predictions_csv, read_inputs, score
-from presets.rundir import write_atomic
-from tui.exits import EXIT_FAILED, EXIT_OK
+from npnn._atomic import STDOUT, output_target, write_atomic
+from presets import OutputError, load_run
+from presets.predict import predictions_csv, range_notice, read_inputs, score
+from tui.exits import EXIT_OK
+from tui.failures import ArgumentParser
 
 COMMANDS = ("predict", "export", "sweep")
 
 
-class _Parser(argparse.ArgumentParser):
-    """A subcommand's parser whose errors are one line (exit 2), pointing at --help for the usage."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def _predict_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="npnn-tui predict", description="Predict with a trained run on new raw data.")
+    parser = ArgumentParser(prog="npnn-tui predict", description="Predict with a trained run on new raw data.")
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (holds bundle.json and model.npz)")
     parser.add_argument("data", metavar="DATA", help="a CSV with the training's feature columns, or images "
                                                      "(.npz with x, or IDX files)")
-    parser.add_argument("-o", "--output", metavar="OUT.csv", help="write the predictions here (default: stdout)")
+    parser.add_argument("-o", "--output", metavar="OUT.csv",
+                        help="write the predictions here: a file (replaced atomically), a FIFO, a device, or - "
+                             "for stdout (default: stdout)")
     return parser
 
 
 def _export_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="npnn-tui export", description="Export a trained run with its preprocessing.")
+    parser = ArgumentParser(prog="npnn-tui export", description="Export a trained run with its preprocessing.")
     parser.add_argument("run_dir", metavar="RUN_DIR")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--onnx", metavar="FILE.onnx", help="an ONNX model: raw features in, predictions out "
                                                             "(needs: pip install 'npnn-tui[onnx]')")
     target.add_argument("--pytorch", metavar="DIR", help="model.py (torch.nn.Sequential) and its state dict")
     target.add_argument("--numpy", metavar="DIR", help="predict.py needing only NumPy, and the weights")
+    parser.add_argument("--force", action="store_true",
+                        help="replace model.py / predict.py and weights.npz already in DIR (refused without it)")
     return parser
 
 
+def _check_output(flag: str, path: str) -> None:
+    """Refuse an output path that cannot be written (a directory, a missing folder) before any work."""
+    try:
+        output_target(path)
+    except OSError as error:
+        where = "" if error.filename == path else f"{error.filename}: "
+        raise OutputError(f"{flag} {path}: {where}{error.strerror}") from None
+
+
+def _check_export_folder(path: str) -> None:
+    """An export folder is a folder, or will be made under the nearest one that exists."""
+    folder = Path(path)
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        where = "" if str(folder) == path else f"{folder}: "
+        raise OutputError(f"{path}: cannot write the export there ({where}not a folder)")
+
+
 def predict(argv: list[str]) -> int:
+    """Read, predict and score first; the output is written only when all of it succeeded."""
     args = _predict_parser().parse_args(argv)
+    output = args.output or STDOUT
+    _check_output("-o", output)
     bundle = load_run(args.run_dir)
     X, y = read_inputs(bundle, args.data)
     text = predictions_csv(bundle, X)
-    if args.output:
-        write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
-    if y is not None:
-        scores = score(bundle, bundle.predict(X), y)
+    scores = score(bundle, bundle.predict(X), y) if y is not None else None
+    notice = range_notice(bundle, X)
+    try:
+        write_atomic(output, text)
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OSError(error.errno, f"cannot write the predictions ({error.strerror or error})",
+                      "stdout" if output == STDOUT else output) from None
+    if notice:
+        print(f"npnn-tui: warning: {notice}", file=sys.stderr)
+    if scores is not None:
         shown = "  ".join(f"{name} {value:.4f}" for name, value in scores.items())
         print(f"{bundle.target_name!r} column present (not used for prediction): {shown}", file=sys.stderr)
-    if args.output:
-        print(f"Predictions for {len(text.splitlines()) - 1} inputs written to {args.output}", file=sys.stderr)
+    if output != STDOUT:
+        print(f"Predictions for {len(text.splitlines()) - 1} inputs written to {output}", file=sys.stderr)
     return EXIT_OK
 
 
 def export(argv: list[str]) -> int:
+    """A missing extra (onnx) is exit 1 naming what to install (tui.failures: an ImportError)."""
     args = _export_parser().parse_args(argv)
+    if args.onnx:
+        _check_output("--onnx", args.onnx)
+    else:
+        _check_export_folder(args.pytorch or args.numpy)
     bundle = load_run(args.run_dir)
-    try:
-        if args.onnx:
-            from presets.export.onnx import export_onnx
-            written = export_onnx(bundle, args.onnx)
-        elif args.pytorch:
-            from presets.export.pytorch import export_pytorch
-            written = export_pytorch(bundle, args.pytorch)
-        else:
-            from presets.export.numpy import export_numpy
-            written = export_numpy(bundle, args.numpy)
-    except MissingExtra as error:
-        print(f"npnn-tui: error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    if args.onnx:
+        from presets.export.onnx import export_onnx
+        written = export_onnx(bundle, args.onnx)
+    elif args.pytorch:
+        from presets.export.pytorch import export_pytorch
+        written = export_pytorch(bundle, args.pytorch, force=args.force)
+    else:
+        from presets.export.numpy import export_numpy
+        written = export_numpy(bundle, args.numpy, force=args.force)
     print(f"Exported {bundle.run_dir} to {written}")
     return EXIT_OK
 

@@ -13,15 +13,17 @@ import shutil
 import sys
 import time
 
-from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished
-from presets import DataError, DownloadError, OutputError, PresetError, Run, SaveError, load_preset
+from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished, StopReason
+from presets import DataError, DownloadError, OutputError, PresetError, Run, load_preset
 from presets.catalog import NO_SCHEDULE
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.overrides import options_text
 from presets.schema import OPTIONS_KEY, SCHEDULE_KEY
 from tui.blas import training_blas_limit
-from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
+from tui.exits import EXIT_OK, exit_code, interrupt_name
+from tui.failures import exit_status
 from tui.options import Options, check_flags_apply
+from tui.state import clock
 
 LINES_PER_SECOND = 4  # epoch lines on a fast run; a new best epoch and the last epoch print regardless
 _BAR = 24
@@ -35,13 +37,6 @@ def _num(value) -> str:
 def duration(seconds: float) -> str:
     """An epoch's time: "6 ms" below a second, else "1.25 s"."""
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def clock(seconds: float) -> str:
-    """A time left as a clock: "0:02", "12:05", "1:02:03"."""
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def epoch_line(event: EpochEnded, eta: float | None) -> str:
@@ -182,8 +177,8 @@ class HeadlessPrinter:
             self._on_end(event)
         elif isinstance(event, RunSaved):
             seconds = self.clock() - self.started
-            label = "Run saved to" if event.reason in ("completed", "early_stopped", "diverged") \
-                else "Partial run saved to"
+            whole = event.reason in (StopReason.COMPLETED, StopReason.EARLY_STOPPED, StopReason.DIVERGED)
+            label = "Run saved to" if whole else "Partial run saved to"
             self.line()
             self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s)")
 
@@ -197,7 +192,7 @@ class HeadlessPrinter:
             self.line(f"Diverged at epoch {event.epoch}, batch {event.batch}: loss {event.loss} ({kept})")
             if event.origin:
                 self.line(f"  {event.origin[0].upper()}{event.origin[1:]}")
-        elif isinstance(event, Finished) and event.reason == "stopped":
+        elif isinstance(event, Finished) and event.reason == StopReason.STOPPED:
             self.line("Stopped.")
         elif isinstance(event, Failed):
             what = "Interrupted" if isinstance(event.error, KeyboardInterrupt) else "Failed"
@@ -217,7 +212,8 @@ def run_headless(options: Options, stream=None) -> int:
 
     Preset, data and --out errors and flags the preset cannot use propagate (the command line turns them
     into exit code 2, a failed download into 1); --out and the flags are checked before any data is
-    loaded. SIGTERM / SIGHUP arrive as tui.exits.Interrupted (see tui.cli).
+    loaded. Any other error while training is exit 1 through tui.failures. SIGTERM / SIGHUP arrive as
+    tui.exits.Interrupted (see tui.cli).
     """
     preset = load_preset(options.preset, options.overrides)
     check_flags_apply(options, preset)
@@ -232,14 +228,9 @@ def run_headless(options: Options, stream=None) -> int:
     except KeyboardInterrupt as interrupt:
         printer.line(f"Interrupted ({interrupt_name(interrupt)}).")
         return exit_code(interrupt)
-    except SaveError as error:
-        printer.line()
-        print(f"npnn-tui: error: {error}", file=sys.stderr)
-        return EXIT_FAILED
     except (DataError, DownloadError, PresetError, OutputError):
-        raise
-    except Exception as error:
+        raise  # bad input (exit 2) or the network (exit 1): reported by the entry point as any command's
+    except Exception as error:  # NOTE: a failed save (SaveError) says so itself, without "training failed"
         printer.line()
-        print(f"npnn-tui: error: training failed: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return exit_status(error, doing="training")
     return EXIT_OK

@@ -12,6 +12,7 @@ from presets import OVERRIDE_KEYS, Preset, PresetError, parse_override
 from presets.datasets import reads_csv
 from presets.overrides import optimizers_taking, setting_option
 from tui.exits import EXIT_FAILED, EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE
+from tui.failures import ArgumentParser
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "DEFAULT_PRESETS_DIR", "EXIT_FAILED", "EXIT_HANGUP",
            "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "Options", "build_parser",
@@ -70,6 +71,9 @@ def _override_type(key: str):
             return parse_override(key, text)
         except PresetError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
+        except OverflowError:  # NOTE: a whole number beyond float's range (400 digits) cannot be range-checked
+            raise argparse.ArgumentTypeError(f"{key} must be a number that fits in 64 bits, got one "
+                                             f"{len(text.strip())} digits long") from None
     parse.__name__ = key
     return parse
 
@@ -84,7 +88,7 @@ def _help(key: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(  # NOTE: errors in one line (tui.failures)
         prog="npnn-tui", description="Train npnn models live in the terminal, or headless with --headless.",
         epilog="Example: npnn-tui --headless --preset tabular_mlp --epochs 50 --lr 1e-3")
     parser.add_argument("--version", action="version", version=f"%(prog)s {npnn.__version__}")

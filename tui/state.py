@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass, field
 
 from npnn import events as fit_events
+from npnn.events import StopReason
+from npnn.history import History
 from presets import events as run_events
 
 METRIC_ROWS = (("loss", "loss"), ("mse", "MSE"), ("mae", "MAE"), ("accuracy", "Accuracy"))  # for log lines
@@ -72,9 +74,9 @@ class RunState:
     metrics: dict = field(default_factory=lambda: {"before": {}, "current": {}, "best": {}, "after": {}})
     log: list = field(default_factory=list)
     log_read: int = 0
-    history: object = None
+    history: History | None = None
     run_dir: str | None = None
-    reason: str | None = None
+    reason: StopReason | None = None
     version: int = 0
     steady: bool = False  # leave out what differs between identical runs (run directory names carry the time)
 
@@ -171,10 +173,10 @@ class RunState:
 
     def _on_Finished(self, e: fit_events.Finished) -> None:
         self.history, self.reason = e.history, e.reason
-        if e.reason == "completed":
+        if e.reason == StopReason.COMPLETED:
             self.status = "Finished"
             self.say(f"finished {self.epoch} epochs")
-        elif e.reason == "stopped":
+        elif e.reason == StopReason.STOPPED:
             self.status = "Stopped"
             self._stopped()
 
@@ -188,7 +190,7 @@ class RunState:
         self.say(f"stopped by you after {done} epoch{'s' * (done != 1)}{unfinished}: best weights kept")
 
     def _on_Failed(self, e: fit_events.Failed) -> None:
-        self.history, self.reason = e.history, "failed"
+        self.history, self.reason = e.history, StopReason.FAILED
         self.status = f"Failed: {e.error}"
         self.say(f"failed: {e.error}")
 
@@ -213,7 +215,7 @@ class RunState:
 
     def fail(self, message: str) -> None:
         """The run could not even start or crashed outside the fit loop."""
-        self.running, self.reason = False, "failed"
+        self.running, self.reason = False, StopReason.FAILED
         self.status = f"Failed: {message}"
         self.say(f"failed: {message}")
         self.version += 1

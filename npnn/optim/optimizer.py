@@ -1,6 +1,8 @@
 """Optimizer base: parameter groups, per-parameter state, validation, zero_grad, the non-finite guard.
 
-Each algorithm writes only `_update(group)`; the base owns everything else, as torch.optim does.
+Each algorithm writes only `_update(group)` (and `_validate` for its own hyperparameters); the base owns
+everything else, as torch.optim does. A training loop needs only the public part: `param_groups`,
+`zero_grad()`, `step(closure)`, `skipped_steps`, `hyperparameters()` and `check_hyperparameter()`.
 """
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ class Optimizer:
 
     Non-finite guard: if the loss the closure returns or ANY gradient of a `step()` holds NaN or Inf,
     the whole step is skipped (no parameter and no state changes) and `skipped_steps` grows by one,
-    so one bad batch can never turn the weights into NaN. A loop that sees a non-finite loss itself
-    calls `skip_step()` instead of `step()`, so the step counts as skipped whatever the gradients hold.
+    so one bad batch can never turn the weights into NaN. A loop that has computed the loss itself
+    passes it as the closure (`step(lambda: loss)`): a non-finite loss skips the step whatever the
+    gradients hold.
     """
 
     def __init__(self, params, defaults: dict):
@@ -68,6 +71,18 @@ class Optimizer:
         self._validate(new)
         self.param_groups.append(new)
 
+    def hyperparameters(self) -> list[str]:
+        """The names of the algorithm's hyperparameters, as each param group holds them ("lr", "betas", ...)."""
+        return sorted(self.defaults)
+
+    def check_hyperparameter(self, name: str, value) -> None:
+        """ValueError unless every param group would accept `value` for `name`; nothing changes (a loop checks
+        a change when it is asked for and applies it between two steps)."""
+        if name not in self.defaults:
+            raise ValueError(f"{self._name}: no hyperparameter {name!r}; expected one of {self.hyperparameters()}")
+        for group in self.param_groups:
+            self._validate({**group, name: value})
+
     def _validate(self, group: dict) -> None:
         """Check the hyperparameters every algorithm shares; subclasses add their own checks."""
         self._check(group, "lr", lambda v: v >= 0, "must be >= 0")
@@ -96,15 +111,11 @@ class Optimizer:
         """Apply one update to every parameter that has a gradient, unless the loss or a gradient is non-finite."""
         loss = closure() if closure is not None else None
         if (loss is not None and not _finite_loss(loss)) or not self._grads_finite():
-            self.skip_step()
+            self.skipped_steps += 1  # the step is not taken: nothing else changes
             return loss
         for group in self.param_groups:
             self._update(group)
         return loss
-
-    def skip_step(self) -> None:
-        """Count a step that is not taken (its loss or gradients were non-finite): nothing else changes."""
-        self.skipped_steps += 1
 
     def _grads_finite(self) -> bool:
         # NOTE: one reduction per gradient; the sum is non-finite if any element is (or on float

@@ -1,27 +1,15 @@
 """Exports of a trained bundle: ONNX (presets.export.onnx), PyTorch (.pytorch) and plain NumPy (.numpy).
 
 Each takes a presets.bundle.Bundle and writes files that run without npnn. The ONNX export needs the
-optional `onnx` package; the others write text and arrays only.
+optional `onnx` package; the others write text and arrays only. What each layer becomes in each format
+is its catalog entry's (presets.catalog.register_layer), written in onnx_layers, numpy_layers and
+pytorch_layers here.
 """
 from __future__ import annotations
 
-from presets.catalog import LAYERS
 
-
-class MissingExtra(RuntimeError):
+class MissingExtra(ImportError):
     """An optional package an export needs is not installed; the message says what to install."""
-
-
-def full_specs(specs: list) -> list[dict]:
-    """Layer specs with every option spelled out (the registry's defaults filled in)."""
-    out = []
-    for spec in specs:
-        entry = LAYERS[spec["type"]]
-        full = {"type": spec["type"]}
-        for option in entry.options:
-            full[option.name] = spec.get(option.name, option.default)
-        out.append(full)
-    return out
 
 
 def check_running_stats(i: int, spec: dict, format: str) -> None:

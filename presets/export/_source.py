@@ -6,6 +6,7 @@ rows standardised in float64 then cast to float32, images scaled to 0..1, output
 """
 from __future__ import annotations
 
+import os
 import pprint
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 from npnn import save
 from npnn._atomic import write_atomic
 from presets.bundle import Bundle
+from presets.errors import OutputError
 
 WEIGHTS = "weights.npz"
 
@@ -115,13 +117,22 @@ def usage(bundle: Bundle, script: str, *lines: tuple[str, str]) -> str:
     return "\n".join(f"    {code:<{width}}  # {comment}" for code, comment in (run, *lines))
 
 
-def write_export(directory, script: str, source: str, weights: dict) -> Path:
-    """Write `source` as `script` and the state dict as weights.npz into `directory`; returns it."""
+def write_export(directory, script: str, source: str, weights: dict, force: bool = False) -> Path:
+    """Write `source` as `script` and the state dict as weights.npz into `directory`; returns it.
+
+    Files of those names already there (an earlier export, or the user's own) are replaced only with
+    `force`; otherwise OutputError names them and nothing is written.
+    """
     directory = Path(directory)
+    present = [name for name in (script, WEIGHTS) if os.path.lexists(directory / name)]
+    if present and not force:
+        raise OutputError(f"{directory}: already holds {' and '.join(present)}; pass --force to replace "
+                          f"{'it' if len(present) == 1 else 'them'}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         save({key: np.asarray(value) for key, value in weights.items()}, directory / WEIGHTS)
         write_atomic(directory / script, source)
     except OSError as error:
-        raise ValueError(f"{directory}: cannot write the export there ({error.strerror or error})") from None
+        raise OSError(error.errno, f"cannot write the export there ({error.strerror or error})",
+                      str(directory)) from None
     return directory

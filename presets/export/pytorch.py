@@ -6,19 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from presets.bundle import Bundle
-from presets.export import full_specs
+from presets.catalog import LAYERS
 from presets.export._source import WEIGHTS, answers, constants, main, prepare, usage, write_export
 
 SCRIPT = "model.py"
 
 
 def layers(specs: list) -> str:
-    """The nn.Sequential's arguments, one layer a line, every option spelled out (the registry's names
-    are PyTorch's)."""
+    """The nn.Sequential's arguments, one layer a line: each its catalog entry's PyTorch translation."""
     lines = []
-    for i, spec in enumerate(full_specs(specs)):
-        options = ", ".join(f"{key}={value!r}" for key, value in spec.items() if key != "type")
-        lines.append(f"        nn.{spec['type']}({options}),  # {i}")
+    for i, spec in enumerate(specs):
+        entry = LAYERS[spec["type"]]
+        lines.append(f"        {entry.to_pytorch(entry.full_spec(spec))},  # {i}")
     return "\n".join(lines)
 
 
@@ -73,6 +72,7 @@ def forward(x):
 '''
 
 
-def export_pytorch(bundle: Bundle, directory) -> Path:
-    """Write model.py and weights.npz into `directory` (created if needed); returns the directory."""
-    return write_export(directory, SCRIPT, model_source(bundle), bundle.model.state_dict())
+def export_pytorch(bundle: Bundle, directory, force: bool = False) -> Path:
+    """Write model.py and weights.npz into `directory` (created if needed); returns the directory. Files of
+    those names already there are replaced only with `force` (else OutputError, nothing written)."""
+    return write_export(directory, SCRIPT, model_source(bundle), bundle.model.state_dict(), force)

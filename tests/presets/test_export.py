@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 from presets import load_run
-from presets.bundle import Bundle
 from presets.datasets import read_csv
 from presets.export import MissingExtra
-from presets.models import build_model, resolve_layers
 from tests.bundles import classifier, cnn, regressor, write_species_csv  # noqa: F401  (module-scoped fixtures)
+from tests.exports import assert_same_answers, load_script, onnx_input, run_onnx  # noqa: F401  (a fixture)
 from tests.presets.conftest import fake_mnist
 from tui.cli import main
 
@@ -34,58 +33,6 @@ optimizer = "adam"
 lr = 0.01
 epochs = 3
 """
-
-# One layer of each kind (and option that changes the arithmetic) between a 1x1 convolution and a Linear.
-IMAGE_LAYERS = [
-    {"type": "Conv2d", "out_channels": 3, "kernel_size": 3, "stride": 2, "padding": 2, "bias": False},
-    {"type": "MaxPool2d", "kernel_size": 3, "stride": 2, "padding": 1},
-    {"type": "AvgPool2d", "kernel_size": 3, "stride": 2, "padding": 1},
-    {"type": "AvgPool2d", "kernel_size": 4, "stride": 2, "padding": 1, "ceil_mode": True},  # a window past the padding
-    {"type": "AvgPool2d", "kernel_size": 4, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
-    {"type": "AvgPool2d", "kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True},  # PyTorch drops a window
-    {"type": "AdaptiveAvgPool2d", "output_size": 4},
-    {"type": "BatchNorm2d"},
-    {"type": "BatchNorm2d", "affine": False},
-    {"type": "LayerNorm", "bias": False},
-    {"type": "GELU"},
-    {"type": "GELU", "approximate": "tanh"},
-    {"type": "SiLU"},
-    {"type": "ELU", "alpha": 0.5},
-    {"type": "LeakyReLU", "negative_slope": 0.2},
-    {"type": "Softplus", "beta": 2.0, "threshold": 1.0},
-    {"type": "Sigmoid"},
-    {"type": "Tanh"},
-    {"type": "Identity"},
-]
-IMAGE_SHAPE = (2, 13, 11)
-
-
-def synthetic(specs: list, input_shape: tuple, task: str, outputs: int, **preprocessing) -> Bundle:
-    """A bundle held in memory: random weights, and random BatchNorm scales, shifts and running statistics."""
-    specs = resolve_layers(specs, input_shape, outputs)
-    model = build_model(specs, np.random.default_rng(1))
-    rng = np.random.default_rng(2)
-    state = model.state_dict()
-    for key, value in state.items():
-        if key.endswith("running_var"):
-            state[key] = rng.uniform(0.5, 2.0, value.shape).astype(np.float32)
-        elif value.ndim == 1 and value.dtype == np.float32:
-            state[key] = rng.normal(size=value.shape).astype(np.float32)
-    model.load_state_dict(state)
-    model.eval()
-    return Bundle(Path("synthetic"), {"task": task, "model": specs, "input_shape": list(input_shape),
-                                      **preprocessing}, model)
-
-
-def one_layer(spec: dict) -> Bundle:
-    """`spec` between a 1x1 convolution and a Linear, so every one of its outputs reaches the prediction."""
-    return synthetic([{"type": "Conv2d", "out_channels": 2, "kernel_size": 1}, spec, {"type": "Flatten"},
-                      {"type": "Linear", "out_features": "auto"}], IMAGE_SHAPE, "regression", 3)
-
-
-def images(n: int = 6) -> np.ndarray:
-    return np.random.default_rng(0).uniform(0, 255, (n, *IMAGE_SHAPE)).astype(np.float32)
-
 
 def diabetes_rows(n: int = 40) -> np.ndarray:
     from sklearn.datasets import load_diabetes
@@ -113,40 +60,7 @@ def trained(regressor, classifier, cnn, batchnorm):
             "batchnorm": (load_run(batchnorm[0]), read_csv(batchnorm[1], "species")[0])}
 
 
-def assert_same_answers(bundle: Bundle, x, answers: dict) -> None:
-    """`answers` (name → array) are the bundle's: predictions, or labels and probabilities."""
-    if bundle.task == "classification":
-        np.testing.assert_allclose(answers["probabilities"], bundle.predict_proba(x), rtol=1e-5, atol=1e-6)
-        assert answers["label"].tolist() == bundle.predict(x).tolist()
-    else:
-        assert answers["prediction"].shape == bundle.predict(x).shape
-        np.testing.assert_allclose(answers["prediction"], bundle.predict(x), rtol=1e-5, atol=1e-6)
-
-
 # --- ONNX ----------------------------------------------------------------------------------------------
-@pytest.fixture(params=["reference", "onnxruntime"])
-def run_onnx(request):
-    """path, input → name → output, by onnx.reference.ReferenceEvaluator or an onnxruntime session."""
-    pytest.importorskip("onnx")
-    if request.param == "reference":
-        from onnx.reference import ReferenceEvaluator
-
-        def run(path, x):
-            session = ReferenceEvaluator(str(path))
-            return dict(zip(session.output_names, session.run(None, {"input": x})))
-    else:
-        ort = pytest.importorskip("onnxruntime")
-
-        def run(path, x):
-            session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-            return dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": x})))
-    return run
-
-
-def onnx_input(bundle: Bundle, x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float32 if bundle.is_image else np.float64)
-
-
 @pytest.mark.parametrize("name", ["regressor", "classifier", "cnn", "batchnorm"])
 def test_onnx_answers_as_the_bundle_does(name, trained, run_onnx, tmp_path):
     from presets.export.onnx import export_onnx
@@ -165,26 +79,6 @@ def test_onnx_images_in_0_1_or_0_255_are_scaled_as_the_bundle_scales_them(traine
     assert_same_answers(bundle, unit, answers)
     np.testing.assert_allclose(answers["probabilities"], run_onnx(path, onnx_input(bundle, x))["probabilities"],
                                rtol=1e-5, atol=1e-7)
-
-
-@pytest.mark.parametrize("spec", IMAGE_LAYERS, ids=lambda s: "-".join(str(v) for v in s.values()))
-def test_onnx_converts_each_layer(spec, run_onnx, tmp_path):
-    from presets.export.onnx import export_onnx
-    bundle = one_layer(spec)
-    assert_same_answers(bundle, images(), run_onnx(export_onnx(bundle, tmp_path / "m.onnx"), images()))
-
-
-def test_onnx_tabular_model_with_norms_and_several_standardised_targets(run_onnx, tmp_path):
-    from presets.export.onnx import export_onnx
-    bundle = synthetic([{"type": "Linear", "out_features": 8, "bias": False}, {"type": "BatchNorm1d"},
-                        {"type": "GELU"}, {"type": "LayerNorm", "elementwise_affine": False}, {"type": "Tanh"},
-                        {"type": "Linear", "out_features": "auto"}], (5,), "regression", 2,
-                       feature_names=list("abcde"), feature_mean=[1.0, 2, 3, 4, 5], feature_std=[2.0, 1, 3, 1, 0.5],
-                       target_mean=[10.0, -3], target_std=[2.0, 5])
-    x = np.random.default_rng(0).normal(size=(7, 5)) * 3
-    answers = run_onnx(export_onnx(bundle, tmp_path / "m.onnx"), x)
-    assert answers["prediction"].shape == (7, 2)
-    assert_same_answers(bundle, x, answers)
 
 
 def test_onnx_model_passes_the_checker_and_names_its_inputs_and_outputs(trained, tmp_path):
@@ -243,21 +137,6 @@ def run_alone(directory: Path, script: str, x, refused: tuple, tmp_path: Path) -
         return {key: out[key] for key in out.files}
 
 
-def load_script(path: Path):
-    """The exported script as a module of this process (for the many small cases)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(f"export_{abs(hash(path))}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def answers_of(module, bundle: Bundle, x) -> dict:
-    if bundle.task == "classification":
-        return {"label": module.predict(x), "probabilities": module.predict_proba(x)}
-    return {"prediction": module.predict(x)}
-
-
 def imported_modules(path: Path) -> set:
     import ast
     tree = ast.parse(path.read_text())
@@ -301,40 +180,6 @@ def test_pytorch_export_is_a_sequential_with_npnn_s_state_dict_keys(trained, tmp
     assert list(model.state_dict()) == list(bundle.model.state_dict())  # 1.running_mean, 1.num_batches_tracked, ...
     np.testing.assert_allclose(model[1].running_var.numpy(), bundle.model.state_dict()["1.running_var"])
     assert not np.allclose(model[1].running_var.numpy(), 1.0)  # training moved them
-
-
-@pytest.mark.parametrize("spec", IMAGE_LAYERS, ids=lambda s: "-".join(str(v) for v in s.values()))
-def test_numpy_and_pytorch_exports_compute_each_layer(spec, tmp_path, torch):
-    from presets.export.numpy import export_numpy
-    from presets.export.pytorch import export_pytorch
-    bundle = one_layer(spec)
-    for directory, script in ((export_numpy(bundle, tmp_path / "np"), "predict.py"),
-                              (export_pytorch(bundle, tmp_path / "pt"), "model.py")):
-        assert_same_answers(bundle, images(), answers_of(load_script(directory / script), bundle, images()))
-
-
-def test_numpy_export_tabular_model_with_norms_and_several_targets(tmp_path):
-    from presets.export.numpy import export_numpy
-    bundle = synthetic([{"type": "Linear", "out_features": 8, "bias": False}, {"type": "BatchNorm1d"},
-                        {"type": "GELU"}, {"type": "LayerNorm", "elementwise_affine": False},
-                        {"type": "Linear", "out_features": "auto"}], (5,), "regression", 2,
-                       feature_names=list("abcde"), feature_mean=None, feature_std=None)
-    x = np.random.default_rng(0).normal(size=(7, 5)) * 3
-    answers = answers_of(load_script(export_numpy(bundle, tmp_path / "np") / "predict.py"), bundle, x)
-    assert answers["prediction"].shape == (7, 2)
-    assert_same_answers(bundle, x, answers)
-
-
-@pytest.mark.parametrize("format", ["onnx", "numpy"])
-def test_batchnorm_without_running_statistics_is_refused(format, tmp_path):
-    import importlib
-    if format == "onnx":
-        pytest.importorskip("onnx")
-    export = getattr(importlib.import_module(f"presets.export.{format}"), f"export_{format}")
-    bundle = one_layer({"type": "BatchNorm2d", "track_running_stats": False})
-    with pytest.raises(ValueError, match=r"model\[1\] \(BatchNorm2d\): track_running_stats = false"):
-        export(bundle, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
 
 
 def test_exported_scripts_print_what_npnn_tui_predict_prints(classifier, cnn, tmp_path, capsys, torch):

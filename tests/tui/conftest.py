@@ -34,3 +34,10 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await asyncio.sleep(0.05)
     await pilot.pause()
+
+
+async def train_to_the_end(pilot, run_id: int = 1) -> None:
+    """Press F5 and wait until run `run_id` has ended and everything it posted is shown."""
+    await pilot.press("f5")
+    await wait_until(pilot, lambda: pilot.app.screen.state.run_id == run_id and not pilot.app.screen.state.running)
+    await settle(pilot)

@@ -111,7 +111,7 @@ def test_without_headless_the_app_gets_the_typed_options(monkeypatch):
     seen = []
 
     class FakeApp:
-        return_code = None  # Textual's, when nothing set it
+        return_code = None
 
         def run(self):
             seen.append("ran")
@@ -176,3 +176,64 @@ def test_a_target_for_a_preset_that_reads_a_csv_itself_is_accepted(tmp_path):
     preset.write_text('task = "regression"\nmodel = [{ type = "Linear", in_features = "auto", out_features = 1 }]\n'
                       f'[data]\nsource = "csv"\npath = "{tmp_path / "houses.csv"}"\ntarget = "price"\n')
     check_flags_apply(parse_options(["--preset", str(preset), "--target", "rooms"]), load_preset(str(preset)))
+
+
+# --- issue 23: no command ends in a traceback; one helper (tui.failures) says what went wrong -------
+
+HUGE = "1" + "0" * 400
+
+
+@pytest.mark.parametrize("flag", ["--epochs", "--batch-size", "--seed", "--patience", "--lr", "--min-delta"])
+def test_a_400_digit_number_in_a_numeric_flag_exits_2_with_one_line(capsys, flag):
+    with pytest.raises(SystemExit) as info:
+        main(["--headless", flag, HUGE])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"npnn-tui: error: argument {flag}: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+# where each command's work starts: raising there stands for anything its code may raise
+_ENTRIES = {
+    "headless": ("tui.headless.load_preset", ["--headless"]),
+    "predict": ("tui.commands.load_run", ["predict", "RUN", "new.csv"]),
+    "export": ("tui.commands.load_run", ["export", "RUN", "--numpy", "eject"]),
+    "sweep": ("tui.sweep.Sweep", ["sweep", "--trials", "1"]),
+    "app": ("tui.app.make_app", []),
+}
+
+
+@pytest.mark.parametrize("command", list(_ENTRIES))
+@pytest.mark.parametrize("error, code, line", [
+    (ValueError("new.csv: line 3, column 'age': expected a number, got 'old'"), 2,
+     "new.csv: line 3, column 'age': expected a number, got 'old'"),
+    (OSError(28, "No space left on device", "eject/weights.npz"), 1, "eject/weights.npz: No space left on device"),
+    (ModuleNotFoundError("No module named 'psycopg'"), 1, "No module named 'psycopg'"),
+    (MemoryError(), 1, "the command ran out of memory"),
+    (RuntimeError("boom\nsecond line"), 1, "unexpected RuntimeError: boom second line"),
+    (RecursionError("maximum recursion depth exceeded"), 1,
+     "unexpected RecursionError: maximum recursion depth exceeded"),
+])
+def test_every_command_turns_an_error_into_one_line_and_its_exit_code(command, error, code, line, capsys,
+                                                                      tmp_path, monkeypatch):
+    target, argv = _ENTRIES[command]
+    monkeypatch.chdir(tmp_path)
+
+    def fail(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(target, fail)
+    assert main(argv) == code
+    captured = capsys.readouterr()
+    assert captured.err == f"npnn-tui: error: {line}\n"
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize("command", list(_ENTRIES))
+def test_an_interrupt_before_any_work_exits_130_quietly(command, capsys, tmp_path, monkeypatch):
+    target, argv = _ENTRIES[command]
+    monkeypatch.chdir(tmp_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(target, interrupted)
+    assert main(argv) == 130
+    assert capsys.readouterr().err == ""

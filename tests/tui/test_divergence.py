@@ -6,7 +6,7 @@ import warnings
 
 from textual.widgets import Log, Static
 
-from tests.tui.conftest import settle, wait_until
+from tests.tui.conftest import settle, train_to_the_end
 from tui.cli import main
 
 DIVERGING = ["--preset", "tabular_mlp", "--lr", "1e30", "--epochs", "5"]
@@ -33,9 +33,7 @@ async def test_the_app_shows_a_diverged_run_in_its_status_and_log(app_for):
     app = app_for(*DIVERGING)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: not app.screen.state.running and app.screen.state.run_id == 1)
-        await settle(pilot)
+        await train_to_the_end(pilot)
         status = app.screen.query_one("#status", Static)
         assert str(status.render()).startswith("Diverged at epoch 1: non-finite values first appeared in the "
                                                "output of Linear(128→256)") and status.has_class("-failed")

@@ -17,7 +17,8 @@ import pytest
 from npnn.events import EpochEnded
 from tests.presets.conftest import fill_disk_under
 from tui.cli import main
-from tui.headless import LINES_PER_SECOND, HeadlessPrinter, clock, duration, epoch_line
+from tui.headless import LINES_PER_SECOND, HeadlessPrinter, duration, epoch_line
+from tui.state import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 

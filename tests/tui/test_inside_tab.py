@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from textual.widgets import Static
 
-from tests.tui.conftest import settle, wait_until
+from tests.tui.conftest import settle, train_to_the_end
 
 
 def _text(widget: Static) -> str:
@@ -19,9 +19,7 @@ async def test_f6_shows_a_row_per_layer_with_a_headline_after_a_watched_run(app_
         await settle(pilot)
         await pilot.press("f6")
         assert app.screen.query_one("#tabs").active == "inside"
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
         state = app.screen.inside
         assert state.samples > 0, "no sample reached the Inside tab"
         layers = state.latest.layers
@@ -39,9 +37,7 @@ async def test_with_the_tab_closed_the_run_attaches_no_hook(app_for):
     app = app_for("--preset", "mnist_cnn", "--epochs", "1")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
         assert app.screen.inside.samples == 0
         model = app.screen.runs.active.run.model
         assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())

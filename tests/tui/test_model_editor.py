@@ -9,7 +9,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import Input, OptionList, Select
 
 from presets import load_preset
-from tests.tui.conftest import settle, wait_until
+from tests.tui.conftest import settle, train_to_the_end, wait_until
 from tests.tui.test_app import SIZE, plain, text_of
 from tui.cli import main
 from tui.model_edit import LayerList, check, describe
@@ -141,9 +141,7 @@ async def test_an_applied_model_trains_on_f5_and_replays_from_its_config_toml(ap
         await wait_until(pilot, lambda: "BatchNorm1d" in summary(app))
         assert app.screen.query_one("#dropout", Input).value == "0.1"
 
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
         assert f"{parameters:,}" in summary(app)
         run_dir = app.screen.state.run_dir
     config_path = f"{run_dir}/config.toml"

@@ -95,3 +95,67 @@ def test_wrong_image_size_exits_2(cnn, tmp_path, capsys):
     np.savez(tmp_path / "small.npz", x=np.zeros((3, 8, 8), dtype=np.uint8))
     assert main(["predict", str(cnn[0]), str(tmp_path / "small.npz")]) == 2
     assert "wrong image size: expected 28x28 images, got 8x8" in capsys.readouterr().err
+
+
+# --- issue 23: predict writes only on success, never answers wrongly in silence -----------------------
+
+def test_the_output_file_is_written_only_when_predict_succeeds(regressor, tmp_path, capsys):
+    from sklearn.datasets import load_diabetes
+    names = load_diabetes().feature_names
+    data = tmp_path / "unscorable.csv"
+    data.write_text(",".join([*names, "target"]) + "\n" + ",".join(["0.01"] * len(names) + ["high"]) + "\n")
+    out = tmp_path / "out.csv"
+    assert main(["predict", str(regressor), str(data), "-o", str(out)]) == 2
+    assert "the target column 'target' must hold numbers to be scored" in capsys.readouterr().err
+    assert not out.exists()
+    out.write_text("mine\n")
+    assert main(["predict", str(regressor), str(data), "-o", str(out)]) == 2
+    assert out.read_text() == "mine\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "unscorable.csv"]
+
+
+def test_a_finite_huge_value_is_refused_naming_file_line_and_column(regressor, tmp_path, capsys):
+    from sklearn.datasets import load_diabetes
+    names = load_diabetes().feature_names
+    data = tmp_path / "huge.csv"
+    data.write_text(",".join(names) + "\n" + ",".join(["0.01"] * 10) + "\n\n" + ",".join(["0.01"] * 3 + ["1e308"]
+                                                                                          + ["0.01"] * 6) + "\n")
+    assert main(["predict", str(regressor), str(data)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith(f"npnn-tui: error: {data}: line 4, column 'bp': 1e+308 is too far from the "
+                                   "training data (mean ")
+    assert "to be standardised within float32's range" in captured.err
+
+
+def test_answers_that_are_not_finite_are_refused_and_nothing_is_written(regressor, rows_csv, tmp_path, capsys,
+                                                                        monkeypatch):
+    monkeypatch.setattr("presets.bundle.Bundle.outputs", lambda self, X: np.full((7, 1), np.nan, np.float32))
+    out = tmp_path / "out.csv"
+    assert main(["predict", str(regressor), str(rows_csv), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == ("npnn-tui: error: the model's answer for input 1 (and 6 more) is not a finite "
+                                       "number: the inputs lie too far outside the training data\n")
+    assert not out.exists()
+
+
+@pytest.fixture
+def rows_csv(tmp_path):
+    _diabetes_csv(tmp_path / "rows.csv", with_target=False)
+    return tmp_path / "rows.csv"
+
+
+@pytest.mark.parametrize("source", ["npz", "npz_one_hot", "idx"])
+def test_an_images_file_with_fewer_labels_than_images_exits_2(source, cnn, tmp_path, capsys):
+    images, labels = fake_mnist(10, seed=3)
+    if source == "idx":
+        data = tmp_path / "t10k-images-idx3-ubyte"
+        write_idx(data, images)
+        write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels[:7])
+        expected = "expected images (n, H, W) and labels (n,), got (10, 28, 28) and (7,)"
+    else:
+        data = tmp_path / "new.npz"
+        y = np.eye(10)[labels[:7]] if source == "npz_one_hot" else labels[:7]
+        np.savez(data, x=images, y=y)
+        expected = f"{data}: expected one label per image, got x (10, 28, 28) and y (7,)"
+    assert main(["predict", str(cnn[0]), str(data)]) == 2
+    captured = capsys.readouterr()
+    assert expected in captured.err and captured.err.count("\n") == 1 and captured.out == ""

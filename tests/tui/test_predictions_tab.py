@@ -9,7 +9,7 @@ from textual.widgets import Input, Select
 
 from presets import ClassPredictions
 from tests.bundles import CLASSIFIER_TOML, write_species_csv
-from tests.tui.conftest import settle, wait_until
+from tests.tui.conftest import settle, train_to_the_end
 from tests.tui.test_app import text_of
 from tui.app import make_app
 from tui.options import parse_options
@@ -17,12 +17,6 @@ from tui.widgets.predictions import EMPTY, digit_captions, misclassified_table, 
 from tui.widgets.scatter import _tick
 
 SIZE = (120, 40)
-
-
-async def train(app, pilot, run_id: int) -> None:
-    await pilot.press("f5")
-    await wait_until(pilot, lambda: app.screen.state.run_id == run_id and not app.screen.state.running)
-    await settle(pilot)
 
 
 def shown(app) -> str:
@@ -38,7 +32,7 @@ async def test_the_tab_names_the_run_directory_it_shows(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert text_of(app, "#predictions-title") == EMPTY and shown(app) == "none"
-        await train(app, pilot, 1)
+        await train_to_the_end(pilot)
         (run_dir,) = (tmp_path / "runs").iterdir()
         assert text_of(app, "#predictions-title") == f"{run_dir.name} · test split, best weights"
 
@@ -47,7 +41,7 @@ async def test_steady_screens_hide_the_time_in_the_run_name(app_for):
     app = app_for("--epochs", "2")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await train(app, pilot, 1)
+        await train_to_the_end(pilot)
         assert text_of(app, "#predictions-title").startswith("tabular_mlp-YYYYMMDD-HHMMSS · test split")
 
 
@@ -55,18 +49,18 @@ async def test_a_run_of_the_other_kind_replaces_what_the_tab_shows(app_for):
     app = app_for("--epochs", "2")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await train(app, pilot, 1)
+        await train_to_the_end(pilot)
         assert shown(app) == "regression" and text_of(app, "#residuals").startswith("Residuals")
         app.screen.query_one("#preset", Select).value = "mnist_cnn"
         await settle(pilot)
         app.screen.query_one("#epochs", Input).value = "1"
-        await train(app, pilot, 2)
+        await train_to_the_end(pilot, 2)
         assert shown(app) == "classification"
         assert text_of(app, "#predictions-title").startswith("mnist_cnn-")
         app.screen.query_one("#preset", Select).value = "tabular_mlp"
         await settle(pilot)
         app.screen.query_one("#epochs", Input).value = "1"
-        await train(app, pilot, 3)
+        await train_to_the_end(pilot, 3)
         assert shown(app) == "regression" and text_of(app, "#predictions-title").startswith("tabular_mlp-")
 
 
@@ -109,7 +103,7 @@ async def test_a_tabular_classification_shows_class_names_and_its_misclassified_
                                   "--target", "species"]), steady=True, export_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await train(app, pilot, 1)
+        await train_to_the_end(pilot)
         p = app.screen.runs.last[1].predictions
         confusion = text_of(app, "#confusion").splitlines()
         assert confusion[2].split() == ["true╲pred", "setosa", "versicolor", "virginica"]
@@ -124,7 +118,7 @@ async def test_a_regression_shows_predicted_against_actual_in_the_targets_units(
     app = app_for("--epochs", "3")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await train(app, pilot, 1)
+        await train_to_the_end(pilot)
         await pilot.press("f4")  # NOTE: the scatter draws at its size, which it has once the tab is shown
         await pilot.pause()
         p = app.screen.runs.last[1].predictions

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tui.conftest import settle, wait_until
+from tests.tui.conftest import settle, train_to_the_end
 
 SIZE = (120, 40)
 
@@ -27,9 +27,7 @@ def test_first_screen_of_each_preset(snap_compare, app_for, preset):
 def test_screen_after_a_short_seeded_run(snap_compare, app_for):
     async def run(pilot):
         await settle(pilot)
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
 
     assert snap_compare(app_for("--epochs", "12", "--seed", "3"), terminal_size=SIZE, run_before=run)
 
@@ -38,9 +36,7 @@ def test_screen_after_a_short_seeded_run(snap_compare, app_for):
 def test_train_tab_after_a_short_seeded_run_at_the_smallest_and_a_large_size(snap_compare, app_for, size):
     async def run(pilot):
         await settle(pilot)
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
 
     assert snap_compare(app_for("--epochs", "12", "--seed", "3"), terminal_size=size, run_before=run)
 
@@ -48,9 +44,7 @@ def test_train_tab_after_a_short_seeded_run_at_the_smallest_and_a_large_size(sna
 def test_train_tab_after_a_short_mnist_run_showing_val_accuracy(snap_compare, app_for):
     async def run(pilot):
         await settle(pilot)
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
         pilot.app.screen.action_toggle_accuracy()
         await pilot.pause()
 
@@ -60,9 +54,7 @@ def test_train_tab_after_a_short_mnist_run_showing_val_accuracy(snap_compare, ap
 def test_predictions_tab_after_a_short_mnist_run(snap_compare, app_for):
     async def run(pilot):
         await settle(pilot)
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
         pilot.app.screen.query_one("#tabs").active = "predictions"
         await pilot.pause()
 
@@ -72,9 +64,7 @@ def test_predictions_tab_after_a_short_mnist_run(snap_compare, app_for):
 def test_predictions_tab_after_a_short_tabular_run(snap_compare, app_for):
     async def run(pilot):
         await settle(pilot)
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
         await pilot.press("f4")
         await pilot.pause()
 
@@ -85,8 +75,6 @@ def test_inside_tab_during_a_short_mnist_run(snap_compare, app_for):
     async def run(pilot):
         await settle(pilot)
         await pilot.press("f6")
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
-        await settle(pilot)
+        await train_to_the_end(pilot)
 
     assert snap_compare(app_for("--preset", "mnist_cnn", "--epochs", "2"), terminal_size=SIZE, run_before=run)

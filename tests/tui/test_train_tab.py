@@ -5,7 +5,7 @@ import pytest
 from textual.widgets import Input
 
 from npnn.events import EpochEnded, Finished
-from tests.tui.conftest import settle, wait_until
+from tests.tui.conftest import settle, train_to_the_end, wait_until
 from tests.tui.test_app import text_of
 from tui.state import RunState, clock
 from tui.widgets.tables import metric_rows, metrics_text
@@ -16,9 +16,7 @@ SIZE = (120, 40)
 
 async def finish_a_run(pilot) -> None:
     await settle(pilot)
-    await pilot.press("f5")
-    await wait_until(pilot, lambda: pilot.app.screen.state.run_id == 1 and not pilot.app.screen.state.running)
-    await settle(pilot)
+    await train_to_the_end(pilot)
 
 
 async def test_the_chart_draws_train_and_val_loss_over_the_epochs_run_with_the_best_epoch(app_for):

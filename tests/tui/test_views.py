@@ -71,8 +71,8 @@ def test_half_blocks_pair_pixel_rows_and_scale_small_images():
 
 def test_export_history_writes_the_run_directory_s_columns_one_row_per_epoch(tmp_path):
     history = History(("mse",))
-    history._append(1, 1.5, 2.0, 0.01, 0, {"mse": 2.0})
-    history._append(2, 0.5, None, 0.01, 0, {"mse": 1.0})
+    history.append(1, 1.5, 2.0, 0.01, 0, {"mse": 2.0})
+    history.append(2, 0.5, None, 0.01, 0, {"mse": 1.0})
     path = export_history(history, "runs/tabular_mlp-1", tmp_path)
     assert path == tmp_path / "tabular_mlp-1-history.csv"
     assert path.read_text().splitlines() == ["epoch,train_loss,val_loss,lr,skipped_steps,val_mse",

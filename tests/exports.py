@@ -1,0 +1,76 @@
+"""Helpers for the export tests: bundles held in memory, running an ONNX file, loading an exported script."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from presets.bundle import Bundle
+from presets.models import build_model, resolve_layers
+
+
+def synthetic(specs: list, input_shape: tuple, task: str, outputs: int, **preprocessing) -> Bundle:
+    """A bundle held in memory: random weights, and random BatchNorm scales, shifts and running statistics."""
+    specs = resolve_layers(specs, input_shape, outputs)
+    model = build_model(specs, np.random.default_rng(1))
+    rng = np.random.default_rng(2)
+    state = model.state_dict()
+    for key, value in state.items():
+        if key.endswith("running_var"):
+            state[key] = rng.uniform(0.5, 2.0, value.shape).astype(np.float32)
+        elif value.ndim == 1 and value.dtype == np.float32:
+            state[key] = rng.normal(size=value.shape).astype(np.float32)
+    model.load_state_dict(state)
+    model.eval()
+    return Bundle(Path("synthetic"), {"task": task, "model": specs, "input_shape": list(input_shape),
+                                      **preprocessing}, model)
+
+
+def assert_same_answers(bundle: Bundle, x, answers: dict) -> None:
+    """`answers` (name → array) are the bundle's: predictions, or labels and probabilities."""
+    if bundle.task == "classification":
+        np.testing.assert_allclose(answers["probabilities"], bundle.predict_proba(x), rtol=1e-5, atol=1e-6)
+        assert answers["label"].tolist() == bundle.predict(x).tolist()
+    else:
+        assert answers["prediction"].shape == bundle.predict(x).shape
+        np.testing.assert_allclose(answers["prediction"], bundle.predict(x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(params=["reference", "onnxruntime"])
+def run_onnx(request):
+    """path, input → name → output, by onnx.reference.ReferenceEvaluator or an onnxruntime session (each
+    skipped when its package is missing)."""
+    pytest.importorskip("onnx")
+    if request.param == "reference":
+        from onnx.reference import ReferenceEvaluator
+
+        def run(path, x):
+            session = ReferenceEvaluator(str(path))
+            return dict(zip(session.output_names, session.run(None, {"input": x})))
+    else:
+        ort = pytest.importorskip("onnxruntime")
+
+        def run(path, x):
+            session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            return dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": x})))
+    return run
+
+
+def onnx_input(bundle: Bundle, x) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32 if bundle.is_image else np.float64)
+
+
+def load_script(path: Path):
+    """The exported script as a module of this process (for the many small cases)."""
+    spec = importlib.util.spec_from_file_location(f"export_{abs(hash(path))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def answers_of(module, bundle: Bundle, x) -> dict:
+    if bundle.task == "classification":
+        return {"label": module.predict(x), "probabilities": module.predict_proba(x)}
+    return {"prediction": module.predict(x)}
