@@ -44,7 +44,7 @@ async def test_ctrl_o_picks_a_csv_and_its_target_then_the_preview_uses_it(app_fo
         picker.action_use()
         await pilot.pause()
         trainer = app.screen
-        assert trainer._data == DataChoice(str(csv_path), "area")
+        assert trainer.side.data == DataChoice(str(csv_path), "area")
         await wait_until(pilot, lambda: "houses.csv" in _data_note(app))
         assert "not available" not in _data_note(app)
 
@@ -64,4 +64,4 @@ async def test_a_csv_that_does_not_fit_the_image_preset_is_reported_before_f5(ap
         app.screen.action_built_in()
         await pilot.pause()
         await wait_until(pilot, lambda: "digits" in _data_note(app))
-        assert app.screen._data_error is None
+        assert app.screen.side.data_error is None
