@@ -20,7 +20,7 @@ from presets.registry import load_preset
 from presets.run import Run, RunResult
 from presets.saliency import inside_images
 from presets.schema import Preset, with_model
-from presets.settings import setting_names
+from presets.settings import hot_settings
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,9 @@ class RunController:
 
     def hot_edit(self, key: str, text: str) -> bool:
         """Change setting `key` to `text` from the running run's next batch; False when no run is going or `key`
-        is not a setting. PresetError when the run's optimizer cannot change it mid-run or the value is refused
-        (presets.overrides.parse_hot_edit: what it accepts, config.toml's [[changes]] replays)."""
-        if not self.running or key not in setting_names():
+        is no optimizer's hot setting. PresetError when the run's optimizer cannot change it mid-run or the value
+        is refused (presets.overrides.parse_hot_edit: what it accepts, config.toml's [[changes]] replays)."""
+        if not self.running or key not in {setting.name for setting in hot_settings()}:
             return False
         self.active.control.set(key, parse_hot_edit(self.active.run.preset, key, text))
         return True
