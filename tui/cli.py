@@ -78,8 +78,9 @@ def _dispatch(argv) -> int:
             from tui.headless import run_headless
             return run_headless(options)
         from tui.app import make_app
-        make_app(options).run()
-        return exits.EXIT_OK
+        app = make_app(options)
+        app.run()
+        return app.return_code or exits.EXIT_OK  # 1 after an unexpected exception (tui.crash)
     except (PresetError, DataError, OutputError) as error:
         _error(str(error))
         return exits.EXIT_USAGE
