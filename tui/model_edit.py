@@ -82,6 +82,8 @@ def field_error(option: Option, text: str, key: str) -> str | None:
         option.parse(text, key)
     except PresetError as error:
         return str(error)
+    except OverflowError:  # NOTE: an integer of hundreds of digits, which no float can hold
+        return f"{key} must be {option.allowed}, got a number of {len(text.strip())} characters"
     return None
 
 
@@ -115,6 +117,9 @@ def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int) -> Ch
     except PresetError as problem:
         if error is None:
             error, bad = str(problem), len(rows) if len(rows) < len(specs) else None
+    except MemoryError as problem:  # NOTE: a size typed far beyond memory (NumPy refuses it before allocating)
+        if error is None:
+            error, bad = f"model[{len(rows)}] ({specs[len(rows)]['type']}) is too large to build: {problem}", len(rows)
     for i, layer in enumerate(layers):
         for name, text in layer.typed.items():
             message = field_error(layer.entry.option(name), text, f"model[{i}].{name}")
