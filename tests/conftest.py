@@ -11,6 +11,8 @@ import os
 
 import pytest
 
+from tests import processes
+
 REQUIRE_TORCH = "NPNN_REQUIRE_TORCH"
 
 
@@ -33,3 +35,18 @@ def torch():
     # NOTE: tiny tensors; PyTorch's OpenMP threads wait for each other on a shared 2-core machine (x10 slower)
     module.set_num_threads(1)
     return module
+
+
+@pytest.fixture
+def spawn():
+    """Start a process (tests.processes.start: signals at their defaults, its own process group); every one
+    started is killed with its group when the test ends, passed or failed."""
+    started = []
+
+    def start(args, **kwargs):
+        process = processes.start(args, **kwargs)
+        started.append(process)
+        return process
+    yield start
+    for process in started:
+        processes.stop(process)

@@ -61,6 +61,8 @@ def write_crash_log(error: BaseException, folders: tuple[Path, ...] | None = Non
 def crash_message(error: BaseException, log: Path | None) -> str:
     """The one line the terminal gets: what was raised, and where its traceback is."""
     text = " ".join(str(error).split())
-    what = type(error).__name__ + (f": {text[:MESSAGE_CHARS]}{'…' if len(text) > MESSAGE_CHARS else ''}" if text else "")
+    if len(text) > MESSAGE_CHARS:
+        text = text[:MESSAGE_CHARS] + "…"
+    what = type(error).__name__ + (f": {text}" if text else "")
     where = f"the traceback is in {log}" if log is not None else "no crash log could be written"
     return f"npnn-tui: error: the app stopped on an unexpected {what}; {where}"

@@ -11,6 +11,7 @@ from presets.bundle import Bundle
 from presets.datasets import read_csv
 from presets.export import MissingExtra
 from presets.models import build_model, resolve_layers
+from tests import processes
 from tests.bundles import classifier, cnn, regressor, write_species_csv  # noqa: F401  (module-scoped fixtures)
 from tests.presets.conftest import fake_mnist
 from tui.cli import main
@@ -235,9 +236,9 @@ def run_alone(directory: Path, script: str, x, refused: tuple, tmp_path: Path) -
     import subprocess
     import sys
     np.save(tmp_path / "x.npy", np.asarray(x))
-    result = subprocess.run([sys.executable, "-c", RUNNER, str(directory), script, str(tmp_path / "x.npy"),
-                             ",".join(refused)], cwd=tmp_path, env={"PYTHONPATH": "", "PATH": "/usr/bin:/bin"},
-                            capture_output=True, text=True)
+    result = processes.run([sys.executable, "-c", RUNNER, str(directory), script, str(tmp_path / "x.npy"),
+                            ",".join(refused)], cwd=tmp_path, env={"PYTHONPATH": "", "PATH": "/usr/bin:/bin"},
+                           capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     with np.load(tmp_path / "x.npy.out.npz") as out:
         return {key: out[key] for key in out.files}
@@ -348,8 +349,8 @@ def test_exported_scripts_print_what_npnn_tui_predict_prints(classifier, cnn, tm
             directory = tmp_path / run_dir.name / option.strip("-")
             assert main(["export", str(run_dir), option, str(directory)]) == 0
             capsys.readouterr()
-            out = subprocess.run([sys.executable, str(directory / script), str(data)], cwd=tmp_path,
-                                 env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout
+            out = processes.run([sys.executable, str(directory / script), str(data)], cwd=tmp_path,
+                                env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout
             rows = list(csv.reader(out.splitlines()))
             assert rows[0] == expected[0] and [r[0] for r in rows] == [r[0] for r in expected]
             np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], dtype=float),
@@ -367,8 +368,8 @@ def test_numpy_script_reads_a_csv_with_the_columns_in_any_order(regressor, tmp_p
         writer.writerow(["extra", *reversed(data.feature_names)])
         writer.writerows(["x", *reversed(row.tolist())] for row in data.data[:9])
     assert main(["export", str(regressor), "--numpy", str(tmp_path / "np")]) == 0
-    out = subprocess.run([sys.executable, str(tmp_path / "np" / "predict.py"), str(tmp_path / "new.csv")],
-                         env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout.splitlines()
+    out = processes.run([sys.executable, str(tmp_path / "np" / "predict.py"), str(tmp_path / "new.csv")],
+                        env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == "target" and len(out) == 10
     np.testing.assert_allclose([float(v) for v in out[1:]], load_run(regressor).predict(data.data[:9]), rtol=1e-5)
 

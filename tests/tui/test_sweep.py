@@ -108,14 +108,14 @@ def test_a_trial_below_the_median_is_pruned_and_saved_as_pruned(tmp_path, capsys
     assert "· pruned ·" in capsys.readouterr().out
 
 
-def _sweep_process(out: Path, trials: int, *extra: str) -> subprocess.Popen:
+def _sweep_process(spawn, out: Path, trials: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "tui", "sweep", "--trials", str(trials), "--out", str(out),
-                             *FAST, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return spawn([sys.executable, "-m", "tui", "sweep", "--trials", str(trials), "--out", str(out),
+                 *FAST, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def test_two_processes_on_one_journal_each_finish_their_trials(tmp_path):
-    first, second = _sweep_process(tmp_path, 3), _sweep_process(tmp_path, 3)
+def test_two_processes_on_one_journal_each_finish_their_trials(spawn, tmp_path):
+    first, second = _sweep_process(spawn, tmp_path, 3), _sweep_process(spawn, tmp_path, 3)
     for process in (first, second):
         out, err = process.communicate(timeout=240)
         assert process.returncode == 0, err
@@ -134,8 +134,8 @@ def test_a_sqlite_url_works_as_storage(tmp_path, capsys):
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
 
 
-def test_ctrl_c_ends_the_current_trial_and_keeps_the_study(tmp_path):
-    process = _sweep_process(tmp_path, 50, "--epochs", "400")
+def test_ctrl_c_ends_the_current_trial_and_keeps_the_study(spawn, tmp_path):
+    process = _sweep_process(spawn, tmp_path, 50, "--epochs", "400")
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob("sweeps/*.journal")) or not _trials_started(tmp_path):
         assert time.monotonic() < deadline and process.poll() is None
