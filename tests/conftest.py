@@ -11,8 +11,6 @@ import os
 
 import pytest
 
-from tests import processes
-
 REQUIRE_TORCH = "NPNN_REQUIRE_TORCH"
 
 
@@ -41,6 +39,7 @@ def torch():
 def spawn():
     """Start a process (tests.processes.start: signals at their defaults, its own process group); every one
     started is killed with its group when the test ends, passed or failed."""
+    from tests import processes  # NOTE: here, not on top: tests/test_torch_marker.py runs this file alone
     started = []
 
     def start(args, **kwargs):

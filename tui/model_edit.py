@@ -17,6 +17,9 @@ from presets.schema import validate_layers
 EDITED = "the edited model"  # `where` of the schema's messages
 # starting values of the required options of a layer just added (any other option starts at its default)
 NEW_LAYER = {"out_features": 64, "out_channels": 16, "kernel_size": 3, "output_size": 1}
+# NOTE: the editor dry-runs the model on every key: a size typed digit by digit (1, 10, ... 10**8) must not
+# build a layer of gigabytes on the way; a preset file may still ask for more
+MAX_SIZE = 2 ** 20
 SHORT = {"out_features": "out", "out_channels": "out", "kernel_size": "kernel", "padding": "pad"}
 BATCH_NORM = {"Linear": "BatchNorm1d", "Conv2d": "BatchNorm2d"}  # what "BatchNorm on" puts after each
 
@@ -105,6 +108,12 @@ def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int) -> Ch
     specs = [layer.spec for layer in layers]
     rows: list[InferredLayer] = []
     error = bad = None
+    huge = next(((i, name, value) for i, spec in enumerate(specs) for name, value in spec.items()
+                 if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE), None)
+    if huge is not None:
+        i, name, value = huge
+        return Checked((), f"model[{i}].{name} is {value:,}; the editor builds sizes up to {MAX_SIZE:,} "
+                           "(a preset file may ask for more)", i)
     try:
         validate_layers(EDITED, specs)
     except PresetError as problem:

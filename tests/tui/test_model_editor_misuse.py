@@ -106,7 +106,8 @@ async def test_type_swaps_back_and_forth_edit_only_the_selected_layer(app_for):
         editor.query_one("#editor-type", Select).value = "ReLU"  # the slope field goes with its type
         await pilot.pause()
         assert editor.model.layers[1].spec == {"type": "ReLU"}
-        await pilot.press("shift+tab", "shift+tab", "x")
+        editor.query_one(LayerTable).focus()
+        await pilot.press("x")
         await pilot.pause()
         assert types(editor) == ["Linear", "Dropout", "Linear"]
 
@@ -143,11 +144,25 @@ async def test_a_size_beyond_memory_is_reported_on_its_row(app_for):
         await settle(pilot)
         editor = await open_editor(pilot)
         await pilot.press("tab")
-        await type_in(pilot, "1000000000000")  # NumPy refuses 47 TiB before allocating any of it
-        assert editor.checked.bad == 0 and "model[0] (Linear) is too large to build" in editor.checked.error
+        await type_in(pilot, "1000000000000")  # digit by digit: no layer of gigabytes is built on the way
+        assert editor.checked.bad == 0 and editor.checked.error == (
+            "model[0].out_features is 1,000,000,000,000; the editor builds sizes up to 1,048,576 "
+            "(a preset file may ask for more)")
         await type_in(pilot, "1" + "0" * 400)
         assert editor.checked.error.startswith("model[0].out_features must be an integer >= 1")
-        await type_in(pilot, "16")
+        editor.query(OptionInput).first().value = "1000000"  # 13 million weights, then the next layer a million squared: 4 TB
+        await pilot.pause()
+        editor.query_one(LayerTable).move_cursor(row=3)
+        await pilot.pause()
+        editor.query(OptionInput).first().value = "1000000"
+        await pilot.pause()
+        assert editor.checked.bad == 3 and "model[3] (Linear) is too large to build" in editor.checked.error
+        editor.query(OptionInput).first().value = "auto"
+        await pilot.pause()
+        editor.query_one(LayerTable).move_cursor(row=0)
+        await pilot.pause()
+        editor.query(OptionInput).first().value = "16"
+        await pilot.pause()
         assert editor.checked.error is None and editor.checked.rows[0].output_shape == (16,)
 
 

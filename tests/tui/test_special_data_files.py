@@ -5,6 +5,7 @@ writer would block the read forever, /dev/zero would fill memory)."""
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -13,9 +14,10 @@ from presets.errors import DataError
 from presets.files import regular_file
 from tests.bundles import classifier, cnn  # noqa: F401  (module-scoped fixtures)
 from tests.presets.conftest import fake_mnist, write_idx
-from tests.tui.conftest import settle
+from tests.tui.conftest import settle, wait_until
 from tests.tui.test_app import SIZE, text_of
 from tui.cli import main
+from tui.screens.data_picker import DataPicker, csv_columns
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX files")
 
@@ -115,3 +117,31 @@ def test_regular_file_follows_a_symlink_to_a_regular_file_and_names_what_it_refu
         regular_file(tmp_path / "missing.csv")
     with pytest.raises(DataError, match="cannot read a data file"):
         regular_file("nul\0byte.csv")
+
+
+def test_the_data_picker_reads_no_header_from_a_fifo_or_a_directory(tmp_path):
+    fifo, folder = special(tmp_path, "fifo", "rows.csv"), special(tmp_path, "directory", "folder.csv")
+    columns = {}
+    reader = threading.Thread(target=lambda: columns.update(fifo=csv_columns(fifo), folder=csv_columns(folder)),
+                              daemon=True)
+    reader.start()
+    reader.join(20)
+    if reader.is_alive():  # NOTE: a writer that opens and closes the FIFO ends the blocked read
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert columns == {"fifo": [], "folder": []}
+
+
+async def test_a_fifo_chosen_in_the_data_picker_is_refused_in_the_data_note(app_for, tmp_path):
+    fifo = special(tmp_path, "fifo", "rows.csv")
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, DataPicker)
+        picker._choose(fifo)  # the app stays responsive: no header is read from it
+        await pilot.pause()
+        picker.action_use()
+        refusal = f"{fifo}: expected a CSV file, a regular file; it is a FIFO (named pipe)"
+        await wait_until(pilot, lambda: refusal in text_of(app, "#data-source"))
