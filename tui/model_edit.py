@@ -102,18 +102,35 @@ class Checked:
         return sum(row.num_parameters for row in self.rows)
 
 
+def _unparsed(layers: list[EditedLayer]) -> tuple[str, int] | None:
+    """The first field whose text does not parse: its message and row."""
+    for i, layer in enumerate(layers):
+        for name, text in layer.typed.items():
+            message = field_error(layer.entry.option(name), text, f"model[{i}].{name}")
+            if message is not None:
+                return message, i
+    return None
+
+
+def _too_large(specs: list[dict]) -> tuple[str, int] | None:
+    """The first size beyond MAX_SIZE: why it is refused, and its row."""
+    for i, spec in enumerate(specs):
+        for name, value in spec.items():
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE:
+                return (f"model[{i}].{name} is {value:,}; the editor builds sizes up to {MAX_SIZE:,} "
+                        "(a preset file may ask for more)"), i
+    return None
+
+
 def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int) -> Checked:
-    """The first field that does not parse, else the schema's layer check, else the dry run's verdict;
-    the rows the dry run got through either way."""
+    """The first field that does not parse, else a size beyond MAX_SIZE (no dry run then), else the schema's
+    layer check, else the dry run's verdict; the rows the dry run got through either way."""
     specs = [layer.spec for layer in layers]
+    unparsed, too_large = _unparsed(layers), _too_large(specs)
+    if too_large is not None:
+        return Checked((), *(unparsed or too_large))
     rows: list[InferredLayer] = []
     error = bad = None
-    huge = next(((i, name, value) for i, spec in enumerate(specs) for name, value in spec.items()
-                 if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE), None)
-    if huge is not None:
-        i, name, value = huge
-        return Checked((), f"model[{i}].{name} is {value:,}; the editor builds sizes up to {MAX_SIZE:,} "
-                           "(a preset file may ask for more)", i)
     try:
         validate_layers(EDITED, specs)
     except PresetError as problem:
@@ -126,15 +143,10 @@ def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int) -> Ch
     except PresetError as problem:
         if error is None:
             error, bad = str(problem), len(rows) if len(rows) < len(specs) else None
-    except MemoryError as problem:  # NOTE: a size typed far beyond memory (NumPy refuses it before allocating)
+    except MemoryError as problem:  # NOTE: sizes whose product is beyond memory (NumPy refuses before allocating)
         if error is None:
             error, bad = f"model[{len(rows)}] ({specs[len(rows)]['type']}) is too large to build: {problem}", len(rows)
-    for i, layer in enumerate(layers):
-        for name, text in layer.typed.items():
-            message = field_error(layer.entry.option(name), text, f"model[{i}].{name}")
-            if message is not None:
-                return Checked(tuple(rows), message, i)
-    return Checked(tuple(rows), error, bad)
+    return Checked(tuple(rows), *(unparsed or (error, bad)))
 
 
 class LayerList:

@@ -148,9 +148,11 @@ async def test_a_size_beyond_memory_is_reported_on_its_row(app_for):
         assert editor.checked.bad == 0 and editor.checked.error == (
             "model[0].out_features is 1,000,000,000,000; the editor builds sizes up to 1,048,576 "
             "(a preset file may ask for more)")
-        await type_in(pilot, "1" + "0" * 400)
+        app.focused.value = "1" + "0" * 400  # pasted: more digits than a float holds
+        await pilot.pause()
         assert editor.checked.error.startswith("model[0].out_features must be an integer >= 1")
-        editor.query(OptionInput).first().value = "1000000"  # 13 million weights, then the next layer a million squared: 4 TB
+        # 13 million weights, then the last layer a million squared: 4 TB, which NumPy refuses at once
+        editor.query(OptionInput).first().value = "1000000"
         await pilot.pause()
         editor.query_one(LayerTable).move_cursor(row=3)
         await pilot.pause()

@@ -37,6 +37,10 @@ def special(tmp_path, kind: str, name: str):
 WHAT = {"fifo": "a FIFO (named pipe)", "directory": "a directory", "device": "a character device"}
 
 
+def refusal(path, what: str, kind: str) -> str:
+    return f"{path}: expected {what}, a regular file; it is {WHAT[kind]}"
+
+
 def one_error_line(capsys) -> str:
     out, err = capsys.readouterr()
     assert err.endswith("\n") and err.count("\n") == 1 and "Traceback" not in err, err
@@ -47,7 +51,7 @@ def one_error_line(capsys) -> str:
 def test_headless_training_refuses_a_csv_that_is_not_a_regular_file(tmp_path, capsys, kind):
     path = special(tmp_path, kind, "rows.csv")
     assert main(["--headless", "--data", str(path), "--target", "y", "--out", str(tmp_path / "runs")]) == 2
-    assert one_error_line(capsys) == f"npnn-tui: error: {path}: expected a CSV file, a regular file; it is {WHAT[kind]}\n"
+    assert one_error_line(capsys) == f"npnn-tui: error: {refusal(path, 'a CSV file', kind)}\n"
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
@@ -89,7 +93,7 @@ def test_an_mnist_directory_reads_only_regular_files(tmp_path, capsys):
 def test_predict_refuses_table_input_that_is_not_a_regular_file(classifier, tmp_path, capsys, kind):
     path = special(tmp_path, kind, "new.csv")
     assert main(["predict", str(classifier[0]), str(path)]) == 2
-    assert one_error_line(capsys) == f"npnn-tui: error: {path}: expected a CSV file, a regular file; it is {WHAT[kind]}\n"
+    assert one_error_line(capsys) == f"npnn-tui: error: {refusal(path, 'a CSV file', kind)}\n"
 
 
 @pytest.mark.parametrize("kind, name, what", [("fifo", "new.npz", "an .npz file"),
