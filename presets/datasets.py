@@ -14,6 +14,7 @@ import numpy as np
 
 from presets import mnist
 from presets.errors import DataError
+from presets.files import regular_file
 from presets.schema import DataSpec
 
 
@@ -261,7 +262,7 @@ def _raw(spec: DataSpec, task: str, data_path, target, download: bool) -> _Raw:
     if reads_csv(spec, data_path):
         if not path:
             raise DataError("data.source is csv but no file was given: pass --data PATH.csv --target COLUMN")
-        x, labels, names = read_csv(path, target)
+        x, labels, names = read_csv(regular_file(path, "a CSV file"), target)
         y = _regression_target(labels, str(path)) if task == "regression" else labels
         return _Raw(x, y, f"{Path(path).name} ({len(x):,} rows, target {target!r})", None,
                     {"source": "csv", "path": str(Path(path).resolve()), "target": target}, names, target)

@@ -15,6 +15,7 @@ import numpy as np
 from presets import mnist
 from presets.bundle import Bundle, CellError
 from presets.errors import DataError
+from presets.files import regular_file
 
 
 def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
@@ -85,7 +86,7 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
     if path.suffix.lower() != ".csv":
         raise DataError(f"{path}: this model takes table rows: give a .csv with the columns "
                         f"{', '.join(bundle.feature_names)}")
-    return _read_table(path, bundle)
+    return _read_table(regular_file(path, "a CSV file"), bundle)
 
 
 def score(bundle: Bundle, predictions: np.ndarray, y: np.ndarray) -> dict:

@@ -17,6 +17,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Label, Select, Static
 
+from presets.errors import DataError
+from presets.files import regular_file
+
 DATA_SUFFIXES = (".csv", ".npz", ".idx", ".ubyte", ".gz")  # what the tree lists besides folders
 
 
@@ -33,11 +36,12 @@ class DataChoice:
 
 
 def csv_columns(path: Path) -> list[str]:
-    """The header row of a CSV file; [] when it cannot be read."""
+    """The header row of a CSV file; [] when it cannot be read or is no regular file (a FIFO would block
+    the app, /dev/zero fill its memory: the data note says why once the choice is used)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with open(regular_file(path, "a CSV file"), newline="", encoding="utf-8-sig") as handle:
             return next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except (OSError, UnicodeDecodeError, csv.Error, DataError):
         return []
 
 
