@@ -4,6 +4,7 @@
 control it trains straight through (headless runs); with one, before every batch it applies the
 changes due at that batch (a replayed config's `[[changes]]`, then the user's hot edits) and waits
 while the control is paused. A step trains exactly one batch, then sends Paused to the callbacks.
+`RunControl.stop` is the one way another thread ends a run: before its next batch, at once when paused.
 """
 from __future__ import annotations
 
@@ -32,11 +33,17 @@ class RunControl:
     def __init__(self, paused: bool = False) -> None:
         self._cond = threading.Condition()
         self._paused, self._steps, self._stopped = paused, 0, False
+        self._interrupt: KeyboardInterrupt | None = None
         self._edits: list[tuple[str, object]] = []
 
     @property
     def paused(self) -> bool:
         return self._paused
+
+    @property
+    def stopping(self) -> bool:
+        """stop() was called: the run ends before its next batch."""
+        return self._stopped
 
     def step(self) -> None:
         """Train one more batch, then pause (from running: pause after the batch in flight)."""
@@ -54,10 +61,13 @@ class RunControl:
         with self._cond:
             self._paused = True
 
-    def stop(self) -> None:
-        """End the run before its next batch (best weights kept, as should_stop would)."""
+    def stop(self, interrupt: KeyboardInterrupt | None = None) -> None:
+        """End the run before its next batch, at once when paused (best weights kept, as should_stop would).
+        With `interrupt` (a signal the front end caught) the run raises it there instead, so it is saved
+        as interrupted, as a headless run that the signal reached directly."""
         with self._cond:
             self._stopped = True
+            self._interrupt = self._interrupt or interrupt
             self._cond.notify_all()
 
     def set(self, name: str, value) -> None:
@@ -115,6 +125,8 @@ def drive(loop, control: RunControl | None = None, changes=()):
             loop.set_hyperparameter(change.name, change.value)
         if control is not None:
             if not control._wait_turn():
+                if control._interrupt is not None:
+                    raise control._interrupt
                 loop.stop()
                 break
             for name, value in control._take_edits():

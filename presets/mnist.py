@@ -14,13 +14,14 @@ import numpy as np
 
 from npnn._atomic import atomic_open
 from presets.errors import DataError, DownloadError
+from presets.files import regular_file
 
 OPENML_NAME, OPENML_ID, OPENML_VERSION = "mnist_784", 554, 1
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as fh:
+    with open(regular_file(path, "an IDX file"), "rb") as fh:
         raw = fh.read()
     if raw[:2] == b"\x1f\x8b":
         try:
@@ -86,6 +87,7 @@ def load_idx(path) -> tuple[np.ndarray, np.ndarray]:
 
 def read_npz(path) -> dict:
     """Every array of an .npz (no pickles), DataError when it cannot be read as one."""
+    path = regular_file(path, "an .npz file")
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}

@@ -74,7 +74,7 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
     if not is_table_file(path):
         raise DataError(f"{path}: this model takes table rows: give a .csv (or .tsv, .txt) with the columns "
                         f"{', '.join(bundle.feature_names)}")
-    return _read_table(path, bundle)
+    return _read_table(path, bundle)  # NOTE: read_table lets only a regular file through
 
 
 def score(bundle: Bundle, predictions: np.ndarray, y: np.ndarray) -> dict:

@@ -33,3 +33,19 @@ def torch():
     # NOTE: tiny tensors; PyTorch's OpenMP threads wait for each other on a shared 2-core machine (x10 slower)
     module.set_num_threads(1)
     return module
+
+
+@pytest.fixture
+def spawn():
+    """Start a process (tests.processes.start: signals at their defaults, its own process group); every one
+    started is killed with its group when the test ends, passed or failed."""
+    from tests import processes  # NOTE: here, not on top: tests/test_torch_marker.py runs this file alone
+    started = []
+
+    def start(args, **kwargs):
+        process = processes.start(args, **kwargs)
+        started.append(process)
+        return process
+    yield start
+    for process in started:
+        processes.stop(process)

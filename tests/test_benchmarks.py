@@ -1,33 +1,34 @@
 """The benchmark suite keeps running: a quick npnn-only pass writes a table and a JSON of real figures."""
 import json
-import subprocess
 import sys
 from pathlib import Path
+
+from tests import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_quick_benchmark_prints_a_table_and_writes_its_figures(tmp_path):
     out = tmp_path / "figures.json"
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--no-torch", "--no-memory",
-                           "--cases", "mlp_epoch", "op_overhead", "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = processes.run([sys.executable, "-m", "benchmarks", "--quick", "--no-torch", "--no-memory",
+                          "--cases", "mlp_epoch", "op_overhead", "--json", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "| MLP epoch (diabetes 231 rows, batch 32, Adam) |" in done.stdout
     report = json.loads(out.read_text())
     for case in ("mlp_epoch", "op_overhead"):
         runs = report["results"][case]["npnn"]["runs_s"]
         assert len(runs) == 2 and all(0 < seconds < 1 for seconds in runs)
-    replay = subprocess.run([sys.executable, "-m", "benchmarks", "--from-json", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    replay = processes.run([sys.executable, "-m", "benchmarks", "--from-json", str(out)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "| per-op overhead" in replay.stdout
 
 
 def test_fresh_mode_times_each_side_in_new_processes_and_reports_every_round(tmp_path):
     out = tmp_path / "fresh.json"
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--fresh", "--quick", "--no-torch", "--no-memory",
-                           "--rounds", "2", "--cases", "op_overhead", "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+    done = processes.run([sys.executable, "-m", "benchmarks", "--fresh", "--quick", "--no-torch", "--no-memory",
+                          "--rounds", "2", "--cases", "op_overhead", "--json", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     assert "| per-op overhead |" in done.stdout and "Every round:" in done.stdout
     report = json.loads(out.read_text())
@@ -37,8 +38,8 @@ def test_fresh_mode_times_each_side_in_new_processes_and_reports_every_round(tmp
         for entry in block["rounds"]:
             assert len(entry["npnn"]["runs_s"]) == 3 and 0 < entry["npnn"]["seconds"] < 1
             assert "load_1min" in entry
-    replay = subprocess.run([sys.executable, "-m", "benchmarks", "--from-json", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    replay = processes.run([sys.executable, "-m", "benchmarks", "--from-json", str(out)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "Every round:" in replay.stdout
 
 
@@ -58,8 +59,8 @@ def test_mnist_like_digits_have_mnists_shape_and_share_of_zeros(monkeypatch):
 
 
 def test_unknown_data_kind_exits_2_naming_it():
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--data", "nowhere/mnist.npz"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = processes.run([sys.executable, "-m", "benchmarks", "--data", "nowhere/mnist.npz"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--data nowhere/mnist.npz" in done.stderr
 
 
@@ -71,8 +72,8 @@ def test_batchnorm_presets_puts_a_batchnorm_after_each_conv_and_prints_a_table()
     assert types.count("BatchNorm2d") == types.count("Conv2d") == 2
     assert [types[i + 1] for i, t in enumerate(types) if t == "Conv2d"] == ["BatchNorm2d"] * 2
     assert [t for t in types if t != "BatchNorm2d"] == [layer["type"] for layer in plain.model]
-    done = subprocess.run([sys.executable, "-m", "benchmarks.batchnorm_presets", "--epochs", "1", "--seeds", "0",
-                           "--samples", "300"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = processes.run([sys.executable, "-m", "benchmarks.batchnorm_presets", "--epochs", "1", "--seeds", "0",
+                          "--samples", "300"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| as shipped") or "BatchNorm2d" in line]
     assert len(rows) == 2 and all("%" in row for row in rows)

@@ -2,6 +2,8 @@
 import ast
 from pathlib import Path
 
+from tests import processes
+
 TESTS = Path(__file__).resolve().parent
 
 
@@ -45,8 +47,8 @@ def run_pytest(tmp_path, *args, require=False):
     env = {k: v for k, v in os.environ.items() if k != "NPNN_REQUIRE_TORCH"}
     if require:
         env["NPNN_REQUIRE_TORCH"] = "1"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    done = processes.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     return done.returncode, done.stdout.strip().splitlines()[-1]
 
 

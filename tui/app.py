@@ -5,11 +5,15 @@ from pathlib import Path
 
 from typing import Iterable
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from presets import PresetInfo, list_presets, load_preset
+from tui.app_signals import forward_signals
+from tui.messages import SignalReceived
+from tui.crash import crash_message, write_crash_log
 from tui.options import Options, check_flags_apply
 from tui.palette import editor_commands, trainer_commands
 from tui.screens import TrainerScreen
@@ -28,12 +32,31 @@ class TrainerApp(App):
         super().__init__()
         self._screen_args = (options, presets, preset, loaded)
         self.steady, self.export_dir, self._skipped = steady, export_dir, skipped
+        self._restore_signals = lambda: None  # on_mount forwards the signals (tui.app_signals)
+        self.crash_line: str | None = None  # the one line an unexpected exception left (tui.crash)
         if steady:
             self.animation_level = "none"
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's ending for an exception nothing caught (return code 1, the terminal restored), with the
+        traceback in a crash log (tui.crash) and, on the terminal, one line naming it instead of a full-screen
+        traceback. Only the first exception is logged: the rest follow from it."""
+        if self.crash_line is None:
+            self.crash_line = crash_message(error, write_crash_log(error))
+        super()._handle_exception(error)
+        # NOTE: Textual prints what is left in _exit_renderables after the terminal is restored; soft_wrap
+        # keeps a long path on one line
+        self.error_console.soft_wrap = True
+        self._exit_renderables[:] = [Text(self.crash_line)]
 
     def on_mount(self) -> None:
         for message in self._skipped:
             self.notify(message, title="Preset not listed", severity="warning", markup=False)
+        # NOTE: the trainer stops and saves its run, then exits 128 + the signal (tui.app_signals)
+        self._restore_signals = forward_signals(lambda signum: self.trainer.post_message(SignalReceived(signum)))
+
+    def on_unmount(self) -> None:
+        self._restore_signals()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's palette commands, then the trainer's own (tui.palette)."""
@@ -44,7 +67,8 @@ class TrainerApp(App):
             yield from editor_commands(screen)
 
     def get_default_screen(self) -> Screen:
-        return TrainerScreen(*self._screen_args, steady=self.steady, export_dir=self.export_dir)
+        self.trainer = TrainerScreen(*self._screen_args, steady=self.steady, export_dir=self.export_dir)
+        return self.trainer
 
 
 def make_app(options: Options | None = None, *, steady: bool = False, export_dir: Path | None = None) -> TrainerApp:

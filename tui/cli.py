@@ -75,7 +75,7 @@ def _dispatch(argv) -> int:
     app = make_app(options)
     exits.raise_if_interrupted()
     app.run()
-    return app.return_code or exits.EXIT_OK
+    return app.return_code or exits.EXIT_OK  # 1 after an unexpected exception (tui.crash)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,18 @@ class RunCrashed(Message):
 
 
 @dataclass
+class RunInterrupted(Message):
+    """Run `run_id` stopped for a signal (RunController.interrupt) after saving what it had."""
+    run_id: int
+
+
+@dataclass
+class SignalReceived(Message):
+    """The process got SIGTERM, SIGHUP or SIGINT (tui.app_signals): the app stops its run, saves it and exits."""
+    signum: int
+
+
+@dataclass
 class PreviewReady(Message):
     """The selected preset was prepared without training: its data source and model summary."""
     preset: str

@@ -17,6 +17,9 @@ from presets.schema import validate_layers
 EDITED = "the edited model"  # `where` of the schema's messages
 # starting values of the required options of a layer just added (any other option starts at its default)
 NEW_LAYER = {"out_features": 64, "out_channels": 16, "kernel_size": 3, "output_size": 1}
+# NOTE: the editor dry-runs the model on every key: a size typed digit by digit (1, 10, ... 10**8) must not
+# build a layer of gigabytes on the way; a preset file may still ask for more
+MAX_SIZE = 2 ** 20
 SHORT = {"out_features": "out", "out_channels": "out", "kernel_size": "kernel", "padding": "pad"}
 BATCH_NORM = {"Linear": "BatchNorm1d", "Conv2d": "BatchNorm2d"}  # what "BatchNorm on" puts after each
 
@@ -82,6 +85,8 @@ def field_error(option: Option, text: str, key: str) -> str | None:
         option.parse(text, key)
     except PresetError as error:
         return str(error)
+    except OverflowError:  # NOTE: an integer of hundreds of digits, which no float can hold
+        return f"{key} must be {option.allowed}, got a number of {len(text.strip())} characters"
     return None
 
 
@@ -97,10 +102,33 @@ class Checked:
         return sum(row.num_parameters for row in self.rows)
 
 
+def _unparsed(layers: list[EditedLayer]) -> tuple[str, int] | None:
+    """The first field whose text does not parse: its message and row."""
+    for i, layer in enumerate(layers):
+        for name, text in layer.typed.items():
+            message = field_error(layer.entry.option(name), text, f"model[{i}].{name}")
+            if message is not None:
+                return message, i
+    return None
+
+
+def _too_large(specs: list[dict]) -> tuple[str, int] | None:
+    """The first size beyond MAX_SIZE: why it is refused, and its row."""
+    for i, spec in enumerate(specs):
+        for name, value in spec.items():
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE:
+                return (f"model[{i}].{name} is {value:,}; the editor builds sizes up to {MAX_SIZE:,} "
+                        "(a preset file may ask for more)"), i
+    return None
+
+
 def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int) -> Checked:
-    """The first field that does not parse, else the schema's layer check, else the dry run's verdict;
-    the rows the dry run got through either way."""
+    """The first field that does not parse, else a size beyond MAX_SIZE (no dry run then), else the schema's
+    layer check, else the dry run's verdict; the rows the dry run got through either way."""
     specs = [layer.spec for layer in layers]
+    unparsed, too_large = _unparsed(layers), _too_large(specs)
+    if too_large is not None:
+        return Checked((), *(unparsed or too_large))
     rows: list[InferredLayer] = []
     error = bad = None
     try:
@@ -115,12 +143,10 @@ def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int) -> Ch
     except PresetError as problem:
         if error is None:
             error, bad = str(problem), len(rows) if len(rows) < len(specs) else None
-    for i, layer in enumerate(layers):
-        for name, text in layer.typed.items():
-            message = field_error(layer.entry.option(name), text, f"model[{i}].{name}")
-            if message is not None:
-                return Checked(tuple(rows), message, i)
-    return Checked(tuple(rows), error, bad)
+    except MemoryError as problem:  # NOTE: sizes whose product is beyond memory (NumPy refuses before allocating)
+        if error is None:
+            error, bad = f"model[{len(rows)}] ({specs[len(rows)]['type']}) is too large to build: {problem}", len(rows)
+    return Checked(tuple(rows), *(unparsed or (error, bad)))
 
 
 class LayerList:

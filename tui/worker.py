@@ -9,7 +9,7 @@ from typing import Callable
 
 from npnn.events import BatchEnded, EpochEnded, EpochStarted
 from tui.blas import training_blas_limit
-from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, TrainingEvents
+from tui.messages import PreviewFailed, PreviewReady, RunCompleted, RunCrashed, RunInterrupted, TrainingEvents
 
 POST_INTERVAL = 0.1  # seconds between posts of routine events
 ROUTINE = (EpochStarted, BatchEnded, EpochEnded)  # everything else (Paused too) is posted at once
@@ -37,19 +37,23 @@ class EventBatcher:
             self.pending, self.last = [], monotonic()
 
 
-def train(run, run_id: int, post: Callable, should_stop: Callable[[], bool], control=None) -> None:
-    """Execute `run` (driven by `control`, a presets.control.RunControl, when given), posting its events
-    as TrainingEvents, then RunCompleted or RunCrashed."""
-    batcher = EventBatcher(run_id, post)
+def train(active, post: Callable) -> None:
+    """Execute `active` (a presets.controller.ActiveRun), posting its events as TrainingEvents, then
+    RunCompleted, RunCrashed or RunInterrupted."""
+    batcher = EventBatcher(active.id, post)
     try:
         with training_blas_limit():
-            result = run.execute(callbacks=(batcher,), should_stop=should_stop, control=control)
+            result = active.execute(callbacks=(batcher,))
+    except KeyboardInterrupt:  # NOTE: only the interrupt the controller handed its control (a signal) lands here
+        batcher.flush()
+        post(RunInterrupted(active.id))
+        return
     except Exception as error:  # NOTE: any failure must reach the UI as a message, never kill the app
         batcher.flush()
-        post(RunCrashed(run_id, str(error) or type(error).__name__))
+        post(RunCrashed(active.id, str(error) or type(error).__name__))
         return
     batcher.flush()
-    post(RunCompleted(run_id, run, result))
+    post(RunCompleted(active.id, active.run, result))
 
 
 def preview(run, preset: str, post: Callable) -> None:

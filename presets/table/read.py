@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from presets.errors import DataError
+from presets.files import regular_file
 from presets.table.encode import MISSING_MARKERS
 
 DELIMITERS = (",", ";", "\t", "|")  # the ones sniffed, in order of preference on a tie
@@ -98,7 +99,7 @@ def _header_row(rows) -> tuple[list[str], int]:
 def read_header(path) -> tuple[list[str], str]:
     """The header's column names (stripped) and the delimiter: the one header reader the loader, predict
     and the app's data picker share. DataError when the file cannot be read as a table."""
-    path = Path(path)
+    path = regular_file(path, "a CSV file")  # NOTE: a FIFO or /dev/zero would block or never end
     try:
         with _open(path) as handle:
             delimiter = sniff_delimiter(path, handle.read(_SAMPLE_CHARS))

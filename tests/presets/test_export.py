@@ -9,6 +9,7 @@ import pytest
 from presets import load_run
 from presets.datasets import read_csv
 from presets.export import MissingExtra
+from tests import processes
 from tests.bundles import classifier, cnn, regressor, write_species_csv  # noqa: F401  (module-scoped fixtures)
 from tests.exports import assert_same_answers, load_script, onnx_input, run_onnx  # noqa: F401  (a fixture)
 from tests.presets.conftest import fake_mnist
@@ -127,12 +128,11 @@ PROJECT = ("npnn", "presets", "tui", "tests")
 
 def run_alone(directory: Path, script: str, x, refused: tuple, tmp_path: Path) -> dict:
     """The script's answers for `x`, computed in a subprocess that cannot import `refused`."""
-    import subprocess
     import sys
     np.save(tmp_path / "x.npy", np.asarray(x))
-    result = subprocess.run([sys.executable, "-c", RUNNER, str(directory), script, str(tmp_path / "x.npy"),
-                             ",".join(refused)], cwd=tmp_path, env={"PYTHONPATH": "", "PATH": "/usr/bin:/bin"},
-                            capture_output=True, text=True)
+    result = processes.run([sys.executable, "-c", RUNNER, str(directory), script, str(tmp_path / "x.npy"),
+                            ",".join(refused)], cwd=tmp_path, env={"PYTHONPATH": "", "PATH": "/usr/bin:/bin"},
+                           capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     with np.load(tmp_path / "x.npy.out.npz") as out:
         return {key: out[key] for key in out.files}
@@ -185,7 +185,6 @@ def test_pytorch_export_is_a_sequential_with_npnn_s_state_dict_keys(trained, tmp
 
 def test_exported_scripts_print_what_npnn_tui_predict_prints(classifier, cnn, tmp_path, capsys, torch):
     import csv
-    import subprocess
     import sys
     for run_dir, data in (classifier, cnn):
         assert main(["predict", str(run_dir), str(data)]) == 0
@@ -194,8 +193,8 @@ def test_exported_scripts_print_what_npnn_tui_predict_prints(classifier, cnn, tm
             directory = tmp_path / run_dir.name / option.strip("-")
             assert main(["export", str(run_dir), option, str(directory)]) == 0
             capsys.readouterr()
-            out = subprocess.run([sys.executable, str(directory / script), str(data)], cwd=tmp_path,
-                                 env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout
+            out = processes.run([sys.executable, str(directory / script), str(data)], cwd=tmp_path,
+                                env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout
             rows = list(csv.reader(out.splitlines()))
             assert rows[0] == expected[0] and [r[0] for r in rows] == [r[0] for r in expected]
             np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], dtype=float),
@@ -204,7 +203,6 @@ def test_exported_scripts_print_what_npnn_tui_predict_prints(classifier, cnn, tm
 
 def test_numpy_script_reads_a_csv_with_the_columns_in_any_order(regressor, tmp_path, capsys):
     import csv
-    import subprocess
     import sys
     from sklearn.datasets import load_diabetes
     data = load_diabetes()
@@ -213,8 +211,8 @@ def test_numpy_script_reads_a_csv_with_the_columns_in_any_order(regressor, tmp_p
         writer.writerow(["extra", *reversed(data.feature_names)])
         writer.writerows(["x", *reversed(row.tolist())] for row in data.data[:9])
     assert main(["export", str(regressor), "--numpy", str(tmp_path / "np")]) == 0
-    out = subprocess.run([sys.executable, str(tmp_path / "np" / "predict.py"), str(tmp_path / "new.csv")],
-                         env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout.splitlines()
+    out = processes.run([sys.executable, str(tmp_path / "np" / "predict.py"), str(tmp_path / "new.csv")],
+                        env={"PYTHONPATH": ""}, capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == "target" and len(out) == 10
     np.testing.assert_allclose([float(v) for v in out[1:]], load_run(regressor).predict(data.data[:9]), rtol=1e-5)
 

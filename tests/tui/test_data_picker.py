@@ -44,7 +44,7 @@ async def test_ctrl_o_picks_a_csv_and_its_target_then_the_preview_uses_it(app_fo
         picker.action_use()
         await pilot.pause()
         trainer = app.screen
-        assert trainer._data == DataChoice(str(csv_path), "area")
+        assert trainer.side.data == DataChoice(str(csv_path), "area")
         await wait_until(pilot, lambda: "houses.csv" in _data_note(app))
         assert "not available" not in _data_note(app)
 
@@ -64,7 +64,7 @@ async def test_a_csv_that_does_not_fit_the_image_preset_is_reported_before_f5(ap
         app.screen.action_built_in()
         await pilot.pause()
         await wait_until(pilot, lambda: "digits" in _data_note(app))
-        assert app.screen._data_error is None
+        assert app.screen.side.data_error is None
 
 
 def test_the_picker_and_the_loader_read_a_header_alike(tmp_path):
@@ -118,7 +118,7 @@ async def test_the_picker_lists_each_column_with_its_kind_and_returns_the_toggle
         await pilot.pause()
         picker.action_use()
         await pilot.pause()
-        assert app.screen._data == DataChoice(str(path), "price", ("size", "label"))
+        assert app.screen.side.data == DataChoice(str(path), "price", ("size", "label"))
         await wait_until(pilot, lambda: "shop.tsv" in _data_note(app))
         note = _data_note(app)
         assert "size: number" in note and "left out by data.columns / data.drop: id, colour, constant" in note

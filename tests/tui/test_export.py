@@ -7,7 +7,7 @@ import pytest
 from presets import Run, load_preset
 from tests.bundles import regressor  # noqa: F401  (module-scoped fixture)
 from tui.cli import main
-from tui.export import export_history
+from presets.save import export_history
 
 
 def test_exported_history_is_byte_for_byte_the_run_directory_s(tmp_path):

@@ -260,18 +260,19 @@ def test_a_failed_save_says_saving_failed_and_where_the_model_went(capsys, tmp_p
     assert "Run saved" not in captured.out and (fallback / "model.npz").is_file()
 
 
-def _spawn(args, tmp_path, **kwargs):
+def _spawn(spawn, args, tmp_path, **kwargs):
+    """`python -m tui ARGS` in tmp_path, started by the `spawn` fixture (killed when the test ends)."""
     env = dict(os.environ, SCIKIT_LEARN_DATA=str(tmp_path / "sklearn_home"), PYTHONPATH=str(ROOT),
                **kwargs.pop("env", {}))
-    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=tmp_path, env=env,
-                            **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **kwargs})
+    return spawn([sys.executable, "-m", "tui", *args], cwd=tmp_path, env=env,
+                 **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **kwargs})
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
 @pytest.mark.parametrize("signum, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP"),
                                                 (signal.SIGINT, 130, "Ctrl+C")])
-def test_a_signal_mid_run_saves_the_partial_run(tmp_path, signum, code, name):
-    proc = _spawn(["--headless", "--epochs", "100000", "--patience", "100000", "--out", "runs"], tmp_path)
+def test_a_signal_mid_run_saves_the_partial_run(spawn, tmp_path, signum, code, name):
+    proc = _spawn(spawn, ["--headless", "--epochs", "100000", "--patience", "100000", "--out", "runs"], tmp_path)
     for line in proc.stdout:
         if line.startswith("Epoch "):
             break
@@ -287,10 +288,10 @@ def test_a_signal_mid_run_saves_the_partial_run(tmp_path, signum, code, name):
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="watches /proc/PID/maps to see imports run")
 @pytest.mark.parametrize("library", ["_multiarray_umath", "sklearn"])
-def test_ctrl_c_while_imports_run_exits_130_without_a_traceback(tmp_path, library):
+def test_ctrl_c_while_imports_run_exits_130_without_a_traceback(spawn, tmp_path, library):
     """The interrupt lands while NumPy (and what follows it) is being imported, once its library is mapped."""
     import time
-    proc = _spawn(["--headless", "--epochs", "1", "--out", "runs"], tmp_path)
+    proc = _spawn(spawn, ["--headless", "--epochs", "1", "--out", "runs"], tmp_path)
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
         try:
@@ -310,8 +311,8 @@ def _completed_run(tmp_path) -> dict:
     return json.loads((run_dir / "metrics.json").read_text())
 
 
-def test_stdout_closed_after_the_first_line_does_not_stop_the_run(tmp_path):
-    proc = _spawn(["--headless", "--epochs", "3", "--out", "runs"], tmp_path)
+def test_stdout_closed_after_the_first_line_does_not_stop_the_run(spawn, tmp_path):
+    proc = _spawn(spawn, ["--headless", "--epochs", "3", "--out", "runs"], tmp_path)
     first = proc.stdout.readline()
     proc.stdout.close()  # as `| head -1` does
     err = proc.stderr.read()
@@ -321,24 +322,24 @@ def test_stdout_closed_after_the_first_line_does_not_stop_the_run(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_a_full_stdout_does_not_stop_the_run(tmp_path):
+def test_a_full_stdout_does_not_stop_the_run(spawn, tmp_path):
     with open("/dev/full", "w") as full:
-        proc = _spawn(["--headless", "--epochs", "2", "--out", "runs"], tmp_path, stdout=full)
+        proc = _spawn(spawn, ["--headless", "--epochs", "2", "--out", "runs"], tmp_path, stdout=full)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and err == ""
     assert _completed_run(tmp_path)["reason"] == "completed"
 
 
-def test_a_closed_stdout_does_not_stop_the_run(tmp_path):
-    proc = _spawn(["--headless", "--epochs", "2", "--out", "runs"], tmp_path, stdout=None,
+def test_a_closed_stdout_does_not_stop_the_run(spawn, tmp_path):
+    proc = _spawn(spawn, ["--headless", "--epochs", "2", "--out", "runs"], tmp_path, stdout=None,
                   preexec_fn=lambda: os.close(1))
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and err == ""
     assert _completed_run(tmp_path)["reason"] == "completed"
 
 
-def test_a_non_utf8_stdout_prints_replacement_characters(tmp_path):
-    proc = _spawn(["--headless", "--epochs", "1", "--out", "runs"], tmp_path, env={"PYTHONIOENCODING": "cp1252"},
+def test_a_non_utf8_stdout_prints_replacement_characters(spawn, tmp_path):
+    proc = _spawn(spawn, ["--headless", "--epochs", "1", "--out", "runs"], tmp_path, env={"PYTHONIOENCODING": "cp1252"},
                   encoding="cp1252")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and err == ""

@@ -48,6 +48,6 @@ async def test_a_momentum_edit_out_of_range_is_refused_and_the_run_replays(app_f
         await settle(pilot)
         state = app.screen.state
         assert [(c.name, c.new) for c in state.history.changes] == [("momentum", 0.8)]
-        run_dir = app.screen._run.out_dir
+        run_dir = app.screen.runs.last[0].out_dir
         config = next(run_dir.glob("*/config.toml"))
         assert [(c.name, c.value) for c in load_preset(str(config)).changes] == [("momentum", 0.8)]

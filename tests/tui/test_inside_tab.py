@@ -39,5 +39,5 @@ async def test_with_the_tab_closed_the_run_attaches_no_hook(app_for):
         await settle(pilot)
         await train_to_the_end(pilot)
         assert app.screen.inside.samples == 0
-        model = app.screen._run.model
+        model = app.screen.runs.active.run.model
         assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())

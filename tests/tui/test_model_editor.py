@@ -118,7 +118,7 @@ async def test_an_invalid_combination_is_marked_with_the_schema_message_and_appl
         await pilot.press("ctrl+a")
         await pilot.pause()
         trainer = app.screen
-        assert not isinstance(trainer, ModelEditor) and trainer._model[0]["kernel_size"] == 5
+        assert not isinstance(trainer, ModelEditor) and trainer.runs.layers[0]["kernel_size"] == 5
         await wait_until(pilot, lambda: "k=5" in summary(app))
 
 
@@ -207,7 +207,7 @@ async def test_a_preset_whose_model_does_not_fit_its_data_can_be_fixed_in_the_ed
         assert editor.checked.error is None  # input sizes are inferred again in the editor
         await pilot.press("ctrl+a")
         await wait_until(pilot, lambda: "Linear(4→1)" in summary(app))
-        assert app.screen._data_error is None
+        assert app.screen.side.data_error is None
 
 
 async def test_activations_swap_and_batch_norm_turns_off_by_keyboard(app_for):
@@ -229,7 +229,7 @@ async def test_activations_swap_and_batch_norm_turns_off_by_keyboard(app_for):
                    for n in app._notifications)
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, ModelEditor) and app.screen._model is None  # Esc keeps the old model
+        assert not isinstance(app.screen, ModelEditor) and app.screen.runs.layers is None  # Esc keeps the old model
 
 
 async def test_the_palette_opens_the_editor_and_lists_its_commands(app_for):

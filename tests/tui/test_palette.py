@@ -27,7 +27,7 @@ async def test_palette_commands_act_like_their_keys(app_for):
         assert app.screen.query_one("#tabs").active == "runs"
         commands["Switch preset: MNIST CNN"]()
         await settle(pilot)
-        assert app.screen._preset == "mnist_cnn"
+        assert app.screen.runs.name == "mnist_cnn"
         commands["Start run"]()
         await wait_until(pilot, lambda: app.screen.state.run_id == 1 and not app.screen.state.running)
         await settle(pilot)

@@ -104,7 +104,7 @@ async def test_a_tabular_classification_shows_class_names_and_its_misclassified_
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await train_to_the_end(pilot)
-        p = app.screen._last[1].predictions
+        p = app.screen.runs.last[1].predictions
         confusion = text_of(app, "#confusion").splitlines()
         assert confusion[2].split() == ["true╲pred", "setosa", "versicolor", "virginica"]
         assert [line.split()[0] for line in confusion[3:]] == ["setosa", "versicolor", "virginica"]
@@ -121,7 +121,7 @@ async def test_a_regression_shows_predicted_against_actual_in_the_targets_units(
         await train_to_the_end(pilot)
         await pilot.press("f4")  # NOTE: the scatter draws at its size, which it has once the tab is shown
         await pilot.pause()
-        p = app.screen._last[1].predictions
+        p = app.screen.runs.last[1].predictions
         scatter = text_of(app, "#scatter").splitlines()
         top = max(p.actual.max(), p.predicted.max())
         assert top > 300 and scatter[0].strip().startswith(_tick(top) + "┤")  # diabetes units, not z-scores

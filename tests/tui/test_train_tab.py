@@ -9,6 +9,7 @@ from tests.tui.conftest import settle, train_to_the_end, wait_until
 from tests.tui.test_app import text_of
 from tui.state import RunState, clock
 from tui.widgets.tables import metric_rows, metrics_text
+from tui.widgets.train_live import TrainLive
 
 SIZE = (120, 40)
 
@@ -52,7 +53,8 @@ async def test_typing_l_or_a_into_a_field_edits_it_and_leaves_the_chart_alone(ap
         field.focus()
         field.value = ""
         await pilot.press("a", "l")
-        assert field.value == "al" and not app.screen.chart_log and not app.screen.chart_accuracy
+        live = app.screen.query_one(TrainLive)
+        assert field.value == "al" and not live.log_scale and not live.accuracy
 
 
 async def test_a_shows_validation_accuracy_for_classification_and_is_hidden_for_regression(app_for):
@@ -79,7 +81,7 @@ async def test_the_palette_offers_the_chart_toggles(app_for):
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Chart: log scale" in titles and "Chart: accuracy" in titles and "Quit" in titles
         next(c for c in app.get_system_commands(app.screen) if c.title == "Chart: log scale").callback()
-        assert app.screen.chart_log
+        assert app.screen.query_one(TrainLive).log_scale
 
 
 def test_metric_rows_say_what_they_measure_for_each_task():

@@ -9,9 +9,11 @@ from threadpoolctl import threadpool_info
 
 from npnn import History
 from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Finished
+from presets.control import RunControl
+from presets.controller import ActiveRun
 from presets.events import Evaluated, RunPrepared, RunSaved
+from presets.save import export_history
 from tui import worker
-from tui.export import export_history
 from tui.state import RunState, fmt
 from tui.widgets.digits import half_block_lines
 
@@ -104,7 +106,7 @@ class ScriptedRun:
     def __init__(self, error=None):
         self.error, self.blas_threads = error, None
 
-    def execute(self, callbacks, should_stop, control=None):
+    def execute(self, callbacks=(), control=None):
         self.blas_threads = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
         for callback in callbacks:
             callback(Finished("completed", None))
@@ -115,7 +117,7 @@ class ScriptedRun:
 
 def test_training_worker_uses_one_blas_thread_and_posts_events_then_the_result():
     run, posted = ScriptedRun(), []
-    worker.train(run, 3, posted.append, lambda: False)
+    worker.train(ActiveRun(3, run, RunControl()), posted.append)
     assert run.blas_threads in ({1}, set())            # set(): NumPy without a BLAS threadpoolctl knows
     assert [type(m).__name__ for m in posted] == ["TrainingEvents", "RunCompleted"]
     assert posted[0].events == (Finished("completed", None),) and posted[1].result == "result"
@@ -123,6 +125,12 @@ def test_training_worker_uses_one_blas_thread_and_posts_events_then_the_result()
 
 def test_training_worker_turns_an_exception_into_a_run_crashed_message():
     posted = []
-    worker.train(ScriptedRun(ValueError("no column 'y' in houses.csv")), 4, posted.append, lambda: False)
+    worker.train(ActiveRun(4, ScriptedRun(ValueError("no column 'y' in houses.csv")), RunControl()), posted.append)
     assert [type(m).__name__ for m in posted] == ["TrainingEvents", "RunCrashed"]
     assert posted[1].run_id == 4 and posted[1].message == "no column 'y' in houses.csv"
+
+
+def test_training_worker_turns_the_controller_s_interrupt_into_a_run_interrupted_message():
+    posted = []
+    worker.train(ActiveRun(5, ScriptedRun(KeyboardInterrupt("SIGHUP")), RunControl()), posted.append)
+    assert [type(m).__name__ for m in posted] == ["TrainingEvents", "RunInterrupted"] and posted[1].run_id == 5

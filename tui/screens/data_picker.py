@@ -9,7 +9,7 @@ the preset is reported in the data note before F5.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -41,15 +41,15 @@ class DataChoice:
             return "built in"
         return self.path + (f" (target {self.target})" if self.target else "")
 
-    def applied(self, preset):
-        """The preset with this choice's columns in its data spec."""
-        chosen = {key: value for key, value in (("columns", self.columns), ("drop", self.drop)) if value is not None}
-        return replace(preset, data=replace(preset.data, **chosen)) if chosen else preset
+    def chosen(self) -> dict:
+        """The column choice as data spec keys (data.columns / data.drop), for the run controller."""
+        return {key: value for key, value in (("columns", self.columns), ("drop", self.drop)) if value is not None}
 
 
 def csv_columns(path: Path) -> list[str]:
     """The header's column names as training reads them (presets.table.read.read_header); [] when the
-    file cannot be read as a table."""
+    file cannot be read as a table or is no regular file (a FIFO would block the app, /dev/zero fill its
+    memory: the data note says why once the choice is used)."""
     try:
         return read_header(path)[0]
     except DataError:

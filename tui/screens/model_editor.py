@@ -44,14 +44,29 @@ class OptionValidator(Validator):
         return self.success() if message is None else self.failure(message)
 
 
+def shown_text(layer: EditedLayer, option: Option) -> str:
+    """What the field of `layer`'s `option` shows: the text typed that does not parse, else the value."""
+    return layer.typed.get(option.name, as_text(layer.spec[option.name]) if option.name in layer.spec else "")
+
+
 class OptionInput(Input):
-    """The field of one option of one layer (it keeps both: a late Changed still edits the right layer)."""
+    """The field of one option of one layer of one type (it keeps all three: a late Changed, posted before
+    the layer was removed or its type swapped, is recognised as stale and ignored)."""
 
     def __init__(self, layer: EditedLayer, option: Option) -> None:
-        text = layer.typed.get(option.name, as_text(layer.spec[option.name]) if option.name in layer.spec else "")
-        super().__init__(text, placeholder=placeholder(option), compact=True, validators=[OptionValidator(option)],
-                         tooltip=option.help or None, classes="editor-option")
-        self.edited, self.option = layer, option
+        super().__init__(shown_text(layer, option), placeholder=placeholder(option), compact=True,
+                         validators=[OptionValidator(option)], tooltip=option.help or None, classes="editor-option")
+        self.edited, self.option, self.kind = layer, option, layer.spec["type"]
+
+
+class TypeSelect(Select):
+    """The type of one layer (another of its group may replace it); it keeps its layer, as OptionInput does."""
+
+    def __init__(self, layer: EditedLayer) -> None:
+        name = layer.spec["type"]
+        super().__init__([(other, other) for other in swaps(name)], value=name, allow_blank=False, compact=True,
+                         id="editor-type")
+        self.edited = layer
 
 
 class LayerTable(DataTable):
@@ -144,6 +159,7 @@ class ModelEditor(ModalScreen[list | None]):
                 table.add_row(*line)
             if cells:
                 table.move_cursor(row=max(0, min(row or 0, len(cells) - 1)))
+            self.call_later(self._show_selected)  # NOTE: the cursor may stay on its row, with no event
         else:  # NOTE: in place, so the cursor (and the options pane) stay while a field is typed in
             for i, line in enumerate(cells):
                 for j, cell in enumerate(line):
@@ -153,8 +169,6 @@ class ModelEditor(ModalScreen[list | None]):
         status.update(f"✗ {error}" if error else f"{self.checked.num_parameters:,} parameters · "
                       "ctrl+a applies it to the next runs")
         status.set_class(error is not None, "-invalid")
-        if not cells:
-            self.call_later(self._show_options, None)
 
     def _cells(self, i: int, layer: EditedLayer) -> tuple:
         rows, bad = self.checked.rows, self.checked.bad
@@ -170,9 +184,12 @@ class ModelEditor(ModalScreen[list | None]):
         return table.cursor_row if self.model.layers and table.row_count else None
 
     @on(DataTable.RowHighlighted, "#editor-layers")
-    async def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.model.layers):
-            await self._show_options(self.model.layers[event.cursor_row])
+    async def _show_selected(self) -> None:
+        """The options of the layer at the table's cursor (none when the model is empty).
+        NOTE: the table's row now, not the event's: an event posted before a removal names a row that another
+        layer holds by the time it is handled."""
+        row = self._selected()
+        await self._show_options(self.model.layers[row] if row is not None and row < len(self.model.layers) else None)
 
     @on(DataTable.RowSelected, "#editor-layers")
     def _row_selected(self) -> None:
@@ -195,9 +212,7 @@ class ModelEditor(ModalScreen[list | None]):
         widgets: list = [Label(entry.label, id="editor-layer-label")]
         types = swaps(entry.name)
         if len(types) > 1:
-            select = Select([(name, name) for name in types], value=entry.name, allow_blank=False, compact=True,
-                            id="editor-type")
-            widgets.append(Horizontal(Label("type"), select, classes="field"))
+            widgets.append(Horizontal(Label("type"), TypeSelect(layer), classes="field"))
         for option in entry.options:
             if option.name not in entry.infer:
                 widgets.append(Horizontal(Label(option.name), OptionInput(layer, option), classes="field"))
@@ -210,18 +225,29 @@ class ModelEditor(ModalScreen[list | None]):
 
     # --- edits -----------------------------------------------------------------------------------
 
+    def _current(self, layer: EditedLayer) -> bool:
+        """Whether `layer` is still in the model (a field's events may arrive after its layer was removed)."""
+        return any(layer is other for other in self.model.layers)
+
     @on(Input.Changed, ".editor-option")
     def _option_changed(self, event: Input.Changed) -> None:
+        # NOTE: an Input posts Changed when it is mounted too: the text it shows is no edit (and setting it
+        # would round a float to the digits shown)
         field = event.input
-        if isinstance(field, OptionInput) and field.edited in self.model.layers:
+        if (isinstance(field, OptionInput) and self._current(field.edited) and field.edited.spec["type"] == field.kind
+                and event.value != shown_text(field.edited, field.option)):
             self.model.set_option(field.edited, field.option.name, event.value)
             self._refresh()
 
     @on(Select.Changed, "#editor-type")
     async def _type_changed(self, event: Select.Changed) -> None:
-        layer = self._shown
-        if layer is None or event.value == layer.spec["type"] or not isinstance(event.value, str):
+        # NOTE: a Select posts Changed with its first value when it is mounted; the layer it was made for
+        # decides, never the one shown when the message arrives (the root of "ReLU has no option 'p'")
+        select = event.select
+        if not isinstance(select, TypeSelect) or not self._current(select.edited) \
+                or not isinstance(event.value, str) or event.value == select.edited.spec["type"]:
             return
+        layer = select.edited
         self.model.set_type(layer, event.value)
         self._refresh()
         await self._show_options(layer, force=True)

@@ -1,9 +1,12 @@
 """The preset picker and one field per setting (presets.settings), validated as you type by presets.parse_override."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select, Static
 
@@ -76,6 +79,21 @@ class HyperparameterForm(Vertical):
     disabled without a schedule.
     """
 
+    @dataclass
+    class PresetChosen(Message):
+        """The preset picker's value changed to `preset` (a name or path)."""
+        preset: str
+
+    @dataclass
+    class Edited(Message):
+        """A field or the optimizer or schedule changed: `overrides()` may say something new."""
+
+    @dataclass
+    class Submitted(Message):
+        """Enter in the field of setting `key`, holding `text` (a hot edit while a run trains)."""
+        key: str
+        text: str
+
     def __init__(self, presets: list, preset: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._presets, self._preset = presets, preset  # (title, name_or_path) pairs; the selected one
@@ -110,6 +128,7 @@ class HyperparameterForm(Vertical):
         """Show a presets.Preset's settings (dropout None: the model has no Dropout layer, left empty; an
         optimizer argument the preset does not set, empty: the optimizer's default)."""
         self._has_dropout = preset.dropout is not None
+        self.query_one("#description", Static).update(preset.description)
         for key, setting in self._settings.items():
             value = preset_value(setting, preset)
             if setting.option.options():
@@ -120,6 +139,23 @@ class HyperparameterForm(Vertical):
         self.query_one("#dropout", Input).placeholder = "0 (off)" if self._has_dropout else "none"
         self._show_optimizer(preset.optimizer)
         self._show_schedule(preset.lr_schedule)
+
+    def show_dropout(self, rate: float | None) -> None:
+        """The Dropout field shows `rate` (the model editor's layers carry it)."""
+        self.query_one("#dropout", Input).value = as_text("dropout", rate)
+
+    @on(Select.Changed, "#preset")
+    def _preset_chosen(self, event: Select.Changed) -> None:
+        self.post_message(self.PresetChosen(event.value))
+
+    @on(Input.Changed)
+    @on(Select.Changed, "#optimizer, #lr_schedule")
+    def _edited(self) -> None:
+        self.post_message(self.Edited())
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.post_message(self.Submitted(event.input.id, event.value))
 
     @on(Select.Changed, "#optimizer")
     def _optimizer_changed(self, event: Select.Changed) -> None:

@@ -61,6 +61,16 @@ class TrainLive(Vertical):
         if lines:
             self.query_one(Log).write_lines(lines, scroll_end=True)
 
+    def toggle_log(self) -> None:
+        """The chart's y axis between linear and log10."""
+        self.log_scale = not self.log_scale
+        self.show_chart()
+
+    def toggle_accuracy(self) -> None:
+        """The chart between loss and validation accuracy (classification runs)."""
+        self.accuracy = not self.accuracy
+        self.show_chart()
+
     def show_chart(self) -> None:
         """Train and val loss on one axis (or val accuracy), over the epochs run so far."""
         s = self._state
