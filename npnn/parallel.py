@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from multiprocessing.connection import Connection
 
 import numpy as np
@@ -31,6 +32,13 @@ from npnn.tensor import Tensor
 
 MIN_SLICE = 16  # samples: a smaller slice costs more in messages than its share of the work saves
 START_TIMEOUT = 60.0  # seconds a worker may take to import npnn and unpickle its replica
+# workers="auto": start workers only when one batch alone takes at least this long and the whole run
+# alone would take at least MIN_RUN_SECONDS (a worker takes ~0.5 s to start), then keep them only when
+# a measured split batch takes at most PAYS x the time of the batch alone
+MIN_BATCH_SECONDS = 1e-3
+MIN_RUN_SECONDS = 3.0
+PAYS = 0.9
+TRIAL_ROUNDS = 5
 
 
 class WorkerError(RuntimeError):
@@ -86,6 +94,50 @@ def _worker_environment() -> dict:
 def _quiet_child() -> None:
     """In the child before exec: Ctrl+C belongs to the parent, which stops the workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _median_seconds(work, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def choose(model, loss_fn, x: np.ndarray, y: np.ndarray, batches: int,
+           generator: np.random.Generator | None = None, cores: int | None = None) -> DataParallel | None:
+    """Workers for training on batches like (x, y), `batches` of them in the run, where they pay; else None.
+
+    The model is timed in eval mode (no Dropout draw, no BatchNorm update), so choosing changes
+    nothing about the run but its speed; the gradients it leaves are dropped.
+    """
+    count = min(available_cores() if cores is None else cores, len(x) // MIN_SLICE)
+    if count < 2:
+        return None
+    params, was_training = list(model.parameters()), model.training
+    model.eval()
+    try:
+        alone = DataParallel(model, loss_fn, 1)
+        seconds = _median_seconds(lambda: alone.forward_backward(x, y), TRIAL_ROUNDS)
+        if seconds < MIN_BATCH_SECONDS or seconds * batches < MIN_RUN_SECONDS:
+            return None
+        split = DataParallel(model, loss_fn, count, generator)
+        if _median_seconds(lambda: split.forward_backward(x, y), TRIAL_ROUNDS) <= PAYS * seconds:
+            return split
+        split.close()
+        return None
+    finally:
+        model.train(was_training)
+        for p in params:
+            p.grad = None
 
 
 class DataParallel:

@@ -22,7 +22,7 @@ from npnn.events import (BatchEnded, Diverged, EarlyStopped, EpochEnded, EpochSt
 from npnn.diagnostics.nan_origin import find_nan_origin
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
-from npnn.parallel import DataParallel
+from npnn import parallel
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups
@@ -159,7 +159,7 @@ class FitLoop:
 
     def __init__(self, model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10,
                  early_stopping=None, scheduler=None, max_grad_norm: float | None = None, metrics=(),
-                 callbacks=(), should_stop=None, batch_event_interval: float = 0.1, workers: int = 1,
+                 callbacks=(), should_stop=None, batch_event_interval: float = 0.1, workers: int | str = 1,
                  generator: np.random.Generator | None = None):
         callbacks = tuple(callbacks)
         _check_arguments(train_loader, epochs, batch_event_interval, callbacks)
@@ -184,8 +184,13 @@ class FitLoop:
         self._diverged: tuple | None = None
         if early_stopping is not None:
             early_stopping.reset()  # NOTE: as Keras does at train begin: best epochs refer to this run
-        # NOTE: workers start last, once every argument is known good (nothing to stop on a bad call)
-        self.workers = DataParallel(model, loss_fn, workers, generator) if workers != 1 else None
+        # NOTE: workers start last, once every argument is known good (nothing to stop on a bad call);
+        # "auto" decides at the first batch, timing it (npnn.parallel.choose)
+        self.workers: parallel.DataParallel | None = None
+        self._choose_workers = workers == "auto"
+        self._generator = generator
+        if workers != "auto" and not (type(workers) is int and workers == 1):
+            self.workers = parallel.DataParallel(model, loss_fn, workers, generator)
 
     @property
     def done(self) -> bool:
@@ -272,6 +277,10 @@ class FitLoop:
     def _train_batch(self, xb, yb) -> None:
         xb, yb = _cast(xb, self._dtype), _cast(yb, self._dtype)
         self.optimizer.zero_grad()
+        if self._choose_workers:
+            self._choose_workers = False
+            self.workers = parallel.choose(self.model, self.loss_fn, xb, yb, self.batches * self.epochs,
+                                           self._generator)
         if self.workers is not None:
             value = self.workers.forward_backward(xb, yb)
         else:
@@ -398,7 +407,7 @@ class FitLoop:
 
 def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10, early_stopping=None,
         scheduler=None, max_grad_norm: float | None = None, metrics=(), callbacks=(), should_stop=None,
-        batch_event_interval: float = 0.1, workers: int = 1, generator: np.random.Generator | None = None
+        batch_event_interval: float = 0.1, workers: int | str = 1, generator: np.random.Generator | None = None
         ) -> History:
     """Train `model` for up to `epochs` epochs and return its History (`FitLoop(...).run()`).
 
@@ -412,7 +421,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10
     propagates. The model is left in eval mode. NumPy floating-point warnings are silenced inside
     the loop only (np.errstate), callbacks included. `workers` > 1 splits each batch's forward and
     backward over that many processes (npnn.parallel.DataParallel; their Dropout seeds drawn from
-    `generator`); the workers stop when the run ends.
+    `generator`), "auto" as many as the cores where a timed first batch says it pays; the workers
+    stop when the run ends.
     """
     return FitLoop(model, loss_fn, optimizer, train_loader, val_data, epochs, early_stopping, scheduler,
                    max_grad_norm, metrics, callbacks, should_stop, batch_event_interval, workers, generator).run()

@@ -155,6 +155,43 @@ def test_workers_ignore_ctrl_c_and_exit_when_their_parent_closes():
 
 
 def test_bad_worker_counts_are_refused():
-    for workers in (0, -1, 1.5, True):
+    for workers in (0, -1, 1.5, True, "two"):
         with pytest.raises(ValueError, match="workers must be a positive integer"):
             DataParallel(_cnn(), nn.CrossEntropyLoss(), workers)
+
+
+def test_auto_keeps_one_process_for_a_model_too_small_to_pay_and_changes_nothing():
+    x = np.random.default_rng(0).standard_normal((64, 5)).astype(np.float32)
+    y = np.random.default_rng(1).standard_normal((64, 1)).astype(np.float32)
+    histories = []
+    for workers in (1, "auto"):
+        g = np.random.default_rng(4)
+        model = nn.Sequential(nn.Linear(5, 8, generator=g), nn.ReLU(), nn.Dropout(0.2, generator=g),
+                              nn.Linear(8, 1, generator=g))
+        loop = npnn.training.FitLoop(model, nn.MSELoss(), optim.Adam(model.parameters()),
+                                     npnn.DataLoader(x, y, batch_size=32, generator=g), epochs=3, workers=workers)
+        histories.append(loop.run().train_loss)
+        assert loop.workers is None
+    assert histories[0] == histories[1]
+
+
+def test_choose_times_the_model_without_changing_it_and_decides_by_the_measurement(monkeypatch):
+    from npnn import parallel
+    model = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    x = np.random.default_rng(0).standard_normal((64, 5)).astype(np.float32)
+    y = np.zeros((64, 1), np.float32)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    monkeypatch.setattr(parallel, "MIN_BATCH_SECONDS", 0.0)
+    monkeypatch.setattr(parallel, "MIN_RUN_SECONDS", 0.0)
+    monkeypatch.setattr(parallel, "PAYS", 1e9)  # any split "pays"
+    chosen = parallel.choose(model, nn.MSELoss(), x, y, batches=10, cores=2)
+    try:
+        assert chosen is not None and chosen.workers == 2
+    finally:
+        chosen.close()
+    monkeypatch.setattr(parallel, "PAYS", 0.0)  # no split pays
+    assert parallel.choose(model, nn.MSELoss(), x, y, batches=10, cores=2) is None
+    assert model.training and all(p.grad is None for p in model.parameters())
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    assert parallel.choose(model, nn.MSELoss(), x, y, batches=10, cores=1) is None
