@@ -32,9 +32,10 @@ from npnn.tensor import Tensor
 
 MIN_SLICE = 16  # samples: a smaller slice costs more in messages than its share of the work saves
 START_TIMEOUT = 60.0  # seconds a worker may take to import npnn and unpickle its replica
-# workers="auto": start workers only when one batch alone takes at least this long and the whole run
-# alone would take at least MIN_RUN_SECONDS (a worker takes ~0.5 s to start), then keep them only when
-# a measured split batch takes at most PAYS x the time of the batch alone
+# workers="auto" (AutoParallel): start workers only when one batch alone takes at least this long and
+# the rest of the run alone would take at least MIN_RUN_SECONDS (a worker takes ~0.5 s to start), then
+# keep them only when a split batch takes at most PAYS x the time of a batch alone (medians of
+# TRIAL_ROUNDS batches each)
 MIN_BATCH_SECONDS = 1e-3
 MIN_RUN_SECONDS = 3.0
 PAYS = 0.9
@@ -112,32 +113,67 @@ def _median_seconds(work, rounds: int) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def choose(model, loss_fn, x: np.ndarray, y: np.ndarray, batches: int,
-           generator: np.random.Generator | None = None, cores: int | None = None) -> DataParallel | None:
-    """Workers for training on batches like (x, y), `batches` of them in the run, where they pay; else None.
+class AutoParallel:
+    """workers="auto": train the first batches here alone, timing them; where the run is long enough
+    for workers to pay, start them and time as many split batches; keep whichever was faster.
 
-    The model is timed in eval mode (no Dropout draw, no BatchNorm update), so choosing changes
-    nothing about the run but its speed; the gradients it leaves are dropped.
+    Only real training batches are timed (no extra forward call, no hook sees anything new). The
+    worker count can change once, early in the run; `workers` says the count in use.
     """
-    count = min(available_cores() if cores is None else cores, len(x) // MIN_SLICE)
-    if count < 2:
-        return None
-    params, was_training = list(model.parameters()), model.training
-    model.eval()
-    try:
-        alone = DataParallel(model, loss_fn, 1)
-        seconds = _median_seconds(lambda: alone.forward_backward(x, y), TRIAL_ROUNDS)
-        if seconds < MIN_BATCH_SECONDS or seconds * batches < MIN_RUN_SECONDS:
-            return None
-        split = DataParallel(model, loss_fn, count, generator)
-        if _median_seconds(lambda: split.forward_backward(x, y), TRIAL_ROUNDS) <= PAYS * seconds:
-            return split
-        split.close()
-        return None
-    finally:
-        model.train(was_training)
-        for p in params:
-            p.grad = None
+
+    def __init__(self, model, loss_fn, batches: int, generator: np.random.Generator | None = None,
+                 cores: int | None = None):
+        self.model, self.loss_fn, self._generator = model, loss_fn, generator
+        self._cores = available_cores() if cores is None else cores
+        self._alone, self._split = DataParallel(model, loss_fn, 1), None
+        self._left, self._size = batches, None
+        self._times: list[float] = []
+        self._alone_seconds: float | None = None
+        self._deciding = self._cores > 1
+
+    @property
+    def workers(self) -> int:
+        return self._split.workers if self._split is not None else 1
+
+    def forward_backward(self, x: np.ndarray, y: np.ndarray) -> float:
+        engine = self._split or self._alone
+        if not self._deciding:
+            return engine.forward_backward(x, y)
+        start = time.perf_counter()
+        loss = engine.forward_backward(x, y)
+        self._observe(time.perf_counter() - start, len(x))
+        return loss
+
+    def _observe(self, seconds: float, size: int) -> None:
+        self._left -= 1
+        self._size = self._size or size
+        if size != self._size:  # NOTE: a short last batch says nothing about a full one
+            return
+        self._times.append(seconds)
+        if len(self._times) <= TRIAL_ROUNDS:  # NOTE: the first batch of each kind warms caches up
+            return
+        median = sorted(self._times[1:])[len(self._times[1:]) // 2]
+        self._times = []
+        if self._split is None:
+            self._alone_seconds = median
+            count = min(self._cores, size // MIN_SLICE)
+            if count < 2 or median < MIN_BATCH_SECONDS or median * self._left < MIN_RUN_SECONDS:
+                self._deciding = False
+                return
+            try:
+                self._split = DataParallel(self.model, self.loss_fn, count, self._generator)
+            except WorkerError:  # NOTE: e.g. a model class defined in a script's __main__: train here alone
+                self._deciding = False
+            return
+        self._deciding = False
+        if median > PAYS * self._alone_seconds:
+            self._split.close()
+            self._split = None
+
+    def close(self) -> None:
+        if self._split is not None:
+            self._split.close()
+        self._deciding = False
 
 
 class DataParallel:

@@ -159,7 +159,7 @@ class FitLoop:
 
     def __init__(self, model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10,
                  early_stopping=None, scheduler=None, max_grad_norm: float | None = None, metrics=(),
-                 callbacks=(), should_stop=None, batch_event_interval: float = 0.1, workers: int | str = 1,
+                 callbacks=(), should_stop=None, batch_event_interval: float = 0.1, workers: int | str = "auto",
                  generator: np.random.Generator | None = None):
         callbacks = tuple(callbacks)
         _check_arguments(train_loader, epochs, batch_event_interval, callbacks)
@@ -184,13 +184,10 @@ class FitLoop:
         self._diverged: tuple | None = None
         if early_stopping is not None:
             early_stopping.reset()  # NOTE: as Keras does at train begin: best epochs refer to this run
-        # NOTE: workers start last, once every argument is known good (nothing to stop on a bad call);
-        # "auto" decides at the first batch, timing it (npnn.parallel.choose)
-        self.workers: parallel.DataParallel | None = None
-        self._choose_workers = workers == "auto"
-        self._generator = generator
-        if workers != "auto" and not (type(workers) is int and workers == 1):
-            self.workers = parallel.DataParallel(model, loss_fn, workers, generator)
+        # NOTE: workers start last, once every argument is known good (nothing to stop on a bad call)
+        self.parallel = None if type(workers) is int and workers == 1 else \
+            parallel.AutoParallel(model, loss_fn, len(train_loader) * self.epochs, generator) \
+            if workers == "auto" else parallel.DataParallel(model, loss_fn, workers, generator)
 
     @property
     def done(self) -> bool:
@@ -277,12 +274,8 @@ class FitLoop:
     def _train_batch(self, xb, yb) -> None:
         xb, yb = _cast(xb, self._dtype), _cast(yb, self._dtype)
         self.optimizer.zero_grad()
-        if self._choose_workers:
-            self._choose_workers = False
-            self.workers = parallel.choose(self.model, self.loss_fn, xb, yb, self.batches * self.epochs,
-                                           self._generator)
-        if self.workers is not None:
-            value = self.workers.forward_backward(xb, yb)
+        if self.parallel is not None:
+            value = self.parallel.forward_backward(xb, yb)
         else:
             loss = self.loss_fn(self.model(Tensor(xb)), Tensor(yb))
             loss.backward()
@@ -376,8 +369,8 @@ class FitLoop:
 
     # ---- the end ----------------------------------------------------------------------------------
     def _close_workers(self) -> None:
-        if self.workers is not None:
-            self.workers.close()
+        if self.parallel is not None:
+            self.parallel.close()
 
     def _finish(self, reason: str) -> None:
         self._open = False
@@ -407,7 +400,7 @@ class FitLoop:
 
 def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10, early_stopping=None,
         scheduler=None, max_grad_norm: float | None = None, metrics=(), callbacks=(), should_stop=None,
-        batch_event_interval: float = 0.1, workers: int | str = 1, generator: np.random.Generator | None = None
+        batch_event_interval: float = 0.1, workers: int | str = "auto", generator: np.random.Generator | None = None
         ) -> History:
     """Train `model` for up to `epochs` epochs and return its History (`FitLoop(...).run()`).
 
@@ -421,8 +414,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10
     propagates. The model is left in eval mode. NumPy floating-point warnings are silenced inside
     the loop only (np.errstate), callbacks included. `workers` > 1 splits each batch's forward and
     backward over that many processes (npnn.parallel.DataParallel; their Dropout seeds drawn from
-    `generator`), "auto" as many as the cores where a timed first batch says it pays; the workers
-    stop when the run ends.
+    `generator`); "auto" (the default) times the first batches and splits over the cores where that
+    pays (npnn.parallel.AutoParallel); the workers stop when the run ends.
     """
     return FitLoop(model, loss_fn, optimizer, train_loader, val_data, epochs, early_stopping, scheduler,
                    max_grad_norm, metrics, callbacks, should_stop, batch_event_interval, workers, generator).run()

@@ -98,7 +98,7 @@ def test_the_workers_end_with_the_run():
     x, y = _images(64)
     loop = npnn.training.FitLoop(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
                                  npnn.DataLoader(x, y, batch_size=64), epochs=1, workers=2)
-    procs = list(loop.workers._procs)
+    procs = list(loop.parallel._procs)
     assert all(p.poll() is None for p in procs)
     loop.run()
     assert all(p.poll() is not None for p in procs)
@@ -161,37 +161,55 @@ def test_bad_worker_counts_are_refused():
 
 
 def test_auto_keeps_one_process_for_a_model_too_small_to_pay_and_changes_nothing():
-    x = np.random.default_rng(0).standard_normal((64, 5)).astype(np.float32)
-    y = np.random.default_rng(1).standard_normal((64, 1)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((640, 5)).astype(np.float32)
+    y = np.random.default_rng(1).standard_normal((640, 1)).astype(np.float32)
     histories = []
     for workers in (1, "auto"):
         g = np.random.default_rng(4)
         model = nn.Sequential(nn.Linear(5, 8, generator=g), nn.ReLU(), nn.Dropout(0.2, generator=g),
                               nn.Linear(8, 1, generator=g))
         loop = npnn.training.FitLoop(model, nn.MSELoss(), optim.Adam(model.parameters()),
-                                     npnn.DataLoader(x, y, batch_size=32, generator=g), epochs=3, workers=workers)
+                                     npnn.DataLoader(x, y, batch_size=64, generator=g), epochs=3, workers=workers)
         histories.append(loop.run().train_loss)
-        assert loop.workers is None
+        assert loop.parallel is None or loop.parallel.workers == 1
     assert histories[0] == histories[1]
 
 
-def test_choose_times_the_model_without_changing_it_and_decides_by_the_measurement(monkeypatch):
+def _auto(monkeypatch, pays: float, cores: int = 2):
     from npnn import parallel
-    model = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
-    x = np.random.default_rng(0).standard_normal((64, 5)).astype(np.float32)
-    y = np.zeros((64, 1), np.float32)
-    before = {k: v.copy() for k, v in model.state_dict().items()}
     monkeypatch.setattr(parallel, "MIN_BATCH_SECONDS", 0.0)
     monkeypatch.setattr(parallel, "MIN_RUN_SECONDS", 0.0)
-    monkeypatch.setattr(parallel, "PAYS", 1e9)  # any split "pays"
-    chosen = parallel.choose(model, nn.MSELoss(), x, y, batches=10, cores=2)
+    monkeypatch.setattr(parallel, "PAYS", pays)
+    return parallel.AutoParallel(_cnn(), nn.CrossEntropyLoss(), batches=100, cores=cores)
+
+
+def test_auto_times_real_batches_then_keeps_the_workers_where_they_pay(monkeypatch):
+    from npnn.parallel import TRIAL_ROUNDS
+    x, y = _images(64)
+    auto = _auto(monkeypatch, pays=1e9)  # any split "pays"
     try:
-        assert chosen is not None and chosen.workers == 2
+        for _ in range(TRIAL_ROUNDS + 1):
+            auto.forward_backward(x, y)
+        assert auto.workers == 2  # started after the batches alone were timed
+        for _ in range(TRIAL_ROUNDS + 1):
+            auto.forward_backward(x, y)
+        assert auto.workers == 2 and not auto._deciding
     finally:
-        chosen.close()
-    monkeypatch.setattr(parallel, "PAYS", 0.0)  # no split pays
-    assert parallel.choose(model, nn.MSELoss(), x, y, batches=10, cores=2) is None
-    assert model.training and all(p.grad is None for p in model.parameters())
-    for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(value, before[key])
-    assert parallel.choose(model, nn.MSELoss(), x, y, batches=10, cores=1) is None
+        auto.close()
+
+
+def test_auto_goes_back_to_one_process_where_the_split_is_slower(monkeypatch):
+    from npnn.parallel import TRIAL_ROUNDS
+    x, y = _images(64)
+    auto = _auto(monkeypatch, pays=0.0)  # no split pays
+    for _ in range(2 * (TRIAL_ROUNDS + 1)):
+        auto.forward_backward(x, y)
+    assert auto.workers == 1 and auto._split is None and not auto._deciding
+
+
+def test_auto_on_one_core_starts_nothing(monkeypatch):
+    x, y = _images(64)
+    auto = _auto(monkeypatch, pays=1e9, cores=1)
+    for _ in range(20):
+        auto.forward_backward(x, y)
+    assert auto.workers == 1 and auto._split is None
