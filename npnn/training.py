@@ -23,6 +23,7 @@ from npnn.diagnostics.nan_origin import find_nan_origin
 from npnn.history import History
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
+from npnn import parallel
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups
@@ -116,7 +117,8 @@ class FitLoop:
 
     def __init__(self, model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10,
                  early_stopping=None, scheduler=None, max_grad_norm: float | None = None, metrics=(),
-                 callbacks=(), should_stop=None, batch_event_interval: float = 0.1):
+                 callbacks=(), should_stop=None, batch_event_interval: float = 0.1, workers: int | str = "auto",
+                 generator: np.random.Generator | None = None):
         callbacks = tuple(callbacks)
         _check_arguments(train_loader, epochs, batch_event_interval, callbacks)
         self.max_grad_norm = _check_clip_norm(max_grad_norm)
@@ -144,6 +146,10 @@ class FitLoop:
         self._lr = float(optimizer.param_groups[0]["lr"])  # its lr (its first batch's)
         if early_stopping is not None:
             early_stopping.reset()  # NOTE: as Keras does at train begin: best epochs refer to this run
+        # NOTE: workers start last, once every argument is known good (nothing to stop on a bad call)
+        self.parallel = None if type(workers) is int and workers == 1 else \
+            parallel.AutoParallel(model, loss_fn, len(train_loader) * self.epochs, generator) \
+            if workers == "auto" else parallel.DataParallel(model, loss_fn, workers, generator)
 
     @property
     def done(self) -> bool:
@@ -227,11 +233,14 @@ class FitLoop:
     def _train_batch(self, xb, yb) -> None:
         xb, yb = _cast(xb, self._dtype), _cast(yb, self._dtype)
         self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(Tensor(xb)), Tensor(yb))
-        loss.backward()
+        if self.parallel is not None:
+            value = self.parallel.forward_backward(xb, yb)
+        else:
+            loss = self.loss_fn(self.model(Tensor(xb)), Tensor(yb))
+            loss.backward()
+            value = loss.item()
         if self.max_grad_norm is not None:
             clip_grad_norm_(self._params, self.max_grad_norm)
-        value = loss.item()
         self.optimizer.step(lambda: value)  # NOTE: the optimizer skips the step when the loss is non-finite
         if math.isfinite(value):
             self._total += value * len(xb)
@@ -317,8 +326,13 @@ class FitLoop:
         return False, improved
 
     # ---- the end ----------------------------------------------------------------------------------
+    def _close_workers(self) -> None:
+        if self.parallel is not None:
+            self.parallel.close()
+
     def _finish(self, reason: StopReason) -> None:
         self._open = False
+        self._close_workers()
         if reason != StopReason.EARLY_STOPPED and self.early_stopping is not None:
             self.early_stopping.restore(self.model)  # NOTE: early stopping restored them already
         self.model.eval()
@@ -329,6 +343,7 @@ class FitLoop:
         if self.done:  # NOTE: a callback of Finished raised: the run had ended, let it propagate
             return
         self._open = False
+        self._close_workers()
         if self.early_stopping is not None:
             self.early_stopping.restore(self.model)
         self.model.eval()
@@ -343,7 +358,8 @@ class FitLoop:
 
 def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10, early_stopping=None,
         scheduler=None, max_grad_norm: float | None = None, metrics=(), callbacks=(), should_stop=None,
-        batch_event_interval: float = 0.1) -> History:
+        batch_event_interval: float = 0.1, workers: int | str = "auto", generator: np.random.Generator | None = None
+        ) -> History:
     """Train `model` for up to `epochs` epochs and return its History (`FitLoop(...).run()`).
 
     Early stopping (reset at the start) monitors the validation loss (the train loss without
@@ -354,7 +370,10 @@ def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10
     after that batch with the reason StopReason.DIVERGED (Keras' TerminateOnNaN). Metrics need val_data.
     On an exception the best weights are restored, Failed(error, history) is sent and the exception
     propagates. The model is left in eval mode. NumPy floating-point warnings are silenced inside
-    the loop only (np.errstate), callbacks included.
+    the loop only (np.errstate), callbacks included. `workers` > 1 splits each batch's forward and
+    backward over that many processes (npnn.parallel.DataParallel; their Dropout seeds drawn from
+    `generator`); "auto" (the default) times the first batches and splits over the cores where that
+    pays (npnn.parallel.AutoParallel); the workers stop when the run ends.
     """
     return FitLoop(model, loss_fn, optimizer, train_loader, val_data, epochs, early_stopping, scheduler,
-                   max_grad_norm, metrics, callbacks, should_stop, batch_event_interval).run()
+                   max_grad_norm, metrics, callbacks, should_stop, batch_event_interval, workers, generator).run()

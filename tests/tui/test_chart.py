@@ -4,6 +4,28 @@ import math
 from tui.widgets.chart import Series, render, sparkline
 
 
+def _ticks(lines) -> list[float]:
+    return [float(line.split("┤")[0]) for line in lines if "┤" in line]
+
+
+def _round(value: float) -> bool:
+    """1, 2 or 5 times a power of ten."""
+    mantissa = f"{abs(value):.0e}".split("e")[0]
+    return mantissa in ("1", "2", "5")
+
+
+def test_y_ticks_sit_on_round_steps_inside_the_data_range():
+    lines = render([Series("train", [1.02, 0.8, 0.659, 0.52, 0.452], "cyan")], 60, 10).plain.splitlines()
+    ticks = _ticks(lines)
+    steps = {round(a - b, 9) for a, b in zip(ticks, ticks[1:])}
+    assert len(ticks) >= 2 and len(steps) == 1 and _round(steps.pop())
+    assert all(0.452 <= t <= 1.02 for t in ticks)
+    log = render([Series("loss", [1 / e for e in range(1, 84)], "cyan")], 120, 22, log=True).plain.splitlines()
+    assert _ticks(log) == [1, 0.5, 0.2, 0.1, 0.05, 0.02]
+    decades = render([Series("loss", [1e6, 3, 1e-3], "cyan")], 40, 10, log=True).plain.splitlines()
+    assert all(_round(t) and math.log10(t) == int(math.log10(t)) for t in _ticks(decades))
+
+
 def test_sparkline_scales_to_its_own_range_and_skips_non_finite_values():
     assert sparkline([3.0, math.nan, 2.0, 1.0], 10) == "█▅▁"
     assert sparkline([1.0, 2.0, 3.0, 4.0], 2) == "▁█"
@@ -14,7 +36,7 @@ def test_two_series_share_one_axis_whose_ticks_are_their_common_range():
     lines = render([Series("train", [1.0, 0.5, 0.25], "cyan"), Series("val", [2.0, 1.0, 0.75], "magenta")],
                    40, 8, best=3).plain.splitlines()
     assert len(lines) == 8 and all(len(line) <= 40 for line in lines)
-    assert lines[0].strip().startswith("2┤") and lines[5].strip().startswith("0.25┤")
+    assert lines[0].strip().startswith("2┤") and _ticks(lines) == [2.0, 1.0]
     assert lines[6].strip().startswith("epoch└1") and lines[6].rstrip().endswith("3")  # epochs run, not a budget
     assert "train" in lines[7] and "val" in lines[7] and "best epoch 3" in lines[7]
 
@@ -33,8 +55,7 @@ def test_a_large_chart_gets_more_ticks_on_round_values_and_always_the_last_epoch
     values = [1.0 / epoch for epoch in range(1, 84)]
     lines = render([Series("loss", values, "cyan")], 120, 22).plain.splitlines()
     assert lines[-2].split("└")[1].split() == ["1", "10", "20", "30", "40", "50", "60", "70", "80", "83"]
-    ticks = [float(line.split("┤")[0]) for line in lines if "┤" in line]
-    assert len(ticks) == 6 and ticks == sorted(ticks, reverse=True) and ticks[0] == 1 and abs(ticks[-1] - 1 / 83) < 1e-3
+    assert _ticks(lines) == [1.0, 0.8, 0.6, 0.4, 0.2]
     narrow = render([Series("loss", values, "cyan")], 40, 8).plain.splitlines()
     assert narrow[-2].split("└")[1].split() == ["1", "50", "83"]
 

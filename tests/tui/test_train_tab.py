@@ -31,7 +31,8 @@ async def test_the_chart_draws_train_and_val_loss_over_the_epochs_run_with_the_b
         assert lines[-2].split()[-1] == "7" and "epoch└1" in lines[-2]  # the epochs run: no budget of 300
         ticks = [float(line.split("┤")[0]) for line in lines if "┤" in line]
         values = state.train_losses + state.val_losses
-        assert abs(ticks[0] - max(values)) < 0.01 * max(values) and abs(ticks[-1] - min(values)) < 0.01 * max(values)
+        # round ticks inside the shared range of both series
+        assert len(ticks) >= 2 and all(min(values) <= t <= max(values) for t in ticks)
 
 
 async def test_l_puts_the_chart_on_a_log_scale_and_back(app_for):

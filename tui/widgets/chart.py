@@ -58,10 +58,49 @@ def _tick(value: float, log: bool) -> str:
     return f"{value:.1g}"
 
 
-def _tick_rows(rows: int) -> set[int]:
-    """Rows that carry a y tick: top, bottom and evenly between, about one every four rows (at least a middle one)."""
-    count = min(rows, max(3, rows // 4 + 1))
-    return {round(i * (rows - 1) / (count - 1)) for i in range(count)}
+_STEPS = (1, 2, 5)
+
+
+def _round_values(low: float, high: float, count: int) -> list[float]:
+    """Multiples of a round step (1, 2 or 5 x 10^k) inside [low, high]: about `count`, and at least two."""
+    span = high - low
+    power = 10 ** math.floor(math.log10(span / max(count, 1)))
+    candidates = sorted((m * power * scale for m in _STEPS for scale in (0.1, 1, 10)), reverse=True)
+    best: list[float] = []
+    for step in candidates:  # NOTE: from coarse to fine, the first step that gives at least `count` ticks
+        first = math.ceil(low / step - 1e-9)
+        values = [k * step for k in range(first, math.floor(high / step + 1e-9) + 1)]
+        if len(values) >= 2 and not best:
+            best = values
+        if len(values) >= count:
+            return values
+    return best
+
+
+def _log_values(low: float, high: float, count: int) -> list[float]:
+    """log10 of round values for a log axis from 10^low to 10^high: 1, 2, 5 x 10^k where they fit about
+    `count` ticks, else powers of ten (every other one and so on); under a decade, a linear round step."""
+    inside = [math.log10(m) + k for k in range(math.floor(low), math.ceil(high) + 1) for m in _STEPS]
+    inside = [v for v in inside if low - 1e-9 <= v <= high + 1e-9]
+    if 2 <= len(inside) <= count + 1:
+        return inside
+    powers = [float(k) for k in range(math.ceil(low - 1e-9), math.floor(high + 1e-9) + 1)]
+    if len(powers) >= 2:
+        stride = max(1, math.ceil(len(powers) / (count + 1)))
+        return powers[::-1][::stride][::-1]
+    return [math.log10(v) for v in _round_values(10 ** low, 10 ** high, count) if v > 0]
+
+
+def _y_ticks(low: float, high: float, rows: int, log: bool) -> dict[int, float]:
+    """{row: tick value} at round values inside [low, high], about one every four rows: 1, 2, 5 x 10^k
+    steps; on a log scale (low/high in log10 units) the same steps of the values themselves, or whole
+    powers of ten when the range spans decades."""
+    count = max(2, rows // 4)
+    values = _round_values(low, high, count) if not log else _log_values(low, high, count)
+    ticks: dict[int, float] = {}
+    for value in values:
+        ticks.setdefault(round((high - value) / (high - low) * (rows - 1)), value)
+    return ticks
 
 
 def _epoch_ticks(epochs: int, count: int) -> list[int]:
@@ -89,6 +128,7 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
     if not high - low > 0:  # one value or all equal: a band around it (wide enough to differ at 1e33)
         pad = max(abs(high) * 0.05, 0.5)
         low, high = low - pad, high + pad
+    ticks = _y_ticks(low, high, plot_h, log)
     dots_w, dots_h = plot_w * 2, plot_h * 4
     cells: list[list[int]] = [[0] * plot_w for _ in range(plot_h)]
     owner: list[list[str | None]] = [[None] * plot_w for _ in range(plot_h)]
@@ -113,11 +153,8 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
             previous = point
     best_col = dot_x(best) // 2 if best is not None and 1 <= best <= epochs else None
     mark_cols = {dot_x(max(position, 1)) // 2 for position in marks if position <= epochs}
-    ticks = _tick_rows(plot_h)
     for row in range(plot_h):
-        # the top and bottom rows hold the extremes; a row between, the value at its cell's middle dot
-        value = high if row == 0 else low if row == plot_h - 1 else high - (high - low) * (row * 4 + 1.5) / (dots_h - 1)
-        label = _tick(value, log) if row in ticks else ""
+        label = _tick(ticks[row], log) if row in ticks else ""
         text.append(label.rjust(Y_LABEL_WIDTH - 1) + "┤" if label else " " * (Y_LABEL_WIDTH - 1) + "│", "dim")
         for col in range(plot_w):
             if cells[row][col]:
