@@ -17,13 +17,22 @@ from time import perf_counter
 import numpy as np
 
 from npnn import metrics as metrics_module
-from npnn.events import (BatchEnded, Diverged, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished,
-                         HyperparameterChanged, StopReason)
+from npnn import parallel
 from npnn.diagnostics.nan_origin import find_nan_origin
+from npnn.events import (
+    BatchEnded,
+    Diverged,
+    EarlyStopped,
+    EpochEnded,
+    EpochStarted,
+    Failed,
+    Finished,
+    HyperparameterChanged,
+    StopReason,
+)
 from npnn.history import History
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
-from npnn import parallel
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups

@@ -9,9 +9,9 @@ model or history, its Inside images).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from presets import save
 from presets.control import RunControl

@@ -21,11 +21,11 @@ from npnn.events import Failed, Finished, StopReason
 from npnn.history import History
 from npnn.metrics import accuracy, mae, mse
 from npnn.training import FitLoop
+from presets import predictions as _predictions
 from presets.bundle import BUNDLE_FILE, bundle_dict
 from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
-from presets import predictions as _predictions
 from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
 from presets.predictions import Predictions
 from presets.rundir import SWEEP_FILE, check_out_dir, save_run

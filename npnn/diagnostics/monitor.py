@@ -8,13 +8,21 @@ batches cost one hook call; `detach()` removes every handle, so nothing runs whe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from time import perf_counter
-from typing import Callable
 
 import numpy as np
 
-from npnn.diagnostics.stats import (InsideSample, LayerStats, activation_kind, activation_stats, filter_images,
-                                    first_conv, norm, update_ratio)
+from npnn.diagnostics.stats import (
+    InsideSample,
+    LayerStats,
+    activation_kind,
+    activation_stats,
+    filter_images,
+    first_conv,
+    norm,
+    update_ratio,
+)
 from npnn.tensor import is_grad_enabled
 
 BUDGET = 0.02         # the share of training time sampling may take when k is chosen automatically

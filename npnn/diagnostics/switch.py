@@ -8,9 +8,9 @@ a saliency map of the chosen test image for image models. With nobody watching, 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from time import perf_counter
-from typing import Callable
 
 import numpy as np
 
