@@ -62,7 +62,8 @@ class Function:
     __slots__ = ("parents", "needs_input_grad", "__dict__")
     parents: tuple | None  # None once backward has freed the graph
     needs_input_grad: list[bool]
-    _grad_hooks: OrderedDict | None = None  # NOTE: hooks of the tensor this node produced (Tensor.register_hook on a non-leaf)
+    # NOTE: hooks of the tensor this node produced (Tensor.register_hook on a non-leaf)
+    _grad_hooks: OrderedDict | None = None
 
     @classmethod
     def apply(cls, *inputs, **kwargs):

@@ -51,7 +51,7 @@ def _metric_functions(metrics) -> dict:
     return {name: metrics_module.get(name) for name in metrics}
 
 
-def _validation_arrays(val_data):
+def _validation_arrays(val_data) -> tuple[np.ndarray, np.ndarray] | None:
     if val_data is None:
         return None
     if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
@@ -158,7 +158,7 @@ class FitLoop:
         # NOTE: workers start last, once every argument is known good (nothing to stop on a bad call)
         self.parallel = None if type(workers) is int and workers == 1 else \
             parallel.AutoParallel(model, loss_fn, len(train_loader) * self.epochs, generator) \
-            if workers == "auto" else parallel.DataParallel(model, loss_fn, workers, generator)
+            if workers == "auto" else parallel.DataParallel(model, loss_fn, int(workers), generator)
 
     @property
     def done(self) -> bool:
