@@ -36,7 +36,8 @@ class _Graph:
 
     def __init__(self, onnx) -> None:
         self.helper, self.numpy_helper = onnx.helper, onnx.numpy_helper
-        self.nodes, self.initializers = [], []
+        self.nodes: list = []
+        self.initializers: list = []
 
     def const(self, name: str, array) -> str:
         self.initializers.append(self.numpy_helper.from_array(np.asarray(array), name))
