@@ -60,6 +60,7 @@ class Bundle:
 
     def _table(self, X) -> np.ndarray:
         names = self.feature_names
+        assert names is not None  # NOTE: a table model's bundle names its features (bundle_schema)
         if hasattr(X, "keys"):  # a mapping or a DataFrame: columns are chosen by name
             columns = list(X.keys())
             missing = [name for name in names if name not in columns]
@@ -79,7 +80,7 @@ class Bundle:
             row, column = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
             raise CellError(row, names[column], f"expected a finite number, got {x[row, column]}")
         mean, std = self.spec.get("feature_mean"), self.spec.get("feature_std")
-        if mean is not None:
+        if mean is not None and std is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 scaled = ((x - np.asarray(mean)) / np.asarray(std)).astype(np.float32)
             if not np.isfinite(scaled).all():  # NOTE: a finite 1e308 overflows here, and every answer is nan

@@ -7,6 +7,7 @@ allowed, so `npnn-tui predict` and `export` exit 2 with one line.
 from __future__ import annotations
 
 import math
+from typing import Any
 from pathlib import Path
 
 from presets.catalog import LAYERS
@@ -122,7 +123,7 @@ def validate_bundle(raw, where: str) -> dict:
 def _preprocessing(where: str, raw: dict, task: str, shape: list) -> dict:
     """Feature names and statistics (tables only), target statistics (regression) and class names
     (classification), each checked against the input shape and the task."""
-    out = {"feature_names": None, "class_names": None, "pixel_range": None}
+    out: dict[str, Any] = {"feature_names": None, "class_names": None, "pixel_range": None}
     if len(shape) == 3:
         for key in ("feature_names", "feature_mean", "feature_std"):
             if raw.get(key) is not None:

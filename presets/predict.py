@@ -31,6 +31,7 @@ def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
         raise DataError(f"{path}: expected a header row and data rows, found nothing")
     header = [name.strip() for name in rows[0][1]]
     names = bundle.feature_names
+    assert names is not None  # NOTE: a table model's bundle names its features (bundle_schema)
     missing = [name for name in names if name not in header]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; the model was trained on "
@@ -85,7 +86,7 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
         return x, y
     if path.suffix.lower() != ".csv":
         raise DataError(f"{path}: this model takes table rows: give a .csv with the columns "
-                        f"{', '.join(bundle.feature_names)}")
+                        f"{', '.join(bundle.feature_names or ())}")
     return _read_table(regular_file(path, "a CSV file"), bundle)
 
 
@@ -132,6 +133,7 @@ def predictions_csv(bundle: Bundle, X) -> str:
     if bundle.task == "classification":
         probabilities = bundle.predict_proba(X)
         _check_finite(probabilities)
+        assert bundle.class_names is not None  # NOTE: a classifier's bundle names its classes (bundle_schema)
         labels = np.asarray(bundle.class_names)[probabilities.argmax(axis=1)]
         writer.writerow([name, *(f"p_{c}" for c in bundle.class_names)])
         for label, row in zip(labels, probabilities):

@@ -127,7 +127,7 @@ def _input_doc(bundle: Bundle) -> str:
     if bundle.is_image:
         return (f"input: float32 images (N, {', '.join(map(str, bundle.input_shape))}), pixels 0..255 or 0..1 "
                 "(divided by 255 when any pixel of the batch exceeds 1)")
-    return f"input: float64 rows of the raw features {', '.join(bundle.feature_names)}"
+    return f"input: float64 rows of the raw features {', '.join(bundle.feature_names or ())}"
 
 
 def export_onnx(bundle: Bundle, path) -> Path:
