@@ -7,8 +7,8 @@ allowed, so `npnn-tui predict` and `export` exit 2 with one line.
 from __future__ import annotations
 
 import math
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from presets.catalog import LAYERS
 from presets.errors import PresetError
