@@ -73,7 +73,7 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
         return x, y
     if not is_table_file(path):
         raise DataError(f"{path}: this model takes table rows: give a .csv (or .tsv, .txt) with the columns "
-                        f"{', '.join(bundle.feature_names)}")
+                        f"{', '.join(bundle.feature_names or ())}")
     return _read_table(path, bundle)  # NOTE: read_table lets only a regular file through
 
 
