@@ -125,8 +125,9 @@ class AutoParallel:
                  cores: int | None = None):
         self.model, self.loss_fn, self._generator = model, loss_fn, generator
         self._cores = available_cores() if cores is None else cores
-        self._alone, self._split = DataParallel(model, loss_fn, 1), None
-        self._left, self._size = batches, None
+        self._alone = DataParallel(model, loss_fn, 1)
+        self._split: DataParallel | None = None
+        self._left, self._size = batches, 0
         self._times: list[float] = []
         self._alone_seconds: float | None = None
         self._deciding = self._cores > 1
@@ -166,6 +167,7 @@ class AutoParallel:
                 self._deciding = False
             return
         self._deciding = False
+        assert self._alone_seconds is not None  # NOTE: measured before the split was made
         if median > PAYS * self._alone_seconds:
             self._split.close()
             self._split = None
@@ -193,14 +195,16 @@ class DataParallel:
         self._bytes = block_size(self._spans)
         self._procs: list[subprocess.Popen] = []
         self._conns: list[Connection] = []
-        self._fd, self._block = (None, None)
+        self._fd: int | None = None
+        self._block: mmap.mmap | None = None
         if workers > 1:
             self._start(generator)
 
     # ---- starting and stopping --------------------------------------------------------------------
     def _start(self, generator) -> None:
         # block: this process's parameters, then one gradient slot per worker
-        self._fd, self._block = _shared_block(self._bytes * self.workers)
+        fd, self._block = _shared_block(self._bytes * self.workers)
+        self._fd = fd
         self._shared_params = views(self._block, self._spans)
         self._slots = [views(self._block, self._spans, self._bytes * k) for k in range(1, self.workers)]
         seeds = [int(s) for s in (generator or np.random.default_rng()).integers(2**63, size=self.workers - 1)]
@@ -213,7 +217,7 @@ class DataParallel:
             for k, seed in enumerate(seeds, start=1):
                 ours, theirs = socket.socketpair()
                 proc = subprocess.Popen([sys.executable, "-m", "npnn._worker", str(theirs.fileno()),
-                                         str(self._fd)], pass_fds=(theirs.fileno(), self._fd),
+                                         str(fd)], pass_fds=(theirs.fileno(), fd),
                                         env=_worker_environment(), preexec_fn=_quiet_child,
                                         stdin=subprocess.DEVNULL)
                 theirs.close()
@@ -244,11 +248,12 @@ class DataParallel:
             conn.close()
         self._procs, self._conns = [], []
         if self._block is not None:
-            self._shared_params = self._slots = None
+            self._shared_params, self._slots = [], []
             try:
                 self._block.close()
             except BufferError:  # NOTE: a view still alive somewhere; the mapping goes with the process
                 pass
+            assert self._fd is not None  # NOTE: set together with _block
             os.close(self._fd)
             self._fd = self._block = None
 
@@ -282,8 +287,8 @@ class DataParallel:
             try:
                 self._conns[k - 1].send(("batch", xs.shape, xs.dtype.str, ys.shape, ys.dtype.str,
                                          (stop - start) / n))
-                self._conns[k - 1].send_bytes(memoryview(xs).cast("B"))
-                self._conns[k - 1].send_bytes(memoryview(ys).cast("B"))
+                self._conns[k - 1].send_bytes(xs.data.cast("B"))
+                self._conns[k - 1].send_bytes(ys.data.cast("B"))
             except OSError:
                 self._died(k)
         start, stop = parts[0]

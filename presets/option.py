@@ -87,8 +87,9 @@ class Option:
             return AUTO
         if self.kind is list:  # NOTE: names (data.columns); kept as a tuple, as a TOML array reads back
             names = value if isinstance(value, (list, tuple)) else None
-            ok = names is not None and all(isinstance(name, str) and name.strip() for name in names)
-            return tuple(name.strip() for name in names) if ok else None
+            if names is None or not all(isinstance(name, str) and name.strip() for name in names):
+                return None
+            return tuple(name.strip() for name in names)
         if self.length is not None:
             if not isinstance(value, (list, tuple)) or len(value) != self.length:
                 return None

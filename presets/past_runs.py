@@ -154,6 +154,7 @@ def read_run(path) -> PastRun:
         if not path.is_dir():
             raise _Unreadable("not a directory")
         metrics = _json(path / "metrics.json", required=True)
+        assert metrics is not None  # NOTE: required=True raises instead of answering None
         config = _config(path / "config.toml")
         training = config.get("training", {})
         run.preset = str(config.get("name", metrics.get("preset", "")))
@@ -163,8 +164,8 @@ def read_run(path) -> PastRun:
         epochs_run = metrics.get("epochs_run")
         run.epochs_run = epochs_run if isinstance(epochs_run, int) and not isinstance(epochs_run, bool) else None
         run.best_val_loss = _number(metrics.get("best_val_loss"))
-        after = metrics.get("after") if isinstance(metrics.get("after"), dict) else {}
-        test = after.get("test") if isinstance(after.get("test"), dict) else {}
+        after = found if isinstance(found := metrics.get("after"), dict) else {}
+        test = found if isinstance(found := after.get("test"), dict) else {}
         run.test = {key: _number(value) for key, value in test.items()}
         run.val_losses = _val_losses(path / "history.csv")
         run.sweep = _sweep(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,18 +22,19 @@ from npnn.events import Failed, Finished, StopReason
 from npnn.history import History
 from npnn.metrics import accuracy, mae, mse
 from npnn.training import FitLoop
+from presets import predictions as _predictions
 from presets.bundle import BUNDLE_FILE, bundle_dict
 from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
-from presets import predictions as _predictions
 from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
 from presets.predictions import Predictions
 from presets.rundir import SWEEP_FILE, check_out_dir, save_run
 from presets.schema import Preset, change_dict
 
 _EVAL_BATCH = 1024
-_QUIET = dict(over="ignore", invalid="ignore", divide="ignore")  # a diverged model scores nan, it does not warn
+# a diverged model scores nan, it does not warn
+_QUIET: dict[str, Any] = dict(over="ignore", invalid="ignore", divide="ignore")
 
 
 @dataclass
@@ -101,7 +103,12 @@ class Run:
         self.data_path, self.target, self.download = data_path, target, download
         self.prepared: RunPrepared | None = None
         self.splits: Splits | None = None
-        self.model = self.loss_fn = self.optimizer = self.scheduler = self.early_stopping = None
+        # NOTE: prepare() builds these; execute() builds early_stopping
+        self.model: nn.Module | None = None
+        self.loss_fn: Any = None
+        self.optimizer: Any = None
+        self.scheduler: Any = None
+        self.early_stopping: EarlyStopping | None = None
         self.inside = MonitorSwitch()  # the Inside view's per-layer statistics: `run.inside.watch(callback)`
 
     def prepare(self) -> RunPrepared:
@@ -136,6 +143,7 @@ class Run:
 
     def _evaluate_all(self, stage: str, emit) -> dict:
         s = self.splits
+        assert s is not None  # NOTE: prepare() has run
         result = {}
         for split, x, y in (("val", s.x_val, s.y_val), ("test", s.x_test, s.y_test)):
             result[split] = with_target_units(evaluate(self.model, x, y, self.preset.task, self.loss_fn),
@@ -146,17 +154,18 @@ class Run:
     def predictions(self, weights: str = "best") -> Predictions:
         """What the model predicts on the test split (presets.predictions): a ClassPredictions or a
         RegressionPredictions; `weights` says which weights the model holds ("best" or "last")."""
-        s = self.splits
-        was_training = self.model.training
-        self.model.eval()
+        s, model = self.splits, self.model
+        assert s is not None and model is not None, "predictions() needs prepare() first"
+        was_training = model.training
+        model.eval()
         try:
             with np.errstate(**_QUIET):
-                outputs = _outputs(self.model, s.x_test)
+                outputs = _outputs(model, s.x_test)
                 build = _predictions.classification if self.preset.task == "classification" \
                     else _predictions.regression
                 return build(outputs, s, weights)
         finally:
-            self.model.train(was_training)
+            model.train(was_training)
 
     def check_out_dir(self) -> None:
         """Create --out and prove it writable; raises OutputError. `execute` calls it before anything else."""
@@ -184,12 +193,13 @@ class Run:
                 state.history = event.history
 
         preset, s = self.preset, self.splits
+        assert s is not None  # NOTE: prepare() has run
         try:
             emit(prepared)
             state.before = self._evaluate_all("before", emit)
             generator = _training_generator(self.model, preset.seed)
-            self.early_stopping = EarlyStopping(patience=preset.patience, min_delta=preset.min_delta,
-                                                restore_best_weights=True)
+            early_stopping = self.early_stopping = EarlyStopping(
+                patience=preset.patience, min_delta=preset.min_delta, restore_best_weights=True)
             loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True,
                                 generator=generator)
             loop = FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
@@ -199,7 +209,7 @@ class Run:
             state.history = loop.history
             history = drive(loop, control, preset.changes)
             state.history, state.reason = history, history.stop_reason
-            restored = self.early_stopping.restore(self.model)
+            restored = early_stopping.restore(self.model)
             state.after = self._evaluate_all("after", emit)
             predictions = self.predictions("best" if restored else "last")
         except BaseException as error:
@@ -212,9 +222,11 @@ class Run:
             raise
         self._save(state, prepared)
         emit(RunSaved(str(state.run_dir), state.reason))
+        assert state.run_dir is not None  # NOTE: _save sets it or raises
         return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions)
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
+        assert self.splits is not None  # NOTE: prepare() has run
         extra = {BUNDLE_FILE: bundle_dict(self.preset.task, prepared.config["model"], self.splits.preprocessing)}
         prepared = replace(prepared, config=_with_changes(prepared.config, state.history))
         if self.sweep is not None:

@@ -80,7 +80,7 @@ def history_csv(history: History | None) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*HISTORY_COLUMNS, *(f"val_{m}" for m in metric_names)])
     if history is not None:
-        columns = [history.epoch, history.train_loss, history.val_loss, history.lr, history.skipped_steps,
+        columns: list[list] = [history.epoch, history.train_loss, history.val_loss, history.lr, history.skipped_steps,
                    *(history.metrics[m] for m in metric_names)]
         for i in range(len(history.epoch)):
             writer.writerow(["" if c[i] is None else c[i] for c in columns])

@@ -39,8 +39,16 @@ from presets.control import Change
 from presets.documents import DocumentError, read_toml
 from presets.errors import PresetError
 from presets.option import Option, key_text
-from presets.settings import (OPTIONS_KEY, SCHEDULE_KEY, all_settings, hot_settings, is_open, optimizer_settings,
-                              settings_of, training_options)
+from presets.settings import (
+    OPTIONS_KEY,
+    SCHEDULE_KEY,
+    all_settings,
+    hot_settings,
+    is_open,
+    optimizer_settings,
+    settings_of,
+    training_options,
+)
 from presets.table.columns import MAX_CATEGORIES
 
 TASKS = ("regression", "classification")

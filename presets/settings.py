@@ -15,6 +15,7 @@ A new [training] key is one Setting in TRAINING_HEAD or TRAINING_TAIL plus its P
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
@@ -164,12 +165,12 @@ def settings_of(training: dict) -> dict:
     "none". Tolerates any TOML (old or hand-edited run directories)."""
     name = training.get("optimizer")
     entry = OPTIMIZERS.get(name) if isinstance(name, str) else None
-    options = training.get(OPTIONS_KEY) if isinstance(training.get(OPTIONS_KEY), dict) else {}
-    out = {}
+    options = found if isinstance(found := training.get(OPTIONS_KEY), dict) else {}
+    out: dict[str, Any] = {}
     for key, spec in all_settings().items():
         if spec.group == "optimizer":
-            taken = entry is not None and key in entry.option_names()
-            value = options.get(key, entry.option(key).default if taken else None)
+            default = entry.option(key).default if entry is not None and key in entry.option_names() else None
+            value = options.get(key, default)
             out[key] = tuple(value) if isinstance(value, list) else value
         else:
             out[key] = training.get(key)
