@@ -107,7 +107,7 @@ class RunsTable(DataTable):
     """One row per run; a sweep study's trials grouped under a header row. Click a header or press s
     on a column to sort (again: reversed); space marks the row under the cursor."""
 
-    BINDINGS = [Binding("space", "toggle_mark", "Mark run"), Binding("s", "sort_column", "Sort by column")]
+    BINDINGS = [Binding("space", "toggle_mark", "Mark"), Binding("s", "sort_column", "Sort")]
 
     @dataclass
     class MarksChanged(Message):
