@@ -266,7 +266,9 @@ class RunsTable(DataTable):
         for column in COLUMNS:
             label = scale.label() if column.key == "curve" and scale is not None else column.label
             label += (" ▼" if self.reverse else " ▲") * (column.key == self.sort_key)
-            self.columns[self._column_key(column.key)].label = Text(label)
+            shown = self.columns[self._column_key(column.key)]
+            shown.label = Text(label)
+            shown.content_width = max(shown.content_width, shown.label.cell_len)  # NOTE: a longer label widens it
         self._require_update_dimensions = True
         if self.row_count:
             self.cursor_coordinate = cursor if cursor.row < self.row_count else cursor._replace(row=self.row_count - 1)

@@ -28,7 +28,13 @@ class WrappingLog(Log):
         return super().clear()
 
     def on_resize(self) -> None:
-        """Rewrap every entry at the new width (a few thousand short lines: cheap next to a layout pass)."""
+        self.rewrap()
+
+    def on_show(self) -> None:
+        self.rewrap()  # NOTE: a log on a hidden tab gets no Resize when the terminal changes size
+
+    def rewrap(self) -> None:
+        """Rewrap every entry at the width now (a few thousand short lines: cheap next to a layout pass)."""
         width = self._text_width()
         if width != self._wrap_width:
             self._wrap_width = width
