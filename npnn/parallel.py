@@ -24,11 +24,14 @@ import socket
 import subprocess
 import sys
 import time
-from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from npnn.tensor import Tensor
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 MIN_SLICE = 16  # samples: a smaller slice costs more in messages than its share of the work saves
 START_TIMEOUT = 60.0  # seconds a worker may take to import npnn and unpickle its replica
@@ -95,6 +98,13 @@ def _worker_environment() -> dict:
 def _quiet_child() -> None:
     """In the child before exec: Ctrl+C belongs to the parent, which stops the workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _connection(fd: int) -> Connection:
+    """A message connection over a socket's descriptor. NOTE: imported here, when workers start:
+    importing multiprocessing registers `__mp_main__` in sys.modules, and `import npnn` changes nothing."""
+    from multiprocessing.connection import Connection
+    return Connection(fd)
 
 
 def available_cores() -> int:
@@ -221,7 +231,7 @@ class DataParallel:
                                         env=_worker_environment(), preexec_fn=_quiet_child,
                                         stdin=subprocess.DEVNULL)
                 theirs.close()
-                conn = Connection(ours.detach())
+                conn = _connection(ours.detach())
                 self._procs.append(proc)
                 self._conns.append(conn)
                 conn.send(("init", payload, self._spans, self._bytes * k, seed))
