@@ -107,13 +107,17 @@ def _worker_environment() -> dict:
 
 
 class _ReplicaPickler(pickle.Pickler):
-    """Pickles modules without their hooks: a hook (the Inside monitor's, a user's closure) belongs here."""
+    """Pickles modules and tensors without their hooks: a hook (the Inside monitor's, a user's closure)
+    belongs to this process."""
 
     def reducer_override(self, obj):
-        if not isinstance(obj, Module) or not any(obj.__dict__.get(name) for name in _HOOK_DICTS):
-            return NotImplemented
-        func, args, state, *rest = obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
-        return (func, args, {**state, **{name: type(state[name])() for name in _HOOK_DICTS}}, *rest)
+        if isinstance(obj, Module) and any(obj.__dict__.get(name) for name in _HOOK_DICTS):
+            func, args, state, *rest = obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+            return (func, args, {**state, **{name: type(state[name])() for name in _HOOK_DICTS}}, *rest)
+        if isinstance(obj, Tensor) and obj._grad_hooks:
+            func, args, (state, slots), *rest = obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+            return (func, args, (state, {**slots, "_grad_hooks": None}), *rest)
+        return NotImplemented
 
 
 def replica_payload(model, loss_fn) -> bytes:
