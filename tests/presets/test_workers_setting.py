@@ -70,3 +70,11 @@ def test_headless_prints_the_setting_and_the_count_used(capsys, tmp_path):
     (settings,) = [line for line in lines if line.startswith("Settings: ")]
     assert settings.endswith(" · workers 2")
     assert lines[-1].startswith("Run saved to ") and lines[-1].endswith(" s, 2 workers)")
+
+
+def test_the_app_log_says_how_many_workers_computed_the_run():
+    from presets.events import RunSaved
+    from tui.state import RunState
+    state = RunState(run_id=1, running=True, status="Training")
+    state.apply(RunSaved("runs/p-1", "completed", 2))
+    assert state.new_log_lines()[-1] == "saved to runs/p-1 (2 workers)"
