@@ -9,7 +9,8 @@ ways, each in a fresh process, their order alternating between rounds:
 Each side's figure is the run's own "seconds" in metrics.json (from the start of the run to its save:
 the same work in both), so start-up and imports are left out. Prints each round, the load average, the
 medians and the ratio app / headless (goal: <= 1 / 0.95). `--workers 1` compares without data parallelism
-(both sides get the same setting); `--epochs` and `--samples` shorten a check.
+(both sides get the same setting); `--epochs` and `--samples` shorten a check; `--refresh S` sets the app's
+redraw interval (tui.screens.trainer.REFRESH_SECONDS) for an A/B of what redrawing costs.
 """
 from __future__ import annotations
 
@@ -41,9 +42,13 @@ def _seconds(out: str) -> float:
     return float(json.loads((run_dir / "metrics.json").read_text())["seconds"])
 
 
-async def _train_in_app(flags: list[str]) -> None:
+async def _train_in_app(flags: list[str], refresh: float | None) -> None:
     from tui.app import make_app
     from tui.options import parse_options
+    from tui.screens import trainer
+
+    if refresh is not None:
+        trainer.REFRESH_SECONDS = refresh
 
     app = make_app(parse_options(flags))
     async with app.run_test(size=SIZE) as pilot:
@@ -54,10 +59,10 @@ async def _train_in_app(flags: list[str]) -> None:
         await pilot.app.workers.wait_for_complete()
 
 
-def child(kind: str, flags: list[str]) -> None:
+def child(kind: str, flags: list[str], refresh: float | None) -> None:
     """In a fresh process: one run, headless or in the app; its run directory holds the figure."""
     if kind == "app":
-        asyncio.run(_train_in_app(flags))
+        asyncio.run(_train_in_app(flags, refresh))
         return
     from tui.cli import main
     code = main(["--headless", *flags])
@@ -65,10 +70,11 @@ def child(kind: str, flags: list[str]) -> None:
         raise SystemExit(f"the headless run ended with exit code {code}")
 
 
-def _measure(kind: str, data: str, folder: Path, epochs: int, workers: str) -> float:
+def _measure(kind: str, data: str, folder: Path, epochs: int, workers: str, refresh: float | None) -> float:
     out = folder / kind
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}  # as a user's shell has them
-    command = [sys.executable, "-m", "benchmarks.app_speed", "--child", kind, "--",
+    command = [sys.executable, "-m", "benchmarks.app_speed", "--child", kind,
+               *(["--refresh", str(refresh)] if refresh is not None else []), "--",
                *_flags(data, str(out), epochs, workers)]
     done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True)
@@ -91,11 +97,12 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--samples", type=int, default=5000)
     parser.add_argument("--workers", default="auto", help='the runs\' workers setting ("auto" or N)')
+    parser.add_argument("--refresh", type=float, help="the app's redraw interval in seconds (default: the app's)")
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("flags", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.flags)
+        child(args.child, args.flags, args.refresh)
         return
     with tempfile.TemporaryDirectory(prefix="npnn-app-speed-") as tmp:
         folder = Path(tmp)
@@ -103,7 +110,7 @@ def main(argv=None) -> None:
         _write_data(data, args.samples)
         times: dict[str, list[float]] = {kind: [] for kind in KINDS}
         print(f"mnist_cnn, {args.samples:,} MNIST-like 28x28 digits, {args.epochs} epochs, seed 0, "
-              f"workers {args.workers}; seconds per run (metrics.json)")
+              f"workers {args.workers}, app redraw {args.refresh or 'default'}; seconds per run (metrics.json)")
         print("| round | load before | headless | app | app / headless |")
         print("|---:|---:|---:|---:|---:|")
         for r in range(args.rounds):
@@ -113,7 +120,7 @@ def main(argv=None) -> None:
             for kind in order:
                 round_folder = folder / f"round{r}"
                 round_folder.mkdir(exist_ok=True)
-                got[kind] = _measure(kind, str(data), round_folder, args.epochs, args.workers)
+                got[kind] = _measure(kind, str(data), round_folder, args.epochs, args.workers, args.refresh)
                 times[kind].append(got[kind])
             print(f"| {r + 1} | {load:.2f} | {got['headless']:.2f} | {got['app']:.2f} | "
                   f"{got['app'] / got['headless']:.2f} |", flush=True)
