@@ -192,7 +192,8 @@ class AutoParallel:
                 return
             try:
                 self._split = DataParallel(self.model, self.loss_fn, count, self._generator)
-            except WorkerError:  # NOTE: e.g. a model class defined in a script's __main__: train here alone
+            except (WorkerError, OSError):  # NOTE: e.g. a model class defined in a script's __main__, or no
+                # process could start (out of pids or memory): train here alone
                 self._deciding = False
             return
         self._deciding = False

@@ -67,7 +67,7 @@ def _summary(tmp_path) -> dict:
 
 @pytest.mark.parametrize("signum, code, name, group", [
     (signal.SIGTERM, 143, "SIGTERM", False), (signal.SIGINT, 130, "Ctrl+C", False),
-    (signal.SIGTERM, 143, "SIGTERM", True), (signal.SIGINT, 130, "Ctrl+C", True)])
+    (signal.SIGTERM, 143, "SIGTERM", True), (signal.SIGINT, 130, "Ctrl+C", True), (signal.SIGHUP, 129, "SIGHUP", True)])
 def test_a_signal_mid_run_stops_every_worker_and_saves_the_partial_run(spawn, tmp_path, signum, code, name, group):
     """`group`: sent to the whole process group, as a terminal's Ctrl+C or `kill -TERM -PGID` is."""
     proc = _spawn(spawn, [*LONG_RUN, "--workers", "2"], tmp_path)
