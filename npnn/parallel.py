@@ -32,12 +32,15 @@ import socket
 import subprocess
 import sys
 import time
-from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from npnn.nn.module import _HOOK_DICTS, Module
 from npnn.tensor import Tensor
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 MIN_SLICE = 16  # samples: a smaller slice costs more in messages than its share of the work saves
 START_TIMEOUT = 60.0  # seconds a worker may take to import npnn and unpickle its replica
@@ -64,7 +67,7 @@ def _shared_block(size: int) -> tuple[int, mmap.mmap]:
     """An anonymous shared-memory file (fd, mapping) of `size` bytes that a child can map by its fd."""
     size = max(size, 1)
     if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("npnn-parallel", 0)
+        fd = os.memfd_create("npnn-parallel", os.MFD_CLOEXEC)  # NOTE: pass_fds hands it to the workers alone
     else:  # pragma: no cover - macOS: an unlinked temporary file serves the same purpose
         import tempfile
         handle = tempfile.TemporaryFile()
@@ -230,6 +233,9 @@ class DataParallel:
 
     # ---- starting and stopping --------------------------------------------------------------------
     def _start(self, generator) -> None:
+        # NOTE: imported here: multiprocessing aliases __main__ as __mp_main__ on import, and `import npnn` adds nothing
+        from multiprocessing.connection import Connection
+
         # block: this process's parameters, then one gradient slot per worker
         self._fd, self._block = _shared_block(self._bytes * self.workers)
         self._shared_params = views(self._block, self._spans)
