@@ -7,7 +7,7 @@ slice itself, and sums the slices' gradients (each weighted by its share of the 
 the whole batch's mean-loss gradient up to float rounding). The caller then takes one optimizer step
 here, so hot edits, clipping, schedules and hooks all stay in this process.
 
-NOTE: workers are fresh interpreters (`python -m npnn._worker`), not forks: a fork of a process with
+NOTE: workers are fresh interpreters running `npnn._worker`, not forks: a fork of a process with
 threads (a UI) can deadlock, and multiprocessing's spawn would re-run the user's `__main__`. So the
 model and loss are pickled: their classes must be importable (defined in a module, not in `__main__`).
 BatchNorm normalises each slice with its own batch statistics (as DDP without SyncBatchNorm); the
