@@ -91,6 +91,7 @@ class _State:
     history: History | None = None
     reason: StopReason = StopReason.FAILED
     run_dir: Path | None = None
+    loop: FitLoop | None = None  # set once training starts: it knows the worker count used
 
 
 class Run:
@@ -205,8 +206,9 @@ class Run:
             loop = FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
                            epochs=preset.epochs, early_stopping=self.early_stopping, scheduler=self.scheduler,
                            max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
-                           callbacks=(capture, self.inside, *callbacks), should_stop=should_stop)
-            state.history = loop.history
+                           callbacks=(capture, self.inside, *callbacks), should_stop=should_stop,
+                           workers=preset.workers, generator=generator)
+            state.history, state.loop = loop.history, loop
             history = drive(loop, control, preset.changes)
             state.history, state.reason = history, history.stop_reason
             restored = early_stopping.restore(self.model)
@@ -218,17 +220,18 @@ class Run:
             if self.early_stopping is not None:
                 self.early_stopping.restore(self.model)
             self._save(state, prepared, error)
-            emit(RunSaved(str(state.run_dir), state.reason))
+            emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop)))
             raise
         self._save(state, prepared)
-        emit(RunSaved(str(state.run_dir), state.reason))
+        emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop)))
         assert state.run_dir is not None  # NOTE: _save sets it or raises
         return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions)
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
         assert self.splits is not None  # NOTE: prepare() has run
         extra = {BUNDLE_FILE: bundle_dict(self.preset.task, prepared.config["model"], self.splits.preprocessing)}
-        prepared = replace(prepared, config=_with_changes(prepared.config, state.history))
+        prepared = replace(prepared, config=_with_workers(_with_changes(prepared.config, state.history),
+                                                          _workers_used(state.loop)))
         if self.sweep is not None:
             extra[SWEEP_FILE] = {**self.sweep, "state": _trial_state(state.reason, error)}
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
@@ -241,6 +244,21 @@ def _with_changes(config: dict, history: History | None) -> dict:
     if not changes:
         return config
     return {**config, "changes": [change_dict(Change(c.epoch, c.batch, c.name, c.new)) for c in changes]}
+
+
+def _workers_used(loop: FitLoop | None) -> int | None:
+    """The processes that computed the run's batches ("auto" resolved); None before training began."""
+    if loop is None:
+        return None
+    return 1 if loop.parallel is None else loop.parallel.workers
+
+
+def _with_workers(config: dict, workers: int | None) -> dict:
+    """config.toml's contents with the worker count used, so a replay computes as this run did (a run is
+    reproducible for a given worker count: the gradient sum's rounding and Dropout's masks depend on it)."""
+    if workers is None:
+        return config
+    return {**config, "training": {**config["training"], "workers": workers}}
 
 
 def with_target_units(metrics: dict, target_std: tuple | None) -> dict:

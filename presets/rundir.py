@@ -101,7 +101,8 @@ def _summary(name, started, prepared, history: History | None, before, after, re
     history = history or History()  # NOTE: a run that failed before its fit loop began has none
     return {
         "preset": name, "reason": reason, "data": prepared.data_description, "notice": prepared.notice,
-        "parameters": prepared.num_parameters, "seconds": round(time.time() - started, 3),
+        "parameters": prepared.num_parameters, "workers": prepared.config["training"].get("workers"),
+        "seconds": round(time.time() - started, 3),
         "epochs_run": len(history), "best_epoch": history.best_epoch, "best_val_loss": history.best_value,
         "stopped_epoch": history.stopped_epoch,
         "before": before, "after": after or None,

@@ -21,7 +21,7 @@ from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
 from presets.catalog import LAYERS, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, class_default
 from presets.errors import PresetError
-from presets.option import Option, Setting
+from presets.option import AUTO, Option, Setting
 
 OPTIONS_KEY = "optimizer_options"  # [training.optimizer_options]: the optimizer's other arguments
 SCHEDULE_KEY = "lr_schedule_options"  # [training.lr_schedule_options]: the lr schedule's arguments
@@ -76,6 +76,10 @@ TRAINING_TAIL = (
     Setting(Option(SCHEDULE_KEY, str, help="the schedule's arguments, e.g. step_size=10,gamma=0.5 (replace the "
                                             "preset's)"), "Sched args", metavar="K=V,...", group="schedule",
             read=parse_schedule_options),
+    # NOTE: not a hyperparameter but how the run is computed; config.toml records the count used ("auto"
+    # resolved), so a replay computes with the same count (results are reproducible per worker count)
+    Setting(Option("workers", int, AUTO, low=1, auto=True,
+                   help="processes that share each batch (npnn.parallel); auto: where it pays"), column="workers"),
 )
 
 
