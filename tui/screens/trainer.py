@@ -7,6 +7,7 @@ run costs the UI a bounded amount of work.
 """
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
 
 from textual import on, work
@@ -22,7 +23,7 @@ from presets.controller import RunController
 from presets import events as run_events
 from tui import worker
 from tui.exits import Interrupted, exit_code, interrupt_name
-from tui.inside_state import InsideState
+from tui.inside_state import HISTORY as INSIDE_HISTORY, InsideState
 from tui.messages import (InsideSampled, PreviewReady, RunCompleted, RunCrashed, RunInterrupted, SignalReceived,
                           TrainingEvents)
 from tui.options import Options
@@ -60,7 +61,10 @@ class TrainerScreen(Screen):
         Binding("ctrl+e", "export_history", "History", priority=True),
         Binding("l", "toggle_log", "Log y"),
         Binding("a", "toggle_accuracy", "Accuracy"),
+        Binding("b", "toggle_batches", "Batches"),
+        Binding("s", "next_smoothing", "Smooth"),
     ]
+    TRAIN_CHART_ACTIONS = ("toggle_batches", "next_smoothing")  # keys that act on the Train tab's chart only
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
                  export_dir: Path | None = None) -> None:
@@ -75,6 +79,7 @@ class TrainerScreen(Screen):
         self._shown_version = -1
         self.inside = InsideState()
         self._inside_shown = -1
+        self._waiting_samples: deque = deque(maxlen=INSIDE_HISTORY)  # this run's samples while the tab is hidden
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -146,6 +151,8 @@ class TrainerScreen(Screen):
             return True if self.runs.running else None
         if action == "toggle_accuracy":
             return self.state.task == "classification"
+        if action in self.TRAIN_CHART_ACTIONS:
+            return self.query_one("#tabs", TabbedContent).active == "train"
         return True
 
     def action_open_data(self) -> None:
@@ -202,6 +209,7 @@ class TrainerScreen(Screen):
         self.query_one(Log).clear()
         self.side.show_errors("")
         self.inside = InsideState()
+        self._waiting_samples = deque(maxlen=INSIDE_HISTORY)
         self._watch_inside()
         self._train(active)
         self._commands_changed()
@@ -238,18 +246,35 @@ class TrainerScreen(Screen):
         self.refresh_views()
 
     @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_changed(self) -> None:
+        self._watch_inside()
+        self.refresh_bindings()  # the Train chart's keys show on the Train tab only
+
     def _watch_inside(self) -> None:
-        """The run's monitor is attached only while the Inside tab is visible (hooks removed otherwise).
-        NOTE: steady (screenshot) runs sample every batch so the numbers repeat exactly."""
-        run_id = self.runs.run_id
-        visible = self.query_one("#tabs", TabbedContent).active == "inside"
-        callback = (lambda sample: self.post_message(InsideSampled(run_id, sample))) if visible else None
-        self.runs.watch_inside(callback, every=1 if self.steady else None)
+        """The run's monitor samples while it runs. Visible tab or Step mode: each sample is a message (Step mode
+        samples every batch, so each F10 shows its batch's rows); hidden tab: samples wait in a bounded queue
+        that the tab takes when it opens or the run ends, at no cost to the UI thread meanwhile.
+        NOTE: steady (screenshot) runs sample every visible batch so the numbers repeat exactly."""
+        run_id, waiting = self.runs.run_id, self._waiting_samples
+        stepping = self.runs.running and self.runs.active.control.paused
+        if stepping or self.query_one("#tabs", TabbedContent).active == "inside":
+            self.runs.watch_inside(lambda sample: self.post_message(InsideSampled(run_id, sample)),
+                                   every=1 if self.steady or stepping else None)
+        else:
+            self.runs.watch_inside(waiting.append)
+
+    def _take_waiting_samples(self) -> None:
+        """Samples taken while the tab was hidden, oldest first (deque.popleft: the training thread may append)."""
+        while self._waiting_samples:
+            self.inside.add(self._waiting_samples.popleft())
 
     @on(InsideSampled)
     def _inside_sampled(self, message: InsideSampled) -> None:
         if message.run_id == self.state.run_id:
+            self._take_waiting_samples()
             self.inside.add(message.sample)
+            if self.state.paused:
+                self.refresh_views()  # NOTE: a step's rows show at once, as the step's other views do
 
     @on(InsideView.DigitPicked)
     def _digit_picked(self, message: InsideView.DigitPicked) -> None:
@@ -325,6 +350,8 @@ class TrainerScreen(Screen):
             self._run_ended()
 
     def _run_ended(self) -> None:
+        self._take_waiting_samples()
+        self.inside.end()
         self.refresh_views()
         self._commands_changed()
         self._exit_if_interrupted()
@@ -334,15 +361,19 @@ class TrainerScreen(Screen):
                                           self.state.best_value, test, reason, run_dir, self.state.val_losses)
 
     def _commands_changed(self) -> None:
-        """Buttons, the form's lock (all but the hot edits: the one place that decides them) and footer keys."""
+        """Buttons, the form's lock (all but the hot edits: the one place that decides them), footer keys
+        and the Inside monitor (Step mode samples every batch)."""
         self.side.lock_for_run(self.runs.running, self.state.paused)
         self.refresh_bindings()
+        self._watch_inside()
 
     # --- drawing ---------------------------------------------------------------------------------
 
     def refresh_views(self) -> None:
         """Redraw the live views from the state, if it changed since the last redraw (tui.widgets.train_live
         redraws only what changed, without layout passes)."""
+        if self.query_one("#tabs", TabbedContent).active == "inside":
+            self._take_waiting_samples()
         if self.inside.version != self._inside_shown and self.query_one("#tabs", TabbedContent).active == "inside":
             self._inside_shown = self.inside.version
             self.query_one(InsideView).show(self.inside)
@@ -357,3 +388,11 @@ class TrainerScreen(Screen):
     def action_toggle_accuracy(self) -> None:
         """a: the Train chart between loss and validation accuracy (classification runs)."""
         self.query_one(TrainLive).toggle_accuracy()
+
+    def action_toggle_batches(self) -> None:
+        """b: the Train chart's batch points between the epoch marks on or off."""
+        self.query_one(TrainLive).toggle_batches()
+
+    def action_next_smoothing(self) -> None:
+        """s: the Train chart's next smoothing weight (0, 0.6, 0.9, 0.99)."""
+        self.query_one(TrainLive).next_smoothing()
