@@ -140,7 +140,7 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
     positions = [p for points in drawn.values() for p, _ in points]
     longest = max((len(s.values) for s in series if s.positions is None), default=0)
     epochs = max(x_max or longest, math.ceil(max(positions, default=1)), 1)
-    first = min(1.0, min(positions, default=1))
+    first = 0.0 if min(positions, default=1) < 1 else 1.0  # epoch 0: the start of epoch 1's batches
     text = Text(no_wrap=True, overflow="crop")
     if not values:
         text.append("no values yet".center(width)[:width])
