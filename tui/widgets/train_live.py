@@ -20,10 +20,10 @@ SMOOTHING_STEPS = (0.0, 0.6, 0.9, 0.99)  # TensorBoard's slider as a key (s): ea
 
 
 def info_line(s: RunState) -> str:
-    """The last batch's loss and the epoch's mean so far, lr and skipped steps (the best epoch is in the
-    chart's legend, its val loss in the table)."""
+    """While a run trains, the last batch's loss and the epoch's mean so far; lr and skipped steps (the best
+    epoch is in the chart's legend, its val loss in the table; after the run the table has its losses)."""
     parts = [f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"]
-    return " · ".join([s.batch_line(), *parts] if s.batch_line() else parts)
+    return " · ".join([s.batch_line(), *parts] if s.running and s.batch_line() else parts)
 
 
 class TrainLive(Vertical):
@@ -59,7 +59,8 @@ class TrainLive(Vertical):
         self._put("#progress-text", f"{s.epoch}/{s.epochs or '—'}{batch}")
         self.query_one(MetricsTable).show(s)
         self._put("#timing", s.timing())
-        self._put("#info", info_line(s))
+        if self._put("#info", info_line(s)):  # NOTE: the log's height changed with it: keep its end in view
+            self.call_after_refresh(self.query_one(Log).scroll_end, animate=False)
         self._put("#status", s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
         status = self.query_one("#status", Static)
         status.set_class(s.status == "Finished", "-finished")
@@ -105,11 +106,15 @@ class TrainLive(Vertical):
         self.query_one("#train-chart", Chart).show(series, best=s.best_epoch, log=self.log_scale, marks=s.marks,
                                                    smoothing=self.smoothing)
 
-    def _put(self, selector: str, text: str) -> None:
+    def _put(self, selector: str, text: str) -> bool:
         """Show `text` in a Static unless it already shows it; a layout pass only when it or the text it
-        replaces is wider than the widget (a status that wraps onto more lines or back onto one)."""
+        replaces is wider than the widget (a status that wraps onto more lines or back onto one). True
+        when it asked for a layout pass."""
         old = self._texts.get(selector)
-        if old != text:
-            self._texts[selector] = text
-            widget = self.query_one(selector, Static)
-            widget.update(text, layout=max(len(text), len(old or "")) > widget.content_size.width)
+        if old == text:
+            return False
+        self._texts[selector] = text
+        widget = self.query_one(selector, Static)
+        layout = max(len(text), len(old or "")) > widget.content_size.width
+        widget.update(text, layout=layout)
+        return layout
