@@ -146,12 +146,6 @@ class RunState:
         if loss is not None and (not self.batch_points or self.batch_points[-1][0] != position):
             self.batch_points.append((position, loss))
 
-    def batch_line(self) -> str:
-        """This batch's loss and the epoch's mean so far (Keras' progress bar), empty before any batch."""
-        if self.batch_loss is None:
-            return ""
-        return f"batch loss {fmt(self.batch_loss)} · epoch mean {fmt(self.running_loss)}"
-
     def resumed(self) -> None:
         """F5 on a paused run: full speed again."""
         self.paused, self.status = False, "Training"

@@ -9,7 +9,7 @@ from presets.events import Paused
 from tests.tui.conftest import settle, train_to_the_end, wait_until
 from tests.tui.test_app import text_of
 from tui.state import RunState, fmt
-from tui.widgets.train_live import TrainLive
+from tui.widgets.train_live import TrainLive, info_line
 
 SIZE = (120, 40)
 
@@ -23,7 +23,11 @@ def test_the_state_keeps_each_batch_once_and_the_running_mean_restarts_with_each
     assert state.running_loss is None and state.batch_loss == 0.7  # a new epoch: no mean over it yet
     state.apply(BatchEnded(2, 3, 3, 4, 0.5, 0.6, 24, 0.005))
     assert state.batch_points[-1] == (1.75, 0.5) and state.lr == 0.005
-    assert state.batch_line() == "batch loss 0.5 · epoch mean 0.6"
+    state.running = True
+    assert info_line(state) == "batch loss 0.5 · epoch mean 0.6 · lr 5.00e-03 · skipped steps 0"
+    assert info_line(state, 40) == "loss 0.5 · mean 0.6 · lr 5.00e-03"  # a narrow column: shorter words
+    state.running = False
+    assert info_line(state) == "lr 5.00e-03 · skipped steps 0"  # after the run the table has the losses
 
 
 async def test_each_f10_updates_the_batch_loss_the_epoch_mean_lr_and_the_chart(app_for):
@@ -41,6 +45,7 @@ async def test_each_f10_updates_the_batch_loss_the_epoch_mean_lr_and_the_chart(a
             assert state.running_loss == pytest.approx(sum(losses) / step)  # equal batches: the plain mean
             info = text_of(app, "#info")
             assert info.startswith(f"batch loss {fmt(losses[-1])} · epoch mean {fmt(state.running_loss)} · lr ")
+            assert len(info) <= app.screen.query_one("#info").content_size.width
             assert "lr —" not in info and state.lr == pytest.approx(app.screen.runs.active.run.preset.lr)
             chart = text_of(app, "#train-chart")
             assert "no values yet" not in chart and "⣿ batch loss" in chart.splitlines()[-1]

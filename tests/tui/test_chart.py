@@ -81,7 +81,7 @@ def test_batch_points_sit_between_the_epoch_marks_and_the_axis_starts_at_0_for_t
     epoch_only = render([epochs], 48, 10).plain.splitlines()
     assert first_col > 2, "batch 0.5 is half an epoch right of 0, epoch 1 further right still"
     assert min(min((i for i, c in enumerate(row[8:]) if c != " "), default=99) for row in epoch_only[:-2]) == 0
-    assert "⣿ batch" in rows[-1]
+    assert "⣿ batch" in rows[-1] and rows[-2].split("└")[1].split() == ["0", "1", "2"]
     top = [row for row in rows if "┤" in row][0]
     assert float(top.split("┤")[0]) >= 1.0  # the batch losses (up to 1.2) set the range too
 

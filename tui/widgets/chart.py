@@ -189,8 +189,9 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
         text.append("\n")
     axis = [" "] * plot_w
     taken: list[tuple[int, int]] = []
-    # the last epoch first, then the first and round ones between, each only where it touches no other label
-    for epoch in [epochs, *_epoch_ticks(epochs, max(2, plot_w // 12))]:
+    # the last epoch first, then 0 (batch points of epoch 1), the first and round ones between, each only where it
+    # touches no other label
+    for epoch in [epochs, *([0] if first == 0 else []), *_epoch_ticks(epochs, max(2, plot_w // 12))]:
         label = str(epoch)
         col = min(dot_x(epoch) // 2, plot_w - len(label))
         if all(col > end or col + len(label) < start for start, end in taken):

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, ProgressBar, Static
 
-from tui.state import RunState
+from tui.state import RunState, fmt
 from tui.widgets.chart import Chart, Series
 from tui.widgets.tables import MetricsTable
 
@@ -19,11 +19,18 @@ from tui.widgets.tables import MetricsTable
 SMOOTHING_STEPS = (0.0, 0.6, 0.9, 0.99)  # TensorBoard's slider as a key (s): each press the next weight
 
 
-def info_line(s: RunState) -> str:
-    """While a run trains, the last batch's loss and the epoch's mean so far; lr and skipped steps (the best
-    epoch is in the chart's legend, its val loss in the table; after the run the table has its losses)."""
-    parts = [f"lr {s.lr:.2e}" if s.lr is not None else "lr —", f"skipped steps {s.skipped_steps}"]
-    return " · ".join([s.batch_line(), *parts] if s.running and s.batch_line() else parts)
+def info_line(s: RunState, width: int = 0) -> str:
+    """While a run trains, the last batch's loss and the epoch's mean so far (Keras' progress bar); lr and
+    skipped steps (the best epoch is in the chart's legend; after the run the table has its losses). In
+    `width` columns (0: any) shorter words, so the batch numbers and lr stay on the line's one row."""
+    lr = f"lr {s.lr:.2e}" if s.lr is not None else "lr —"
+    if not (s.running and s.batch_loss is not None):
+        return f"{lr} · skipped steps {s.skipped_steps}"
+    batch, mean = fmt(s.batch_loss), fmt(s.running_loss)
+    line = f"batch loss {batch} · epoch mean {mean} · {lr} · skipped steps {s.skipped_steps}"
+    if not width or len(line) <= width:
+        return line
+    return " · ".join([f"loss {batch}", f"mean {mean}", lr] + ([f"skipped {s.skipped_steps}"] if s.skipped_steps else []))
 
 
 class TrainLive(Vertical):
@@ -59,8 +66,7 @@ class TrainLive(Vertical):
         self._put("#progress-text", f"{s.epoch}/{s.epochs or '—'}{batch}")
         self.query_one(MetricsTable).show(s)
         self._put("#timing", s.timing())
-        if self._put("#info", info_line(s)):  # NOTE: the log's height changed with it: keep its end in view
-            self.call_after_refresh(self.query_one(Log).scroll_end, animate=False)
+        self._put("#info", info_line(s, self.query_one("#info", Static).content_size.width))
         self._put("#status", s.status if not s.running or s.status != "Training" else f"Training · epoch {s.epoch}")
         status = self.query_one("#status", Static)
         status.set_class(s.status == "Finished", "-finished")
@@ -106,15 +112,11 @@ class TrainLive(Vertical):
         self.query_one("#train-chart", Chart).show(series, best=s.best_epoch, log=self.log_scale, marks=s.marks,
                                                    smoothing=self.smoothing)
 
-    def _put(self, selector: str, text: str) -> bool:
+    def _put(self, selector: str, text: str) -> None:
         """Show `text` in a Static unless it already shows it; a layout pass only when it or the text it
-        replaces is wider than the widget (a status that wraps onto more lines or back onto one). True
-        when it asked for a layout pass."""
+        replaces is wider than the widget (a status that wraps onto more lines or back onto one)."""
         old = self._texts.get(selector)
-        if old == text:
-            return False
-        self._texts[selector] = text
-        widget = self.query_one(selector, Static)
-        layout = max(len(text), len(old or "")) > widget.content_size.width
-        widget.update(text, layout=layout)
-        return layout
+        if old != text:
+            self._texts[selector] = text
+            widget = self.query_one(selector, Static)
+            widget.update(text, layout=max(len(text), len(old or "")) > widget.content_size.width)
