@@ -77,9 +77,8 @@ class TrainerScreen(Screen):
         self.runs = RunController(preset, loaded, options.out, download=options.download)
         self.state = RunState()
         self._shown_version = -1
-        self.inside = InsideState()
         self._inside_shown = -1
-        self._waiting_samples: deque = deque(maxlen=INSIDE_HISTORY)  # this run's samples while the tab is hidden
+        self._new_inside()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -208,8 +207,7 @@ class TrainerScreen(Screen):
                               status="Training", running=True, epochs=preset.epochs, steady=self.steady)
         self.query_one(Log).clear()
         self.side.show_errors("")
-        self.inside = InsideState()
-        self._waiting_samples = deque(maxlen=INSIDE_HISTORY)
+        self._new_inside()
         self._watch_inside()
         self._train(active)
         self._commands_changed()
@@ -250,18 +248,22 @@ class TrainerScreen(Screen):
         self._watch_inside()
         self.refresh_bindings()  # the Train chart's keys show on the Train tab only
 
+    def _new_inside(self) -> None:
+        """The latest run's Inside state and where its samples go: a message each, or (tab hidden) a bounded
+        queue the tab takes when it opens or the run ends, at no cost to the UI thread meanwhile."""
+        run_id, self.inside = self.runs.run_id, InsideState()
+        self._waiting_samples: deque = deque(maxlen=INSIDE_HISTORY)
+        self._post_sample = lambda sample: self.post_message(InsideSampled(run_id, sample))
+
     def _watch_inside(self) -> None:
-        """The run's monitor samples while it runs. Visible tab or Step mode: each sample is a message (Step mode
-        samples every batch, so each F10 shows its batch's rows); hidden tab: samples wait in a bounded queue
-        that the tab takes when it opens or the run ends, at no cost to the UI thread meanwhile.
+        """The run's monitor samples while it runs: into messages while the tab is visible or in Step mode
+        (which samples every batch, so each F10 shows its batch's rows), else into the waiting queue.
         NOTE: steady (screenshot) runs sample every visible batch so the numbers repeat exactly."""
-        run_id, waiting = self.runs.run_id, self._waiting_samples
         stepping = self.runs.running and self.runs.active.control.paused
         if stepping or self.query_one("#tabs", TabbedContent).active == "inside":
-            self.runs.watch_inside(lambda sample: self.post_message(InsideSampled(run_id, sample)),
-                                   every=1 if self.steady or stepping else None)
+            self.runs.watch_inside(self._post_sample, every=1 if self.steady or stepping else None)
         else:
-            self.runs.watch_inside(waiting.append)
+            self.runs.watch_inside(self._waiting_samples.append)
 
     def _take_waiting_samples(self) -> None:
         """Samples taken while the tab was hidden, oldest first (deque.popleft: the training thread may append)."""
