@@ -64,7 +64,6 @@ class TrainerScreen(Screen):
         Binding("b", "toggle_batches", "Batches"),
         Binding("s", "next_smoothing", "Smooth"),
     ]
-    TRAIN_CHART_ACTIONS = ("toggle_batches", "next_smoothing")  # keys that act on the Train tab's chart only
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
                  export_dir: Path | None = None) -> None:
@@ -150,7 +149,7 @@ class TrainerScreen(Screen):
             return True if self.runs.running else None
         if action == "toggle_accuracy":
             return self.state.task == "classification"
-        if action in self.TRAIN_CHART_ACTIONS:
+        if action in ("toggle_batches", "next_smoothing"):  # the Train chart's keys act on the Train tab only
             return self.query_one("#tabs", TabbedContent).active == "train"
         return True
 
@@ -257,9 +256,8 @@ class TrainerScreen(Screen):
         self._post_sample = lambda sample: self.post_message(InsideSampled(run_id, sample))
 
     def _watch_inside(self) -> None:
-        """The run's monitor samples while it runs: into messages while the tab is visible or in Step mode
-        (which samples every batch, so each F10 shows its batch's rows), else into the waiting queue.
-        NOTE: steady (screenshot) runs sample every visible batch so the numbers repeat exactly."""
+        """Samples go to messages while the tab is visible or in Step mode (every batch: each F10 shows its rows),
+        else to the waiting queue. NOTE: steady (screenshot) runs sample every visible batch to repeat exactly."""
         stepping = self.runs.running and self.runs.active.control.paused
         if stepping or self.query_one("#tabs", TabbedContent).active == "inside":
             self.runs.watch_inside(self._post_sample, every=1 if self.steady or stepping else None)
@@ -377,9 +375,9 @@ class TrainerScreen(Screen):
         redraws only what changed, without layout passes)."""
         if self.query_one("#tabs", TabbedContent).active == "inside":
             self._take_waiting_samples()
-        if self.inside.version != self._inside_shown and self.query_one("#tabs", TabbedContent).active == "inside":
-            self._inside_shown = self.inside.version
-            self.query_one(InsideView).show(self.inside)
+            if self.inside.version != self._inside_shown:
+                self._inside_shown = self.inside.version
+                self.query_one(InsideView).show(self.inside)
         if self.state.version != self._shown_version:
             self._shown_version = self.state.version
             self.query_one(TrainLive).show(self.state)
