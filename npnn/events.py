@@ -38,12 +38,17 @@ class EpochStarted:
 
 @dataclass(frozen=True)
 class BatchEnded:
-    """Sent at a bounded rate (not for every batch), and always for an epoch's last batch."""
+    """Sent at a bounded rate (not for every batch), and always for an epoch's last batch. `loss` is this
+    batch's; `running_loss` the exact sample-weighted mean of the epoch's finite batch losses so far (Keras'
+    progress bar) over `samples` samples, None before any was finite; `lr` the one this batch trained with."""
     epoch: int
     epochs: int
     batch: int
     batches: int
     loss: float
+    running_loss: float | None = None
+    samples: int = 0
+    lr: float | None = None
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,11 @@ class FitLoop:
         """The run has ended (history.stop_reason says how)."""
         return self.history.stop_reason is not None
 
+    @property
+    def running_loss(self) -> float | None:
+        """The open (or last) epoch's sample-weighted mean of its finite batch losses so far; None before one."""
+        return self._total / self._count if self._count else None
+
     # ---- driving ----------------------------------------------------------------------------------
     def step_batch(self) -> bool:
         """Train the next batch (opening or closing its epoch as needed); False once the run has ended."""
@@ -263,7 +268,8 @@ class FitLoop:
             now = perf_counter()
             if now - self._last_event >= self.batch_event_interval or self.batch == self.batches \
                     or self._diverged is not None:
-                self.emit(BatchEnded(self.epoch, self.epochs, self.batch, self.batches, value))
+                self.emit(BatchEnded(self.epoch, self.epochs, self.batch, self.batches, value, self.running_loss,
+                                     self._count, float(self.optimizer.param_groups[0]["lr"])))
                 self._last_event = now
 
     def _apply_changes(self) -> None:

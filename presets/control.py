@@ -133,5 +133,6 @@ def drive(loop, control: RunControl | None = None, changes=()):
                 loop.set_hyperparameter(name, value)
         loop.step_batch()
         if control is not None and control._stepping() and not loop.done:
-            loop.emit(Paused(loop.epoch, loop.epochs, loop.batch, loop.batches, loop.last_loss))
+            loop.emit(Paused(loop.epoch, loop.epochs, loop.batch, loop.batches, loop.last_loss, loop.running_loss,
+                             float(loop.optimizer.param_groups[0]["lr"])))
     return loop.history

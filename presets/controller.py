@@ -150,7 +150,7 @@ class RunController:
     def watch_inside(self, on_sample: Callable | None, every: int | None = None) -> None:
         """Send the running run's per-layer samples to `on_sample` (None: detach its monitor, hooks removed).
         NOTE: asking again for the same does nothing, since it would restart the monitor."""
-        wanted = (self.run_id, on_sample is not None)
+        wanted = (self.run_id, on_sample, every)
         if not self.running or self._watching == wanted:
             return
         self._watching = wanted

@@ -44,9 +44,12 @@ class RunSaved:
 
 @dataclass(frozen=True)
 class Paused:
-    """A Step-mode run trained batch `batch` of `batches` in epoch `epoch` (loss `loss`) and waits."""
+    """A Step-mode run trained batch `batch` of `batches` in epoch `epoch` (loss `loss`) and waits;
+    `running_loss` is the epoch's mean so far (FitLoop.running_loss), `lr` the optimizer's lr now."""
     epoch: int
     epochs: int
     batch: int
     batches: int
     loss: float | None
+    running_loss: float | None = None
+    lr: float | None = None

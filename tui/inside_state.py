@@ -40,7 +40,13 @@ class InsideState:
     saliency: object = None                      # npnn.diagnostics.stats.Saliency
     selected: int = 0                            # the test image picked for the saliency map
     samples: int = 0
+    ended: bool = False                          # the run ended: its last sample stays, marked as the end
     version: int = 0
+
+    def end(self) -> None:
+        """The run ended: what was sampled last stays on show as the end of the run."""
+        self.ended = True
+        self.version += 1
 
     def add(self, sample: InsideSample) -> None:
         if len(self.series) != len(sample.layers):

@@ -20,6 +20,10 @@ ACTIONS = (
     ("Chart: log scale", "Toggle the Train chart's y axis between linear and log10", "toggle_log", "l"),
     ("Chart: accuracy", "Toggle the Train chart between loss and val accuracy (classification)", "toggle_accuracy",
      "a"),
+    ("Chart: batch points", "Show each reported batch's loss between the Train chart's epoch marks",
+     "toggle_batches", "b"),
+    ("Chart: smoothing", "The Train chart's smoothing weight: 0, 0.6, 0.9, 0.99 (TensorBoard's)", "next_smoothing",
+     "s"),
     ("Edit model…", "Add, remove, move and resize layers, checked against the data as you type", "edit_model",
      "ctrl+l"),
 )

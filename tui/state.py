@@ -77,6 +77,9 @@ class RunState:
     val_losses: list = field(default_factory=list)
     val_accuracies: list = field(default_factory=list)  # classification runs
     lr: float | None = None
+    batch_loss: float | None = None      # the last batch reported (every step in Step mode)
+    running_loss: float | None = None    # the epoch's exact mean loss over its batches so far
+    batch_points: list = field(default_factory=list)  # (epoch position, batch loss): batch 5 of 10 in epoch 3 is 2.5
     skipped_steps: int = 0
     best_epoch: int | None = None
     best_value: float | None = None
@@ -135,13 +138,26 @@ class RunState:
 
     def _on_EpochStarted(self, e: fit_events.EpochStarted) -> None:
         self.epoch, self.epochs, self.batch, self.batches = e.epoch, e.epochs, 0, e.batches
+        self.running_loss = None
 
     def _on_BatchEnded(self, e: fit_events.BatchEnded) -> None:
         self.epoch, self.batch, self.batches = e.epoch, e.batch, e.batches
+        self._batch_done(e.loss, e.running_loss, e.lr)
 
     def _on_Paused(self, e: run_events.Paused) -> None:
         self.epoch, self.batch, self.batches, self.paused = e.epoch, e.batch, e.batches, True
+        self._batch_done(e.loss, e.running_loss, e.lr)
         self.status = f"Paused after batch {e.batch}/{e.batches} of epoch {e.epoch} · F10 step · F5 continue"
+
+    def _batch_done(self, loss, running_loss, lr) -> None:
+        """A batch's loss, the epoch's mean so far and lr; one chart point per batch (Paused repeats the
+        BatchEnded of the same batch when both came)."""
+        self.batch_loss, self.running_loss = loss, running_loss
+        if lr is not None:
+            self.lr = lr
+        position = self.epoch - 1 + self.batch / self.batches if self.batches else self.epoch
+        if loss is not None and (not self.batch_points or self.batch_points[-1][0] != position):
+            self.batch_points.append((position, loss))
 
     def resumed(self) -> None:
         """F5 on a paused run: full speed again."""

@@ -103,3 +103,15 @@ def test_the_next_run_trains_the_selected_preset_with_the_editor_s_layers_and_th
     assert runs.layers is None and runs.next_preset({}).model == load_preset("tabular_mlp").model
     with pytest.raises(PresetError):
         runs.select("no_such_preset")
+
+
+def test_watch_inside_passes_on_a_new_destination_or_rate_and_ignores_a_repeat(tmp_path, monkeypatch):
+    controller = _controller(tmp_path)
+    active = controller.start({}, paused=True)
+    asked = []
+    monkeypatch.setattr(active.run.inside, "watch", lambda callback, every=None: asked.append((callback, every)))
+    hidden, visible = [].append, print
+    for callback, every in ((hidden, None), (hidden, None), (visible, None), (visible, 1), (visible, 1)):
+        controller.watch_inside(callback, every)
+    assert asked == [(hidden, None), (visible, None), (visible, 1)]
+    controller.stop()

@@ -1,6 +1,8 @@
 """The braille chart and the sparkline: shared axis ticks, skipped values, best marker, log scale."""
 import math
 
+import pytest
+
 from tui.widgets.chart import Series, render, sparkline
 
 
@@ -67,3 +69,32 @@ def test_hyperparameter_changes_are_marked_where_they_happened():
     assert sum(row.count("╎") for row in rows[:-2]) >= 1
     assert "1 hyperparameter change" in rows[-1]
     assert "╎" not in render([Series("val", [1.0, 0.8], "blue")], 40, 8).plain
+
+
+def test_batch_points_sit_between_the_epoch_marks_and_the_axis_starts_at_0_for_them():
+    from tui.widgets.chart import Series, render
+    epochs = Series("train", [1.0, 0.5], "cyan")
+    batches = Series("batch", [1.2, 1.0, 0.6, 0.5], "blue", positions=[0.5, 1.0, 1.5, 2.0])
+    rows = render([batches, epochs], 48, 10).plain.splitlines()
+    plot = [row[8:] for row in rows[:-2]]
+    first_col = min(min((i for i, c in enumerate(row) if c != " "), default=99) for row in plot)
+    epoch_only = render([epochs], 48, 10).plain.splitlines()
+    assert first_col > 2, "batch 0.5 is half an epoch right of 0, epoch 1 further right still"
+    assert min(min((i for i, c in enumerate(row[8:]) if c != " "), default=99) for row in epoch_only[:-2]) == 0
+    assert "⣿ batch" in rows[-1] and rows[-2].split("└")[1].split() == ["0", "1", "2"]
+    top = [row for row in rows if "┤" in row][0]
+    assert float(top.split("┤")[0]) >= 1.0  # the batch losses (up to 1.2) set the range too
+
+
+def test_smoothing_is_tensorboard_s_debiased_moving_average_and_is_named_in_the_legend():
+    from tui.widgets.chart import Series, render, smooth
+    assert smooth([2.0, 2.0, 2.0], 0.9) == pytest.approx([2.0, 2.0, 2.0])  # debiased: no pull towards 0
+    assert smooth([1.0, 3.0], 0.5) == pytest.approx([1.0, (0.5 * 0.5 + 0.5 * 3.0) / (1 - 0.5 ** 2)])
+    with_nan = smooth([1.0, math.nan, 3.0], 0.5)  # a NaN is kept in place and skipped by the average
+    assert with_nan[0] == 1.0 and math.isnan(with_nan[1]) and with_nan[2] == pytest.approx(1.75 / 0.75)
+    assert smooth([1.0, 3.0], 0.0) == [1.0, 3.0]
+    zigzag = [1.0, 3.0] * 20
+    assert max(smooth(zigzag, 0.99)[10:]) - min(smooth(zigzag, 0.99)[10:]) < 0.5
+    raw, smoothed = (render([Series("loss", zigzag, "cyan")], 60, 12, smoothing=w).plain for w in (0.0, 0.9))
+    assert "smoothing 0.9" in smoothed.splitlines()[-1] and "smoothing" not in raw
+    assert _ticks(smoothed.splitlines())[0] < _ticks(raw.splitlines())[0]  # the swing is damped: a lower top tick

@@ -7,6 +7,7 @@ run costs the UI a bounded amount of work.
 """
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
 
 from textual import on, work
@@ -22,7 +23,7 @@ from presets.controller import RunController
 from presets import events as run_events
 from tui import worker
 from tui.exits import Interrupted, exit_code, interrupt_name
-from tui.inside_state import InsideState
+from tui.inside_state import HISTORY as INSIDE_HISTORY, InsideState
 from tui.messages import (InsideSampled, PreviewReady, RunCompleted, RunCrashed, RunInterrupted, SignalReceived,
                           TrainingEvents)
 from tui.options import Options
@@ -64,6 +65,8 @@ class TrainerScreen(Screen):
         Binding("ctrl+e", "export_history", "History", priority=True, show=False),
         Binding("l", "toggle_log", "Log y"),
         Binding("a", "toggle_accuracy", "Accuracy"),
+        Binding("b", "toggle_batches", "Batches"),
+        Binding("s", "next_smoothing", "Smooth"),
     ]
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
@@ -77,8 +80,8 @@ class TrainerScreen(Screen):
         self.runs = RunController(preset, loaded, options.out, download=options.download)
         self.state = RunState()
         self._shown_version = -1
-        self.inside = InsideState()
         self._inside_shown = -1
+        self._new_inside()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -161,6 +164,8 @@ class TrainerScreen(Screen):
             return False
         if action == "toggle_accuracy":
             return self.state.task == "classification"
+        if action in ("toggle_batches", "next_smoothing"):  # the Train chart's keys act on the Train tab only
+            return self.query_one("#tabs", TabbedContent).active == "train"
         return True
 
     def _active_tab(self) -> str | None:
@@ -221,7 +226,7 @@ class TrainerScreen(Screen):
                               status="Training", running=True, epochs=preset.epochs, steady=self.steady)
         self.query_one(Log).clear()
         self.side.show_errors("")
-        self.inside = InsideState()
+        self._new_inside()
         self._watch_inside()
         self._train(active)
         self._commands_changed()
@@ -259,21 +264,37 @@ class TrainerScreen(Screen):
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_changed(self) -> None:
-        self.refresh_bindings()  # the chart keys are the Train tab's
+        self._watch_inside()
+        self.refresh_bindings()  # the Train chart's keys show on the Train tab only
 
-    @on(TabbedContent.TabActivated, "#tabs")
+    def _new_inside(self) -> None:
+        """The latest run's Inside state and where its samples go: a message each, or (tab hidden) a bounded
+        queue the tab takes when it opens or the run ends, at no cost to the UI thread meanwhile."""
+        run_id, self.inside = self.runs.run_id, InsideState()
+        self._waiting_samples: deque = deque(maxlen=INSIDE_HISTORY)
+        self._post_sample = lambda sample: self.post_message(InsideSampled(run_id, sample))
+
     def _watch_inside(self) -> None:
-        """The run's monitor is attached only while the Inside tab is visible (hooks removed otherwise).
-        NOTE: steady (screenshot) runs sample every batch so the numbers repeat exactly."""
-        run_id = self.runs.run_id
-        visible = self.query_one("#tabs", TabbedContent).active == "inside"
-        callback = (lambda sample: self.post_message(InsideSampled(run_id, sample))) if visible else None
-        self.runs.watch_inside(callback, every=1 if self.steady else None)
+        """Samples go to messages while the tab is visible or in Step mode (every batch: each F10 shows its rows),
+        else to the waiting queue. NOTE: steady (screenshot) runs sample every visible batch to repeat exactly."""
+        stepping = self.runs.running and self.runs.active.control.paused
+        if stepping or self.query_one("#tabs", TabbedContent).active == "inside":
+            self.runs.watch_inside(self._post_sample, every=1 if self.steady or stepping else None)
+        else:
+            self.runs.watch_inside(self._waiting_samples.append)
+
+    def _take_waiting_samples(self) -> None:
+        """Samples taken while the tab was hidden, oldest first (deque.popleft: the training thread may append)."""
+        while self._waiting_samples:
+            self.inside.add(self._waiting_samples.popleft())
 
     @on(InsideSampled)
     def _inside_sampled(self, message: InsideSampled) -> None:
         if message.run_id == self.state.run_id:
+            self._take_waiting_samples()
             self.inside.add(message.sample)
+            if self.state.paused:
+                self.refresh_views()  # NOTE: a step's rows show at once, as the step's other views do
 
     @on(InsideView.DigitPicked)
     def _digit_picked(self, message: InsideView.DigitPicked) -> None:
@@ -349,6 +370,8 @@ class TrainerScreen(Screen):
             self._run_ended()
 
     def _run_ended(self) -> None:
+        self._take_waiting_samples()
+        self.inside.end()
         self.refresh_views()
         self._commands_changed()
         self._exit_if_interrupted()
@@ -358,18 +381,22 @@ class TrainerScreen(Screen):
                                           self.state.best_value, test, reason, run_dir, self.state.val_losses)
 
     def _commands_changed(self) -> None:
-        """Buttons, the form's lock (all but the hot edits: the one place that decides them) and footer keys."""
+        """Buttons, the form's lock (all but the hot edits: the one place that decides them), footer keys
+        and the Inside monitor (Step mode samples every batch)."""
         self.side.lock_for_run(self.runs.running, self.state.paused)
         self.refresh_bindings()
+        self._watch_inside()
 
     # --- drawing ---------------------------------------------------------------------------------
 
     def refresh_views(self) -> None:
         """Redraw the live views from the state, if it changed since the last redraw (tui.widgets.train_live
         redraws only what changed, without layout passes)."""
-        if self.inside.version != self._inside_shown and self.query_one("#tabs", TabbedContent).active == "inside":
-            self._inside_shown = self.inside.version
-            self.query_one(InsideView).show(self.inside)
+        if self.query_one("#tabs", TabbedContent).active == "inside":
+            self._take_waiting_samples()
+            if self.inside.version != self._inside_shown:
+                self._inside_shown = self.inside.version
+                self.query_one(InsideView).show(self.inside)
         if self.state.version != self._shown_version:
             self._shown_version = self.state.version
             self.query_one(TrainLive).show(self.state)
@@ -381,3 +408,11 @@ class TrainerScreen(Screen):
     def action_toggle_accuracy(self) -> None:
         """a: the Train chart between loss and validation accuracy (classification runs)."""
         self.query_one(TrainLive).toggle_accuracy()
+
+    def action_toggle_batches(self) -> None:
+        """b: the Train chart's batch points between the epoch marks on or off."""
+        self.query_one(TrainLive).toggle_batches()
+
+    def action_next_smoothing(self) -> None:
+        """s: the Train chart's next smoothing weight (0, 0.6, 0.9, 0.99)."""
+        self.query_one(TrainLive).next_smoothing()

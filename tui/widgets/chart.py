@@ -1,4 +1,4 @@
-"""Line charts of per-epoch series drawn with braille cells, and one-line sparklines for tables.
+"""Line charts of per-epoch (or per-batch) series drawn with braille cells, and one-line sparklines for tables.
 
 NOTE: drawn with our own braille cells (2x4 dots per character) rather than plotext: no extra
 dependency, and a redraw is a few NumPy-free list operations, cheap at the app's 4 Hz refresh.
@@ -21,25 +21,42 @@ Y_LABEL_WIDTH = 8
 
 @dataclass(frozen=True)
 class Series:
-    """One line: `values[i]` is the value at epoch i + 1; `style` a Rich colour such as "cyan"."""
+    """One line: `values[i]` is the value at epoch i + 1, or at epoch position `positions[i]` when given
+    (batch 5 of 10 in epoch 3 is 2.5); `style` a Rich colour such as "cyan"."""
     name: str
     values: Sequence[float]
     style: str
+    positions: Sequence[float] | None = None
 
 
-def _finite(values: Sequence[float], log: bool) -> list[tuple[int, float]]:
-    """(epoch, value) of the values that can be drawn (finite; positive on a log scale)."""
+def smooth(values: Sequence[float], weight: float) -> list:
+    """TensorBoard's smoothing: an exponential moving average with weight `weight` on the past, debiased
+    so the first values are not pulled towards 0; values that are not finite are kept and skipped."""
+    smoothed, last, count = [], 0.0, 0
+    for value in values:
+        if value is None or not math.isfinite(value) or not weight:
+            smoothed.append(value)
+            continue
+        count += 1
+        last = last * weight + (1 - weight) * value
+        smoothed.append(last / (1 - weight ** count))
+    return smoothed
+
+
+def _finite(series: Series, log: bool, smoothing: float = 0.0) -> list[tuple[float, float]]:
+    """(epoch position, value) of the values that can be drawn (finite; positive on a log scale)."""
     points = []
-    for epoch, value in enumerate(values, start=1):
+    positions = series.positions if series.positions is not None else range(1, len(series.values) + 1)
+    for position, value in zip(positions, smooth(series.values, smoothing)):
         if value is None or not math.isfinite(value) or (log and value <= 0):
             continue
-        points.append((epoch, math.log10(value) if log else float(value)))
+        points.append((position, math.log10(value) if log else float(value)))
     return points
 
 
 def sparkline(values: Sequence[float], width: int) -> str:
     """The last `width` finite values as block characters, scaled to their own min..max."""
-    points = [v for _, v in _finite(values, log=False)][-width:]
+    points = [v for _, v in _finite(Series("", values, ""), log=False)][-width:]
     if not points:
         return ""
     low, high = min(points), max(points)
@@ -112,14 +129,18 @@ def _epoch_ticks(epochs: int, count: int) -> list[int]:
 
 
 def render(series: Sequence[Series], width: int, height: int, *, best: int | None = None,
-           log: bool = False, x_max: int | None = None, marks: Sequence[float] = ()) -> Text:
+           log: bool = False, x_max: int | None = None, marks: Sequence[float] = (), smoothing: float = 0.0) -> Text:
     """The chart as Rich Text of `height` lines and at most `width` columns: y ticks, plot, x axis, legend.
-    `marks`: epoch positions (fractional: epoch 3, batch 5 of 10 is 2.4) of hyperparameter changes."""
+    `marks`: epoch positions (fractional: epoch 3, batch 5 of 10 is 2.4) of hyperparameter changes;
+    `smoothing`: the weight of smooth() applied to every series (0: the values as they are).
+    The x axis runs from epoch 1, or from 0 when batch points of the first epoch come before it."""
     plot_w, plot_h = max(width - Y_LABEL_WIDTH - 1, 4), max(height - 2, 2)
-    drawn = {s.name: _finite(s.values, log) for s in series}
+    drawn = {s.name: _finite(s, log, smoothing) for s in series}
     values = [v for points in drawn.values() for _, v in points]
-    longest = max((len(s.values) for s in series), default=0)
-    epochs = max(x_max or longest, 1)
+    positions = [p for points in drawn.values() for p, _ in points]
+    longest = max((len(s.values) for s in series if s.positions is None), default=0)
+    epochs = max(x_max or longest, math.ceil(max(positions, default=1)), 1)
+    first = 0.0 if min(positions, default=1) < 1 else 1.0  # epoch 0: the start of epoch 1's batches
     text = Text(no_wrap=True, overflow="crop")
     if not values:
         text.append("no values yet".center(width)[:width])
@@ -134,7 +155,7 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
     owner: list[list[str | None]] = [[None] * plot_w for _ in range(plot_h)]
 
     def dot_x(epoch: float) -> int:
-        return 0 if epochs == 1 else round((epoch - 1) / (epochs - 1) * (dots_w - 1))
+        return 0 if epochs == first else round((epoch - first) / (epochs - first) * (dots_w - 1))
 
     def dot_y(value: float) -> int:
         return round((high - value) / (high - low) * (dots_h - 1))
@@ -152,7 +173,7 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
                 owner[y // 4][x // 2] = s.style
             previous = point
     best_col = dot_x(best) // 2 if best is not None and 1 <= best <= epochs else None
-    mark_cols = {dot_x(max(position, 1)) // 2 for position in marks if position <= epochs}
+    mark_cols = {dot_x(max(position, first)) // 2 for position in marks if position <= epochs}
     for row in range(plot_h):
         label = _tick(ticks[row], log) if row in ticks else ""
         text.append(label.rjust(Y_LABEL_WIDTH - 1) + "┤" if label else " " * (Y_LABEL_WIDTH - 1) + "│", "dim")
@@ -168,8 +189,9 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
         text.append("\n")
     axis = [" "] * plot_w
     taken: list[tuple[int, int]] = []
-    # the last epoch first, then the first and round ones between, each only where it touches no other label
-    for epoch in [epochs, *_epoch_ticks(epochs, max(2, plot_w // 12))]:
+    # the last epoch first, then 0 (batch points of epoch 1), the first and round ones between, each only where it
+    # touches no other label
+    for epoch in [epochs, *([0] if first == 0 else []), *_epoch_ticks(epochs, max(2, plot_w // 12))]:
         label = str(epoch)
         col = min(dot_x(epoch) // 2, plot_w - len(label))
         if all(col > end or col + len(label) < start for start, end in taken):
@@ -177,13 +199,15 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
             taken.append((col, col + len(label)))
     text.append("epoch".rjust(Y_LABEL_WIDTH - 1) + "└" + "".join(axis)[:plot_w] + "\n", "dim")
     text.append_text(_legend(series, drawn, best if best_col is not None else None, len(marks) if mark_cols else 0,
-                             log, width))
+                             log, width, smoothing))
     return text
 
 
-def _legend(series: Sequence[Series], drawn: dict, best: int | None, marks: int, log: bool, width: int) -> Text:
+def _legend(series: Sequence[Series], drawn: dict, best: int | None, marks: int, log: bool, width: int,
+            smoothing: float = 0.0) -> Text:
     """One line naming each series (and its undrawn values), the best epoch, the hyperparameter changes
-    marked and a log scale; it starts under the plot when that leaves room for all of it, else at the left edge."""
+    marked, the smoothing and a log scale; it starts under the plot when that leaves room for all of it,
+    else at the left edge."""
     legend = Text()
     for s in series:
         legend.append("⣿ ", s.style)
@@ -195,6 +219,8 @@ def _legend(series: Sequence[Series], drawn: dict, best: int | None, marks: int,
     if marks:
         legend.append("╎", "yellow")
         legend.append(f" {marks} hyperparameter change{'s' if marks > 1 else ''}  ")
+    if smoothing:
+        legend.append(f"smoothing {smoothing:g}  ", "dim")
     if log:
         legend.append("log10 y axis", "dim")
     legend.rstrip()
@@ -217,10 +243,12 @@ class Chart(Static):
         self._title = ""
 
     def show(self, series: Sequence[Series], *, best: int | None = None, log: bool = False,
-             x_max: int | None = None, title: str = "", marks: Sequence[float] = ()) -> None:
+             x_max: int | None = None, title: str = "", marks: Sequence[float] = (), smoothing: float = 0.0) -> None:
         # values are copied: a caller's list grows in place, and the next show must see the change
-        series = tuple(Series(s.name, tuple(s.values), s.style) for s in series)
-        self._args = (series, {"best": best, "log": log, "x_max": x_max, "marks": tuple(marks)})
+        series = tuple(Series(s.name, tuple(s.values), s.style, None if s.positions is None else tuple(s.positions))
+                       for s in series)
+        self._args = (series, {"best": best, "log": log, "x_max": x_max, "marks": tuple(marks),
+                               "smoothing": smoothing})
         if title != self._title:
             self._title = self.border_title = title
         self._draw()

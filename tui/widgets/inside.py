@@ -167,7 +167,8 @@ class InsideView(VerticalScroll, can_focus=True):
             headline.set_class(False, "-bad")
         else:
             worst = max((v.level for v in state.verdicts), key=("ok", "warn", "bad").index)
-            headline.update(f"{state.headline}   (sample {state.samples})")
+            when = f"end of the run, last of {state.samples} samples" if state.ended else f"sample {state.samples}"
+            headline.update(f"{state.headline}   ({when})")
             headline.set_class(worst == "bad", "-bad")
             headline.set_class(worst == "warn", "-warn")
         self.query_one("#inside-table", Static).update(layer_table(state) if state.latest else "")
