@@ -37,6 +37,7 @@ class Evaluated:
 class RunSaved:
     run_dir: str
     reason: StopReason           # the fit loop's reason, or FAILED, INTERRUPTED, PRUNED when an exception ended it
+    advice: object = None        # presets.advice.Advice: the verdict and next step on the run
 
 
 @dataclass(frozen=True)
