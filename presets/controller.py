@@ -135,6 +135,11 @@ class RunController:
             self.last = (self.active.run, result)
         return True
 
+    def advice(self):
+        """The latest run's verdict and next step (presets.advice) on its history so far, while it trains or
+        after it; None before the first run."""
+        return None if self.active is None else self.active.run.advice()
+
     def watch_inside(self, on_sample: Callable | None, every: int | None = None) -> None:
         """Send the running run's per-layer samples to `on_sample` (None: detach its monitor, hooks removed).
         NOTE: asking again for the same does nothing, since it would restart the monitor."""

@@ -197,6 +197,8 @@ class RunState:
     def _on_RunSaved(self, e: run_events.RunSaved) -> None:
         self.run_dir = e.run_dir
         self.say("saved to the run directory" if self.steady else f"saved to {e.run_dir}")
+        if e.advice is not None:
+            self.say(f"verdict: {e.advice.line()}")
 
     def timing(self) -> str:
         """Epoch time, ETA (to the epoch budget, at the mean epoch time so far; the time taken once the loop

@@ -60,6 +60,7 @@ class TrainerScreen(Screen):
         Binding("ctrl+e", "export_history", "History", priority=True),
         Binding("l", "toggle_log", "Log y"),
         Binding("a", "toggle_accuracy", "Accuracy"),
+        Binding("v", "advice", "Verdict", show=False),
     ]
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
@@ -349,6 +350,17 @@ class TrainerScreen(Screen):
         if self.state.version != self._shown_version:
             self._shown_version = self.state.version
             self.query_one(TrainLive).show(self.state)
+
+    def action_advice(self) -> None:
+        """v: the verdict and next step on the latest run so far (presets.advice), in the log and a toast."""
+        advice = self.runs.advice()
+        if advice is None:
+            self.notify("No verdict yet: train a run first (F5)", severity="warning")
+            return
+        self.state.say(f"verdict so far: {advice.line()}" if self.runs.running else f"verdict: {advice.line()}")
+        self.state.version += 1
+        self.refresh_views()
+        self.notify(advice.next_step, title=advice.verdict, markup=False)
 
     def action_toggle_log(self) -> None:
         """l: the Train chart's y axis between linear and log10."""
