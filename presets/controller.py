@@ -77,6 +77,11 @@ class RunController:
         """A Run of the selected preset on that data (None: the preset's own), to prepare without training."""
         return self._run_of(self.edited(self.preset), data_path, target)
 
+    def trial(self, values: dict, data_path=None, target=None) -> Run:
+        """A Run of the selected preset with the form's `values` on that data, never started: for the lr finder
+        (presets.lr_find). PresetError when the values do not fit."""
+        return self._run_of(self.next_preset(values), data_path, target)
+
     def _run_of(self, preset: Preset, data_path, target) -> Run:
         return Run(preset, out_dir=self.out_dir, data_path=data_path, target=target, download=self.download)
 

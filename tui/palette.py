@@ -20,6 +20,8 @@ ACTIONS = (
     ("Chart: log scale", "Toggle the Train chart's y axis between linear and log10", "toggle_log", "l"),
     ("Chart: accuracy", "Toggle the Train chart between loss and val accuracy (classification)", "toggle_accuracy",
      "a"),
+    ("Find learning rate…", "The LR range test on the form's model and data; Enter puts the suggestion in the form",
+     "find_lr", "ctrl+f"),
     ("Verdict and next step", "What the latest run's history says so far, and what to try next", "advice", "v"),
     ("Edit model…", "Add, remove, move and resize layers, checked against the data as you type", "edit_model",
      "ctrl+l"),
