@@ -58,8 +58,8 @@ class LRFinderScreen(ModalScreen[float | None]):
             with training_blas_limit():
                 found = find_lr(self.run)
         except Exception as error:  # NOTE: data that does not load or a model that does not fit: said, not raised
-            self.app.call_from_thread(self._failed, f"{type(error).__name__}: {error}" if not isinstance(
-                error, (ValueError, OSError)) else str(error))
+            known = isinstance(error, (ValueError, OSError))
+            self.app.call_from_thread(self._failed, str(error) if known else f"{type(error).__name__}: {error}")
             return
         self.app.call_from_thread(self.show, found)
 
