@@ -70,3 +70,20 @@ async def test_esc_leaves_the_form_as_it_was_and_a_running_run_is_not_disturbed(
         assert app.screen is trainer  # refused while a run trains
         await pilot.press("escape")
         await wait_until(pilot, lambda: not trainer.state.running)
+
+
+async def test_data_that_does_not_fit_the_model_is_said_in_the_finder_not_raised(app_for, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
+    app = app_for("--preset", "mnist_cnn", "--data", str(path), "--target", "y")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        finder = app.screen
+        assert isinstance(finder, LRFinderScreen)
+        await wait_until(pilot, lambda: shown(finder.query_one("#lr-summary")).startswith("The range test failed: "))
+        assert finder.query_one("#lr-use").disabled
+        await pilot.press("enter")  # nothing to use: the finder stays
+        await pilot.pause()
+        assert app.screen is finder
