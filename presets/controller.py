@@ -78,6 +78,11 @@ class RunController:
         `columns`: the table's column choice (data.columns / data.drop)."""
         return self._run_of(self.edited(self.preset), data_path, target, columns)
 
+    def trial(self, values: dict, data_path=None, target=None, columns: dict | None = None) -> Run:
+        """A Run of the selected preset with the form's `values` on that data (and column choice), never
+        started: for the lr finder (presets.lr_find). PresetError when the values do not fit."""
+        return self._run_of(self.next_preset(values), data_path, target, columns)
+
     def _run_of(self, preset: Preset, data_path, target, columns: dict | None = None) -> Run:
         if columns:
             preset = replace(preset, data=replace(preset.data, **columns))
@@ -146,6 +151,11 @@ class RunController:
         if result is not None:
             self.last = (self._current.run, result)
         return True
+
+    def advice(self):
+        """The latest run's verdict and next step (presets.advice) on its history so far, while it trains or
+        after it; None before the first run."""
+        return None if self.active is None else self.active.run.advice()
 
     def watch_inside(self, on_sample: Callable | None, every: int | None = None) -> None:
         """Send the running run's per-layer samples to `on_sample` (None: detach its monitor, hooks removed).

@@ -40,6 +40,7 @@ class RunSaved:
     run_dir: str
     reason: StopReason           # the fit loop's reason, or FAILED, INTERRUPTED, PRUNED when an exception ended it
     workers: int | None = None   # the processes that computed its batches ("auto" resolved); None: no training
+    advice: object = None        # presets.advice.Advice: the verdict and next step on the run
 
 
 @dataclass(frozen=True)

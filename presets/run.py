@@ -23,6 +23,7 @@ from npnn.history import History
 from npnn.metrics import accuracy, mae, mse
 from npnn.training import FitLoop
 from presets import predictions as _predictions
+from presets.advice import Advice
 from presets.bundle import BUNDLE_FILE, bundle_dict
 from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
@@ -30,6 +31,7 @@ from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
 from presets.predictions import Predictions
 from presets.rundir import SWEEP_FILE, check_out_dir, save_run
+from presets.run_advice import baseline_loss, run_advice
 from presets.schema import Preset, change_dict
 
 _EVAL_BATCH = 1024
@@ -46,6 +48,7 @@ class RunResult:
     reason: StopReason                   # COMPLETED, EARLY_STOPPED, DIVERGED or STOPPED (by should_stop); the
                                          # saved metrics.json also knows FAILED, INTERRUPTED and PRUNED
     predictions: Predictions | None = None
+    advice: Advice | None = None         # the verdict and next step (presets.advice), also in metrics.json
 
 
 def _outputs(model, x: np.ndarray) -> np.ndarray:
@@ -92,6 +95,7 @@ class _State:
     reason: StopReason = StopReason.FAILED
     run_dir: Path | None = None
     loop: FitLoop | None = None  # set once training starts: it knows the worker count used
+    advice: Advice | None = None
 
 
 class Run:
@@ -110,6 +114,8 @@ class Run:
         self.optimizer: Any = None
         self.scheduler: Any = None
         self.early_stopping: EarlyStopping | None = None
+        self.history: History | None = None  # the running or finished fit loop's, for `advice`
+        self._baseline: float | None = None
         self.inside = MonitorSwitch()  # the Inside view's per-layer statistics: `run.inside.watch(callback)`
 
     def prepare(self) -> RunPrepared:
@@ -133,6 +139,7 @@ class Run:
         self.inside.bind(model, [row[0] for row in rows], splits.x_test)
         self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
         self.scheduler = build_scheduler(preset, self.optimizer)
+        self._baseline = baseline_loss(self.loss_fn, splits.y_train, preset.task, splits.num_classes)
         self.prepared = RunPrepared(preset=preset.name, task=preset.task, data_description=splits.description,
                                     notice=splits.notice, model_summary=rows,
                                     num_parameters=model.num_parameters(), config=config,
@@ -167,6 +174,11 @@ class Run:
                 return build(outputs, s, weights)
         finally:
             model.train(was_training)
+
+    def advice(self) -> Advice:
+        """The verdict and next step on the history so far (presets.advice): at the end, or on demand while it
+        trains; judged against the loss of predicting the training mean or class frequencies."""
+        return run_advice(self.preset, self.history, self._baseline)
 
     def check_out_dir(self) -> None:
         """Create --out and prove it writable; raises OutputError. `execute` calls it before anything else."""
@@ -208,7 +220,8 @@ class Run:
                            max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
                            callbacks=(capture, self.inside, *callbacks), should_stop=should_stop,
                            workers=preset.workers, generator=generator)
-            state.history, state.loop = loop.history, loop
+            state.history = self.history = loop.history
+            state.loop = loop
             history = drive(loop, control, preset.changes)
             state.history, state.reason = history, history.stop_reason
             restored = early_stopping.restore(self.model)
@@ -220,12 +233,13 @@ class Run:
             if self.early_stopping is not None:
                 self.early_stopping.restore(self.model)
             self._save(state, prepared, error)
-            emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop)))
+            emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop), state.advice))
             raise
         self._save(state, prepared)
-        emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop)))
+        emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop), state.advice))
         assert state.run_dir is not None  # NOTE: _save sets it or raises
-        return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions)
+        return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions,
+                         state.advice)
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
         assert self.splits is not None  # NOTE: prepare() has run
@@ -234,8 +248,11 @@ class Run:
                                                           _workers_used(state.loop)))
         if self.sweep is not None:
             extra[SWEEP_FILE] = {**self.sweep, "state": _trial_state(state.reason, error)}
+        self.history = state.history
+        state.advice = self.advice()
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
-                                 state.history, state.before, state.after, state.reason, error, extra)
+                                 state.history, state.before, state.after, state.reason, error, extra,
+                                 advice=state.advice)
 
 
 def _with_changes(config: dict, history: History | None) -> dict:

@@ -97,7 +97,7 @@ def _finite(value):
 
 
 def _summary(name, started, prepared, history: History | None, before, after, reason: StopReason,
-             error) -> dict:
+             error, advice=None) -> dict:
     history = history or History()  # NOTE: a run that failed before its fit loop began has none
     return {
         "preset": name, "reason": reason, "data": prepared.data_description, "notice": prepared.notice,
@@ -110,6 +110,8 @@ def _summary(name, started, prepared, history: History | None, before, after, re
         "divergence": history.divergence,
         "changes": [_change(c) for c in history.changes],
         "columns": list(prepared.columns) or None, "table_notes": list(prepared.table_notes) or None,
+        "advice": None if advice is None else {"kind": advice.kind, "verdict": advice.verdict,
+                                               "next_step": advice.next_step},
     }
 
 
@@ -132,9 +134,10 @@ def _fallback(name: str, model, history: History | None) -> Path | None:
 
 
 def save_run(out_dir, name, started, prepared, model, history: History | None, before, after, reason: StopReason,
-             error=None, extra: dict | None = None) -> Path:
+             error=None, extra: dict | None = None, advice=None) -> Path:
     """Write everything the run has into a fresh run directory and return its path.
 
+    `advice` (presets.advice.Advice) goes into metrics.json as kind, verdict and next_step.
     `extra` maps further JSON file names (bundle.json, sweep.json) to their contents, written before metrics.json.
 
     Raises SaveError (naming the run directory and the fallback folder) when a file cannot be written.
@@ -147,7 +150,7 @@ def save_run(out_dir, name, started, prepared, model, history: History | None, b
         write_atomic(run_dir / "config.toml", tomli_w.dumps(prepared.config))
         for file_name, content in (extra or {}).items():
             write_atomic(run_dir / file_name, json.dumps(_finite(content), indent=2) + "\n")
-        summary = _summary(name, started, prepared, history, before, after, reason, error)
+        summary = _summary(name, started, prepared, history, before, after, reason, error, advice)
         write_atomic(run_dir / "metrics.json", json.dumps(_finite(summary), indent=2) + "\n")
     except OSError as exc:
         where = run_dir if run_dir is not None else Path(out_dir)

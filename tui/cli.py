@@ -1,5 +1,5 @@
 """The `npnn-tui` entry point: the interactive trainer, `--headless` runs, `--list-presets`, `--version`,
-and the subcommands on run directories (`predict`, `export`, `sweep`: tui.commands).
+and the subcommands (`predict`, `export`, `sweep` on run directories, `lr-find` on a preset: tui.commands).
 
 Exit codes (tui.exits): 0 success, 2 bad arguments, preset, data, run directory or output path
 (argparse's own errors too), 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP (each after the partial run is
@@ -48,7 +48,7 @@ def _list_presets(infos: list, skipped: list) -> int:
     return exits.EXIT_OK
 
 
-_COMMANDS = ("predict", "export", "sweep")  # tui.commands.COMMANDS, named here without importing it
+_COMMANDS = ("predict", "export", "sweep", "lr-find")  # tui.commands.COMMANDS, named here without importing it
 
 
 def _dispatch(argv) -> int:

@@ -1,4 +1,4 @@
-"""The subcommands of `npnn-tui` that act on run directories: predict, export and sweep.
+"""The subcommands of `npnn-tui`: predict, export and sweep act on run directories, lr-find on a preset.
 
 Each returns an exit code (tui.exits); what goes wrong is raised and turned into one line and its
 exit code by the entry point (tui.failures): bad input, an output path that cannot be written or an
@@ -18,7 +18,7 @@ from presets.predict import predictions_csv, range_notice, read_inputs, score
 from tui.exits import EXIT_OK
 from tui.failures import ArgumentParser
 
-COMMANDS = ("predict", "export", "sweep")
+COMMANDS = ("predict", "export", "sweep", "lr-find")
 
 
 def _predict_parser() -> argparse.ArgumentParser:
@@ -119,5 +119,8 @@ def run_command(argv: list[str]) -> int:
         return predict(rest)
     if name == "export":
         return export(rest)
+    if name == "lr-find":
+        from tui.lr_find_command import lr_find_command
+        return lr_find_command(rest)
     from tui.sweep import sweep
     return sweep(rest)

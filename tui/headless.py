@@ -3,7 +3,7 @@
 "MSE and MAE before train", one line per epoch (`Epoch 3/60 · train 0.612 · val 0.640 · mse 0.61 ·
 mae 0.55 · 6 ms · ETA 0:02`, at most a few a second but always a new best and the last epoch),
 "Early stopping at epoch N (best epoch M restored)", a before/after table for validation and test,
-and the run directory. On a terminal a bar over the current epoch's batches is redrawn in place
+the run directory and the verdict with a next step (presets.advice). On a terminal a bar over the current epoch's batches is redrawn in place
 (\r); otherwise only plain lines are written. Output is best-effort: a closed or full stdout
 (`| head -1`, `> /dev/full`) silences the printer, never the run.
 """
@@ -200,6 +200,8 @@ class HeadlessPrinter:
             used = "" if event.workers is None else f", {event.workers} worker{'s' * (event.workers != 1)}"
             self.line()
             self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s{used})")
+            if event.advice is not None:
+                self.line(f"Verdict: {event.advice.line()}")
 
     def _on_end(self, event) -> None:
         if self.last_epoch is not None and self.last_printed != self.last_epoch.epoch:

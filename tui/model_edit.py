@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from presets.catalog import LAYERS, LayerEntry
+from presets.catalog import INPUT_FORMS, LAYERS, LayerEntry
 from presets.errors import PresetError
 from presets.models import InferredLayer, dry_run
 from presets.option import Option
@@ -22,6 +22,9 @@ NEW_LAYER = {"out_features": 64, "out_channels": 16, "kernel_size": 3, "output_s
 MAX_SIZE = 2 ** 20
 SHORT = {"out_features": "out", "out_channels": "out", "kernel_size": "kernel", "padding": "pad"}
 BATCH_NORM = {"Linear": "BatchNorm1d", "Conv2d": "BatchNorm2d"}  # what "BatchNorm on" puts after each
+# NOTE: layers that keep a model linear (Dropout scales, Identity passes): two Linear layers with only
+# these between them compose to one linear map
+LINEAR_PASS = ("Dropout", "Identity")
 
 
 @dataclass(eq=False)
@@ -233,3 +236,35 @@ def describe(spec: dict) -> str:
 
 def shape_text(shape: tuple) -> str:
     return "×".join(str(size) for size in shape)
+
+
+def linear_hints(specs: list[dict]) -> list[str]:
+    """A warning (not a refusal) for each Linear that follows another with nothing but LINEAR_PASS layers
+    between: the two compose to one linear map, so the second adds parameters but no expressiveness."""
+    hints, previous = [], None
+    for i, spec in enumerate(specs):
+        kind = spec["type"]
+        if kind == "Linear":
+            if previous is not None:
+                hints.append(f"model[{previous}] and model[{i}] are Linear layers with no activation between: "
+                             "together no more expressive than one (put a ReLU between them)")
+            previous = i
+        elif kind not in LINEAR_PASS:
+            previous = None
+    return hints
+
+
+def unfit_reason(name: str, shape: tuple) -> str | None:
+    """Why a `name` layer cannot take samples of `shape` (the shape reaching where it would go), or None."""
+    rank = LAYERS[name].input_rank
+    if rank is None or len(shape) == rank:
+        return None
+    flatten = " (after a Flatten)" if rank == 1 else ""
+    return f"takes {INPUT_FORMS.get(rank, f'{rank}-d samples')}{flatten}, here {shape_text(shape)}"
+
+
+def shape_after(checked: Checked, row: int | None, input_shape: tuple) -> tuple | None:
+    """The shape of one sample after layer `row` (the input's before the first, None: it is not known)."""
+    if row is None:
+        return tuple(input_shape)
+    return checked.rows[row].output_shape if row < len(checked.rows) else None

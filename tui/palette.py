@@ -24,6 +24,9 @@ ACTIONS = (
      "toggle_batches", "b"),
     ("Chart: smoothing", "The Train chart's smoothing weight: 0, 0.6, 0.9, 0.99 (TensorBoard's)", "next_smoothing",
      "s"),
+    ("Find learning rate…", "The LR range test on the form's model and data; Enter puts the suggestion in the form",
+     "find_lr", "ctrl+f"),
+    ("Verdict and next step", "What the latest run's history says so far, and what to try next", "advice", "v"),
     ("Edit model…", "Add, remove, move and resize layers, checked against the data as you type", "edit_model",
      "ctrl+l"),
 )

@@ -228,6 +228,8 @@ class RunState:
         # NOTE: the worker count "auto" chose depends on the machine: steady (screenshot) mode leaves it out
         used = "" if self.steady or e.workers is None else f" ({e.workers} worker{'s' * (e.workers != 1)})"
         self.say("saved to the run directory" if self.steady else f"saved to {e.run_dir}{used}")
+        if e.advice is not None:
+            self.say(f"verdict: {e.advice.line()}")
 
     def timing(self) -> str:
         """Epoch time, ETA (to the epoch budget, at the mean epoch time so far; the time taken once the loop

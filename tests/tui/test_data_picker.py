@@ -1,6 +1,8 @@
 """ctrl+o: pick a CSV and its target column in the app; data that does not fit a preset is refused before F5."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from textual.widgets import Select, Static
 
@@ -122,3 +124,81 @@ async def test_the_picker_lists_each_column_with_its_kind_and_returns_the_toggle
         await wait_until(pilot, lambda: "shop.tsv" in _data_note(app))
         note = _data_note(app)
         assert "size: number" in note and "left out by data.columns / data.drop: id, colour, constant" in note
+
+
+def test_tab_completion_extends_to_what_the_matches_share_and_lists_them(tmp_path):
+    from tui.screens.data_picker import complete
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "houses.csv").write_text("a,b\n")
+    (tmp_path / "data" / "house_prices.csv").write_text("a,b\n")
+    (tmp_path / ".hidden").mkdir()
+    assert complete("da", tmp_path) == ("data/", [])
+    assert complete("data/h", tmp_path) == ("data/house", ["house_prices.csv", "houses.csv"])
+    assert complete("data/houses", tmp_path) == ("data/houses.csv", [])
+    assert complete(str(tmp_path / "data" / "houses."), Path("/")) == (str(tmp_path / "data" / "houses.csv"), [])
+    assert complete("zz", tmp_path) == ("zz", [])
+    assert complete("", tmp_path) == ("data/", [])  # hidden entries only when asked for
+    assert complete(".h", tmp_path) == (".hidden/", [])
+
+
+async def test_a_csv_one_folder_up_is_reached_with_backspace_and_used_with_enter(app_for, tmp_path):
+    from textual.widgets import DirectoryTree
+    from tui.screens.data_picker import DataTree
+    work = tmp_path / "work"
+    work.mkdir()
+    csv_path = _houses(tmp_path / "houses.csv")
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#live").focus()
+        picker = DataPicker(work, app.screen.side.data)
+        app.push_screen(picker, app.screen.side.use_data)
+        await pilot.pause()
+        tree = picker.query_one(DataTree)
+        tree.focus()
+        await pilot.press("backspace")
+        await wait_until(pilot, lambda: Path(tree.path) == tmp_path)
+        assert str(tmp_path) in str(picker.query_one("#picker-where", Static).render())
+        await wait_until(pilot, lambda: any(node.data and node.data.path == csv_path
+                                            for node in tree.root.children))
+        node = next(node for node in tree.root.children if node.data.path == csv_path)
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        await pilot.pause()
+        target = picker.query_one("#picker-target", Select)
+        assert target.display and target.value == "price" and target.has_focus  # a CSV: its column next
+        picker.action_use()
+        await pilot.pause()
+        assert app.screen.side.data == DataChoice(str(csv_path), "price")
+
+
+async def test_a_typed_path_completes_with_tab_and_enter_uses_a_file_that_needs_no_column(app_for, tmp_path):
+    from textual.widgets import Input
+    images = tmp_path / "sub" / "digits_images.npz"
+    images.parent.mkdir()
+    rng = np.random.default_rng(0)
+    np.savez(images, x=rng.random((40, 8, 8)).astype(np.float32), y=rng.integers(0, 10, 40))
+    app = app_for("--preset", "mnist_cnn")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        picker = DataPicker(tmp_path, app.screen.side.data)
+        app.push_screen(picker, app.screen.side.use_data)
+        await pilot.pause()
+        field = picker.query_one("#picker-path", Input)
+        field.focus()
+        await pilot.press(*"su", "tab")
+        assert field.value == "sub/"
+        await pilot.press("d", "tab")
+        assert field.value == "sub/digits_images.npz"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is not picker
+        assert app.screen.side.data == DataChoice(str(tmp_path / "sub" / "digits_images.npz"), None)
+        picker = DataPicker(tmp_path, app.screen.side.data)
+        app.push_screen(picker)
+        await pilot.pause()
+        field = picker.query_one("#picker-path", Input)
+        field.focus()
+        await pilot.press(*"nothing", "enter")
+        await pilot.pause()
+        assert "nothing: no such file or folder" in str(picker.query_one("#picker-where", Static).render())

@@ -57,8 +57,10 @@ def test_tabular_preset_headless(capsys, tmp_path):
     assert lines[header + 1].split() == ["before", "after"] * 4
     assert lines[header + 2].split()[0] == "val" and lines[header + 3].split()[0] == "test"
     (run_dir,) = run_dirs(out)
-    assert lines[-1].startswith(f"Run saved to {run_dir} (completed, ")
+    assert lines[-2].startswith(f"Run saved to {run_dir} (completed, ")
     metrics = json.loads((run_dir / "metrics.json").read_text())
+    advice = metrics["advice"]
+    assert lines[-1] == f"Verdict: {advice['verdict']} → {advice['next_step']}" and advice["kind"] == "underfitting"  # lr 1e-4, 3 epochs
     after_test = [float(v) for v in lines[header + 3].split()[1:]]
     assert after_test == pytest.approx([metrics[stage]["test"][name] for name in ("mse", "mae", "mae_units", "rmse_units")
                                         for stage in ("before", "after")], abs=1e-4)
@@ -125,7 +127,8 @@ def test_ctrl_c_saves_a_partial_run_and_exits_130(capsys, tmp_path, monkeypatch)
     lines = capsys.readouterr().out.splitlines()
     (run_dir,) = run_dirs(out)
     assert "Interrupted after 2 epoch(s)." in lines
-    assert f"Partial run saved to {run_dir} (interrupted" in lines[-2] and lines[-1] == "Interrupted (Ctrl+C)."
+    assert f"Partial run saved to {run_dir} (interrupted" in lines[-3] and lines[-2].startswith("Verdict: ")
+    assert lines[-1] == "Interrupted (Ctrl+C)."
     assert json.loads((run_dir / "metrics.json").read_text())["epochs_run"] == 2
 
 

@@ -26,8 +26,8 @@ from presets.catalog import LAYERS
 from presets.option import Option
 from presets.registry import save_preset
 from presets.schema import with_model
-from tui.model_edit import (Checked, EditedLayer, LayerList, as_text, check, describe, field_error, placeholder,
-                            shape_text, swaps)
+from tui.model_edit import (Checked, EditedLayer, LayerList, as_text, check, describe, field_error, linear_hints,
+                            placeholder, shape_after, shape_text, swaps, unfit_reason)
 
 COLUMNS = ("", "#", "layer", "options", "output", "params")
 
@@ -82,15 +82,25 @@ class LayerTable(DataTable):
 
 
 class LayerPicker(ModalScreen[str | None]):
-    """The registered layers (presets.catalog.LAYERS); Enter adds the highlighted one, Esc cancels."""
+    """The registered layers (presets.catalog.LAYERS); Enter adds the highlighted one, Esc cancels. With the
+    `shape` reaching the new layer's place, those that cannot take it come last, greyed out, saying why."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
+    def __init__(self, shape: tuple | None = None) -> None:
+        super().__init__()
+        self.shape = shape
+
     def compose(self) -> ComposeResult:
+        reasons = {name: None if self.shape is None else unfit_reason(name, self.shape) for name in LAYERS}
+        fitting = [entry for entry in LAYERS.values() if reasons[entry.name] is None]
+        unfit = [entry for entry in LAYERS.values() if reasons[entry.name] is not None]
         with Vertical(id="layer-picker"):
-            yield Label("Add a layer (Enter adds it after the selected one, Esc cancels)")
-            yield OptionList(*(ListOption(f"{entry.name:<18} {entry.label}", id=entry.name)
-                               for entry in LAYERS.values()), id="layer-picker-list")
+            where = "" if self.shape is None else f" (its input: {shape_text(self.shape)})"
+            yield Label(f"Add a layer{where}: Enter adds it after the selected one, Esc cancels")
+            yield OptionList(*(ListOption(f"{entry.name:<18} {entry.label}", id=entry.name) for entry in fitting),
+                             *(ListOption(f"{entry.name:<18} {reasons[entry.name]}", id=entry.name, disabled=True)
+                               for entry in unfit), id="layer-picker-list")
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -166,8 +176,9 @@ class ModelEditor(ModalScreen[list | None]):
                     table.update_cell_at(Coordinate(i, j), cell, update_width=True)
         status = self.query_one("#editor-status", Static)
         error = self.checked.error
+        hints = "".join(f"\n⚠ {hint}" for hint in linear_hints(self.model.specs()))
         status.update(f"✗ {error}" if error else f"{self.checked.num_parameters:,} parameters · "
-                      "ctrl+a applies it to the next runs")
+                      f"ctrl+a applies it to the next runs{hints}")
         status.set_class(error is not None, "-invalid")
 
     def _cells(self, i: int, layer: EditedLayer) -> tuple:
@@ -261,7 +272,7 @@ class ModelEditor(ModalScreen[list | None]):
             if name is not None:
                 self._refresh(self.model.add(row, name))
                 self.query_one(LayerTable).focus()
-        self.app.push_screen(LayerPicker(), picked)
+        self.app.push_screen(LayerPicker(shape_after(self.checked, row, self.input_shape)), picked)
 
     def action_remove_layer(self) -> None:
         row = self._selected()

@@ -28,6 +28,7 @@ from tui.messages import (InsideSampled, PreviewReady, RunCompleted, RunCrashed,
                           TrainingEvents)
 from tui.options import Options
 from tui.screens.data_picker import DataChoice, DataPicker
+from tui.screens.lr_finder import LRFinderScreen
 from tui.screens.model_editor import ModelEditor
 from tui.state import RunState
 from tui.widgets import HyperparameterForm, InsideView, PredictionsView, RunsTable, RunsView
@@ -67,6 +68,8 @@ class TrainerScreen(Screen):
         Binding("a", "toggle_accuracy", "Accuracy"),
         Binding("b", "toggle_batches", "Batches"),
         Binding("s", "next_smoothing", "Smooth"),
+        Binding("v", "advice", "Verdict", show=False),
+        Binding("ctrl+f", "find_lr", "Find lr", priority=True, show=False),
     ]
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
@@ -400,6 +403,39 @@ class TrainerScreen(Screen):
         if self.state.version != self._shown_version:
             self._shown_version = self.state.version
             self.query_one(TrainLive).show(self.state)
+
+    def action_advice(self) -> None:
+        """v: the verdict and next step on the latest run so far (presets.advice), in the log and a toast."""
+        advice = self.runs.advice()
+        if advice is None:
+            self.notify("No verdict yet: train a run first (F5)", severity="warning")
+            return
+        self.state.say(f"verdict so far: {advice.line()}" if self.runs.running else f"verdict: {advice.line()}")
+        self.state.version += 1
+        self.refresh_views()
+        self.notify(advice.next_step, title=advice.verdict, markup=False)
+
+    def action_find_lr(self) -> None:
+        """ctrl+f: the learning-rate range test on the form's model and data (tui.screens.lr_finder); Enter there
+        puts the suggested lr in the form."""
+        if self.runs.running:
+            self.notify("The lr finder waits until the run ends", severity="warning")
+            return
+        values, errors = self.side.form.overrides()
+        try:
+            if errors:
+                raise PresetError(errors[0])
+            data = self.side.data
+            run = self.runs.trial(values, data.path, data.target, data.chosen())
+        except PresetError as error:
+            self.notify(str(error), title="lr finder", severity="error", markup=False)
+            return
+        self.app.push_screen(LRFinderScreen(run), self._use_lr)
+
+    def _use_lr(self, lr: float | None) -> None:
+        if lr is not None:
+            self.query_one("#lr", Input).value = f"{lr:.3g}"
+            self.notify(f"lr → {lr:.3g} in the form", title="lr finder", markup=False)
 
     def action_toggle_log(self) -> None:
         """l: the Train chart's y axis between linear and log10."""

@@ -129,11 +129,15 @@ def _epoch_ticks(epochs: int, count: int) -> list[int]:
 
 
 def render(series: Sequence[Series], width: int, height: int, *, best: int | None = None,
-           log: bool = False, x_max: int | None = None, marks: Sequence[float] = (), smoothing: float = 0.0) -> Text:
+           log: bool = False, x_max: int | None = None, marks: Sequence[float] = (), smoothing: float = 0.0,
+           x_name: str = "epoch", x_ticks: Sequence[tuple[float, str]] | None = None,
+           best_label: str | None = None) -> Text:
     """The chart as Rich Text of `height` lines and at most `width` columns: y ticks, plot, x axis, legend.
     `marks`: epoch positions (fractional: epoch 3, batch 5 of 10 is 2.4) of hyperparameter changes;
     `smoothing`: the weight of smooth() applied to every series (0: the values as they are).
-    The x axis runs from epoch 1, or from 0 when batch points of the first epoch come before it."""
+    The x axis runs from epoch 1, or from 0 when batch points of the first epoch come before it. Another
+    x axis (the lr finder's lr, evenly spaced on a log scale) gives its `x_name`, `x_ticks` as
+    (position, label) and `best_label` for the legend in place of "best epoch N"."""
     plot_w, plot_h = max(width - Y_LABEL_WIDTH - 1, 4), max(height - 2, 2)
     drawn = {s.name: _finite(s, log, smoothing) for s in series}
     values = [v for points in drawn.values() for _, v in points]
@@ -191,19 +195,21 @@ def render(series: Sequence[Series], width: int, height: int, *, best: int | Non
     taken: list[tuple[int, int]] = []
     # the last epoch first, then 0 (batch points of epoch 1), the first and round ones between, each only where it
     # touches no other label
-    for epoch in [epochs, *([0] if first == 0 else []), *_epoch_ticks(epochs, max(2, plot_w // 12))]:
-        label = str(epoch)
-        col = min(dot_x(epoch) // 2, plot_w - len(label))
+    labels = x_ticks if x_ticks is not None else [
+        (epoch, str(epoch)) for epoch in [epochs, *([0] if first == 0 else []),
+                                          *_epoch_ticks(epochs, max(2, plot_w // 12))]]
+    for epoch, label in labels:
+        col = max(min(dot_x(epoch) // 2, plot_w - len(label)), 0)
         if all(col > end or col + len(label) < start for start, end in taken):
             axis[col:col + len(label)] = label
             taken.append((col, col + len(label)))
-    text.append("epoch".rjust(Y_LABEL_WIDTH - 1) + "└" + "".join(axis)[:plot_w] + "\n", "dim")
-    text.append_text(_legend(series, drawn, best if best_col is not None else None, len(marks) if mark_cols else 0,
-                             log, width, smoothing))
+    text.append(x_name.rjust(Y_LABEL_WIDTH - 1) + "└" + "".join(axis)[:plot_w] + "\n", "dim")
+    best_text = None if best_col is None else best_label or f"best epoch {best}"
+    text.append_text(_legend(series, drawn, best_text, len(marks) if mark_cols else 0, log, width, smoothing))
     return text
 
 
-def _legend(series: Sequence[Series], drawn: dict, best: int | None, marks: int, log: bool, width: int,
+def _legend(series: Sequence[Series], drawn: dict, best: str | None, marks: int, log: bool, width: int,
             smoothing: float = 0.0) -> Text:
     """One line naming each series (and its undrawn values), the best epoch, the hyperparameter changes
     marked, the smoothing and a log scale; it starts under the plot when that leaves room for all of it,
@@ -215,7 +221,7 @@ def _legend(series: Sequence[Series], drawn: dict, best: int | None, marks: int,
         legend.append(s.name + (f" ({skipped} not drawn)" if skipped else "") + "  ")
     if best is not None:
         legend.append("┊", "green")
-        legend.append(f" best epoch {best}  ")
+        legend.append(f" {best}  ")
     if marks:
         legend.append("╎", "yellow")
         legend.append(f" {marks} hyperparameter change{'s' if marks > 1 else ''}  ")
@@ -243,12 +249,14 @@ class Chart(Static):
         self._title = ""
 
     def show(self, series: Sequence[Series], *, best: int | None = None, log: bool = False,
-             x_max: int | None = None, title: str = "", marks: Sequence[float] = (), smoothing: float = 0.0) -> None:
+             x_max: int | None = None, title: str = "", marks: Sequence[float] = (), smoothing: float = 0.0,
+             **axis) -> None:
+        """Draw `series`; `axis` (x_name, x_ticks, best_label) as `render` takes them for an x axis other than epochs."""
         # values are copied: a caller's list grows in place, and the next show must see the change
         series = tuple(Series(s.name, tuple(s.values), s.style, None if s.positions is None else tuple(s.positions))
                        for s in series)
         self._args = (series, {"best": best, "log": log, "x_max": x_max, "marks": tuple(marks),
-                               "smoothing": smoothing})
+                               "smoothing": smoothing, **axis})
         if title != self._title:
             self._title = self.border_title = title
         self._draw()
