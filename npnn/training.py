@@ -240,7 +240,9 @@ class FitLoop:
             self.scheduler.load_state_dict(s["scheduler"])
         if self.early_stopping is not None:
             self.early_stopping.load_state_dict(s["early_stopping"])
-        self.train_loader.load_state_dict(s["loader"])
+        # NOTE: between epochs the next one draws a new order: the saved one's length and position do not
+        # matter (a fork may change the batch size)
+        self.train_loader.load_state_dict({**s["loader"], "order": None, "position": 0} if between else s["loader"])
         _load_history(self.history, s["history"])
         self.epoch, self.batch, self.batches = int(s["epoch"]), int(s["batch"]), int(s["batches"])
         self.max_grad_norm, self._lr = s["max_grad_norm"], float(s["lr"])

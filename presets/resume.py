@@ -1,0 +1,100 @@
+"""How a Run keeps and uses checkpoint.npz: written at the end of every epoch and where a stop ended the
+run, loaded before a resumed or forked run trains (refused before anything is written when it does not
+fit), and the [[changes]] still to come after it."""
+from __future__ import annotations
+
+from npnn.events import EpochEnded, StopReason
+from presets.checkpoint import Checkpoint, refuse, write_checkpoint
+from presets.control import Change, next_position
+from presets.events import Evaluated
+from presets.settings import OPTIONS_KEY
+
+
+class Checkpointer:
+    """A fit-loop callback writing the run's checkpoint after each epoch (set `loop` before training)."""
+
+    def __init__(self, run, state) -> None:
+        self.run, self.state, self.loop = run, state, None
+
+    def __call__(self, event) -> None:
+        if isinstance(event, EpochEnded) and self.state.run_dir is not None:
+            self.write(self.loop.state_dict())
+
+    def at_end(self, loop) -> None:
+        """A stopped run's checkpoint is where it stopped, between two batches (an ended run's was written
+        at its last epoch; an interrupted one keeps its last epoch's, a consistent state)."""
+        if loop.history.stop_reason == StopReason.STOPPED and loop.final_state is not None:
+            self.write(loop.final_state, stopped=True)
+
+    def write(self, loop_state: dict, stopped: bool = False) -> None:
+        run = self.run
+        part = {"preset": run.preset.name, "started": self.state.started, "before": self.state.before,
+                "optimizer": _class(run.optimizer), "scheduler": _class(run.scheduler), "stopped": stopped,
+                "changes": [[c.epoch, c.batch, c.name, c.value] for c in _planned(run)], "parent": parent(run)}
+        write_checkpoint(self.state.run_dir, loop_state, part)
+
+
+def _class(obj) -> str | None:
+    return None if obj is None else type(obj).__name__
+
+
+def _planned(run) -> tuple:
+    """The [[changes]] this run replays: a resumed run's are its checkpoint's (config.toml lists only those
+    already made when it was saved), a fork's and a new run's its preset's."""
+    if run.resume is not None and run.fork is None:
+        return tuple(Change(*item) for item in run.resume.run.get("changes", []))
+    return run.preset.changes
+
+
+def continue_loop(run, loop) -> tuple:
+    """Load the run's checkpoint into `loop` (CheckpointError when it does not fit); return the [[changes]]
+    still to make. A fork makes none of its parent's later ones: its settings are the command line's."""
+    checkpoint: Checkpoint = run.resume
+    fresh = dict(run.optimizer.param_groups[0])  # the hyperparameters this run's settings give
+    try:
+        for part, obj in (("optimizer", run.optimizer), ("scheduler", run.scheduler)):
+            if checkpoint.run[part] != _class(obj):
+                refuse(checkpoint.run_dir, f"it was saved by a run with {part} {checkpoint.run[part]}, "
+                                           f"this run has {_class(obj)}")
+        try:
+            loop.load_state_dict(checkpoint.loop)
+        except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as error:
+            refuse(checkpoint.run_dir, f"it does not fit this run ({str(error).splitlines()[0]})")
+    except BaseException:
+        if loop.parallel is not None:
+            loop.parallel.close()
+        raise
+    if run.fork is not None:
+        _apply_changed_settings(run, loop, fresh)
+        return ()
+    upcoming, stopped = next_position(loop), bool(checkpoint.run.get("stopped"))
+    return tuple(c for c in _planned(run) if (c.epoch, c.batch) > upcoming
+                 or ((c.epoch, c.batch) == upcoming and not stopped))
+
+
+def _apply_changed_settings(run, loop, fresh: dict) -> None:
+    """A fork's settings from its command line win over the parent's optimizer state (lr, momentum, ...)."""
+    changed = {**run.fork, **run.fork.get(OPTIONS_KEY, {})}
+    for name in run.optimizer.hyperparameters():
+        if name in changed:
+            for group in run.optimizer.param_groups:
+                group[name] = fresh[name]
+    if "max_grad_norm" in changed:
+        loop.max_grad_norm = run.preset.max_grad_norm
+
+
+def before(run, emit) -> dict:
+    """The metrics before training, as the first part of the run measured them (sent again as events)."""
+    result = run.resume.run["before"]
+    for split in ("val", "test"):
+        emit(Evaluated("before", split, dict(result[split])))
+    return result
+
+
+def parent(run) -> dict | None:
+    """The run this one was forked from (its directory and epoch), kept through later resumes."""
+    if run.resume is None:
+        return None
+    if run.fork is not None:
+        return {"run": str(run.resume.run_dir), "epoch": run.resume.epoch}
+    return run.resume.run.get("parent")
