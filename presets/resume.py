@@ -56,6 +56,10 @@ def continue_loop(run, loop) -> tuple:
             if checkpoint.run[part] != _class(obj):
                 refuse(checkpoint.run_dir, f"it was saved by a run with {part} {checkpoint.run[part]}, "
                                            f"this run has {_class(obj)}")
+        saved = checkpoint.loop
+        if saved["epoch"] + (saved["batch"] >= saved["batches"]) > loop.epochs:
+            refuse(checkpoint.run_dir, f"it has trained {saved['epoch']} epoch(s), and this run's budget is "
+                                       f"{loop.epochs}: give --epochs a larger budget (in all) to go on")
         try:
             loop.load_state_dict(checkpoint.loop)
         except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as error:
