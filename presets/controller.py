@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Callable
 
 from presets import save
+from presets.checkpoint import read_checkpoint
+from presets.continuation import resume_run
 from presets.control import RunControl
+from presets.errors import PresetError
 from presets.overrides import apply_overrides, parse_hot_edit
 from presets.registry import load_preset
 from presets.run import Run, RunResult
@@ -88,6 +91,21 @@ class RunController:
         preset = self.next_preset(values)
         self.active = ActiveRun(self.run_id + 1, self._run_of(preset, data_path, target), RunControl(paused=paused))
         self.preset, self.running = preset, True
+        return self.active
+
+    def continue_last(self, epochs: int, *, paused: bool = False) -> ActiveRun:
+        """The last run that ended (completed, early-stopped or stopped), continued from its checkpoint for
+        `epochs` more epochs in its own directory (a stopped epoch counts as one). PresetError when there is
+        none, or its checkpoint cannot continue it (presets.checkpoint.CheckpointError)."""
+        if self.running:
+            raise RuntimeError(f"RunController.continue_last: run {self.run_id} has not ended")
+        if self.last is None:
+            raise PresetError("nothing to continue: train a run first (F5)")
+        run_dir = self.last[1].run_dir
+        done = len(read_checkpoint(run_dir).loop["history"]["epoch"])
+        run = resume_run(run_dir, epochs=done + int(epochs))
+        self.active = ActiveRun(self.run_id + 1, run, RunControl(paused=paused))
+        self.preset, self.running = run.preset, True
         return self.active
 
     def step(self) -> None:
