@@ -61,3 +61,22 @@ async def test_a_hot_lr_edit_is_logged_marked_and_in_the_history(app_for):
         assert "epoch 1, batch 3: lr 0.0001 → 0.02" in state.log
         assert state.history.lr[1:] == [0.02, 0.02] and len(state.marks) == 1
         assert [(c.epoch, c.batch, c.new) for c in state.history.changes] == [(1, 3, 0.02)]
+
+
+async def test_f8_continues_the_ended_run_for_the_forms_epochs_in_its_own_directory(app_for, tmp_path):
+    app = app_for("--preset", "tabular_mlp", "--epochs", "2")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")  # nothing ended yet: refused, nothing starts
+        await settle(pilot)
+        assert not app.screen.runs.running and "nothing to continue" in str(app.screen.side.query_one("#form-error").render())
+        await pilot.press("f5")
+        await _until_the_run_ends(pilot)
+        run_dir = app.screen.runs.last[1].run_dir
+        app.screen.side.form.query_one("#epochs", Input).value = "3"
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: app.screen.runs.run_id == 2)
+        await _until_the_run_ends(pilot)
+        assert app.screen.state.reason == "completed" and app.screen.runs.last[1].run_dir == run_dir
+        rows = (run_dir / "history.csv").read_text().splitlines()[1:]
+        assert [row.split(",")[0] for row in rows] == ["1", "2", "3", "4", "5"]
