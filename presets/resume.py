@@ -59,7 +59,7 @@ def continue_loop(run, loop) -> tuple:
         saved = checkpoint.loop
         if saved["epoch"] + (saved["batch"] >= saved["batches"]) > loop.epochs:
             refuse(checkpoint.run_dir, f"it has trained {saved['epoch']} epoch(s), and this run's budget is "
-                                       f"{loop.epochs}: give --epochs a larger budget (in all) to go on")
+                                       f"{loop.epochs}: give a larger epoch budget (--epochs, in all) to go on")
         try:
             loop.load_state_dict(checkpoint.loop)
         except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as error:

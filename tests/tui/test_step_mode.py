@@ -80,3 +80,30 @@ async def test_f8_continues_the_ended_run_for_the_forms_epochs_in_its_own_direct
         assert app.screen.state.reason == "completed" and app.screen.runs.last[1].run_dir == run_dir
         rows = (run_dir / "history.csv").read_text().splitlines()[1:]
         assert [row.split(",")[0] for row in rows] == ["1", "2", "3", "4", "5"]
+
+
+async def test_f_on_the_runs_tab_loads_a_run_into_the_form_and_f5_trains_its_fork(app_for, tmp_path):
+    app = app_for("--preset", "tabular_mlp", "--epochs", "2")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await _until_the_run_ends(pilot)
+        parent = app.screen.runs.last[1].run_dir
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f")  # the cursor is on the only run
+        await wait_until(pilot, lambda: app.screen.runs.fork_from == parent)
+        form = app.screen.side.form
+        assert form.query_one("#epochs", Input).value == "2"  # the parent's settings, in the form
+        form.query_one("#epochs", Input).value = "4"
+        form.query_one("#lr", Input).value = "0.0005"
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.runs.run_id == 2)
+        await _until_the_run_ends(pilot)
+        fork = app.screen.runs.last[1].run_dir
+        assert fork != parent and app.screen.state.reason == "completed"
+        assert (fork / "config.toml").read_text().startswith(f"# forked from run {parent} at epoch 2\n")
+        rows = (fork / "history.csv").read_text().splitlines()[1:]
+        assert [row.split(",")[0] for row in rows] == ["1", "2", "3", "4"]
+        assert rows[:2] == (parent / "history.csv").read_text().splitlines()[1:]
+        assert [float(row.split(",")[3]) for row in rows[2:]] == [0.0005, 0.0005]

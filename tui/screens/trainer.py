@@ -199,6 +199,20 @@ class TrainerScreen(Screen):
             return
         self._begin(active)
 
+    @on(RunsTable.ForkAsked)
+    def _fork_asked(self, message: RunsTable.ForkAsked) -> None:
+        """f on the Runs tab: the run's settings load into the form; F5 trains the fork (a new run directory)."""
+        if self.runs.running:
+            return
+        try:
+            self.runs.fork_next(message.run.path)
+        except PresetError as error:
+            self.notify(str(error), title="Can't fork", severity="error", markup=False)
+            return
+        self.side.show_selected()
+        self.action_show_tab("train")
+        self._say(f"fork of {message.run.name}: change settings, then F5 trains it from its checkpoint")
+
     def action_continue_run(self) -> None:
         """F8: the run that ended last trains the form's Epochs more epochs, from its checkpoint, in its
         own directory (its other settings stay the run's: it is the same run)."""
