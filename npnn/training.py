@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict
 from collections.abc import Mapping
 from contextlib import contextmanager
 from time import perf_counter
@@ -24,7 +23,7 @@ from npnn.diagnostics.nan_origin import find_nan_origin
 from npnn.history import History
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
-from npnn import parallel
+from npnn import loop_state, parallel
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups
@@ -203,56 +202,13 @@ class FitLoop:
 
     # ---- state ----------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Everything to continue this run exactly, between two batches: (epoch, batch), the history so
-        far, the last weights, and the optimizer's, scheduler's, early stopping's and loader's state dicts
-        (the loader's holds the generator that also draws the Dropout masks). Copies; no worker state:
-        it does not depend on `workers`."""
-        if self.done:
-            if self.final_state is not None:
-                return self.final_state
-            raise RuntimeError(f"FitLoop.state_dict: the run failed ({self.history.stop_reason}); "
-                               "take the state at its last EpochEnded event")
-        return {"epoch": self.epoch, "batch": self.batch, "batches": self.batches, "epochs": self.epochs,
-                "max_grad_norm": self.max_grad_norm, "total": self._total, "count": self._count, "lr": self._lr,
-                "pending": [list(change) for change in self._pending], "history": _history_state(self.history),
-                "model": {k: np.copy(v) for k, v in self.model.state_dict().items()},
-                "optimizer": self.optimizer.state_dict(), "loader": self.train_loader.state_dict(),
-                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-                "early_stopping": None if self.early_stopping is None else self.early_stopping.state_dict()}
+        """Everything to continue this run exactly, between two batches (npnn.loop_state says what)."""
+        return loop_state.state_dict(self)
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Continue from `state_dict()`: the next batch is the one after (epoch, batch); `epochs` stays this
-        loop's budget, which must leave an epoch to train. Call it before the first step."""
-        s = state_dict
-        if self.epoch or self.history.epoch:
-            raise RuntimeError("FitLoop.load_state_dict: this loop has already trained; load into a fresh one")
-        for name in ("scheduler", "early_stopping"):
-            if (s[name] is None) != (getattr(self, name) is None):
-                raise ValueError(f"FitLoop.load_state_dict: the saved run {'had no' if s[name] is None else 'had a'} "
-                                 f"{name.replace('_', ' ')}, this loop {'has one' if s[name] is None else 'has none'}")
-        between = s["batch"] >= s["batches"]
-        if s["epoch"] + between > self.epochs:
-            raise ValueError(f"FitLoop.load_state_dict: the saved run has trained {s['epoch']} epoch(s); "
-                             f"epochs={self.epochs} leaves none to train")
-        self.model.load_state_dict({k: np.copy(v) for k, v in s["model"].items()})
-        self.optimizer.load_state_dict(s["optimizer"])
-        if self.scheduler is not None:
-            self.scheduler.load_state_dict(s["scheduler"])
-        if self.early_stopping is not None:
-            self.early_stopping.load_state_dict(s["early_stopping"])
-        # NOTE: between epochs the next one draws a new order: the saved one's length and position do not
-        # matter (a fork may change the batch size)
-        self.train_loader.load_state_dict({**s["loader"], "order": None, "position": 0} if between else s["loader"])
-        _load_history(self.history, s["history"])
-        self.epoch, self.batch, self.batches = int(s["epoch"]), int(s["batch"]), int(s["batches"])
-        self.max_grad_norm, self._lr = s["max_grad_norm"], float(s["lr"])
-        self._total, self._count = float(s["total"]), int(s["count"])
-        self._pending = deque(tuple(change) for change in s["pending"])
-        self._open = not between
-        if self._open:  # NOTE: the loader continues the saved epoch's order from its position
-            self._started = self._last_event = perf_counter()
-            self.model.train()
-            self._batches = iter(self.train_loader)
+        """Continue from `state_dict()`: the next batch is the one after its (epoch, batch); `epochs` stays
+        this loop's budget, which must leave an epoch to train. Call it before the first step."""
+        loop_state.load_state_dict(self, state_dict)
 
     # ---- one batch --------------------------------------------------------------------------------
     @contextmanager
@@ -411,30 +367,6 @@ class FitLoop:
         """Send `event` to every callback (the loop's own events, and a driver's such as Step mode's Paused)."""
         for cb in self.callbacks:
             cb(event)
-
-
-_HISTORY_LISTS = ("epoch", "train_loss", "val_loss", "lr", "skipped_steps")
-
-
-def _history_state(history: History) -> dict:
-    """A History as plain lists and numbers (its changes as dicts), for a checkpoint."""
-    return {**{name: list(getattr(history, name)) for name in _HISTORY_LISTS},
-            "metrics": {name: list(values) for name, values in history.metrics.items()},
-            "changes": [asdict(change) for change in history.changes], "best_epoch": history.best_epoch,
-            "best_value": history.best_value, "stopped_epoch": history.stopped_epoch, "divergence": history.divergence}
-
-
-def _load_history(history: History, state: dict) -> None:
-    """Fill a fresh History from `_history_state`; the metric names must be the loop's."""
-    if sorted(state["metrics"]) != sorted(history.metrics):
-        raise ValueError(f"FitLoop.load_state_dict: the saved run computed metrics {sorted(state['metrics'])}, "
-                         f"this loop computes {sorted(history.metrics)}")
-    for name in _HISTORY_LISTS:
-        setattr(history, name, list(state[name]))
-    history.metrics = {name: list(state["metrics"][name]) for name in history.metrics}
-    history.changes = [HyperparameterChanged(**change) for change in state["changes"]]
-    history.best_epoch, history.best_value = state["best_epoch"], state["best_value"]
-    history.stopped_epoch, history.divergence = state["stopped_epoch"], state["divergence"]
 
 
 def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10, early_stopping=None,
