@@ -16,6 +16,7 @@ from presets.documents import DocumentError, read_json
 from presets.errors import DataError, PresetError
 from presets.mnist import as_images
 from presets.models import build_model
+from presets.table.inputs import CellError, encoded_names, table_inputs
 
 BUNDLE_FILE = "bundle.json"
 WEIGHTS_FILE = "model.npz"
@@ -26,15 +27,6 @@ def bundle_dict(task: str, specs: list, preprocessing: dict) -> dict:
     """The contents of bundle.json for a run of `task` with resolved layer `specs`."""
     return {"format": FORMAT, "version": VERSION, "task": task, "weights": WEIGHTS_FILE, "model": specs,
             **preprocessing}
-
-
-class CellError(DataError):
-    """A value in one row of a table the model cannot take; `row` (from 0) and `column` say where, so a
-    reader of a file can name its line."""
-
-    def __init__(self, row: int, column: str, problem: str) -> None:
-        super().__init__(f"row {row}, column {column!r}: {problem}")
-        self.row, self.column, self.problem = row, column, problem
 
 
 def _softmax(outputs: np.ndarray) -> np.ndarray:
@@ -59,34 +51,16 @@ class Bundle:
         return len(self.input_shape) == 3
 
     def _table(self, X) -> np.ndarray:
-        names = self.feature_names
-        if hasattr(X, "keys"):  # a mapping or a DataFrame: columns are chosen by name
-            columns = list(X.keys())
-            missing = [name for name in names if name not in columns]
-            if missing:
-                raise ValueError(f"missing feature column(s) {', '.join(map(repr, missing))}; "
-                                 f"the model was trained on {', '.join(names)}")
-            X = np.column_stack([np.asarray(X[name], dtype=np.float64) for name in names])
-        try:
-            x = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"expected rows of {len(names)} numbers ({', '.join(names)}): {error}") from None
-        if x.ndim == 1:
-            x = x.reshape(1, -1)
-        if x.ndim != 2 or x.shape[1] != len(names):
-            raise ValueError(f"expected rows of {len(names)} features ({', '.join(names)}), got shape {x.shape}")
-        if not np.isfinite(x).all():
-            row, column = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
-            raise CellError(row, names[column], f"expected a finite number, got {x[row, column]}")
+        x = table_inputs(self.spec, X)  # NOTE: raw columns (text, gaps) through the fitted column plan
         mean, std = self.spec.get("feature_mean"), self.spec.get("feature_std")
         if mean is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 scaled = ((x - np.asarray(mean)) / np.asarray(std)).astype(np.float32)
             if not np.isfinite(scaled).all():  # NOTE: a finite 1e308 overflows here, and every answer is nan
                 row, column = (int(i) for i in np.argwhere(~np.isfinite(scaled))[0])
-                raise CellError(row, names[column], f"{x[row, column]:g} is too far from the training data "
-                                f"(mean {mean[column]:.4g}, std {std[column]:.4g}) to be standardised within "
-                                "float32's range")
+                raise CellError(row, encoded_names(self.spec)[column], f"{x[row, column]:g} is too far from the "
+                                f"training data (mean {mean[column]:.4g}, std {std[column]:.4g}) to be standardised "
+                                "within float32's range")
             return scaled
         return x.astype(np.float32)
 

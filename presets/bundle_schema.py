@@ -13,6 +13,7 @@ from presets.catalog import LAYERS
 from presets.errors import PresetError
 from presets.option import AUTO, Option, shown
 from presets.schema import TASKS, validate_layers
+from presets.table.plan_check import NOTE_KEYS, table_section
 
 FORMAT = "npnn-bundle"
 VERSION = 1
@@ -31,7 +32,7 @@ _NUMBER = Option("mean", float)
 _STD = Option("std", float, low=0, low_open=True)
 # Keys that may be null (or absent); their meaning depends on the task and the input (checked below)
 NULLABLE = ("feature_names", "target_name", "feature_mean", "feature_std", "target_mean", "target_std",
-            "class_names", "pixel_range")
+            "class_names", "pixel_range", "columns", *NOTE_KEYS)  # NOTE: a table's plan (presets.table.plan_check)
 REQUIRED = ("format", "version", "task", "weights", "model", "input_shape")
 KEYS = (*REQUIRED, *NULLABLE)
 
@@ -135,6 +136,8 @@ def _preprocessing(where: str, raw: dict, task: str, shape: list) -> dict:
             out["pixel_range"] = [low, high]
     elif raw.get("pixel_range") is not None:
         _fail(where, "pixel_range", "null for a model of table rows", raw["pixel_range"])
+    elif raw.get("columns") is not None:
+        out.update(table_section(where, raw, shape))
     else:
         out["feature_names"] = [_NAME.check(v, f"feature_names[{i}]", where) for i, v in enumerate(
             _list(where, "feature_names", raw.get("feature_names"), f"column names (input_shape is {shape})",

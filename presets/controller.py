@@ -9,7 +9,7 @@ model or history, its Inside images).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -86,16 +86,21 @@ class RunController:
         """The selected preset with the editor's layers and the form's `values` (PresetError if they do not fit)."""
         return apply_overrides(self.edited(load_preset(self.name)), values)
 
-    def preview(self, data_path=None, target=None) -> Run:
-        """A Run of the selected preset on that data (None: the preset's own), to prepare without training."""
-        return self._run_of(self.edited(self.preset), data_path, target)
+    def preview(self, data_path=None, target=None, columns: dict | None = None) -> Run:
+        """A Run of the selected preset on that data (None: the preset's own), to prepare without training;
+        `columns`: the table's column choice (data.columns / data.drop)."""
+        return self._run_of(self.edited(self.preset), data_path, target, columns)
 
-    def _run_of(self, preset: Preset, data_path, target) -> Run:
+    def _run_of(self, preset: Preset, data_path, target, columns: dict | None = None) -> Run:
+        if columns:
+            preset = replace(preset, data=replace(preset.data, **columns))
         return Run(preset, out_dir=self.out_dir, data_path=data_path, target=target, download=self.download)
 
-    def start(self, values: dict, data_path=None, target=None, *, paused: bool = False) -> ActiveRun:
-        """The next run of the selected preset with the form's `values` on that data, paused before its first
-        batch when `paused`, for the front end to execute. PresetError when the values do not fit."""
+    def start(self, values: dict, data_path=None, target=None, columns: dict | None = None, *,
+              paused: bool = False) -> ActiveRun:
+        """The next run of the selected preset with the form's `values` on that data (and column choice),
+        paused before its first batch when `paused`, for the front end to execute. PresetError when the
+        values do not fit."""
         if self.running:
             raise RuntimeError(f"RunController.start: run {self.run_id} has not ended")
         preset = self.next_preset(values)
@@ -104,7 +109,7 @@ class RunController:
             run = fork_run(self.fork_from, changed, self.out_dir)
             preset, self.fork_from = run.preset, None
         else:
-            run = self._run_of(preset, data_path, target)
+            run = self._run_of(preset, data_path, target, columns)
         self.active = ActiveRun(self.run_id + 1, run, RunControl(paused=paused))
         self.preset, self.running = preset, True
         return self.active

@@ -5,8 +5,6 @@ for classification), already split with scikit-learn and standardised with train
 """
 from __future__ import annotations
 
-import csv
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +12,10 @@ import numpy as np
 
 from presets import mnist
 from presets.errors import DataError
-from presets.files import regular_file
 from presets.schema import DataSpec
+from presets.table.load import RawTable, column_report, encode_splits, read_training_table
+from presets.table.read import is_table_file
+from presets.table.scale import standardise
 
 
 @dataclass
@@ -49,111 +49,17 @@ def fallback_notice(home: Path) -> str:
             "(the IDX files or an .npz with arrays x and y).")
 
 
-def _header(path: Path) -> tuple[list[str], int]:
-    """The first non-empty row of the CSV (names stripped) and the number of lines it ends on."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                return [name.strip() for name in row], reader.line_num
-    return [], 0
-
-
-def _check_header(path: Path, header: list[str], target: str | None) -> int:
-    """The target's column index, after the checks that need only the header."""
-    if not target:
-        raise DataError(f"{path}: say which column to predict with --target; columns: {', '.join(header)}")
-    if target not in header:
-        raise DataError(f"{path}: no column {target!r}; columns: {', '.join(header)}")
-    copies = [i + 1 for i, name in enumerate(header) if name == target]
-    if len(copies) > 1:
-        raise DataError(f"{path}: the target column {target!r} appears {len(copies)} times in the header "
-                        f"(columns {', '.join(map(str, copies))}); rename the copies so the target cannot "
-                        "leak into the features")
-    if len(header) < 2:
-        raise DataError(f"{path}: needs at least one feature column besides the target {target!r}")
-    return header.index(target)
-
-
-def _fast_table(path: Path, skip: int) -> np.ndarray | None:
-    """Every cell as float64 in one NumPy pass (no Python string per cell); None when NumPy refuses a line.
-
-    NOTE: a 200,000 x 20 file peaks near 2x its size here against ~10x for the csv-module path, which is
-    kept only to find and name the offending cell (or to read text labels).
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": reported below
-            table = np.loadtxt(path, delimiter=",", skiprows=skip, dtype=np.float64, comments=None,
-                               quotechar='"', encoding="utf-8-sig", ndmin=2)
-    except ValueError:
-        return None
-    return table if table.size and np.isfinite(table).all() else None
-
-
-def _slow_columns(path: Path, header: list[str], t: int) -> tuple[np.ndarray, np.ndarray]:
-    """Features and target text with the csv module, naming the line and column of any bad cell."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)][1:]
-    if not rows:
-        raise DataError(f"{path}: expected a header row and data rows, found 1 non-empty rows")
-    names = header[:t] + header[t + 1:]
-    features = np.empty((len(rows), len(header) - 1), dtype=np.float64)
-    labels = []
-    for i, (line, row) in enumerate(rows):
-        if len(row) != len(header):
-            raise DataError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
-        label = row[t].strip()
-        if _is_number(label) and not np.isfinite(float(label)):
-            raise DataError(f"{path}: line {line}, column {header[t]!r}: expected a finite target, got {row[t]!r}")
-        labels.append(label)
-        for j, (name, cell) in enumerate(zip(names, row[:t] + row[t + 1:])):
-            try:
-                features[i, j] = value = float(cell)
-            except ValueError:
-                raise DataError(f"{path}: line {line}, column {name!r}: expected a number, got {cell!r}") from None
-            if not np.isfinite(value):
-                raise DataError(f"{path}: line {line}, column {name!r}: expected a finite number, got {cell!r}")
-    return features, np.array(labels)
-
-
 def read_csv(path, target: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Numeric feature columns and the target column (numbers, or text labels) from a CSV with a header row.
-
-    NaN and ±inf cells, ragged lines and a target named twice are refused, naming the line and column.
-    """
-    path = Path(path)
-    try:
-        header, header_line = _header(path)
-        t = _check_header(path, header, target) if header else -1
-        table = _fast_table(path, header_line) if header else None
-        if table is not None and table.shape[1] == len(header):
-            return np.delete(table, t, axis=1), table[:, t], [h for h in header if h != target]
-        if not header:
-            raise DataError(f"{path}: expected a header row and data rows, found 0 non-empty rows")
-        features, labels = _slow_columns(path, header, t)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read CSV ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
-    return features, labels, [h for h in header if h != target]
-
-
-def _regression_target(labels: np.ndarray, where: str) -> np.ndarray:
-    try:
-        return labels.astype(np.float64).reshape(-1, 1)
-    except ValueError:
-        line, bad = next((i + 2, str(v)) for i, v in enumerate(labels) if not _is_number(v))
-        raise DataError(f"{where}: line {line}: the target of a regression must be numbers, got {bad!r}") from None
-
-
-def _is_number(text) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+    """A table whose features are all numbers without gaps as one float64 matrix, the target column and
+    the feature names (for scripts and tests; training reads text and gaps through presets.table)."""
+    raw = read_training_table(path, target)
+    table = raw.table
+    for name in raw.features:
+        values = table.columns[name]
+        if table.is_text(name) or np.isnan(values).any():
+            raise DataError(f"{path}: column {name!r} holds text or gaps; read it with presets.table")
+    x = np.column_stack([table.columns[name][raw.rows] for name in raw.features])
+    return x, raw.labels, raw.features
 
 
 def _class_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, int, list]:
@@ -216,10 +122,10 @@ def _image_source(spec: DataSpec, path, download: bool):
 
 
 def reads_csv(spec: DataSpec, data_path=None) -> bool:
-    """True when the data comes from a CSV file (so a target column can be chosen): --data FILE.csv, or
-    a preset whose data is one."""
+    """True when the data comes from a table file (.csv, .tsv, .txt: a target column can be chosen):
+    --data FILE.csv, or a preset whose data is one."""
     path = data_path or spec.path
-    return bool(path and Path(path).suffix.lower() == ".csv") or spec.source == "csv"
+    return bool(path and is_table_file(path)) or spec.source == "csv"
 
 
 
@@ -238,6 +144,7 @@ class _Raw:
     feature_names: list[str] | None
     target_name: str
     class_names: list | None = None  # label i's name when the source names its classes (wine)
+    table: RawTable | None = None    # a table file: x holds row positions, encoded once the split is known
 
 
 def _builtin_table(name: str, task: str) -> _Raw:
@@ -262,33 +169,21 @@ def _raw(spec: DataSpec, task: str, data_path, target, download: bool) -> _Raw:
     if reads_csv(spec, data_path):
         if not path:
             raise DataError("data.source is csv but no file was given: pass --data PATH.csv --target COLUMN")
-        x, labels, names = read_csv(regular_file(path, "a CSV file"), target)
-        y = _regression_target(labels, str(path)) if task == "regression" else labels
-        return _Raw(x, y, f"{Path(path).name} ({len(x):,} rows, target {target!r})", None,
-                    {"source": "csv", "path": str(Path(path).resolve()), "target": target}, names, target)
+        table = read_training_table(path, target, spec.columns, spec.drop)
+        labels = table.labels
+        if task == "regression" and labels.dtype == object:
+            raise DataError(f"{path}: the target of a regression must be numbers, got {labels[0]!r} in column "
+                            f"{target!r} (line {table.table.lines[table.rows[0]]})")
+        y = labels.reshape(-1, 1) if task == "regression" else labels.astype(str) if labels.dtype == object else labels
+        return _Raw(np.arange(len(labels)), y, f"{Path(path).name} ({len(labels):,} rows, target {target!r})", None,
+                    {"source": "csv", "path": str(Path(path).resolve()), "target": target}, None, target,
+                    table=table)
     if spec.source in ("mnist", "digits"):
         x, y, description, notice, source = _image_source(spec, path, download)
         return _Raw(mnist.as_images(x, description), y, description, notice, source, None, "label")
     if path:
         raise DataError(f"{path}: a {spec.source} preset reads your data from a .csv file (with --target COLUMN)")
     return _builtin_table(spec.source, task)
-
-
-def _standardise(train: np.ndarray, *others: np.ndarray) -> tuple[list[np.ndarray], dict]:
-    """(a - mean) / std with the training split's statistics, per column; also {"mean", "std"} in the
-    data's own units (lists of floats), which prediction applies to new rows.
-
-    NOTE: columns are first divided by their largest magnitude, so values near the float64 limit
-    (1e300) do not overflow the squares inside std; the result is the same for ordinary data.
-    """
-    train = np.asarray(train, dtype=np.float64)
-    scale = np.abs(train).max(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    scaled = train / scale
-    mean, std = scaled.mean(axis=0), scaled.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    arrays = [((np.asarray(a, dtype=np.float64) / scale - mean) / std).astype(np.float32) for a in (train, *others)]
-    return arrays, {"mean": (mean * scale).tolist(), "std": (std * scale).tolist()}
 
 
 def _check_float32(where: str, **splits: tuple) -> None:
@@ -328,15 +223,24 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
                                                       random_state=spec.split_seed)
     if x_train.ndim == 4 and x_train.size:  # NOTE: predict compares new images with it (presets.predict)
         preprocessing["pixel_range"] = [float(x_train.min()), float(x_train.max())]
-    if spec.standardize and x_train.ndim == 2:
-        (x_train, x_val, x_test), stats = _standardise(x_train, x_val, x_test)
+    if raw.table is not None:  # NOTE: the column plan sees the training rows only
+        (x_train, x_val, x_test), plan, stats = encode_splits(raw.table, x_train, [x_val, x_test],
+                                                              spec.max_categories, spec.standardize)
+        preprocessing.update(column_report(raw.table, plan), input_shape=[plan.width],
+                             feature_names=[c["name"] for c in plan.columns])
+        if stats is not None:
+            preprocessing.update(feature_mean=stats["mean"], feature_std=stats["std"])
+    elif spec.standardize and x_train.ndim == 2:
+        (x_train, x_val, x_test), stats = standardise(x_train, x_val, x_test)
         preprocessing.update(feature_mean=stats["mean"], feature_std=stats["std"])
     if task == "regression" and spec.standardize:
-        (y_train, y_val, y_test), stats = _standardise(y_train, y_val, y_test)
+        (y_train, y_val, y_test), stats = standardise(y_train, y_val, y_test)
         preprocessing.update(target_mean=stats["mean"], target_std=stats["std"])
-    cast = (lambda a: a.astype(np.float32)) if task == "regression" else (lambda a: a.astype(np.int64))
-    splits = Splits(x_train.astype(np.float32), cast(y_train), x_val.astype(np.float32), cast(y_val),
-                    x_test.astype(np.float32), cast(y_test), task, num_classes, description, raw.notice,
+    # NOTE: copy=False: a table's inputs are float32 already, and a copy would double the largest arrays
+    cast = (lambda a: a.astype(np.float32, copy=False)) if task == "regression" else (lambda a: a.astype(np.int64))
+    inputs = [x.astype(np.float32, copy=False) for x in (x_train, x_val, x_test)]
+    splits = Splits(inputs[0], cast(y_train), inputs[1], cast(y_val),
+                    inputs[2], cast(y_test), task, num_classes, description, raw.notice,
                     raw.source, preprocessing)
     _check_float32(description, inputs=(splits.x_train, splits.x_val, splits.x_test),
                    targets=(splits.y_train, splits.y_val, splits.y_test))

@@ -24,6 +24,8 @@ class RunPrepared:
     target_std: tuple | None = None  # a standardised regression target's std per column, in its own units
     input_shape: tuple = ()      # one sample's shape, e.g. (10,) or (1, 8, 8): what the model editor checks against
     num_outputs: int = 0         # what the model must output per sample (classes, or regression targets)
+    columns: tuple = ()          # a table's per-column notes (dicts: name, kind, why; presets.table.columns)
+    table_notes: tuple = ()      # what the table reader did (delimiter, index column, rows left out)
 
 
 @dataclass(frozen=True)

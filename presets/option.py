@@ -29,7 +29,8 @@ REQUIRED: Any = _Required()
 
 @dataclass(frozen=True)
 class Option:
-    """A setting of kind int, float, bool or str; numbers may have a range, strings a set of choices.
+    """A setting of kind int, float, bool, str or list (of names); numbers may have a range, strings a set
+    of choices.
 
     `auto`: the value may also be "auto" (a size inferred from the data). `default`: REQUIRED when the
     option has none. `choices` may be a callable, read each time, for lists that grow
@@ -59,7 +60,9 @@ class Option:
     @property
     def allowed(self) -> str:
         """What a valid value is, in words: 'an integer >= 1, or "auto"'."""
-        if self.kind is bool:
+        if self.kind is list:
+            text = f"a list of {self.help or 'names'}"
+        elif self.kind is bool:
             text = "true or false"
         elif self.kind is str:
             text = "one of " + ", ".join(self.options()) if self.options() else "a string"
@@ -82,6 +85,10 @@ class Option:
         """The value in its canonical form (floats for float options), or None when it is not allowed."""
         if self.auto and value == AUTO:
             return AUTO
+        if self.kind is list:  # NOTE: names (data.columns); kept as a tuple, as a TOML array reads back
+            names = value if isinstance(value, (list, tuple)) else None
+            ok = names is not None and all(isinstance(name, str) and name.strip() for name in names)
+            return tuple(name.strip() for name in names) if ok else None
         if self.length is not None:
             if not isinstance(value, (list, tuple)) or len(value) != self.length:
                 return None
@@ -113,7 +120,9 @@ class Option:
         """A value typed as text (an input field, a command-line flag), checked; PresetError if not allowed."""
         stripped = text.strip()
         value: Any = stripped.lower() if self.kind is str or stripped.lower() == AUTO else stripped
-        if self.length is not None and value != AUTO:
+        if self.kind is list:
+            value = [name.strip() for name in stripped.split(",")] if stripped else text
+        elif self.length is not None and value != AUTO:
             items = [replace(self, length=None).normalize(_number(part, self.kind))
                      for part in stripped.strip("[]()").replace(",", " ").split()]
             value = tuple(items) if len(items) == self.length and None not in items else text

@@ -15,42 +15,30 @@ import numpy as np
 from presets import mnist
 from presets.bundle import Bundle, CellError
 from presets.errors import DataError
-from presets.files import regular_file
+from presets.table.inputs import column_names, column_plan
+from presets.table.read import is_table_file, read_table
 
 
 def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
-    """The feature columns (name → float64 values) and the target column's text (None when absent)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = [(number, row) for number, row in enumerate(csv.reader(fh), 1) if any(c.strip() for c in row)]
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read CSV ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
-    if not rows:
-        raise DataError(f"{path}: expected a header row and data rows, found nothing")
-    header = [name.strip() for name in rows[0][1]]
-    names = bundle.feature_names
-    missing = [name for name in names if name not in header]
+    """The feature columns (name → raw values: numbers, or text with "" for a gap) and the target column's
+    values as text (None when absent); a missing feature column is refused by name."""
+    categories = tuple(column["name"] for column in column_plan(bundle.spec) if column["kind"] == "category")
+    table = read_table(path, text=categories)  # NOTE: a category "1" must not come back as the number 1.0
+    names = column_names(bundle.spec)
+    missing = [name for name in names if name not in table.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; the model was trained on "
                         f"{', '.join(names)}")
-    index = {name: header.index(name) for name in names}
-    columns = {name: np.empty(len(rows) - 1) for name in names}
-    for i, (line, row) in enumerate(rows[1:]):
-        if len(row) != len(header):
-            raise DataError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
-        for name, j in index.items():
-            try:
-                columns[name][i] = float(row[j])
-            except ValueError:
-                raise DataError(f"{path}: line {line}, column {name!r}: expected a number, got {row[j]!r}") from None
+    columns = {name: table.columns[name] for name in names}
     try:
         bundle.prepare(columns)
     except CellError as error:  # NOTE: a finite 1e308 would otherwise come out as nan, exit 0
-        raise DataError(f"{path}: line {rows[1 + error.row][0]}, column {error.column!r}: {error.problem}") from None
+        raise DataError(f"{path}: line {table.lines[error.row]}, column {error.column!r}: {error.problem}") from None
     target = bundle.target_name
-    y = np.array([row[header.index(target)].strip() for _, row in rows[1:]]) if target in header else None
+    y = None
+    if target in table.columns:
+        values = table.columns[target]
+        y = values if table.is_text(target) else np.array([f"{v:.17g}" if v == v else "" for v in values])
     return columns, y
 
 
@@ -75,7 +63,7 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
     if bundle.is_image:
-        if path.suffix.lower() == ".csv":
+        if is_table_file(path):
             raise DataError(f"{path}: this model takes images: give an .npz with an array x, or IDX files")
         x, y = _read_images(path)
         try:
@@ -83,16 +71,21 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
         except DataError as error:
             raise DataError(f"{path}: {error}") from None
         return x, y
-    if path.suffix.lower() != ".csv":
-        raise DataError(f"{path}: this model takes table rows: give a .csv with the columns "
+    if not is_table_file(path):
+        raise DataError(f"{path}: this model takes table rows: give a .csv (or .tsv, .txt) with the columns "
                         f"{', '.join(bundle.feature_names)}")
-    return _read_table(regular_file(path, "a CSV file"), bundle)
+    return _read_table(path, bundle)  # NOTE: read_table lets only a regular file through
 
 
 def score(bundle: Bundle, predictions: np.ndarray, y: np.ndarray) -> dict:
-    """How the predictions compare with the file's targets: MSE/MAE in the target's units, or accuracy."""
+    """How the predictions compare with the file's targets: MSE/MAE in the target's units, or accuracy.
+    Rows whose target is a gap ("") are not scored."""
+    y = np.asarray(y)
+    if y.dtype.kind in "UO" and y.ndim == 1:
+        known = y != ""
+        predictions, y = predictions[known], y[known]
     if bundle.task == "classification":
-        return {"accuracy": float(np.mean(predictions.astype(str) == np.asarray(y).astype(str)))}
+        return {"accuracy": float(np.mean(predictions.astype(str) == y.astype(str)))}
     try:
         truth = np.asarray(y, dtype=np.float64).reshape(predictions.shape)
     except ValueError:

@@ -136,14 +136,17 @@ class Run:
                                     notice=splits.notice, model_summary=rows,
                                     num_parameters=model.num_parameters(), config=config,
                                     train_samples=len(splits.x_train), target_std=_target_std(splits),
-                                    input_shape=splits.input_shape, num_outputs=splits.num_outputs)
+                                    input_shape=splits.input_shape, num_outputs=splits.num_outputs,
+                                    columns=tuple(splits.preprocessing.get("column_notes") or ()),
+                                    table_notes=tuple(splits.preprocessing.get("table_notes") or ()))
         return self.prepared
 
     def _evaluate_all(self, stage: str, emit) -> dict:
         s = self.splits
         result = {}
         for split, x, y in (("val", s.x_val, s.y_val), ("test", s.x_test, s.y_test)):
-            result[split] = evaluate(self.model, x, y, self.preset.task, self.loss_fn)
+            result[split] = with_target_units(evaluate(self.model, x, y, self.preset.task, self.loss_fn),
+                                              _target_std(s))
             emit(Evaluated(stage, split, dict(result[split])))
         return result
 
@@ -246,6 +249,13 @@ def _with_changes(config: dict, history: History | None) -> dict:
     if not changes:
         return config
     return {**config, "changes": [change_dict(Change(c.epoch, c.batch, c.name, c.new)) for c in changes]}
+
+
+def with_target_units(metrics: dict, target_std: tuple | None) -> dict:
+    """A one-target regression's MAE and RMSE in the target's own units beside the standardised figures."""
+    if target_std is None or len(target_std) != 1 or "mse" not in metrics:
+        return metrics
+    return {**metrics, "mae_units": metrics["mae"] * target_std[0], "rmse_units": metrics["mse"] ** 0.5 * target_std[0]}
 
 
 def _target_std(splits: Splits) -> tuple | None:

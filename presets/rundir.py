@@ -108,6 +108,7 @@ def _summary(name, started, prepared, history: History | None, before, after, re
         "error": f"{type(error).__name__}: {error}" if error is not None and reason == StopReason.FAILED else None,
         "divergence": history.divergence,
         "changes": [_change(c) for c in history.changes],
+        "columns": list(prepared.columns) or None, "table_notes": list(prepared.table_notes) or None,
     }
 
 

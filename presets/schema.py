@@ -41,6 +41,7 @@ from presets.errors import PresetError
 from presets.option import Option, key_text
 from presets.settings import (OPTIONS_KEY, SCHEDULE_KEY, all_settings, hot_settings, is_open, optimizer_settings,
                               settings_of, training_options)
+from presets.table.columns import MAX_CATEGORIES
 
 TASKS = ("regression", "classification")
 SOURCES = ("diabetes", "wine", "mnist", "digits", "csv")
@@ -56,6 +57,9 @@ DATA_FIELDS = {option.name: option for option in (
     Option("val_size", float, low=0, high=1, low_open=True, high_open=True),
     Option("split_seed", int, low=0),
     Option("standardize", bool),
+    Option("columns", list, help="column names, the features to use"),
+    Option("drop", list, help="column names, the features to leave out"),
+    Option("max_categories", int, low=2, help="most distinct text values a column may hold to become categories"),
 )}
 TOP_FIELDS = {option.name: option for option in (
     Option("name", str), Option("title", str), Option("description", str), Option("task", str, choices=TASKS),
@@ -73,6 +77,9 @@ class DataSpec:
     val_size: float = 0.2
     split_seed: int = 42
     standardize: bool = True
+    columns: tuple | None = None       # the table's feature columns (None: all but the target)
+    drop: tuple | None = None          # feature columns left out
+    max_categories: int = MAX_CATEGORIES  # text columns with more distinct values are left out
 
 
 @dataclass

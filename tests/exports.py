@@ -48,14 +48,27 @@ def run_onnx(request):
 
         def run(path, x):
             session = ReferenceEvaluator(str(path))
-            return dict(zip(session.output_names, session.run(None, {"input": x})))
+            return dict(zip(session.output_names, session.run(None, onnx_feeds(session.input_names, x))))
     else:
         ort = pytest.importorskip("onnxruntime")
 
         def run(path, x):
             session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-            return dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": x})))
+            names = [i.name for i in session.get_inputs()]
+            return dict(zip([o.name for o in session.get_outputs()], session.run(None, onnx_feeds(names, x))))
     return run
+
+
+def onnx_feeds(names: list, x) -> dict:
+    """The ONNX inputs for `x`: images as one "input"; a table as one (N, 1) input per column, double for
+    numbers and strings (object) for text, from a mapping of columns or rows in the inputs' order."""
+    if names == ["input"]:
+        return {"input": x}
+    if not hasattr(x, "keys"):
+        rows = np.asarray(x, dtype=np.float64)
+        x = {name: rows[:, j] for j, name in enumerate(names)}
+    return {name: np.asarray(x[name]).reshape(-1, 1) if np.asarray(x[name]).dtype.kind in "fiub"
+            else np.asarray(x[name], dtype=object).reshape(-1, 1) for name in names}
 
 
 def onnx_input(bundle: Bundle, x) -> np.ndarray:

@@ -20,12 +20,15 @@ from presets.continuation import fork_run, resume_run
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.overrides import options_text
 from presets.schema import OPTIONS_KEY, SCHEDULE_KEY
+from presets.table.columns import describe
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_OK, exit_code, interrupt_name
 from tui.failures import exit_status
-from tui.options import Options, check_flags_apply
+from tui.options import Options, check_flags_apply, with_data_flags
 from tui.state import clock
 
+UNIT_METRICS = ("mae_units", "rmse_units")  # a regression's errors in the target's own units (presets.run)
+_LABELS = {"accuracy": "Accuracy", "mae_units": "MAE (units)", "rmse_units": "RMSE (units)"}
 LINES_PER_SECOND = 4  # epoch lines on a fast run; a new best epoch and the last epoch print regardless
 _BAR = 24
 
@@ -139,16 +142,28 @@ class HeadlessPrinter:
             text = f"  {split:<5} MSE: {m['mse']:.4f}  MAE: {m['mae']:.4f}"
             if "accuracy" in m:
                 text += f"  accuracy: {m['accuracy']:.4f}"
+            text += "".join(f"  {_LABELS[name]}: {m[name]:.4g}" for name in UNIT_METRICS if name in m)
             self.line(text)
 
     def _table(self) -> None:
         names = ["mse", "mae"] + (["accuracy"] if self.task == "classification" else [])
+        names += [name for name in UNIT_METRICS if name in self.after.get("val", {})]
         self.line()
-        self.line(f"{'':<6}" + "".join(f"{name.upper() if name != 'accuracy' else 'Accuracy':>20}" for name in names))
+        self.line(f"{'':<6}" + "".join(f"{_LABELS.get(name, name.upper()):>20}" for name in names))
         self.line(f"{'':<6}" + f"{'before':>10}{'after':>10}" * len(names))
         for split in ("val", "test"):
             cells = "".join(f"{self.before[split][n]:>10.4f}{self.after[split][n]:>10.4f}" for n in names)
             self.line(f"{split:<6}{cells}")
+
+    def _columns(self, event: RunPrepared) -> None:
+        """What a table run did, per column: kind, categories, gaps filled, left out and why."""
+        if event.table_notes:
+            self.line(f"Table: {' · '.join(event.table_notes)}")
+        if event.columns:
+            self.line(f"Columns ({sum(note['kind'] != 'left out' for note in event.columns)} used of "
+                      f"{len(event.columns)}):")
+            for text in describe(event.columns):
+                self.line(f"  {text}")
 
     def __call__(self, event) -> None:
         if isinstance(event, RunPrepared):
@@ -156,6 +171,7 @@ class HeadlessPrinter:
             self.line(f"Preset {event.preset}: {event.data_description}")
             if event.notice:
                 self.line(f"Notice: {event.notice}")
+            self._columns(event)
             layers = " ".join(row[0] for row in event.model_summary)
             self.line(f"Model: {layers} · {event.num_parameters:,} parameters")
             self.line(f"Settings: {_settings(event.config)}")
@@ -216,6 +232,7 @@ def _run_of(options: Options) -> Run:
         return fork_run(options.fork, options.overrides, options.out, options.from_epoch)
     preset = load_preset(options.preset, options.overrides)
     check_flags_apply(options, preset)
+    preset = with_data_flags(options, preset)
     return Run(preset, out_dir=options.out, data_path=options.data, target=options.target, download=options.download)
 
 

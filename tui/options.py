@@ -5,18 +5,19 @@ The entry point (tui.cli), the headless runner and the app all read `Options`; n
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import npnn
 from presets import Preset, PresetError, parse_override, setting_names
 from presets.datasets import reads_csv
+from presets.schema import DATA_FIELDS
 from presets.settings import all_settings, describe
 from tui.exits import EXIT_FAILED, EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE
 from tui.failures import ArgumentParser
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_PRESET", "DEFAULT_PRESETS_DIR", "EXIT_FAILED", "EXIT_HANGUP",
            "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "Options", "build_parser",
-           "check_flags_apply", "options_from_args", "overrides_from_args", "parse_options"]
+           "check_flags_apply", "options_from_args", "overrides_from_args", "parse_options", "with_data_flags"]
 
 DEFAULT_PRESET = "tabular_mlp"
 DEFAULT_OUT = "runs"
@@ -30,6 +31,8 @@ class Options:
     overrides: dict = field(default_factory=dict)
     data: str | None = None
     target: str | None = None
+    columns: tuple | None = None     # --columns: the table's feature columns (data.columns)
+    drop: tuple | None = None        # --drop: feature columns left out (data.drop)
     download: bool = False
     out: str = DEFAULT_OUT
     presets_dir: str = DEFAULT_PRESETS_DIR
@@ -61,6 +64,17 @@ def _override_type(key: str):
     return parse
 
 
+def _names_type(key: str):
+    """Column names typed as A,B,C, checked by the data.KEY Option."""
+    def parse(text: str):
+        try:
+            return DATA_FIELDS[key].parse(text, f"--{key}")
+        except PresetError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    parse.__name__ = key
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(  # NOTE: errors in one line (tui.failures)
         prog="npnn-tui", description="Train npnn models live in the terminal, or headless with --headless.",
@@ -81,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="your data: a .csv (with --target) for tabular presets; MNIST IDX files "
                            "(or their directory) or an .npz with x/y for image presets")
     data.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    data.add_argument("--columns", metavar="A,B,C", type=_names_type("columns"),
+                      help="the table's feature columns (default: every column but the target); data.columns")
+    data.add_argument("--drop", metavar="X,Y", type=_names_type("drop"),
+                      help="feature columns to leave out; data.drop")
     data.add_argument("--download", action="store_true",
                       help="allow fetching MNIST from OpenML when it is not cached locally")
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
@@ -114,6 +132,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
     """The typed Options of a parsed namespace (missing attributes take the defaults)."""
     return Options(preset=getattr(args, "preset", None) or DEFAULT_PRESET, overrides=overrides_from_args(args),
                    data=getattr(args, "data", None), target=getattr(args, "target", None),
+                   columns=getattr(args, "columns", None), drop=getattr(args, "drop", None),
                    download=bool(getattr(args, "download", False)), out=getattr(args, "out", None) or DEFAULT_OUT,
                    presets_dir=getattr(args, "presets_dir", None) or DEFAULT_PRESETS_DIR,
                    headless=bool(getattr(args, "headless", False)),
@@ -148,7 +167,7 @@ def _continuing_problem(options: Options, args: argparse.Namespace) -> str | Non
     flag = "--resume" if options.resume else "--fork"
     if not options.headless:
         return f"{flag} {continuing}: only with --headless (the app continues runs from its Runs tab)"
-    for other in ("preset", "data", "target", "download"):
+    for other in ("preset", "data", "target", "download", "columns", "drop"):
         if getattr(args, other, None):
             return f"--{other}: {flag} {continuing} trains the run's own preset and data (its config.toml)"
     if options.resume:
@@ -167,8 +186,17 @@ def check_flags_apply(options: Options, preset: Preset) -> None:
     if "dropout" in options.overrides and preset.dropout is None:
         raise PresetError(f"--dropout {options.overrides['dropout']:g}: preset {preset.name} has no Dropout "
                           "layer for it to set")
+    for flag, value in (("--columns", options.columns), ("--drop", options.drop)):
+        if value is not None and not reads_csv(preset.data, options.data):
+            raise PresetError(f"{flag} {','.join(value)}: only a table file (--data FILE.csv) has columns to choose")
     if options.target is not None and not reads_csv(preset.data, options.data):
         why = (f"{options.data} is not a CSV file, so there is no column to pick" if options.data else
                f"needs --data FILE.csv to pick the column from (preset {preset.name} uses "
                f"{preset.data.source} data, which has no columns to choose)")
         raise PresetError(f"--target {options.target}: {why}")
+
+
+def with_data_flags(options: Options, preset: Preset) -> Preset:
+    """The preset with --columns / --drop in its data spec (data.columns / data.drop)."""
+    chosen = {key: value for key, value in (("columns", options.columns), ("drop", options.drop)) if value is not None}
+    return replace(preset, data=replace(preset.data, **chosen)) if chosen else preset

@@ -2,7 +2,8 @@
 (`predict`, `predict_proba`) and a `__main__` reading a CSV or an .npz, around a script's own `forward`.
 
 The generated code repeats Bundle's arithmetic (presets.bundle, presets.mnist.as_images) without npnn:
-rows standardised in float64 then cast to float32, images scaled to 0..1, outputs back in float64.
+table columns encoded by the fitted plan (presets.export.preprocess_source) and standardised in float64
+then cast to float32, images scaled to 0..1, outputs back in float64.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from npnn import save
 from npnn._atomic import write_atomic
 from presets.bundle import Bundle
 from presets.errors import OutputError
+from presets.export.preprocess_source import READ_TABLE, table_constants, table_prepare
 
 WEIGHTS = "weights.npz"
 
@@ -33,7 +35,7 @@ def constants(bundle: Bundle) -> str:
     if bundle.is_image:
         lines.append(literal("INPUT_SHAPE", bundle.input_shape))
     else:
-        lines.append(literal("FEATURE_NAMES", bundle.feature_names))
+        lines += [literal(name, value) for name, value in table_constants(spec)]
         if spec.get("feature_mean") is not None:
             lines += [literal("FEATURE_MEAN", spec["feature_mean"], "np.array"),
                       literal("FEATURE_STD", spec["feature_std"], "np.array")]
@@ -56,14 +58,7 @@ def prepare(bundle: Bundle) -> str:
     if np.issubdtype(x.dtype, np.integer) or (scaled.size and scaled.max() > 1.0):
         scaled /= 255.0
     return scaled'''
-    if bundle.spec.get("feature_mean") is None:
-        return '''def prepare(x):
-    """Rows of the raw features, in FEATURE_NAMES order, as float32."""
-    return np.asarray(x, dtype=np.float64).reshape(-1, len(FEATURE_NAMES)).astype(np.float32)'''
-    return '''def prepare(x):
-    """Rows of the raw features, in FEATURE_NAMES order, standardised as the training data was."""
-    x = np.asarray(x, dtype=np.float64).reshape(-1, len(FEATURE_NAMES))
-    return ((x - FEATURE_MEAN) / FEATURE_STD).astype(np.float32)'''
+    return table_prepare(bundle.spec)
 
 
 def answers(bundle: Bundle) -> str:
@@ -90,14 +85,14 @@ def main(bundle: Bundle) -> str:
     if bundle.is_image:
         read = '    x = np.load(sys.argv[1])["x"]  # images (n, H, W) or (n, C, H, W)'
     else:
-        read = '''    with open(sys.argv[1], newline="", encoding="utf-8-sig") as fh:
-        x = [[float(row[name]) for name in FEATURE_NAMES] for row in csv.DictReader(fh)]'''
+        read = READ_TABLE
     if bundle.task == "classification":
         write = '''    writer.writerow([TARGET_NAME, *(f"p_{c}" for c in CLASS_NAMES)])
     for label, p in zip(predict(x), predict_proba(x)):
         writer.writerow([label, *(f"{v:.6g}" for v in p)])'''
     else:
-        write = '''    y = predict(x).reshape(len(x), -1)
+        write = '''    y = predict(x)
+    y = y.reshape(len(y), -1)
     writer.writerow([TARGET_NAME] if y.shape[1] == 1 else [f"{TARGET_NAME}_{i}" for i in range(y.shape[1])])
     writer.writerows([f"{v:.10g}" for v in row] for row in y)'''
     return f'''if __name__ == "__main__":

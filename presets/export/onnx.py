@@ -1,7 +1,7 @@
 """ONNX export: the trained network with the bundle's preprocessing, built node by node with onnx.helper.
 
-Inputs are raw, as Bundle.predict takes them: table rows (float64, the training's feature order) or
-float32 images (N, C, H, W) in 0..255 or 0..1. Outputs answer as Bundle.predict / predict_proba:
+Inputs are raw, as Bundle.predict takes them: one (N, 1) input per table column, double or string
+(presets.export.preprocess_onnx), or float32 images (N, C, H, W) in 0..255 or 0..1. Outputs answer as Bundle.predict / predict_proba:
 regression `prediction` in the target's units; classification `label` and `probabilities`.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from presets.bundle import Bundle
 from presets.catalog import LAYERS
 from presets.export import MissingExtra
 from presets.export.onnx_layers import OnnxLayer
+from presets.export.preprocess_onnx import ML_DOMAIN, ML_OPSET, input_doc, table_graph
 
 OPSET = 17  # LayerNormalization; onnxruntime and onnx.reference both run it
 INPUT = "input"
@@ -57,14 +58,15 @@ def _shapes(bundle: Bundle) -> list[tuple]:
     return [*shapes, tuple(x.shape[1:])]
 
 
-def _preprocess(g: _Graph, bundle: Bundle) -> str:
-    """Raw input to the network's float32 input: Bundle._table's standardisation or as_images' scaling."""
+def _preprocess(g: _Graph, bundle: Bundle, encoded: str) -> str:
+    """Raw input to the network's float32 input: the table's encoded columns standardised as Bundle._table
+    does, or images scaled as as_images does."""
     if bundle.is_image:  # NOTE: as_images divides by 255 when any pixel of the batch exceeds 1
         big = g.op("Greater", [g.op("ReduceMax", [INPUT], "pixels.max", keepdims=0),
                                g.const("pixels.one", np.float32(1))], "pixels.big")
         divisor = g.op("Where", [big, g.const("pixels.255", np.float32(255)), "pixels.one"], "pixels.divisor")
         return g.op("Div", [INPUT, divisor], "pixels")
-    x = INPUT
+    x = encoded
     if bundle.spec.get("feature_mean") is not None:
         centred = g.op("Sub", [x, g.const("feature_mean", np.asarray(bundle.spec["feature_mean"], np.float64))],
                        "centred")
@@ -104,17 +106,19 @@ def onnx_model(bundle: Bundle):
     g = _Graph(onnx)
     weights = bundle.model.state_dict()
     shapes = _shapes(bundle)
-    x = _preprocess(g, bundle)
+    inputs, encoded = ([], INPUT) if bundle.is_image else table_graph(g, bundle.spec)
+    x = _preprocess(g, bundle, encoded)
     for i, (spec, shape) in enumerate(zip(bundle.spec["model"], shapes)):
         entry = LAYERS[spec["type"]]
         x = entry.to_onnx(OnnxLayer(g, i, entry.full_spec(spec), shape, weights), x)
     outputs = _postprocess(g, bundle, x, shapes[-1][0])
-    dtype = np.float32 if bundle.is_image else np.float64
-    inputs = [g.helper.make_tensor_value_info(INPUT, g.helper.np_dtype_to_tensor_dtype(np.dtype(dtype)),
-                                              ["N", *bundle.input_shape])]
+    if bundle.is_image:
+        inputs = [g.helper.make_tensor_value_info(INPUT, g.helper.np_dtype_to_tensor_dtype(np.dtype(np.float32)),
+                                                  ["N", *bundle.input_shape])]
     graph = g.helper.make_graph(g.nodes, bundle.run_dir.name, inputs, outputs, g.initializers,
                                 doc_string=_input_doc(bundle))
-    model = g.helper.make_model(graph, opset_imports=[g.helper.make_opsetid("", OPSET)],
+    model = g.helper.make_model(graph, opset_imports=[g.helper.make_opsetid("", OPSET),
+                                                      g.helper.make_opsetid(ML_DOMAIN, ML_OPSET)],
                                 producer_name="npnn-tui", producer_version=npnn.__version__)
     onnx.helper.set_model_props(model, {key: json.dumps(bundle.spec.get(key)) for key in
                                         ("task", "feature_names", "target_name", "class_names")})
@@ -126,7 +130,7 @@ def _input_doc(bundle: Bundle) -> str:
     if bundle.is_image:
         return (f"input: float32 images (N, {', '.join(map(str, bundle.input_shape))}), pixels 0..255 or 0..1 "
                 "(divided by 255 when any pixel of the batch exceeds 1)")
-    return f"input: float64 rows of the raw features {', '.join(bundle.feature_names)}"
+    return input_doc(bundle.spec)
 
 
 def export_onnx(bundle: Bundle, path) -> Path:

@@ -88,7 +88,8 @@ def test_onnx_model_passes_the_checker_and_names_its_inputs_and_outputs(trained,
     bundle, _ = trained["classifier"]
     model = onnx.load(str(export_onnx(bundle, tmp_path / "m.onnx")))
     onnx.checker.check_model(model, full_check=True)
-    assert [i.name for i in model.graph.input] == ["input"]
+    assert [i.name for i in model.graph.input] == ["length", "width", "noise"]  # one (N, 1) input per column
+    assert all(i.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE for i in model.graph.input)
     assert [o.name for o in model.graph.output] == ["label", "probabilities"]
     assert {p.key: p.value for p in model.metadata_props}["feature_names"] == '["length", "width", "noise"]'
     assert "Dropout" not in {node.op_type for node in model.graph.node}

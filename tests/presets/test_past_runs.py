@@ -19,7 +19,7 @@ def test_a_run_directory_reads_back_its_settings_scores_and_val_curve(tmp_path):
     assert run.settings["optimizer"] == preset.optimizer and run.settings["batch_size"] == preset.batch_size
     assert run.epochs_run == 3 and run.reason == "completed" and run.sweep is None
     assert len(run.val_losses) == 3 and math.isclose(run.best_val_loss, min(run.val_losses), rel_tol=1e-6)
-    assert set(run.test) == {"loss", "mse", "mae"} and run.started is not None
+    assert set(run.test) == {"loss", "mse", "mae", "mae_units", "rmse_units"} and run.started is not None
 
 
 def _fake(path, metrics='{"reason": "completed", "epochs_run": 2, "best_val_loss": 0.5}',

@@ -46,7 +46,7 @@ def test_events_arrive_in_the_documented_order(tmp_path):
     prepared = events[0]
     assert prepared.data_description == "diabetes (442 rows, built in)" and prepared.num_parameters == 34689
     assert prepared.model_summary[0] == ("Linear(10→128)", (128,), 1408)
-    assert set(events[-2].metrics) == {"loss", "mse", "mae"}
+    assert set(events[-2].metrics) == {"loss", "mse", "mae", "mae_units", "rmse_units"}  # units: the target's own
     assert math.isclose(events[-2].metrics["loss"], events[-2].metrics["mse"], rel_tol=1e-4)  # the loss is MSE
     # with the best weights back, val loss is the fit loop's best: computed the same way
     assert math.isclose(result.after["val"]["loss"], result.history.best_value, rel_tol=1e-4)

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from tests import processes as test_processes
+
 FAST = ["--preset", "tabular_mlp", "--epochs", "3", "--param", "lr=1e-4:1e-1:log", "--param", "dropout=0:0.5"]
 # NOTE: one Python per worker runs every try: importing Optuna takes seconds, a try a fraction of one.
 # Before each try a worker waits until every worker has arrived (a file each), so all start the same
@@ -31,41 +33,23 @@ print(json.dumps(codes))
 """
 
 
-def _default_signals() -> None:
-    """In the child: SIGINT, SIGTERM and SIGHUP do what they do by default, however pytest was started
-    (under nohup or as a background job they arrive ignored, and the program keeps them ignored)."""
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait()  # NOTE: reaps it; the pipes close with the Popen
-
-
 @contextmanager
 def processes() -> Iterator:
-    """`start(argv)` → a Popen of `python argv` (text pipes); every one is killed when the block ends."""
+    """`start(argv)` → a Popen of `python argv` (text pipes; tests.processes.start: signals at their defaults,
+    its own process group); every one is killed with its group when the block ends."""
     started: list[subprocess.Popen] = []
 
     def start(argv: list[str]) -> subprocess.Popen:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1"}
-        process = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, env=env, start_new_session=True, preexec_fn=_default_signals)
+        process = test_processes.start([sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, env=env)
         started.append(process)
         return process
     try:
         yield start
     finally:
         for process in started:
-            _kill_group(process)
-            for stream in (process.stdout, process.stderr):
-                if stream is not None:
-                    stream.close()
+            test_processes.stop(process)
 
 
 def sweep_worker(start, out: Path, trials: int, *extra: str) -> subprocess.Popen:

@@ -52,15 +52,18 @@ def test_tabular_preset_headless(capsys, tmp_path):
     fields = [part.split()[0] for part in epoch_lines[-1].split(" · ")]
     assert fields[:5] == ["Epoch", "train", "val", "mse", "mae"] and epoch_lines[-1].split(" · ")[5].endswith("ms")
     assert "ETA" in epoch_lines[0] and "ETA" not in epoch_lines[-1]  # nothing left after the last epoch
-    header = next(i for i, line in enumerate(lines) if line.split() == ["MSE", "MAE"])
-    assert lines[header + 1].split() == ["before", "after"] * 2
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["MSE", "MAE"])
+    assert lines[header].split()[2:] == ["MAE", "(units)", "RMSE", "(units)"]  # the target's own units beside
+    assert lines[header + 1].split() == ["before", "after"] * 4
     assert lines[header + 2].split()[0] == "val" and lines[header + 3].split()[0] == "test"
     (run_dir,) = run_dirs(out)
     assert lines[-1].startswith(f"Run saved to {run_dir} (completed, ")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     after_test = [float(v) for v in lines[header + 3].split()[1:]]
-    assert after_test == pytest.approx([metrics["before"]["test"]["mse"], metrics["after"]["test"]["mse"],
-                                        metrics["before"]["test"]["mae"], metrics["after"]["test"]["mae"]], abs=1e-4)
+    assert after_test == pytest.approx([metrics[stage]["test"][name] for name in ("mse", "mae", "mae_units", "rmse_units")
+                                        for stage in ("before", "after")], abs=1e-4)
+    std = json.loads((run_dir / "bundle.json").read_text())["target_std"][0]
+    assert metrics["after"]["test"]["rmse_units"] == pytest.approx(metrics["after"]["test"]["mse"] ** 0.5 * std)
 
 
 def test_mnist_preset_headless_falls_back_to_digits(capsys, tmp_path):
@@ -235,10 +238,10 @@ def test_an_out_that_is_a_file_exits_2_before_loading_data(capsys, tmp_path, mon
 
 def test_bad_data_and_a_non_utf8_preset_exit_2_naming_the_file(capsys, tmp_path):
     path = tmp_path / "nan.csv"
-    path.write_text("a,y\n" + "".join(f"{i},{i}\n" for i in range(20)) + "nan,3\n")
+    path.write_text("a,y\n" + "".join(f"{i},{i}\n" for i in range(20)) + "inf,3\n")
     assert main(["--headless", "--data", str(path), "--target", "y", "--out", str(tmp_path / "runs")]) == 2
     assert capsys.readouterr().err == (f"npnn-tui: error: {path}: line 22, column 'a': expected a finite number, "
-                                       "got 'nan'\n")
+                                       "got 'inf'\n")
     preset = tmp_path / "latin.toml"
     preset.write_bytes(b'title = "Caf\xe9"\n')
     assert main(["--headless", "--preset", str(preset)]) == 2

@@ -67,7 +67,7 @@ def test_images_from_npz_and_idx(cnn, tmp_path, capsys):
 
 @pytest.mark.parametrize("case, message", [
     ("missing_column", "missing column(s) 'bmi'; the model was trained on age, sex, bmi"),
-    ("not_a_number", "column 'age': expected a number, got 'old'"),
+    ("not_a_number", "line 2, column 'age': expected a number, got 'old'"),
     ("not_a_run", "not a run directory with a bundle: no bundle.json"),
     ("no_file", "no such file or directory"),
     ("images_for_table", "this model takes table rows: give a .csv"),

@@ -82,8 +82,8 @@ class TrainerScreen(Screen):
         with TabbedContent(id="tabs"):
             with TabPane("Train", id="train"):
                 with Horizontal(id="train-body"):
-                    yield TrainSide(self.runs, self.preset_choices, DataChoice(self.options.data, self.options.target),
-                                    id="side")
+                    data = DataChoice(self.options.data, self.options.target, self.options.columns, self.options.drop)
+                    yield TrainSide(self.runs, self.preset_choices, data, id="side")
                     yield TrainLive(id="live")
             with TabPane("Runs", id="runs"):
                 yield RunsView(self.options.out, id="runs-view")
@@ -191,7 +191,8 @@ class TrainerScreen(Screen):
         refusal, data = self.side.refusal(), self.side.data
         if refusal is None:
             try:
-                active = self.runs.start(self.side.form.overrides()[0], data.path, data.target, paused=paused)
+                active = self.runs.start(self.side.form.overrides()[0], data.path, data.target, data.chosen(),
+                                         paused=paused)
             except PresetError as error:
                 refusal = str(error)
         if refusal is not None:

@@ -18,6 +18,7 @@ from presets import PresetError, load_preset
 from presets.controller import RunController
 from presets.events import RunPrepared
 from tui import worker
+from tui.screens.data_picker import data_note
 from tui.messages import PreviewFailed, PreviewReady
 from tui.widgets.form import HyperparameterForm
 from tui.widgets.tables import ModelSummary
@@ -98,7 +99,7 @@ class TrainSide(VerticalScroll):
         --download: a failure then shows in the data note, which must not advise --download again)."""
         self.data_error, self.shapes = None, None
         self.query_one(ModelSummary).update(PREPARING)
-        self._prepare(self.runs.preview(self.data.path, self.data.target), self.runs.name)
+        self._prepare(self.runs.preview(self.data.path, self.data.target, self.data.chosen()), self.runs.name)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def _prepare(self, run, preset: str) -> None:
@@ -122,7 +123,7 @@ class TrainSide(VerticalScroll):
         """The data a preview or run loaded and the model it built."""
         self.shapes = (prepared.input_shape, prepared.num_outputs)
         self.query_one(ModelSummary).show(prepared.model_summary, prepared.num_parameters)
-        self._show_data(prepared.data_description, prepared.notice)
+        self._show_data(prepared.data_description, data_note(prepared))
         self.app.sub_title = f"{prepared.config.get('title', prepared.preset)} · {prepared.data_description}"
 
     def _show_data(self, source: str, notice: str | None) -> None:
