@@ -1,7 +1,9 @@
-"""How a Run keeps and uses checkpoint.npz: written at the end of every epoch and where a stop ended the
-run, loaded before a resumed or forked run trains (refused before anything is written when it does not
-fit), and the [[changes]] still to come after it."""
+"""How a Run keeps and uses checkpoint.npz: written at the end of each epoch (within a time budget), where
+a stop ended the run and when it is interrupted; loaded before a resumed or forked run trains (refused
+before anything is written when it does not fit); the [[changes]] still to come after it."""
 from __future__ import annotations
+
+from time import perf_counter
 
 from npnn.events import EpochEnded, StopReason
 from presets.checkpoint import Checkpoint, refuse, write_checkpoint
@@ -10,21 +12,46 @@ from presets.events import Evaluated
 from presets.settings import OPTIONS_KEY
 
 
+BUDGET = 0.05  # the share of the training time (the epochs' own seconds) checkpoint writes may take
+
+
 class Checkpointer:
-    """A fit-loop callback writing the run's checkpoint after each epoch (set `loop` before training)."""
+    """A fit-loop callback keeping the run's checkpoint (set `loop` before training).
+
+    Each epoch's end state is kept in memory and written when the writes so far have taken at most
+    BUDGET of the training time (every epoch, unless epochs take milliseconds); `flush()` writes the kept
+    one when the run ends, fails or is interrupted. Either way the file holds a consistent epoch end.
+    """
 
     def __init__(self, run, state) -> None:
         self.run, self.state, self.loop = run, state, None
+        self.latest: dict | None = None  # the last epoch end's state, not yet written when `unwritten`
+        self.unwritten = False
+        self.trained = self.spent = 0.0  # seconds of training, seconds of checkpointing
 
     def __call__(self, event) -> None:
         if isinstance(event, EpochEnded) and self.state.run_dir is not None:
-            self.write(self.loop.state_dict())
+            start = perf_counter()
+            self.latest, self.unwritten = self.loop.state_dict(), True
+            self.trained += event.seconds
+            if self.spent <= BUDGET * self.trained:
+                self.flush()
+            self.spent += perf_counter() - start
+
+    def flush(self) -> None:
+        """Write the last epoch end's state if it is not on disk yet."""
+        if self.unwritten:
+            self.write(self.latest)
+            self.unwritten = False
 
     def at_end(self, loop) -> None:
-        """A stopped run's checkpoint is where it stopped, between two batches (an ended run's was written
-        at its last epoch; an interrupted one keeps its last epoch's, a consistent state)."""
+        """A stopped run's checkpoint is where it stopped, between two batches; an ended run's is its last
+        epoch's (an interrupted or failed one keeps its last finished epoch's: `flush`)."""
         if loop.history.stop_reason == StopReason.STOPPED and loop.final_state is not None:
             self.write(loop.final_state, stopped=True)
+            self.unwritten = False
+        else:
+            self.flush()
 
     def write(self, loop_state: dict, stopped: bool = False) -> None:
         run = self.run
@@ -62,7 +89,7 @@ def continue_loop(run, loop) -> tuple:
                                        f"{loop.epochs}: give a larger epoch budget (--epochs, in all) to go on")
         try:
             loop.load_state_dict(checkpoint.loop)
-        except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as error:
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError) as error:
             refuse(checkpoint.run_dir, f"it does not fit this run ({str(error).splitlines()[0]})")
     except BaseException:
         if loop.parallel is not None:

@@ -214,6 +214,7 @@ class Run:
                             else StopReason.PRUNED if _is_pruned(error) else StopReason.FAILED)
             if self.early_stopping is not None:
                 self.early_stopping.restore(self.model)
+            _flush_quietly(checkpoints)
             self._save(state, prepared, error)
             emit(RunSaved(str(state.run_dir), state.reason))
             raise
@@ -241,6 +242,16 @@ class Run:
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
                                  state.history, state.before, state.after, state.reason, error, extra,
                                  run_dir=state.run_dir, parent=_resume.parent(self))
+
+
+def _flush_quietly(checkpoints) -> None:
+    """Write the last finished epoch's checkpoint of a run that is failing or interrupted.
+
+    NOTE: a disk that refuses it must not hide why the run ended; saving the run says so itself."""
+    try:
+        checkpoints.flush()
+    except OSError:
+        pass
 
 
 def _with_changes(config: dict, history: History | None) -> dict:
