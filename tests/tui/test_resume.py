@@ -178,6 +178,13 @@ def test_resume_and_fork_refuse_what_does_not_fit(tmp_path):
     assert code == 2 and err.count("\n") == 1 and "optimizer Adam, this run has SGD" in err
     code, out, err = cli(tmp_path, "--resume", str(run_dir))
     assert code == 2 and "only with --headless" in err
+    preset.write_text(preset_text("wine", tmp_path).replace("epochs = 8", "epochs = 1").replace("850", "16"))
+    assert cli(tmp_path, "--headless", "--preset", str(preset), "--out", str(tmp_path / "b"))[0] == 0
+    other = only_run(tmp_path / "b")
+    (other / CHECKPOINT_FILE).write_bytes((run_dir / CHECKPOINT_FILE).read_bytes())  # another model's
+    code, out, err = cli(tmp_path, "--headless", "--resume", str(other), "--epochs", "5")
+    assert code == 2 and err.count("\n") == 1 and f"cannot continue run {other}: it does not fit this run" in err
+    assert "shape" in err
     checkpoint = run_dir / CHECKPOINT_FILE
     checkpoint.write_bytes(checkpoint.read_bytes()[:300])  # truncated, as a full disk or a copy cut short
     code, out, err = cli(tmp_path, "--headless", "--resume", str(run_dir), "--epochs", "4")
