@@ -1,17 +1,16 @@
 """npnn: a deep-learning framework on NumPy alone, with PyTorch's names and semantics."""
 from importlib import metadata
 
+from npnn import metrics, nn, optim
 from npnn._malloc import tune_malloc
 from npnn._parallel import get_num_threads, set_num_threads
-from npnn.gradcheck import gradcheck
-from npnn.random import manual_seed
-from npnn.tensor import (Tensor, concatenate, get_default_dtype, is_grad_enabled, no_grad,
-                         set_default_dtype, stack)
-from npnn import metrics, nn, optim
 from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader, Dataset, TensorDataset
-from npnn.serialization import load, save
+from npnn.gradcheck import gradcheck
 from npnn.history import History
+from npnn.random import manual_seed
+from npnn.serialization import load, save
+from npnn.tensor import Tensor, concatenate, get_default_dtype, is_grad_enabled, no_grad, set_default_dtype, stack
 from npnn.training import fit
 
 try:

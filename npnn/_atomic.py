@@ -16,8 +16,9 @@ import re
 import secrets
 import stat
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Iterator
+from typing import IO
 
 STDOUT = "-"                      # the path that means the process's standard output
 ATOMIC, STREAM = "atomic", "stream"

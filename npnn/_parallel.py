@@ -10,8 +10,8 @@ generator and no process-wide state; any thread (a UI's worker, several at once)
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 MIN_CHUNK = 32  # samples: below this a chunk's Python overhead outweighs the second core
 

@@ -1,8 +1,10 @@
-"""A DataParallel worker process: `python -m npnn._worker SOCKET_FD BLOCK_FD` (started by npnn.parallel).
+"""A DataParallel worker process: `npnn._worker SOCKET_FD BLOCK_FD`, run by npnn.parallel with Ctrl+C ignored.
 
 It receives its replica of the model and loss once, then for each batch slice runs forward and
 backward against the parameters this process's parent published in the shared block, and writes its
-weighted gradients into its own slot there. It ends when asked, or when its parent goes away (EOF).
+weighted gradients into its own slot there. It ends when its parent closes the socket or goes away (EOF on
+the socket, or a failed send of a result nobody reads). Floating-point warnings are silenced: a
+diverging run is reported by the parent, and the worker has no output.
 """
 from __future__ import annotations
 
@@ -42,8 +44,6 @@ def serve(conn: Connection, block: mmap.mmap) -> None:
             message = conn.recv()
         except EOFError:
             return
-        if message[0] == "stop":
-            return
         _, x_shape, x_dtype, y_shape, y_dtype, weight = message
         x = np.frombuffer(conn.recv_bytes(), dtype=np.dtype(x_dtype)).reshape(x_shape)
         y = np.frombuffer(conn.recv_bytes(), dtype=np.dtype(y_dtype)).reshape(y_shape)
@@ -64,6 +64,7 @@ def serve(conn: Connection, block: mmap.mmap) -> None:
 
 def main(argv: list[str]) -> int:
     sock_fd, block_fd = int(argv[0]), int(argv[1])
+    np.seterr(all="ignore")
     conn = Connection(sock_fd)
     block = mmap.mmap(block_fd, 0)  # NOTE: never closed: the replica's parameters are views of it
     try:

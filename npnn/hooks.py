@@ -29,9 +29,8 @@ class RemovableHandle:
     def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> None:
         self.remove()
-        return False
 
     def __repr__(self):
         alive = any(ref() is not None and self in ref() for ref in self._dicts)

@@ -7,31 +7,48 @@ slice itself, and sums the slices' gradients (each weighted by its share of the 
 the whole batch's mean-loss gradient up to float rounding). The caller then takes one optimizer step
 here, so hot edits, clipping, schedules and hooks all stay in this process.
 
-NOTE: workers are fresh interpreters (`python -m npnn._worker`), not forks: a fork of a process with
+NOTE: workers are fresh interpreters running `npnn._worker`, not forks: a fork of a process with
 threads (a UI) can deadlock, and multiprocessing's spawn would re-run the user's `__main__`. So the
 model and loss are pickled: their classes must be importable (defined in a module, not in `__main__`).
 BatchNorm normalises each slice with its own batch statistics (as DDP without SyncBatchNorm); the
 running statistics are this process's, from its slice. Dropout masks in worker k come from a
 generator spawned from the replica's own, so a seed still fixes a run for a given worker count.
+Hooks stay here (the replicas are sent without them): a forward or backward hook sees this process's
+slice of each batch, as a DDP hook sees its rank's.
+
+Faults: a worker that dies raises WorkerError naming it (pid, exit code or signal); `close()` (also on
+an exception, Ctrl+C or SIGTERM in the loop) closes the sockets, waits briefly, then kills. Workers
+ignore SIGINT (a terminal's Ctrl+C reaches the whole process group; the parent decides) and end by
+themselves when their parent goes, even by SIGKILL: an idle worker reads EOF, a busy one fails to send
+its batch's result and exits.
 """
 from __future__ import annotations
 
+import io
 import mmap
 import os
 import pickle
-import signal
 import socket
 import subprocess
 import sys
 import time
-from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from npnn.nn.module import _HOOK_DICTS, Module
 from npnn.tensor import Tensor
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 MIN_SLICE = 16  # samples: a smaller slice costs more in messages than its share of the work saves
 START_TIMEOUT = 60.0  # seconds a worker may take to import npnn and unpickle its replica
+STOP_TIMEOUT = 2.0  # seconds a worker may take to finish its batch and exit once its socket is closed
+# NOTE: Ctrl+C ignored before npnn is imported, by the child itself (a preexec_fn is unsafe in a process
+# with threads, such as the app's); an ignored signal then stays ignored through the worker's life
+_WORKER_BOOT = ("import signal, runpy, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                "sys.argv[0] = 'npnn._worker'; runpy.run_module('npnn._worker', run_name='__main__')")
 # workers="auto" (AutoParallel): start workers only when one batch alone takes at least this long and
 # the rest of the run alone would take at least MIN_RUN_SECONDS (a worker takes ~0.5 s to start), then
 # keep them only when a split batch takes at most PAYS x the time of a batch alone (medians of
@@ -50,7 +67,7 @@ def _shared_block(size: int) -> tuple[int, mmap.mmap]:
     """An anonymous shared-memory file (fd, mapping) of `size` bytes that a child can map by its fd."""
     size = max(size, 1)
     if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("npnn-parallel", 0)
+        fd = os.memfd_create("npnn-parallel", os.MFD_CLOEXEC)  # NOTE: pass_fds hands it to the workers alone
     else:  # pragma: no cover - macOS: an unlinked temporary file serves the same purpose
         import tempfile
         handle = tempfile.TemporaryFile()
@@ -92,9 +109,25 @@ def _worker_environment() -> dict:
     return env
 
 
-def _quiet_child() -> None:
-    """In the child before exec: Ctrl+C belongs to the parent, which stops the workers itself."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class _ReplicaPickler(pickle.Pickler):
+    """Pickles modules and tensors without their hooks: a hook (the Inside monitor's, a user's closure)
+    belongs to this process."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Module) and any(obj.__dict__.get(name) for name in _HOOK_DICTS):
+            func, args, state, *rest = obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+            return (func, args, {**state, **{name: type(state[name])() for name in _HOOK_DICTS}}, *rest)
+        if isinstance(obj, Tensor) and obj._grad_hooks:
+            func, args, (state, slots), *rest = obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+            return (func, args, (state, {**slots, "_grad_hooks": None}), *rest)
+        return NotImplemented
+
+
+def replica_payload(model, loss_fn) -> bytes:
+    """The model and loss as a worker receives them: pickled, without hooks."""
+    buffer = io.BytesIO()
+    _ReplicaPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((model, loss_fn))
+    return buffer.getvalue()
 
 
 def available_cores() -> int:
@@ -125,8 +158,9 @@ class AutoParallel:
                  cores: int | None = None):
         self.model, self.loss_fn, self._generator = model, loss_fn, generator
         self._cores = available_cores() if cores is None else cores
-        self._alone, self._split = DataParallel(model, loss_fn, 1), None
-        self._left, self._size = batches, None
+        self._alone = DataParallel(model, loss_fn, 1)
+        self._split: DataParallel | None = None
+        self._left, self._size = batches, 0
         self._times: list[float] = []
         self._alone_seconds: float | None = None
         self._deciding = self._cores > 1
@@ -162,10 +196,12 @@ class AutoParallel:
                 return
             try:
                 self._split = DataParallel(self.model, self.loss_fn, count, self._generator)
-            except WorkerError:  # NOTE: e.g. a model class defined in a script's __main__: train here alone
+            except (WorkerError, OSError):  # NOTE: e.g. a model class defined in a script's __main__, or no
+                # process could start (out of pids or memory): train here alone
                 self._deciding = False
             return
         self._deciding = False
+        assert self._alone_seconds is not None  # NOTE: timed before the split started
         if median > PAYS * self._alone_seconds:
             self._split.close()
             self._split = None
@@ -193,29 +229,35 @@ class DataParallel:
         self._bytes = block_size(self._spans)
         self._procs: list[subprocess.Popen] = []
         self._conns: list[Connection] = []
-        self._fd, self._block = (None, None)
+        self._fd: int | None = None
+        self._block: mmap.mmap | None = None
         if workers > 1:
             self._start(generator)
 
     # ---- starting and stopping --------------------------------------------------------------------
     def _start(self, generator) -> None:
+        # NOTE: imported here: multiprocessing aliases __main__ as __mp_main__ on import, and `import npnn` adds nothing
+        from multiprocessing.connection import Connection
+
         # block: this process's parameters, then one gradient slot per worker
-        self._fd, self._block = _shared_block(self._bytes * self.workers)
+        fd, self._block = _shared_block(self._bytes * self.workers)
+        self._fd = fd
         self._shared_params = views(self._block, self._spans)
         self._slots = [views(self._block, self._spans, self._bytes * k) for k in range(1, self.workers)]
         seeds = [int(s) for s in (generator or np.random.default_rng()).integers(2**63, size=self.workers - 1)]
         try:
-            payload = pickle.dumps((self.model, self.loss_fn), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = replica_payload(self.model, self.loss_fn)
         except (pickle.PicklingError, AttributeError, TypeError) as error:
             raise WorkerError(f"DataParallel: the model or loss cannot be sent to worker processes ({error}); "
                               "define their classes in an importable module") from None
         try:
             for k, seed in enumerate(seeds, start=1):
                 ours, theirs = socket.socketpair()
-                proc = subprocess.Popen([sys.executable, "-m", "npnn._worker", str(theirs.fileno()),
-                                         str(self._fd)], pass_fds=(theirs.fileno(), self._fd),
-                                        env=_worker_environment(), preexec_fn=_quiet_child,
-                                        stdin=subprocess.DEVNULL)
+                # NOTE: no output: a worker's stray text would land in the app's screen; it reports by message
+                proc = subprocess.Popen([sys.executable, "-c", _WORKER_BOOT, str(theirs.fileno()), str(fd)],
+                                        pass_fds=(theirs.fileno(), fd), env=_worker_environment(),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
                 theirs.close()
                 conn = Connection(ours.detach())
                 self._procs.append(proc)
@@ -228,27 +270,32 @@ class DataParallel:
             raise
 
     def close(self) -> None:
-        """Stop every worker (asked first, then terminated, then killed) and free the shared block."""
-        for conn in self._conns:
-            try:
-                conn.send(("stop",))
-            except OSError:
-                pass
-        for proc in self._procs:
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for conn in self._conns:
-            conn.close()
+        """Stop every worker and free the shared block: each socket is closed (an idle worker reads EOF, a
+        busy one finishes its batch and exits), and a worker still running after STOP_TIMEOUT is killed."""
+        procs, conns = self._procs, self._conns
         self._procs, self._conns = [], []
+        for conn in conns:  # NOTE: EOF, not a message: an interrupted send may have left a message half-written
+            conn.close()
+        try:
+            deadline = time.monotonic() + STOP_TIMEOUT
+            for proc in procs:
+                try:
+                    proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        finally:  # NOTE: a second Ctrl+C while waiting still leaves no worker running and none unreaped
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
         if self._block is not None:
-            self._shared_params = self._slots = None
+            self._shared_params, self._slots = [], []
             try:
                 self._block.close()
             except BufferError:  # NOTE: a view still alive somewhere; the mapping goes with the process
                 pass
+            assert self._fd is not None  # NOTE: set together with _block
             os.close(self._fd)
             self._fd = self._block = None
 
@@ -282,8 +329,8 @@ class DataParallel:
             try:
                 self._conns[k - 1].send(("batch", xs.shape, xs.dtype.str, ys.shape, ys.dtype.str,
                                          (stop - start) / n))
-                self._conns[k - 1].send_bytes(memoryview(xs).cast("B"))
-                self._conns[k - 1].send_bytes(memoryview(ys).cast("B"))
+                self._conns[k - 1].send_bytes(xs.data.cast("B"))
+                self._conns[k - 1].send_bytes(ys.data.cast("B"))
             except OSError:
                 self._died(k)
         start, stop = parts[0]

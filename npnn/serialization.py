@@ -30,7 +30,7 @@ def save(state_dict, path) -> None:
             raise TypeError(f"npnn.save: {name!r} holds Python objects; only numeric arrays can be saved")
         arrays[name] = array
     with atomic_open(path, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # NOTE: numpy's stub types **kwds as allow_pickle
 
 
 _NPY_MAGIC, _PICKLE_MAGIC = b"\x93NUMPY", b"\x80"

@@ -60,7 +60,10 @@ class Function:
     """
 
     __slots__ = ("parents", "needs_input_grad", "__dict__")
-    _grad_hooks = None  # NOTE: hooks of the tensor this node produced (Tensor.register_hook on a non-leaf)
+    parents: tuple | None  # None once backward has freed the graph
+    needs_input_grad: list[bool]
+    # NOTE: hooks of the tensor this node produced (Tensor.register_hook on a non-leaf)
+    _grad_hooks: OrderedDict | None = None
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
@@ -92,6 +95,11 @@ class Tensor:
     """An n-dimensional array that records the operations applied to it and can backpropagate."""
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_grad_hooks", "__weakref__")
+    data: np.ndarray
+    grad: np.ndarray | None
+    requires_grad: bool
+    _ctx: Function | None
+    _grad_hooks: OrderedDict | None
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False):
@@ -184,7 +192,7 @@ class Tensor:
         root = self if self._ctx is None else self._ctx
         pending = _count_consumers(root)
         grads = {id(root): grad}
-        ready = [root]
+        ready: list[Tensor | Function] = [root]
         while ready:
             node = ready.pop()
             g = grads.pop(id(node), None)
@@ -199,8 +207,10 @@ class Tensor:
                 continue
             if g is not None and node._grad_hooks:
                 g = _run_grad_hooks(node._grad_hooks, g)
-            parent_grads = node.backward(g) if g is not None else (None,) * len(node.parents)
-            for parent, needs_grad, parent_grad in zip(node.parents, node.needs_input_grad, parent_grads):
+            parents = node.parents
+            assert parents is not None  # NOTE: _count_consumers raised on a freed graph
+            parent_grads = node.backward(g) if g is not None else (None,) * len(parents)
+            for parent, needs_grad, parent_grad in zip(parents, node.needs_input_grad, parent_grads):
                 if not needs_grad:
                     continue
                 key = id(parent)

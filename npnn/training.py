@@ -17,13 +17,23 @@ from time import perf_counter
 import numpy as np
 
 from npnn import metrics as metrics_module
-from npnn.events import (BatchEnded, Diverged, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished,
-                         HyperparameterChanged, StopReason)
+from npnn import parallel
 from npnn.diagnostics.nan_origin import find_nan_origin
+from npnn.events import (
+    BatchEnded,
+    Diverged,
+    EarlyStopped,
+    EpochEnded,
+    EpochStarted,
+    Failed,
+    Finished,
+    HyperparameterChanged,
+    StopReason,
+)
 from npnn.history import History
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
-from npnn import loop_state, parallel
+from npnn import loop_state
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups
@@ -42,7 +52,7 @@ def _metric_functions(metrics) -> dict:
     return {name: metrics_module.get(name) for name in metrics}
 
 
-def _validation_arrays(val_data):
+def _validation_arrays(val_data) -> tuple[np.ndarray, np.ndarray] | None:
     if val_data is None:
         return None
     if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
@@ -150,7 +160,7 @@ class FitLoop:
         # NOTE: workers start last, once every argument is known good (nothing to stop on a bad call)
         self.parallel = None if type(workers) is int and workers == 1 else \
             parallel.AutoParallel(model, loss_fn, len(train_loader) * self.epochs, generator) \
-            if workers == "auto" else parallel.DataParallel(model, loss_fn, workers, generator)
+            if workers == "auto" else parallel.DataParallel(model, loss_fn, int(workers), generator)
 
     @property
     def done(self) -> bool:

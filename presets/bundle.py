@@ -53,7 +53,7 @@ class Bundle:
     def _table(self, X) -> np.ndarray:
         x = table_inputs(self.spec, X)  # NOTE: raw columns (text, gaps) through the fitted column plan
         mean, std = self.spec.get("feature_mean"), self.spec.get("feature_std")
-        if mean is not None:
+        if mean is not None and std is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 scaled = ((x - np.asarray(mean)) / np.asarray(std)).astype(np.float32)
             if not np.isfinite(scaled).all():  # NOTE: a finite 1e308 overflows here, and every answer is nan

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from presets.catalog import LAYERS
 from presets.errors import PresetError
@@ -123,7 +124,7 @@ def validate_bundle(raw, where: str) -> dict:
 def _preprocessing(where: str, raw: dict, task: str, shape: list) -> dict:
     """Feature names and statistics (tables only), target statistics (regression) and class names
     (classification), each checked against the input shape and the task."""
-    out = {"feature_names": None, "class_names": None, "pixel_range": None}
+    out: dict[str, Any] = {"feature_names": None, "class_names": None, "pixel_range": None}
     if len(shape) == 3:
         for key in ("feature_names", "feature_mean", "feature_std"):
             if raw.get(key) is not None:

@@ -143,7 +143,7 @@ LOSSES: dict[str, type] = {"mse": nn.MSELoss, "l1": nn.L1Loss, "cross_entropy": 
 
 def class_default(cls: type, name: str) -> Any:
     """The default of argument `name` of `cls.__init__` (REQUIRED when it has none): npnn states it once."""
-    parameters = inspect.signature(cls.__init__).parameters
+    parameters = inspect.signature(cls.__init__).parameters  # type: ignore[misc]  # NOTE: the class's own __init__
     if name not in parameters:
         raise TypeError(f"{cls.__name__} takes no argument {name!r}; it takes "
                         f"{', '.join(p for p in parameters if p not in ('self', 'params'))}")
@@ -170,7 +170,7 @@ def register_layer(cls: type, label: str, *options: Option, name: str | None = N
     """
     name = name or cls.__name__
     given = {"to_onnx": to_onnx, "to_numpy": to_numpy, "to_pytorch": to_pytorch}
-    translations = {key: translation for key, translation in given.items() if callable(translation)}
+    translations: dict[str, Any] = {key: translation for key, translation in given.items() if callable(translation)}
     if missing := [key for key in given if key not in translations]:
         raise ValueError(f"layer {name!r} needs its export translations: {', '.join(missing)} "
                          "(functions in presets/export/onnx_layers.py, numpy_layers.py, pytorch_layers.py)")
@@ -208,10 +208,10 @@ def register_optimizer(name: str, cls: type, label: str, *arguments: Setting | O
     settings = tuple(item if isinstance(item, Setting) else replace(known[item.name][1], option=item)
                      if item.name in known else argument(item) for item in arguments)
     for setting in settings:
-        other, declared = known.get(setting.name, (None, setting))
+        owner, declared = known.get(setting.name, (None, setting))
         if (setting.option.kind, setting.option.allowed, setting.hot) != \
                 (declared.option.kind, declared.option.allowed, declared.hot):
-            raise ValueError(f"optimizer {name}: {setting.name} must be declared as {other} declares it "
+            raise ValueError(f"optimizer {name}: {setting.name} must be declared as {owner} declares it "
                              f"({declared.option.allowed}{', hot' if declared.hot else ''}), got "
                              f"{setting.option.allowed}{', hot' if setting.hot else ''}")
     entry = OptimizerEntry(name, cls, label, with_defaults(cls, *(s.option for s in settings)), settings)

@@ -13,7 +13,7 @@ from presets.run import Run
 CONFIG_FILE = "config.toml"
 
 
-def resume_run(run_dir, epochs: int | None = None, workers: int | str = "auto") -> Run:
+def resume_run(run_dir, epochs: int | None = None, workers: int | str | None = None) -> Run:
     """The run of `run_dir` set to go on from its checkpoint, in place; `epochs` a new budget (in all)."""
     run_dir = Path(run_dir)
     checkpoint = read_checkpoint(run_dir)
@@ -22,7 +22,7 @@ def resume_run(run_dir, epochs: int | None = None, workers: int | str = "auto") 
 
 
 def fork_run(run_dir, overrides: dict, out_dir, from_epoch: int | str | None = None,
-             workers: int | str = "auto") -> Run:
+             workers: int | str | None = None) -> Run:
     """A new run from `run_dir`'s state after `from_epoch` (a number, "best", or None: where it stopped),
     with `overrides` (key → value) changed; it makes none of the parent's later [[changes]]."""
     run_dir = Path(run_dir)

@@ -9,9 +9,9 @@ model or history, its Inside images).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from presets import save
 from presets.checkpoint import read_checkpoint
@@ -130,22 +130,28 @@ class RunController:
         self.preset, self.running = run.preset, True
         return self.active
 
+    @property
+    def _current(self) -> ActiveRun:
+        """The latest run started (read only once one has been)."""
+        assert self.active is not None
+        return self.active
+
     def step(self) -> None:
         """Let the running run train one more batch, then pause (running at full speed: pause after this one)."""
         if self.running:
-            self.active.control.step()
+            self._current.control.step()
 
     def resume(self) -> None:
         """Let a paused run continue at full speed."""
         if self.running:
-            self.active.control.resume()
+            self._current.control.resume()
 
     def stop(self) -> bool:
         """End the running run before its next batch (a paused one now), its best weights kept; False when
         there is none or it is already stopping."""
-        if not self.running or self.active.control.stopping:
+        if not self.running or self._current.control.stopping:
             return False
-        self.active.control.stop()
+        self._current.control.stop()
         return True
 
     def interrupt(self, error: KeyboardInterrupt) -> bool:
@@ -153,7 +159,7 @@ class RunController:
         and is saved as interrupted. True while that run has still to end."""
         self.interrupted = self.interrupted or error
         if self.running:
-            self.active.control.stop(error)
+            self._current.control.stop(error)
         return self.running
 
     def hot_edit(self, key: str, text: str) -> bool:
@@ -162,7 +168,7 @@ class RunController:
         is refused (presets.overrides.parse_hot_edit: what it accepts, config.toml's [[changes]] replays)."""
         if not self.running or key not in {setting.name for setting in hot_settings()}:
             return False
-        self.active.control.set(key, parse_hot_edit(self.active.run.preset, key, text))
+        self._current.control.set(key, parse_hot_edit(self._current.run.preset, key, text))
         return True
 
     def ended(self, run_id: int, result: RunResult | None = None) -> bool:
@@ -172,7 +178,7 @@ class RunController:
             return False
         self.running = False
         if result is not None:
-            self.last = (self.active.run, result)
+            self.last = (self._current.run, result)
         return True
 
     def watch_inside(self, on_sample: Callable | None, every: int | None = None) -> None:
@@ -182,13 +188,13 @@ class RunController:
         if not self.running or self._watching == wanted:
             return
         self._watching = wanted
-        self.active.run.inside.watch(on_sample, every=every)
+        self._current.run.inside.watch(on_sample, every=every)
 
     def pick_image(self, index: int) -> tuple | None:
         """Test image `index` for the saliency map: the running run's monitor samples it (None returned);
         after a run, that run's (first conv filters, Saliency) (presets.saliency)."""
         if self.running:
-            self.active.run.inside.select(index)
+            self._current.run.inside.select(index)
             return None
         return None if self.last is None else inside_images(self.last[0], index)
 

@@ -39,7 +39,10 @@ class Splits:
 
     @property
     def num_outputs(self) -> int:
-        return self.num_classes if self.task == "classification" else self.y_train.shape[1]
+        if self.task == "classification":
+            assert self.num_classes is not None  # NOTE: every classification split sets it
+            return self.num_classes
+        return self.y_train.shape[1]
 
 
 def fallback_notice(home: Path) -> str:

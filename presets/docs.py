@@ -53,7 +53,8 @@ def reference_markdown() -> str:
         "# What a preset can name",
         "",
         "Generated from `presets/catalog.py` and `presets/settings.py` by `python -m presets.docs >",
-        "docs/presets.md` (a test keeps it current). Options are written in a preset's `model` list as `{ type = \"Linear\", out_features = 64 }`;",
+        "docs/presets.md` (a test keeps it current). Options are written in a preset's `model` list as "
+        "`{ type = \"Linear\", out_features = 64 }`;",
         'an option whose range says `or "auto"` may be left to the data: sizes are inferred by running one',
         "sample through the model (as `torch.nn.LazyLinear` does), and the last `out_features = \"auto\"` is",
         "the number of outputs the task needs. Defaults are the npnn class's own.",

@@ -39,6 +39,7 @@ class Evaluated:
 class RunSaved:
     run_dir: str
     reason: StopReason           # the fit loop's reason, or FAILED, INTERRUPTED, PRUNED when an exception ended it
+    workers: int | None = None   # the processes that computed its batches ("auto" resolved); None: no training
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,14 @@ import os
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from npnn._atomic import atomic_open
 from presets.errors import DataError, DownloadError
 from presets.files import regular_file
 
 OPENML_NAME, OPENML_ID, OPENML_VERSION = "mnist_784", 554, 1
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_TYPES: dict[int, DTypeLike] = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -186,7 +187,7 @@ def data_home() -> Path:
     return Path(os.environ.get("SCIKIT_LEARN_DATA", os.path.join("~", "scikit_learn_data"))).expanduser()
 
 
-def _openml_files(home: Path) -> list[Path]:
+def _openml_files(home: Path) -> list[Path | None]:
     """The files fetch_openml("mnist_784", version=1) reads from its cache, None where unknown yet."""
     root = home / "openml" / "openml.org"
     api = root / "api" / "v1" / "json" / "data"

@@ -87,8 +87,9 @@ class Option:
             return AUTO
         if self.kind is list:  # NOTE: names (data.columns); kept as a tuple, as a TOML array reads back
             names = value if isinstance(value, (list, tuple)) else None
-            ok = names is not None and all(isinstance(name, str) and name.strip() for name in names)
-            return tuple(name.strip() for name in names) if ok else None
+            if names is None or not all(isinstance(name, str) and name.strip() for name in names):
+                return None
+            return tuple(name.strip() for name in names)
         if self.length is not None:
             if not isinstance(value, (list, tuple)) or len(value) != self.length:
                 return None
@@ -145,6 +146,8 @@ def shown(value: Any) -> str:
             return f"an integer of {len(str(abs(value)))} digits (at most {MAX_INT})"
         except ValueError:  # NOTE: Python refuses to write integers of more than 4,300 digits as text
             return f"an integer of more than 4300 digits (at most {MAX_INT})"
+    if isinstance(value, str) and len(value.strip()) > 20 and value.strip().lstrip("+-").isdigit():
+        return f"an integer of {len(value.strip().lstrip('+-'))} digits"  # NOTE: typed text, shown as its number
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:77]}..."
 
@@ -222,7 +225,7 @@ class Setting:
         try:
             return self.option.parse(value) if isinstance(value, str) else self.option.check(value)
         except PresetError:
-            raise PresetError(f"{self.name} must be {self.allowed}, got {value!r}") from None
+            raise PresetError(f"{self.name} must be {self.allowed}, got {shown(value)}") from None
 
     def to_toml(self, value: Any) -> Any:
         """The value as config.toml holds it (None as the unset word: TOML has no null; a pair as a list)."""

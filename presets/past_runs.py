@@ -36,6 +36,8 @@ class PastRun:
     test: dict = field(default_factory=dict)      # metrics on the test split with the best weights
     reason: str = ""                              # how it ended: completed, early_stopped, pruned, failed...
     val_losses: list = field(default_factory=list)
+    loss: str = ""                                # the loss trained on ("mse", "l1", "cross_entropy")
+    changes: list = field(default_factory=list)   # (setting name, value) hot edits, in order (config's [[changes]])
     sweep: dict | None = None                     # {"study", "trial", "params", "state"} for a sweep's trial
     problem: str | None = None
 
@@ -129,6 +131,13 @@ def _val_losses(path: Path) -> list:
     return values
 
 
+def _changes(raw) -> list:
+    """config.toml's [[changes]] as (name, value) pairs; entries that are not tables with both are left out."""
+    if not isinstance(raw, list):
+        return []
+    return [(str(c["name"]), c["value"]) for c in raw if isinstance(c, dict) and "name" in c and "value" in c]
+
+
 def _sweep(path: Path) -> dict | None:
     raw = _json(path / SWEEP_FILE, required=False)
     if raw is None:
@@ -154,17 +163,20 @@ def read_run(path) -> PastRun:
         if not path.is_dir():
             raise _Unreadable("not a directory")
         metrics = _json(path / "metrics.json", required=True)
+        assert metrics is not None  # NOTE: required=True raises instead of answering None
         config = _config(path / "config.toml")
         training = config.get("training", {})
         run.preset = str(config.get("name", metrics.get("preset", "")))
         run.task = str(config.get("task", ""))
         run.settings = settings_of(training if isinstance(training, dict) else {})
+        run.loss = str(training.get("loss") or ("cross_entropy" if run.task == "classification" else "mse"))
+        run.changes = _changes(config.get("changes"))
         run.reason = str(metrics.get("reason") or "?")
         epochs_run = metrics.get("epochs_run")
         run.epochs_run = epochs_run if isinstance(epochs_run, int) and not isinstance(epochs_run, bool) else None
         run.best_val_loss = _number(metrics.get("best_val_loss"))
-        after = metrics.get("after") if isinstance(metrics.get("after"), dict) else {}
-        test = after.get("test") if isinstance(after.get("test"), dict) else {}
+        after = found if isinstance(found := metrics.get("after"), dict) else {}
+        test = found if isinstance(found := after.get("test"), dict) else {}
         run.test = {key: _number(value) for key, value in test.items()}
         run.val_losses = _val_losses(path / "history.csv")
         run.sweep = _sweep(path)

@@ -73,7 +73,7 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
         return x, y
     if not is_table_file(path):
         raise DataError(f"{path}: this model takes table rows: give a .csv (or .tsv, .txt) with the columns "
-                        f"{', '.join(bundle.feature_names)}")
+                        f"{', '.join(bundle.feature_names or ())}")
     return _read_table(path, bundle)  # NOTE: read_table lets only a regular file through
 
 
@@ -125,6 +125,7 @@ def predictions_csv(bundle: Bundle, X) -> str:
     if bundle.task == "classification":
         probabilities = bundle.predict_proba(X)
         _check_finite(probabilities)
+        assert bundle.class_names is not None  # NOTE: a classifier's bundle names its classes (bundle_schema)
         labels = np.asarray(bundle.class_names)[probabilities.argmax(axis=1)]
         writer.writerow([name, *(f"p_{c}" for c in bundle.class_names)])
         for label, row in zip(labels, probabilities):

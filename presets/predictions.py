@@ -97,7 +97,7 @@ def regression(outputs: np.ndarray, splits: Splits, weights: str) -> RegressionP
 
     NOTE: presets' regression data has one target column (diabetes, or a CSV's --target), so column 0."""
     mean, std = splits.preprocessing.get("target_mean"), splits.preprocessing.get("target_std")
-    mean, std = (0.0, 1.0) if mean is None else (mean[0], std[0])
+    mean, std = (0.0, 1.0) if mean is None or std is None else (mean[0], std[0])
     predicted = np.asarray(outputs, dtype=np.float64)[:, 0] * std + mean
     actual = splits.y_test.astype(np.float64)[:, 0] * std + mean
     return RegressionPredictions("test", weights, splits.preprocessing["target_name"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,20 +22,21 @@ from npnn.events import Failed, Finished, StopReason
 from npnn.history import History
 from npnn.metrics import accuracy, mae, mse
 from npnn.training import FitLoop
+from presets import predictions as _predictions
 from presets.bundle import BUNDLE_FILE, bundle_dict
 from presets.checkpoint import Checkpoint
 from presets.control import Change, RunControl, drive
 from presets import resume as _resume
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
-from presets import predictions as _predictions
 from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
 from presets.predictions import Predictions
 from presets.rundir import SWEEP_FILE, check_out_dir, make_run_dir, save_run
 from presets.schema import Preset, change_dict
 
 _EVAL_BATCH = 1024
-_QUIET = dict(over="ignore", invalid="ignore", divide="ignore")  # a diverged model scores nan, it does not warn
+# a diverged model scores nan, it does not warn
+_QUIET: dict[str, Any] = dict(over="ignore", invalid="ignore", divide="ignore")
 
 
 @dataclass
@@ -91,6 +93,7 @@ class _State:
     history: History | None = None
     reason: StopReason = StopReason.FAILED
     run_dir: Path | None = None
+    loop: FitLoop | None = None  # set once training starts: it knows the worker count used
 
 
 class Run:
@@ -98,17 +101,22 @@ class Run:
 
     def __init__(self, preset: Preset, *, out_dir="runs", data_path=None, target=None, download=False,
                  sweep: dict | None = None, resume: Checkpoint | None = None, fork: dict | None = None,
-                 workers: int | str = "auto"):
+                 workers: int | str | None = None):
         """`resume`: a checkpoint (presets.checkpoint) to go on from, in its own run directory, or with
         `fork` (the settings changed, key → value) in a new one that names it as its parent;
-        `workers` as npnn.training.fit's."""
+        `workers` as npnn.training.fit's (None: the preset's)."""
         self.preset, self.out_dir = preset, Path(out_dir)
         self.resume, self.fork, self.workers = resume, fork, workers
         self.sweep = sweep  # a sweep trial's study, number and parameters; `execute` adds its state (sweep.json)
         self.data_path, self.target, self.download = data_path, target, download
         self.prepared: RunPrepared | None = None
         self.splits: Splits | None = None
-        self.model = self.loss_fn = self.optimizer = self.scheduler = self.early_stopping = None
+        # NOTE: prepare() builds these; execute() builds early_stopping
+        self.model: nn.Module | None = None
+        self.loss_fn: Any = None
+        self.optimizer: Any = None
+        self.scheduler: Any = None
+        self.early_stopping: EarlyStopping | None = None
         self.inside = MonitorSwitch()  # the Inside view's per-layer statistics: `run.inside.watch(callback)`
 
     def prepare(self) -> RunPrepared:
@@ -143,6 +151,7 @@ class Run:
 
     def _evaluate_all(self, stage: str, emit) -> dict:
         s = self.splits
+        assert s is not None  # NOTE: prepare() has run
         result = {}
         for split, x, y in (("val", s.x_val, s.y_val), ("test", s.x_test, s.y_test)):
             result[split] = with_target_units(evaluate(self.model, x, y, self.preset.task, self.loss_fn),
@@ -153,17 +162,18 @@ class Run:
     def predictions(self, weights: str = "best") -> Predictions:
         """What the model predicts on the test split (presets.predictions): a ClassPredictions or a
         RegressionPredictions; `weights` says which weights the model holds ("best" or "last")."""
-        s = self.splits
-        was_training = self.model.training
-        self.model.eval()
+        s, model = self.splits, self.model
+        assert s is not None and model is not None, "predictions() needs prepare() first"
+        was_training = model.training
+        model.eval()
         try:
             with np.errstate(**_QUIET):
-                outputs = _outputs(self.model, s.x_test)
+                outputs = _outputs(model, s.x_test)
                 build = _predictions.classification if self.preset.task == "classification" \
                     else _predictions.regression
                 return build(outputs, s, weights)
         finally:
-            self.model.train(was_training)
+            model.train(was_training)
 
     def check_out_dir(self) -> None:
         """Create --out and prove it writable; raises OutputError. `execute` calls it before anything else."""
@@ -202,7 +212,7 @@ class Run:
             emit(prepared)
             state.before = _resume.before(self, emit) if self.resume is not None else self._evaluate_all("before", emit)
             state.run_dir = state.run_dir or make_run_dir(self.out_dir, preset.name, state.started)
-            state.history = loop.history
+            state.history, state.loop = loop.history, loop
             history = drive(loop, control, changes)
             checkpoints.at_end(loop)
             state.history, state.reason = history, history.stop_reason
@@ -216,10 +226,11 @@ class Run:
                 self.early_stopping.restore(self.model)
             _flush_quietly(checkpoints)
             self._save(state, prepared, error)
-            emit(RunSaved(str(state.run_dir), state.reason))
+            emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop)))
             raise
         self._save(state, prepared)
-        emit(RunSaved(str(state.run_dir), state.reason))
+        emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop)))
+        assert state.run_dir is not None  # NOTE: _save sets it or raises
         return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions)
 
     def fit_loop(self, callbacks, should_stop) -> FitLoop:
@@ -232,11 +243,14 @@ class Run:
         return FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
                        epochs=preset.epochs, early_stopping=self.early_stopping, scheduler=self.scheduler,
                        max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task), callbacks=callbacks,
-                       should_stop=should_stop, workers=self.workers)
+                       should_stop=should_stop, workers=preset.workers if self.workers is None else self.workers,
+                       generator=generator)
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
+        assert self.splits is not None  # NOTE: prepare() has run
         extra = {BUNDLE_FILE: bundle_dict(self.preset.task, prepared.config["model"], self.splits.preprocessing)}
-        prepared = replace(prepared, config=_with_changes(prepared.config, state.history))
+        prepared = replace(prepared, config=_with_workers(_with_changes(prepared.config, state.history),
+                                                          _workers_used(state.loop)))
         if self.sweep is not None:
             extra[SWEEP_FILE] = {**self.sweep, "state": _trial_state(state.reason, error)}
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
@@ -260,6 +274,21 @@ def _with_changes(config: dict, history: History | None) -> dict:
     if not changes:
         return config
     return {**config, "changes": [change_dict(Change(c.epoch, c.batch, c.name, c.new)) for c in changes]}
+
+
+def _workers_used(loop: FitLoop | None) -> int | None:
+    """The processes that computed the run's batches ("auto" resolved); None before training began."""
+    if loop is None:
+        return None
+    return 1 if loop.parallel is None else loop.parallel.workers
+
+
+def _with_workers(config: dict, workers: int | None) -> dict:
+    """config.toml's contents with the worker count used, so a replay computes as this run did (a run is
+    reproducible for a given worker count: the gradient sum's rounding and Dropout's masks depend on it)."""
+    if workers is None:
+        return config
+    return {**config, "training": {**config["training"], "workers": workers}}
 
 
 def with_target_units(metrics: dict, target_std: tuple | None) -> dict:

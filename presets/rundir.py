@@ -80,7 +80,7 @@ def history_csv(history: History | None) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*HISTORY_COLUMNS, *(f"val_{m}" for m in metric_names)])
     if history is not None:
-        columns = [history.epoch, history.train_loss, history.val_loss, history.lr, history.skipped_steps,
+        columns: list[list] = [history.epoch, history.train_loss, history.val_loss, history.lr, history.skipped_steps,
                    *(history.metrics[m] for m in metric_names)]
         for i in range(len(history.epoch)):
             writer.writerow(["" if c[i] is None else c[i] for c in columns])
@@ -101,7 +101,8 @@ def _summary(name, started, prepared, history: History | None, before, after, re
     history = history or History()  # NOTE: a run that failed before its fit loop began has none
     return {
         "preset": name, "reason": reason, "data": prepared.data_description, "notice": prepared.notice,
-        "parameters": prepared.num_parameters, "seconds": round(time.time() - started, 3),
+        "parameters": prepared.num_parameters, "workers": prepared.config["training"].get("workers"),
+        "seconds": round(time.time() - started, 3),
         "epochs_run": len(history), "best_epoch": history.best_epoch, "best_val_loss": history.best_value,
         "stopped_epoch": history.stopped_epoch,
         "before": before, "after": after or None,

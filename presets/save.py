@@ -7,18 +7,18 @@ import npnn
 from presets.rundir import history_csv, write_atomic
 
 
-def _stem(run_dir: str | None, fallback: str) -> str:
+def _stem(run_dir: str | Path | None, fallback: str) -> str:
     return Path(run_dir).name if run_dir else fallback
 
 
-def save_model(model, run_dir: str | None, directory: Path, fallback: str = "npnn-run") -> Path:
+def save_model(model, run_dir: str | Path | None, directory: Path, fallback: str = "npnn-run") -> Path:
     """Save the model's state dict (the best weights) as `<run name>-model.npz` in `directory`."""
     path = Path(directory) / f"{_stem(run_dir, fallback)}-model.npz"
     npnn.save(model.state_dict(), path)
     return path
 
 
-def export_history(history, run_dir: str | None, directory: Path, fallback: str = "npnn-run") -> Path:
+def export_history(history, run_dir: str | Path | None, directory: Path, fallback: str = "npnn-run") -> Path:
     """Write the run directory's history.csv (the same writer and columns) as `<run name>-history.csv`."""
     path = Path(directory) / f"{_stem(run_dir, fallback)}-history.csv"
     write_atomic(path, history_csv(history))

@@ -14,7 +14,8 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
                 split_seed     random_state of both splits; standardize: X (tabular) and y (regression)
     [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer (see presets.catalog), lr,
                 dropout (sets every Dropout layer), patience, min_delta, epochs, batch_size, seed,
-                max_grad_norm (absent = no clipping), lr_schedule ("none" | "step" | "cosine" | "plateau")
+                max_grad_norm (absent = no clipping), lr_schedule ("none" | "step" | "cosine" | "plateau"),
+                workers ("auto" | N: processes sharing each batch; a run's config.toml holds the count used)
     [training.optimizer_options]  the optimizer's other arguments (e.g. momentum = 0.9, nesterov = true
                 for sgd; weight_decay for every optimizer; betas = [0.9, 0.999] for adam)
     [training.lr_schedule_options]  the schedule's arguments (e.g. step_size = 10, gamma = 0.5 for step)
@@ -39,8 +40,16 @@ from presets.control import Change
 from presets.documents import DocumentError, read_toml
 from presets.errors import PresetError
 from presets.option import Option, key_text
-from presets.settings import (OPTIONS_KEY, SCHEDULE_KEY, all_settings, hot_settings, is_open, optimizer_settings,
-                              settings_of, training_options)
+from presets.settings import (
+    OPTIONS_KEY,
+    SCHEDULE_KEY,
+    all_settings,
+    hot_settings,
+    is_open,
+    optimizer_settings,
+    settings_of,
+    training_options,
+)
 from presets.table.columns import MAX_CATEGORIES
 
 TASKS = ("regression", "classification")
@@ -102,6 +111,7 @@ class Preset:
     seed: int = TRAINING_FIELDS["seed"].default
     max_grad_norm: float | None = TRAINING_FIELDS["max_grad_norm"].default
     lr_schedule: str = TRAINING_FIELDS["lr_schedule"].default
+    workers: int | str = TRAINING_FIELDS["workers"].default
     optimizer_options: dict = field(default_factory=dict)  # the optimizer's other arguments (presets.catalog)
     lr_schedule_options: dict = field(default_factory=dict)  # the lr schedule's arguments (presets.catalog)
     changes: tuple = ()              # presets.control.Change: hyperparameters changed mid-run, replayed

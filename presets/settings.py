@@ -15,12 +15,13 @@ A new [training] key is one Setting in TRAINING_HEAD or TRAINING_TAIL plus its P
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from npnn.callbacks import EarlyStopping
 from npnn.data import DataLoader
 from presets.catalog import LAYERS, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, class_default
 from presets.errors import PresetError
-from presets.option import Option, Setting
+from presets.option import AUTO, Option, Setting
 
 OPTIONS_KEY = "optimizer_options"  # [training.optimizer_options]: the optimizer's other arguments
 SCHEDULE_KEY = "lr_schedule_options"  # [training.lr_schedule_options]: the lr schedule's arguments
@@ -75,6 +76,10 @@ TRAINING_TAIL = (
     Setting(Option(SCHEDULE_KEY, str, help="the schedule's arguments, e.g. step_size=10,gamma=0.5 (replace the "
                                             "preset's)"), "Sched args", metavar="K=V,...", group="schedule",
             read=parse_schedule_options),
+    # NOTE: not a hyperparameter but how the run is computed; config.toml records the count used ("auto"
+    # resolved), so a replay computes with the same count (results are reproducible per worker count)
+    Setting(Option("workers", int, AUTO, low=1, auto=True,
+                   help="processes that share each batch (npnn.parallel); auto: where it pays"), column="workers"),
 )
 
 
@@ -164,12 +169,12 @@ def settings_of(training: dict) -> dict:
     "none". Tolerates any TOML (old or hand-edited run directories)."""
     name = training.get("optimizer")
     entry = OPTIMIZERS.get(name) if isinstance(name, str) else None
-    options = training.get(OPTIONS_KEY) if isinstance(training.get(OPTIONS_KEY), dict) else {}
-    out = {}
+    options = found if isinstance(found := training.get(OPTIONS_KEY), dict) else {}
+    out: dict[str, Any] = {}
     for key, spec in all_settings().items():
         if spec.group == "optimizer":
-            taken = entry is not None and key in entry.option_names()
-            value = options.get(key, entry.option(key).default if taken else None)
+            default = entry.option(key).default if entry is not None and key in entry.option_names() else None
+            value = options.get(key, default)
             out[key] = tuple(value) if isinstance(value, list) else value
         else:
             out[key] = training.get(key)

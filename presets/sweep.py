@@ -202,6 +202,7 @@ class Sweep:
                 trial.set_user_attr("run_dir", event.run_dir)
 
         result = run.execute(callbacks=(prune, remember, *callbacks))
+        assert run.early_stopping is not None  # NOTE: execute() made it
         best = run.early_stopping.best_value
         if best is None or not math.isfinite(best):
             raise RuntimeError(f"trial {trial.number} ended {result.reason} without a finite validation loss")

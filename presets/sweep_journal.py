@@ -32,7 +32,8 @@ def heartbeat_journal(backend, interval: int, grace_period: int, stale_trial_cal
             # them; its own start time counts as its first beat.
             return [trial._trial_id for trial in running
                     if now - max(trial.system_attrs.get(HEARTBEAT_ATTR, 0.0),
-                                 trial.datetime_start.timestamp()) > grace_period]
+                                 trial.datetime_start.timestamp())  # type: ignore[union-attr]  # NOTE: RUNNING: started
+                    > grace_period]
 
         def get_heartbeat_interval(self) -> int:
             return interval

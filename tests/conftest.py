@@ -49,3 +49,11 @@ def spawn():
     yield start
     for process in started:
         processes.stop(process)
+
+
+@pytest.fixture(autouse=True)
+def _one_process_unless_asked(monkeypatch):
+    """workers="auto" never starts workers in a test's own process (a test that wants them says so): what it
+    decides depends on the machine's load, and a test's numbers must not."""
+    from npnn import parallel
+    monkeypatch.setattr(parallel, "MIN_RUN_SECONDS", float("inf"))

@@ -26,6 +26,7 @@ class TrainerApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "npnn-tui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]  # NOTE: the Quit button shows it
+    NOTIFICATION_TIMEOUT = 3  # seconds: a toast says what happened, the log keeps it
 
     def __init__(self, options: Options, presets: list, preset: str, loaded, *, steady: bool = False,
                  export_dir: Path | None = None, skipped: tuple = ()) -> None:

@@ -18,6 +18,7 @@ from presets import DataError, DownloadError, OutputError, PresetError, Run, loa
 from presets.catalog import NO_SCHEDULE
 from presets.continuation import fork_run, resume_run
 from presets.events import Evaluated, RunPrepared, RunSaved
+from presets.option import AUTO
 from presets.overrides import options_text
 from presets.schema import OPTIONS_KEY, SCHEDULE_KEY
 from presets.table.columns import describe
@@ -70,7 +71,8 @@ def _settings(config: dict) -> str:
     if "dropout" in t:
         parts.append(f"dropout {t['dropout']:g}")
     parts += [f"patience {t['patience']}", f"min_delta {t['min_delta']:g}", f"epochs {t['epochs']}",
-              f"batch size {t['batch_size']}", f"seed {t['seed']}", f"clip norm {clip}"]
+              f"batch size {t['batch_size']}", f"seed {t['seed']}", f"clip norm {clip}",
+              f"workers {t.get('workers', AUTO)}"]
     if t.get("lr_schedule", NO_SCHEDULE) != NO_SCHEDULE:
         schedule = t.get(SCHEDULE_KEY)
         parts.append(f"lr schedule {t['lr_schedule']}" + (f" ({options_text(schedule)})" if schedule else ""))
@@ -196,8 +198,9 @@ class HeadlessPrinter:
             seconds = self.clock() - self.started
             whole = event.reason in (StopReason.COMPLETED, StopReason.EARLY_STOPPED, StopReason.DIVERGED)
             label = "Run saved to" if whole else "Partial run saved to"
+            used = "" if event.workers is None else f", {event.workers} worker{'s' * (event.workers != 1)}"
             self.line()
-            self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s)")
+            self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s{used})")
 
     def _on_end(self, event) -> None:
         if self.last_epoch is not None and self.last_printed != self.last_epoch.epoch:

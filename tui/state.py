@@ -29,6 +29,19 @@ def fmt(value, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def percent(value) -> str:
+    """An accuracy (a fraction) as the app shows it everywhere: one decimal of a percent ("93.1%", "100.0%")."""
+    if value is None:
+        return "—"
+    value = float(value)
+    return f"{value * 100:.1f}%" if math.isfinite(value) else str(value)
+
+
+def score(key: str, value) -> str:
+    """A metric by its key: accuracy as a percent, the others by fmt."""
+    return percent(value) if key == "accuracy" else fmt(value)
+
+
 def clock(seconds: float) -> str:
     """A duration as m:ss, or h:mm:ss from an hour on."""
     minutes, secs = divmod(round(seconds), 60)
@@ -112,7 +125,7 @@ class RunState:
             self.say(f"note: {e.notice}")
 
     def _on_Evaluated(self, e: run_events.Evaluated) -> None:
-        scores = ", ".join(f"{name} {fmt(e.metrics[key])}" for key, name in METRIC_ROWS if key in e.metrics)
+        scores = ", ".join(f"{name} {score(key, e.metrics[key])}" for key, name in METRIC_ROWS if key in e.metrics)
         if e.stage == "before" and e.split == "val":
             self.metrics["before"] = dict(e.metrics)
             self.say(f"before training, val: {scores}")
@@ -196,7 +209,9 @@ class RunState:
 
     def _on_RunSaved(self, e: run_events.RunSaved) -> None:
         self.run_dir = e.run_dir
-        self.say("saved to the run directory" if self.steady else f"saved to {e.run_dir}")
+        # NOTE: the worker count "auto" chose depends on the machine: steady (screenshot) mode leaves it out
+        used = "" if self.steady or e.workers is None else f" ({e.workers} worker{'s' * (e.workers != 1)})"
+        self.say("saved to the run directory" if self.steady else f"saved to {e.run_dir}{used}")
 
     def timing(self) -> str:
         """Epoch time, ETA (to the epoch budget, at the mean epoch time so far; the time taken once the loop

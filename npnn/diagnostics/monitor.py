@@ -8,13 +8,22 @@ batches cost one hook call; `detach()` removes every handle, so nothing runs whe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from time import perf_counter
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
-from npnn.diagnostics.stats import (InsideSample, LayerStats, activation_kind, activation_stats, filter_images,
-                                    first_conv, norm, update_ratio)
+from npnn.diagnostics.stats import (
+    InsideSample,
+    LayerStats,
+    activation_kind,
+    activation_stats,
+    filter_images,
+    first_conv,
+    norm,
+    update_ratio,
+)
 from npnn.tensor import is_grad_enabled
 
 BUDGET = 0.02         # the share of training time sampling may take when k is chosen automatically
@@ -52,10 +61,10 @@ class LayerMonitor:
         self.step = 0               # training batches seen while attached
         self.k = every or 1         # sample every k-th batch
         self._handles: list = []    # the model's pre-hook while attached
-        self._sample: dict | None = None  # the sampled batch in flight
+        self._sample: dict[str, Any] | None = None  # the sampled batch in flight
         self._countdown = 0
-        self._last_batch = None
-        self._batch_seconds = None
+        self._last_batch: float | None = None
+        self._batch_seconds: float | None = None
 
     @property
     def attached(self) -> bool:
@@ -77,12 +86,12 @@ class LayerMonitor:
     def flush(self) -> None:
         """Send the sample of the last sampled batch now (call after its optimizer step)."""
         if self._sample is not None:
-            self._complete()
+            self._complete(self._sample)
 
     # ---- hooks ------------------------------------------------------------------------------------
     def _on_forward(self, module, args) -> None:
         if self._sample is not None:
-            self._complete()            # NOTE: the optimizer step of the sampled batch happened before this forward
+            self._complete(self._sample)  # NOTE: the optimizer step of the sampled batch happened before this forward
         if not (self.model.training and is_grad_enabled()):
             return                      # validation, evaluation or a saliency map: not a training batch
         now = perf_counter()
@@ -95,39 +104,40 @@ class LayerMonitor:
         if self._countdown > 0:
             self._countdown -= 1
             return
-        self._begin()
-        self._sample["cost"] += perf_counter() - now
+        sample = self._begin()
+        sample["cost"] += perf_counter() - now
 
-    def _begin(self) -> None:
-        sample = {"before": [[p.data.copy() for p in params] for params in self.params],
+    def _begin(self) -> dict[str, Any]:
+        sample: dict[str, Any] = {"before": [[p.data.copy() for p in params] for params in self.params],
                   "outputs": [None] * len(self.layers), "grad_sq": [0.0] * len(self.layers),
                   "grads_seen": [0] * len(self.layers), "handles": [], "cost": 0.0}
         self._sample = sample
         for i, layer in enumerate(self.layers):
-            sample["handles"].append(layer.register_forward_hook(self._output_hook(i)))
+            sample["handles"].append(layer.register_forward_hook(self._output_hook(i, sample)))
             for p in self.params[i]:
                 if p.requires_grad:
-                    sample["handles"].append(p.register_hook(self._grad_hook(i)))
+                    sample["handles"].append(p.register_hook(self._grad_hook(i, sample)))
+        return sample
 
-    def _output_hook(self, i: int):
+    def _output_hook(self, i: int, sample: dict[str, Any]):
         def hook(module, args, output):
             start = perf_counter()
-            self._sample["outputs"][i] = activation_stats(output.data, self.kinds[i])
-            self._sample["cost"] += perf_counter() - start
+            sample["outputs"][i] = activation_stats(output.data, self.kinds[i])
+            sample["cost"] += perf_counter() - start
         return hook
 
-    def _grad_hook(self, i: int):
+    def _grad_hook(self, i: int, sample: dict[str, Any]):
         def hook(grad):
             start = perf_counter()
             flat = np.asarray(grad, dtype=np.float64).ravel()
-            self._sample["grad_sq"][i] += float(np.dot(flat, flat))
-            self._sample["grads_seen"][i] += 1
-            self._sample["cost"] += perf_counter() - start
+            sample["grad_sq"][i] += float(np.dot(flat, flat))
+            sample["grads_seen"][i] += 1
+            sample["cost"] += perf_counter() - start
         return hook
 
-    def _complete(self) -> None:
+    def _complete(self, sample: dict[str, Any]) -> None:
         start = perf_counter()
-        sample, self._sample = self._sample, None
+        self._sample = None
         for handle in sample["handles"]:
             handle.remove()
         rows = []

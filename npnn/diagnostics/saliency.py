@@ -20,6 +20,7 @@ def saliency(model, x: np.ndarray) -> tuple[np.ndarray, int]:
         scores = model(inputs)
         predicted = int(np.argmax(scores.data[0]))
         scores[0, predicted].backward()
+        assert inputs.grad is not None  # NOTE: backward just reached the input, which requires grad
         grad = np.abs(inputs.grad[0].astype(np.float64))
     finally:
         for p, g in zip(params, kept):

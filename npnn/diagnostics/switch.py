@@ -8,9 +8,10 @@ a saliency map of the chosen test image for image models. With nobody watching, 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from time import perf_counter
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,13 +32,16 @@ class MonitorSwitch:
     def __init__(self, **monitor_options) -> None:
         """`monitor_options`: LayerMonitor's budget and min_interval."""
         self._lock = threading.Lock()
-        self._request = _UNCHANGED
+        self._request: Any = _UNCHANGED  # a pending (callback, every) or _UNCHANGED
         self._options = monitor_options
-        self._model = self._labels = self._images = None
+        self._model: Any = None
+        self._labels: Any = None
+        self._images: np.ndarray | None = None
         self._monitor: LayerMonitor | None = None
         self._callback: Callable | None = None
         self._queue: list = []
-        self._index, self._shown, self._saliency_at = 0, None, -SALIENCY_SECONDS
+        self._index, self._saliency_at = 0, -SALIENCY_SECONDS
+        self._shown: int | None = None
 
     def bind(self, model, labels=None, images: np.ndarray | None = None) -> None:
         self._model, self._labels = model, labels
@@ -87,10 +91,12 @@ class MonitorSwitch:
         if self._images is not None and (self._index != self._shown
                                          or perf_counter() - self._saliency_at >= SALIENCY_SECONDS):
             samples[-1] = replace(samples[-1], saliency=self._saliency())
+        assert self._callback is not None  # NOTE: samples come only from a monitor that has one
         for sample in samples:
             self._callback(sample)
 
     def _saliency(self) -> Saliency:
+        assert self._images is not None  # NOTE: _deliver asks only when there are images
         index = self._index % len(self._images)
         image = self._images[index]
         heat, predicted = saliency(self._model, image)

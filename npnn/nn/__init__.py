@@ -6,8 +6,7 @@ from npnn.nn.conv import Conv2d
 from npnn.nn.dropout import Dropout
 from npnn.nn.flatten import Flatten
 from npnn.nn.linear import Identity, Linear
-from npnn.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MAELoss,
-                          MSELoss)
+from npnn.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MAELoss, MSELoss
 from npnn.nn.module import Module, Parameter
 from npnn.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

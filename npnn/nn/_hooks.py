@@ -88,11 +88,11 @@ class _BackwardHook:
     def _input_grads(self, grads: list) -> list:
         if self.grad_outputs is None:  # NOTE: the gradient reached the inputs without passing the outputs
             return grads
-        grad_inputs = list(_spread(self.input_index, grads, self.n_inputs))
+        spread = list(_spread(self.input_index, grads, self.n_inputs))
         for i, shape, dtype in self.input_tensors:  # NOTE: as PyTorch, a tensor input without a gradient gets zeros
-            if grad_inputs[i] is None:
-                grad_inputs[i] = np.zeros(shape, dtype)
-        grad_inputs = tuple(grad_inputs)
+            if spread[i] is None:
+                spread[i] = np.zeros(shape, dtype)
+        grad_inputs = tuple(spread)
         for hook in self.hooks:
             result = hook(self.module, grad_inputs, self.grad_outputs)
             if result is not None:
@@ -109,14 +109,14 @@ def _wrap(values: tuple, on_grads):
     if not index or not is_grad_enabled():
         return None, values
     pack = _Pack.apply(*[values[i] for i in index], on_grads=on_grads)
-    values = list(values)
+    routed = list(values)
     for k, i in enumerate(index):
-        values[i] = _Unpack.apply(pack, index=k, count=len(index))
-    return index, tuple(values)
+        routed[i] = _Unpack.apply(pack, index=k, count=len(index))
+    return index, tuple(routed)
 
 
 def _spread(index: list, grads: list, n: int) -> tuple:
-    out = [None] * n
+    out: list = [None] * n
     for i, g in zip(index, grads):
         out[i] = g
     return tuple(out)

@@ -35,6 +35,16 @@ class Module:
     read (no __getattr__ detour) and `__call__` is just `forward` unless the module has hooks.
     """
 
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
+    _non_persistent_buffers: set[str]
+    _modules: OrderedDict[str, Module]
+    _forward_pre_hooks: OrderedDict
+    _forward_hooks: OrderedDict
+    _backward_pre_hooks: OrderedDict
+    _backward_hooks: OrderedDict
+    training: bool
+
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
@@ -218,7 +228,7 @@ class Module:
     def _state_tensors(self, prefix: str = "") -> OrderedDict:
         """Key → the Tensor behind it, every path of a shared module included (PyTorch's state-dict
         walk: own parameters, own persistent buffers, then each child, with no de-duplication)."""
-        out = OrderedDict()
+        out: OrderedDict[str, Tensor] = OrderedDict()
         for name, p in self._parameters.items():
             if p is not None:
                 out[prefix + name] = p

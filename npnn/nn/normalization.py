@@ -47,8 +47,14 @@ class _BatchNorm(Module):
             for buffer in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(buffer, None)
 
+    running_mean: Tensor | None
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
+
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
+            assert self.running_mean is not None and self.running_var is not None
+            assert self.num_batches_tracked is not None
             self.running_mean.data.fill(0)
             self.running_var.data.fill(1)
             self.num_batches_tracked.data.fill(0)
@@ -56,6 +62,7 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         self.reset_running_stats()
         if self.affine:
+            assert self.weight is not None and self.bias is not None
             self.weight.data.fill(1)
             self.bias.data.fill(0)
 

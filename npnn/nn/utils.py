@@ -11,7 +11,7 @@ from npnn.tensor import Tensor
 def _grads(parameters) -> list[np.ndarray]:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    grads = []
+    grads: list[np.ndarray] = []
     for p in parameters:
         if not isinstance(p, Tensor):
             raise TypeError(f"clipping expects Tensors (parameters), got {type(p).__name__}")

@@ -1,8 +1,8 @@
 """Matrix product with NumPy's rules: 2-D, 1-D (vector) operands and batched broadcasting."""
 import numpy as np
 
-from npnn.ops.elementwise import unbroadcast
 from npnn._blas import matmul
+from npnn.ops.elementwise import unbroadcast
 from npnn.tensor import Function
 
 

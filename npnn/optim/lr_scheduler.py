@@ -125,9 +125,9 @@ class ReduceLROnPlateau(LRScheduler):
         for arg, value in (("patience", patience), ("cooldown", cooldown)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name}: {arg} must be a non-negative integer, got {value!r}")
-        for arg, value in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name}: {arg} must be >= 0, got {value!r}")
+        for arg, number in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0:
+                raise ValueError(f"{name}: {arg} must be >= 0, got {number!r}")
         self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, patience
         self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
         self.min_lrs = [min_lr] * len(optimizer.param_groups)
@@ -143,7 +143,7 @@ class ReduceLROnPlateau(LRScheduler):
             return value < (self.best * (1 - self.threshold) if rel else self.best - self.threshold)
         return value > (self.best * (1 + self.threshold) if rel else self.best + self.threshold)
 
-    def step(self, value) -> None:
+    def step(self, value) -> None:  # type: ignore[override]  # NOTE: PyTorch's signature: it takes the metric
         value = float(value)
         self.last_epoch += 1
         if self._is_better(value):

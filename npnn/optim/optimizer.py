@@ -152,7 +152,8 @@ class Optimizer:
     # ---- saving -------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """PyTorch's layout: state by parameter index, groups with "params" as index lists (deep copies)."""
-        index, groups = {}, []
+        index: dict[int, int] = {}
+        groups = []
         for group in self.param_groups:
             ids = []
             for p in group["params"]:
@@ -169,7 +170,7 @@ class Optimizer:
         if len(groups) != len(self.param_groups):
             raise ValueError(f"{self._name}.load_state_dict: saved state has {len(groups)} param groups, "
                              f"this optimizer has {len(self.param_groups)}")
-        params = []
+        params: list[tuple[int, Tensor]] = []
         for mine, saved in zip(self.param_groups, groups):
             if len(mine["params"]) != len(saved["params"]):
                 raise ValueError(f"{self._name}.load_state_dict: a saved param group has "

@@ -1,8 +1,9 @@
 """ONNX export: the trained network with the bundle's preprocessing, built node by node with onnx.helper.
 
 Inputs are raw, as Bundle.predict takes them: one (N, 1) input per table column, double or string
-(presets.export.preprocess_onnx), or float32 images (N, C, H, W) in 0..255 or 0..1. Outputs answer as Bundle.predict / predict_proba:
-regression `prediction` in the target's units; classification `label` and `probabilities`.
+(presets.export.preprocess_onnx), or float32 images (N, C, H, W) in 0..255 or 0..1. Outputs answer as
+Bundle.predict / predict_proba: regression `prediction` in the target's units;
+classification `label` and `probabilities`.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class _Graph:
 
     def __init__(self, onnx) -> None:
         self.helper, self.numpy_helper = onnx.helper, onnx.numpy_helper
-        self.nodes, self.initializers = [], []
+        self.nodes: list = []
+        self.initializers: list = []
 
     def const(self, name: str, array) -> str:
         self.initializers.append(self.numpy_helper.from_array(np.asarray(array), name))

@@ -9,8 +9,8 @@ import inspect
 from presets.table import encode as encode_module
 from presets.table.inputs import column_plan
 
-_FUNCTIONS = (encode_module.number_problem, encode_module.number_cells, encode_module.text_cells, encode_module.encode_column,
-              encode_module.category_codes, encode_module.encode)
+_FUNCTIONS = (encode_module.number_problem, encode_module.number_cells, encode_module.text_cells,
+              encode_module.encode_column, encode_module.category_codes, encode_module.encode)
 
 # The ejected __main__'s reading of a table: the delimiter sniffed among the usual four, names stripped.
 READ_TABLE = '''    with open(sys.argv[1], newline="", encoding="utf-8-sig") as fh:

@@ -3,8 +3,9 @@
 NumPy only, on purpose: the NumPy and PyTorch exports copy these functions' source into their scripts
 (presets.export.preprocess_source), so the ejected code does exactly what Bundle.predict does.
 A plan entry is {"name", "kind": "number", "fill", "indicator"} (fill: the training median, for any
-missing value; indicator: a was-missing 0/1 input follows, when the training rows had gaps) or {"name", "kind": "category", "categories"}
-(one-hot over the categories, "" meaning missing, then one slot for any value unseen in training).
+missing value; indicator: a was-missing 0/1 input follows, when the training rows had gaps) or
+{"name", "kind": "category", "categories"} (one-hot over the categories, "" meaning missing, then one slot
+for any value unseen in training).
 """
 from __future__ import annotations
 

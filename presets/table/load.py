@@ -11,8 +11,8 @@ import numpy as np
 from presets.errors import DataError
 from presets.table.columns import ColumnPlan, choose_features, fit_columns
 from presets.table.encode import category_codes, encode_column
-from presets.table.scale import standardise
 from presets.table.read import Table, read_table
+from presets.table.scale import standardise
 
 
 @dataclass
@@ -35,18 +35,20 @@ class RawTable:
         return lines
 
 
-def _check_target(table: Table, target: str | None) -> None:
+def _check_target(table: Table, target: str | None) -> str:
+    """`target`, once it names a column of `table`."""
     names = ", ".join(table.names)
     if not target:
         raise DataError(f"{table.path}: say which column to predict with --target; columns: {names}")
     if target not in table.columns:
         raise DataError(f"{table.path}: no column {target!r}; columns: {names}")
+    return target
 
 
 def read_training_table(path, target: str | None, columns: tuple | None = None, drop: tuple | None = None) -> RawTable:
     """The table at `path` read for training on `target`; DataError naming what does not fit."""
     table = read_table(path)
-    _check_target(table, target)
+    target = _check_target(table, target)
     features = choose_features(table, target, columns, drop)
     values = table.columns[target]
     missing = values == "" if table.is_text(target) else np.isnan(values)
@@ -96,7 +98,10 @@ def encode_splits(raw: RawTable, train: np.ndarray, others: list[np.ndarray], ma
                 encoded, stats = _onehot_standardised(codes, len(column["categories"]) + 1, standardize)
             else:
                 encoded = [encode_column(column, values[rows]) for rows in parts]
-                encoded, stats = standardise(*encoded) if standardize else ([e.astype(np.float32) for e in encoded], None)
+                if standardize:
+                    encoded, stats = standardise(*encoded)
+                else:
+                    encoded = [e.astype(np.float32) for e in encoded]
         except ValueError as error:
             raise DataError(f"{table.path}: {error}") from None
         if standardize:

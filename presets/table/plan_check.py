@@ -8,6 +8,7 @@ PresetError naming the file, the key and what is allowed.
 from __future__ import annotations
 
 import math
+from typing import NoReturn
 
 from presets.errors import PresetError
 from presets.option import shown
@@ -15,7 +16,7 @@ from presets.option import shown
 NOTE_KEYS = ("column_notes", "rows_left_out", "table_notes", "delimiter")  # what the run said, kept as is
 
 
-def _fail(where: str, key: str, allowed: str, value) -> None:
+def _fail(where: str, key: str, allowed: str, value) -> NoReturn:
     raise PresetError(f"{where}: {key} must be {allowed}, got {shown(value)}")
 
 

@@ -191,7 +191,8 @@ def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_column
     _header_row(rows)
     capacity = max_rows if max_rows is not None else _line_count(path)
     builders = {name: _ColumnBuilder(name in text_columns, capacity) for name in names}
-    lines, chunk = array("l"), []
+    lines = array("l")
+    chunk: list = []
     width = len(names)
 
     def flush() -> str | None:

@@ -42,7 +42,7 @@ def test_events_arrive_in_the_documented_order(tmp_path):
     assert kinds[-3:] == ["Evaluated", "Evaluated", "RunSaved"]
     evaluated = [(e.stage, e.split) for e in events if isinstance(e, Evaluated)]
     assert evaluated == [("before", "val"), ("before", "test"), ("after", "val"), ("after", "test")]
-    assert events[-1] == RunSaved(str(result.run_dir), "completed")
+    assert events[-1] == RunSaved(str(result.run_dir), "completed", events[-1].workers) and events[-1].workers >= 1
     prepared = events[0]
     assert prepared.data_description == "diabetes (442 rows, built in)" and prepared.num_parameters == 34689
     assert prepared.model_summary[0] == ("Linear(10→128)", (128,), 1408)

@@ -6,12 +6,16 @@ from pathlib import Path
 
 
 def write_run(out: Path, name: str, *, lr=0.001, dropout=0.1, seed=0, optimizer="adam", val=(0.9, 0.7, 0.6),
-              reason="completed", mse=0.5, sweep: dict | None = None) -> Path:
+              reason="completed", mse=0.5, sweep: dict | None = None, task="regression", loss=None,
+              changes=()) -> Path:
+    """`changes`: (epoch, batch, name, value) hot edits, as config.toml's [[changes]]."""
     path = out / name
     path.mkdir(parents=True)
+    loss_line = "" if loss is None else f'loss = "{loss}"\n'
+    edits = "".join(f'[[changes]]\nepoch = {e}\nbatch = {b}\nname = "{n}"\nvalue = {v!r}\n' for e, b, n, v in changes)
     (path / "config.toml").write_text(
-        f'name = "tabular_mlp"\ntask = "regression"\n[training]\noptimizer = "{optimizer}"\nlr = {lr}\n'
-        f"dropout = {dropout}\npatience = 10\nepochs = 30\nbatch_size = 32\nseed = {seed}\n")
+        f'name = "tabular_mlp"\ntask = "{task}"\n[training]\n{loss_line}optimizer = "{optimizer}"\nlr = {lr}\n'
+        f"dropout = {dropout}\npatience = 10\nepochs = 30\nbatch_size = 32\nseed = {seed}\n" + edits)
     rows = "".join(f"{i + 1},1.0,{v},{lr},0\n" for i, v in enumerate(val))
     (path / "history.csv").write_text("epoch,train_loss,val_loss,lr,skipped_steps\n" + rows)
     if sweep is not None:

@@ -27,7 +27,7 @@ def text_of(app, selector: str) -> str:
 
 
 def log_text(app) -> str:
-    return "\n".join(app.screen.query_one(Log).lines)
+    return "\n".join(app.screen.query_one(Log).entries)
 
 
 async def test_short_tabular_run_finishes_with_metrics_and_a_run_directory(app_for, tmp_path):

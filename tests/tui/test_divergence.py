@@ -37,7 +37,7 @@ async def test_the_app_shows_a_diverged_run_in_its_status_and_log(app_for):
         status = app.screen.query_one("#status", Static)
         assert str(status.render()).startswith("Diverged at epoch 1: non-finite values first appeared in the "
                                                "output of Linear(128→256)") and status.has_class("-failed")
-        log = "\n".join(app.screen.query_one(Log).lines)
+        log = "\n".join(app.screen.query_one(Log).entries)
         assert "diverged at epoch 1, batch 2: loss nan; no finite epoch to keep" in log
         assert "its weights were finite: the learning rate is too high" in log
         assert app.screen.state.reason == "diverged"

@@ -135,7 +135,7 @@ async def test_garbage_and_huge_numbers_in_every_field_are_marked_and_refused_ne
                 await pilot.pause()
         await pilot.press("escape")  # Esc keeps the model the trainer had
         await pilot.pause()
-        assert not isinstance(app.screen, ModelEditor) and app.screen._model is None
+        assert not isinstance(app.screen, ModelEditor) and app.screen.runs.layers is None
 
 
 async def test_a_size_beyond_memory_is_reported_on_its_row(app_for):
@@ -188,7 +188,7 @@ async def test_edits_undone_by_hand_give_back_the_model_it_started_with(app_for)
         assert editor.model.specs() == original
         await pilot.press("ctrl+a")
         await pilot.pause()
-        assert not isinstance(app.screen, ModelEditor) and app.screen._model == original
+        assert not isinstance(app.screen, ModelEditor) and app.screen.runs.layers == original
 
 
 async def test_a_value_shown_rounded_is_not_changed_by_viewing_it(app_for, tmp_path):
@@ -204,4 +204,4 @@ async def test_a_value_shown_rounded_is_not_changed_by_viewing_it(app_for, tmp_p
         await pilot.press("ctrl+a")
         await pilot.pause()
         assert not isinstance(app.screen, ModelEditor)
-        assert app.screen._model[1] == {"type": "LeakyReLU", "negative_slope": 0.123456789}
+        assert app.screen.runs.layers[1] == {"type": "LeakyReLU", "negative_slope": 0.123456789}

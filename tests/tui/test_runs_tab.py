@@ -38,7 +38,7 @@ async def test_earlier_runs_are_loaded_with_settings_and_the_damaged_one_is_unre
         assert table.row_count == 6 + 1  # six runs and the study's header row
         rows = {str(table.get_row_at(i)[1]): table.get_row_at(i) for i in range(table.row_count)}
         first = rows["tabular_mlp-20260102-090000"]
-        assert str(first[2]) == "2026-01-02 09:00" and "0.01" in map(str, first) and "0.41" in map(str, first)
+        assert str(first[1 + COLUMN_KEYS.index("date")]) == "2026-01-02 09:00" and "0.01" in map(str, first) and "0.41" in map(str, first)
         broken = rows["tabular_mlp-20260104-090000"]
         assert str(broken[1 + COLUMN_KEYS.index("end")]).startswith("unreadable: metrics.json: not valid JSON")
 

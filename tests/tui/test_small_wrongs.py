@@ -102,7 +102,7 @@ async def test_esc_on_a_run_paused_in_its_first_epoch_agrees_with_progress_and_r
         await wait_until(pilot, lambda: app.screen.state.paused)
         await pilot.press("escape")
         await finish(pilot)
-        log = "\n".join(app.screen.query_one("Log").lines)
+        log = "\n".join(app.screen.query_one("Log").entries)
         assert "stopped by you after 0 epochs; epoch 1 stopped at batch 1/" in log
         assert str(app.screen.query_one("#progress-text", Static).render()).startswith("0/5")
         (run,) = app.screen.query_one(RunsTable).runs.values()

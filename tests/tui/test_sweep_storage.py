@@ -96,7 +96,7 @@ def test_a_400_digit_range_end_is_exit_2_in_one_line(tmp_path, capsys, param):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("--epochs", HUGE, "expected a whole number >= 1, got a number too large"),
+    ("--epochs", HUGE, "epochs must be an integer >= 1, got an integer of 400 digits"),
     ("--epochs", "0", "epochs must be an integer >= 1"),
     ("--seed", HUGE, "expected a whole number from 0 to 4294967295"),
     ("--seed", "-1", "expected a whole number from 0 to 4294967295"),

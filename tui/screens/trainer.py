@@ -35,6 +35,8 @@ from tui.widgets.train_live import TrainLive
 from tui.widgets.train_side import TrainSide
 
 REFRESH_SECONDS = 0.25
+TAB_LABELS = {"train": "Train F2", "runs": "Runs F3", "predictions": "Predictions F4", "inside": "Inside F6"}
+CHART_KEYS = ("toggle_log", "toggle_accuracy")  # they act on the Train tab's chart, so only there
 TAB_FOCUS = {"train": "#preset", "runs": "#runs-table", "inside": "#inside-view"}  # what keys act on when a tab opens
 ENDINGS = (fit_events.Finished, fit_events.Failed, fit_events.EarlyStopped, run_events.RunSaved)
 
@@ -46,19 +48,21 @@ class TrainerScreen(Screen):
     # Textual sets one class of each list by the screen's width / height (app.tcss styles them)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (160, "-widest")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
+    # NOTE: the footer must fit 80 columns on every tab (what overflows it leaves stray characters): the tab
+    # keys are in the tabs' labels (TAB_LABELS), save and export in the palette (ctrl+p), not in the footer
     BINDINGS = [
-        Binding("f2", "show_tab('train')", "Train", priority=True),
-        Binding("f3", "show_tab('runs')", "Runs", priority=True),
-        Binding("f4", "show_tab('predictions')", "Predictions", priority=True),
-        Binding("f6", "show_tab('inside')", "Inside", priority=True),
+        Binding("f2", "show_tab('train')", "Train", priority=True, show=False),
+        Binding("f3", "show_tab('runs')", "Runs", priority=True, show=False),
+        Binding("f4", "show_tab('predictions')", "Predictions", priority=True, show=False),
+        Binding("f6", "show_tab('inside')", "Inside", priority=True, show=False),
         Binding("f5", "start", "Start", priority=True),
         Binding("f10", "step", "Step", priority=True),
         Binding("f8", "continue_run", "Continue", show=False, priority=True),
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+o", "open_data", "Data", priority=True),
         Binding("ctrl+l", "edit_model", "Layers", priority=True),
-        Binding("ctrl+s", "save_model", "Save", priority=True),
-        Binding("ctrl+e", "export_history", "History", priority=True),
+        Binding("ctrl+s", "save_model", "Save", priority=True, show=False),
+        Binding("ctrl+e", "export_history", "History", priority=True, show=False),
         Binding("l", "toggle_log", "Log y"),
         Binding("a", "toggle_accuracy", "Accuracy"),
     ]
@@ -80,16 +84,16 @@ class TrainerScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="tabs"):
-            with TabPane("Train", id="train"):
+            with TabPane(TAB_LABELS["train"], id="train"):
                 with Horizontal(id="train-body"):
                     data = DataChoice(self.options.data, self.options.target, self.options.columns, self.options.drop)
                     yield TrainSide(self.runs, self.preset_choices, data, id="side")
                     yield TrainLive(id="live")
-            with TabPane("Runs", id="runs"):
+            with TabPane(TAB_LABELS["runs"], id="runs"):
                 yield RunsView(self.options.out, id="runs-view")
-            with TabPane("Predictions", id="predictions"):
+            with TabPane(TAB_LABELS["predictions"], id="predictions"):
                 yield PredictionsView(id="predictions-body")
-            with TabPane("Inside", id="inside"):
+            with TabPane(TAB_LABELS["inside"], id="inside"):
                 yield InsideView(id="inside-view")
         yield Footer(compact=True)
 
@@ -113,12 +117,21 @@ class TrainerScreen(Screen):
 
     @on(HyperparameterForm.PresetChosen)
     def _show_preset(self) -> None:
-        """Before any run, the live views take the selected preset's task and epoch budget."""
-        if self.state.run_id == 0:
-            preset = self.runs.preset
-            self.state = RunState(task=preset.task, loss_name=preset.loss, epochs=preset.epochs, steady=self.steady)
-            self.refresh_views()
-            self.refresh_bindings()  # the accuracy key is there for classification only
+        """The live views take the selected preset's task and epoch budget, with nothing of an earlier run:
+        its status, metrics, lr, chart and log belong to that run's preset and data, not this one's."""
+        if self.runs.running:
+            return
+        preset = self.runs.preset
+        self.state = RunState(task=preset.task, loss_name=preset.loss, epochs=preset.epochs, steady=self.steady)
+        self.query_one(Log).clear()
+        self.refresh_views()
+        self.refresh_bindings()  # the accuracy key is there for classification only
+
+    def _use_data(self, choice) -> None:
+        """The data picker's choice (None: cancelled): other data clears the last run's results as a preset does."""
+        if choice is not None and choice != self.side.data:
+            self.side.use_data(choice)
+            self._show_preset()
 
     @on(PreviewReady)
     def _preview_ready(self, message: PreviewReady) -> None:
@@ -145,16 +158,22 @@ class TrainerScreen(Screen):
             return True if not self.runs.running or self.state.paused else None
         if action == "stop":
             return True if self.runs.running else None
+        if action in CHART_KEYS and self._active_tab() != "train":
+            return False
         if action == "toggle_accuracy":
             return self.state.task == "classification"
         return True
+
+    def _active_tab(self) -> str | None:
+        tabs = self.query("#tabs")
+        return tabs.first(TabbedContent).active if tabs else None
 
     def action_open_data(self) -> None:
         """ctrl+o: pick the data (a CSV and its target column, MNIST files, or built in)."""
         if self.runs.running:
             self.notify("The data cannot change while a run trains", severity="warning")
             return
-        self.app.push_screen(DataPicker(Path.cwd(), self.side.data), self.side.use_data)
+        self.app.push_screen(DataPicker(Path.cwd(), self.side.data), self._use_data)
 
     def action_edit_model(self) -> None:
         """ctrl+l: edit the layers (tui.screens.model_editor), checked against the data's shapes as you type."""
@@ -271,6 +290,10 @@ class TrainerScreen(Screen):
         self.state.say(line)
         self.state.version += 1
         self.refresh_views()
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()  # the chart keys are the Train tab's
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _watch_inside(self) -> None:

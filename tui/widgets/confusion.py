@@ -9,6 +9,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.state import percent
+
 NAME_WIDTH = 10  # longer class names are cut with "…" so ten classes still fit at 120 columns
 
 
@@ -24,7 +26,7 @@ class ConfusionMatrix(Static):
         k, total = confusion.shape[0], int(confusion.sum())
         right = int(np.trace(confusion))
         accuracy = right / total if total else float("nan")
-        title = Text(f"Test confusion matrix · accuracy {accuracy:.2%} of {total:,} · {total - right:,} wrong",
+        title = Text(f"Test confusion matrix · accuracy {percent(accuracy)} of {total:,} · {total - right:,} wrong",
                      style="bold")
         names = [short(name) for name in class_names]
         table = Table(box=None, padding=(0, 1), show_edge=False)

@@ -5,6 +5,7 @@ under it the settings that differ between the marked runs and their validation c
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,11 +22,12 @@ from textual.widgets import DataTable, Static
 from presets.overrides import options_text, value_text
 from presets.past_runs import PastRun, load_runs, read_run
 from presets.settings import all_settings, setting_names
-from tui.state import fmt
+from tui.state import fmt, percent
 
-from tui.widgets.chart import Chart, Series, sparkline
+from tui.widgets.chart import SPARK_BLOCKS, Chart, Series
 
-SPARK_WIDTH = 12
+SPARK_WIDTH = 16  # the val loss column: a whole run, resampled to this many cells
+LOSS_NAMES = {"mse": "MSE", "l1": "MAE", "cross_entropy": "cross-entropy"}
 OVERLAY_STYLES = ("cyan", "magenta", "yellow", "green", "red", "blue", "bright_white")
 MARK = "●"
 
@@ -50,34 +52,99 @@ def _trial(run: PastRun):
     return None if run.sweep is None else run.sweep.get("trial")
 
 
-def _unset_text(name: str, word: str):
-    """The cell of a setting whose None has a name ("off": no clipping)."""
-    return lambda r: fmt(r.settings.get(name)) if r.settings.get(name) else word if r.readable else "—"
+def _value_text(value, word: str = "—") -> str:
+    """A setting's value in a cell: `word` for None ("off": no clipping), numbers by fmt."""
+    if value is None:
+        return word
+    return fmt(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
+def _setting_cell(setting):
+    """The cell of a setting: its value at the start, then each hot edit of the run ("0.02→0.002")."""
+    word = setting.unset[0] if setting.holds_none else "—"
+
+    def text(run: PastRun) -> str:
+        if not run.readable:
+            return "—"
+        values = [run.settings.get(setting.name)] + [value for name, value in run.changes if name == setting.name]
+        return "→".join(_value_text(value, word) for value in values)
+    return text
 
 
 def _setting_columns() -> tuple[Column, ...]:
     """A column per setting that declares one (presets.settings: `column`), in the settings' order."""
-    return tuple(Column(s.name, s.column, _setting(s.name),
-                        _unset_text(s.name, s.unset[0]) if s.holds_none else None)
+    return tuple(Column(s.name, s.column, _setting(s.name), _setting_cell(s))
                  for s in all_settings().values() if s.column)
 
 
+@dataclass(frozen=True)
+class CurveScale:
+    """The one y scale of every row's val loss curve: `low`..`high`, on log10 when they span a decade or more."""
+    low: float
+    high: float
+    log: bool
+
+    def position(self, value: float) -> float:
+        """Where `value` lies between low (0) and high (1)."""
+        f = math.log10 if self.log else float
+        span = f(self.high) - f(self.low)
+        return (f(value) - f(self.low)) / span if span else 0.5
+
+    def label(self) -> str:
+        return f"val loss {fmt(self.low, 3)}…{fmt(self.high, 3)}" + (" log" if self.log else "")
+
+
+def curve_scale(curves) -> CurveScale | None:
+    """The scale shared by `curves` (lists of val losses): None when none has a finite value."""
+    values = [v for curve in curves for v in curve if v is not None and math.isfinite(v)]
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    return CurveScale(low, high, log=low > 0 and high >= 10 * low)
+
+
+def resample(values, width: int) -> list:
+    """A whole run as at most `width` points: the mean of the finite values in each of `width` equal stretches
+    of epochs (NaN where a stretch has none); a run of `width` epochs or fewer as it is."""
+    values = list(values)
+    if len(values) <= width:
+        return values
+    points = []
+    for i in range(width):
+        stretch = [v for v in values[i * len(values) // width:(i + 1) * len(values) // width]
+                   if v is not None and math.isfinite(v)]
+        points.append(sum(stretch) / len(stretch) if stretch else math.nan)
+    return points
+
+
+def curve_text(values, width: int, scale: CurveScale | None) -> str:
+    """A run's val losses as block characters on the table's shared `scale` (a blank for a non-finite epoch)."""
+    if scale is None:
+        return ""
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[min(max(round(scale.position(v) * top), 0), top)]
+                   if v is not None and math.isfinite(v) else " " for v in resample(values, width))
+
+
+# NOTE: the results first (best val, test, how it ended, the curve), so they show at 120 columns unscrolled;
+# the curve's text is drawn by RunsTable on the scale all rows share (curve_text)
 COLUMNS = (
     Column("run", "run dir", lambda r: r.name, lambda r: r.name),
-    Column("date", "date", lambda r: r.started, lambda r: r.started.strftime("%Y-%m-%d %H:%M") if r.started else "—"),
-    Column("preset", "preset", lambda r: r.preset or None),
-    *_setting_columns(),
-    Column("epochs_run", "epochs run", lambda r: r.epochs_run),
     Column("best_val_loss", "best val loss", lambda r: r.best_val_loss),
+    Column("test_accuracy", "test acc", lambda r: r.test.get("accuracy"),
+           lambda r: "—" if r.test.get("accuracy") is None else percent(r.test["accuracy"])),
     Column("test_mse", "test MSE", lambda r: r.test.get("mse")),
-    Column("test_mae", "test MAE", lambda r: r.test.get("mae")),
-    Column("test_accuracy", "test acc", lambda r: r.test.get("accuracy")),
     Column("end", "end", lambda r: r.reason if r.readable else "unreadable",
            lambda r: r.reason if r.readable else f"unreadable: {r.problem}"),
+    Column("curve", "val loss", lambda r: r.best_val_loss),
+    Column("epochs_run", "epochs run", lambda r: r.epochs_run),
+    *_setting_columns(),
+    Column("test_mae", "test MAE", lambda r: r.test.get("mae")),
+    Column("date", "date", lambda r: r.started, lambda r: r.started.strftime("%Y-%m-%d %H:%M") if r.started else "—"),
+    Column("preset", "preset", lambda r: r.preset or None),
     Column("trial", "trial", _trial,
            lambda r: "" if r.sweep is None else f"{r.sweep.get('trial')} · {r.sweep.get('state') or '?'}"),
     Column("params", "sweep params", lambda r: _params(r) or None, _params),
-    Column("curve", "val loss", lambda r: r.best_val_loss, lambda r: sparkline(r.val_losses, SPARK_WIDTH)),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 _BY_KEY = {c.key: c for c in COLUMNS}
@@ -107,7 +174,7 @@ class RunsTable(DataTable):
     """One row per run; a sweep study's trials grouped under a header row. Click a header or press s
     on a column to sort (again: reversed); space marks the row under the cursor."""
 
-    BINDINGS = [Binding("space", "toggle_mark", "Mark run"), Binding("s", "sort_column", "Sort by column"),
+    BINDINGS = [Binding("space", "toggle_mark", "Mark"), Binding("s", "sort_column", "Sort"),
                 Binding("f", "fork", "Fork run", show=False)]
 
     @dataclass
@@ -148,7 +215,7 @@ class RunsTable(DataTable):
             run = PastRun(Path(run_dir or f"session run {number}"), started=datetime.now(), preset=preset.name,
                           task=preset.task, settings=preset.settings(),
                           epochs_run=epochs_run, best_val_loss=best_val, test=dict(test), reason=end,
-                          val_losses=list(val_losses))
+                          val_losses=list(val_losses), loss=preset.loss)
         self.runs[str(run.path)] = run
         self._rebuild()
 
@@ -189,6 +256,7 @@ class RunsTable(DataTable):
         self.clear()
         study = None
         runs = self.ordered()
+        scale = curve_scale(run.val_losses for run in runs)
         for run in runs:
             if run.sweep is not None and run.sweep["study"] != study:
                 study = run.sweep["study"]
@@ -197,13 +265,16 @@ class RunsTable(DataTable):
             key = str(run.path)
             cells = [MARK if key in self.marked else ""]
             for column in COLUMNS:
-                text = _cell(column, run)
+                text = curve_text(run.val_losses, SPARK_WIDTH, scale) if column.key == "curve" else _cell(column, run)
                 cells.append(Text(text, style="dim" if not run.readable else "") if column.key != "end" or run.readable
                              else Text(text, style="red"))
             self.add_row(*cells, key=key)
         for column in COLUMNS:
-            label = column.label + (" ▼" if self.reverse else " ▲") * (column.key == self.sort_key)
-            self.columns[self._column_key(column.key)].label = Text(label)
+            label = scale.label() if column.key == "curve" and scale is not None else column.label
+            label += (" ▼" if self.reverse else " ▲") * (column.key == self.sort_key)
+            shown = self.columns[self._column_key(column.key)]
+            shown.label = Text(label)
+            shown.content_width = max(shown.content_width, shown.label.cell_len)  # NOTE: a longer label widens it
         self._require_update_dimensions = True
         if self.row_count:
             self.cursor_coordinate = cursor if cursor.row < self.row_count else cursor._replace(row=self.row_count - 1)
@@ -283,6 +354,20 @@ def overlay_series(runs: list[PastRun]) -> list:
     return [Series(run.name, run.val_losses, OVERLAY_STYLES[i % len(OVERLAY_STYLES)]) for i, run in enumerate(runs)]
 
 
+def overlay(runs: list[PastRun]) -> tuple[list, str]:
+    """The curves to overlay and the chart's title: only the runs trained on the first marked run's loss,
+    since losses of other kinds (MSE, cross-entropy) on one y axis compare nothing; the title says who is left out."""
+    loss = runs[0].loss if runs else ""
+    shown = [run for run in runs if run.loss == loss]
+    title = "validation loss of the marked runs"
+    if len(shown) < len(runs):
+        others = sorted({LOSS_NAMES.get(run.loss, run.loss) for run in runs if run.loss != loss})
+        left = len(runs) - len(shown)
+        title = (f"validation loss ({LOSS_NAMES.get(loss, loss)}) of {len(shown)} marked runs · {left} left out: "
+                 f"{', '.join(others)} is another loss, not comparable on this axis")
+    return overlay_series(shown), title
+
+
 class RunsView(Vertical):
     """The runs table, then the settings that differ between the marked runs and their overlaid val curves."""
 
@@ -298,5 +383,5 @@ class RunsView(Vertical):
     @on(RunsTable.MarksChanged)
     def _marks_changed(self, event: RunsTable.MarksChanged) -> None:
         self.query_one("#runs-diff", Static).update(settings_diff(event.runs))
-        self.query_one("#runs-chart", Chart).show(overlay_series(event.runs),
-                                                  title="validation loss of the marked runs")
+        series, title = overlay(event.runs)
+        self.query_one("#runs-chart", Chart).show(series, title=title)

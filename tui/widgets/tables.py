@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.state import RunState, fmt
+from tui.state import RunState, fmt, percent
 
 COLUMNS = ("before", "current", "best", "after")  # RunState.metrics: val before / val epoch N / val best / test
 LOSS_LABELS = {"mse": ("loss (MSE)", "loss (MSE)"), "l1": ("loss (MAE)", "loss (MAE)"),
@@ -24,6 +24,7 @@ class MetricRow:
     label: str
     short: str
     value: Callable[[dict], float | None]
+    text: Callable[[float | None], str] = fmt  # the cell's text (accuracy: tui.state.percent)
 
 
 def _metric(key: str, scale: float = 1.0, root: bool = False) -> Callable[[dict], float | None]:
@@ -44,7 +45,7 @@ def metric_rows(task: str, loss_name: str, target_std: tuple | None) -> tuple[Me
     column; with several (each its own std) the mean error has no single unit, so those rows are left out."""
     wide, narrow = LOSS_LABELS.get(loss_name, ("loss", "loss"))
     if task == "classification":
-        return (MetricRow("accuracy", "accuracy", _metric("accuracy")), MetricRow(wide, narrow, _metric("loss")),
+        return (MetricRow("accuracy", "accuracy", _metric("accuracy"), percent), MetricRow(wide, narrow, _metric("loss")),
                 MetricRow("MSE (probabilities)", "MSE (probs)", _metric("mse")),
                 MetricRow("MAE (probabilities)", "MAE (probs)", _metric("mae")))
     scaled = target_std is not None
@@ -70,7 +71,7 @@ def headers(epoch: int, two_lines: bool) -> list[tuple[str, ...]]:
 def metrics_text(rows: tuple[MetricRow, ...], metrics: dict, epoch: int, width: int) -> Text:
     """The table as lines of at most `width` columns: long labels and one-line headers when they fit,
     else short labels, then two-line headers too (cropped, never wrapped, if even those do not fit)."""
-    cells = [[fmt(row.value(metrics[column])) for column in COLUMNS] for row in rows]
+    cells = [[row.text(row.value(metrics[column])) for column in COLUMNS] for row in rows]
     for short, two_lines, gap in ((False, False, 2), (True, False, 2), (True, True, 1)):
         labels = [row.short if short else row.label for row in rows]
         heads = headers(epoch, two_lines)
@@ -120,7 +121,8 @@ class MetricsTable(Static):
             return
         self._drawn = key
         lines = text.plain.count("\n") + 1
-        self.update(text, layout=lines != self._lines)
+        # NOTE: also when the height laid out is not the text's (a draw before the widget had its width)
+        self.update(text, layout=lines != self._lines or lines != self.size.height)
         self._lines = lines
 
 

@@ -14,6 +14,7 @@ from textual.widgets import Log, ProgressBar, Static
 from tui.state import RunState
 from tui.widgets.chart import Chart, Series
 from tui.widgets.tables import MetricsTable
+from tui.widgets.wrapping_log import WrappingLog
 
 
 def info_line(s: RunState) -> str:
@@ -40,7 +41,7 @@ class TrainLive(Vertical):
         yield Static("", id="timing", markup=False)
         yield MetricsTable(id="metrics")
         yield Static("", id="info", markup=False)
-        yield Log(id="log", max_lines=2000)
+        yield WrappingLog(id="log", max_lines=2000)
 
     def show(self, s: RunState) -> None:
         self._state = s
