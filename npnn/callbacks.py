@@ -75,6 +75,23 @@ class EarlyStopping:
         model.load_state_dict({k: np.copy(v) for k, v in self.best_state.items()})
         return True
 
+    _STATE = ("best_value", "best_epoch", "stopped_epoch", "wait", "improved", "_calls")
+
+    def state_dict(self) -> dict:
+        """What it has seen (the best value and epoch, the wait, a copy of the best weights), to resume a run."""
+        best = None if self.best_state is None else {k: np.copy(v) for k, v in self.best_state.items()}
+        return {**{name: getattr(self, name) for name in self._STATE}, "best_state": best}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Continue from `state_dict()` (its settings, patience and the rest, stay this object's)."""
+        missing = [name for name in (*self._STATE, "best_state") if name not in state_dict]
+        if missing:
+            raise ValueError(f"EarlyStopping.load_state_dict: the saved state lacks {missing}")
+        for name in self._STATE:
+            setattr(self, name, state_dict[name])
+        best = state_dict["best_state"]
+        self.best_state = None if best is None else {k: np.copy(v) for k, v in best.items()}
+
     def __repr__(self):
         return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, mode={self.mode!r}, "
                 f"restore_best_weights={self.restore_best_weights}, start_from_epoch={self.start_from_epoch})")

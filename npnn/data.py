@@ -74,6 +74,9 @@ class DataLoader:
                                  f"got {len(arrays[0])} and {len(arrays[1])}")
             self.dataset = TensorDataset(*arrays)
             self._arrays, self._single = self.dataset.arrays, y is None
+        self._order: np.ndarray | None = None  # the current epoch's permutation (None: not shuffled)
+        self._position = 0                     # batches of the current epoch handed out so far
+        self._resume = False                   # load_state_dict: the next __iter__ continues that epoch
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -81,9 +84,13 @@ class DataLoader:
 
     def __iter__(self):
         n, size = len(self.dataset), self.batch_size
-        order = random.resolve(self.generator, "DataLoader").permutation(n) if self.shuffle else None
+        if not self._resume:
+            self._order = random.resolve(self.generator, "DataLoader").permutation(n) if self.shuffle else None
+            self._position = 0
+        self._resume, order = False, self._order
         stop = n - n % size if self.drop_last else n
-        for start in range(0, stop, size):
+        for start in range(self._position * size, stop, size):
+            self._position += 1
             index = slice(start, start + size) if order is None else order[start:start + size]
             if self._arrays is None:
                 yield self._collate(index)
@@ -91,6 +98,28 @@ class DataLoader:
                 yield self._arrays[0][index]
             else:
                 yield tuple(a[index] for a in self._arrays)
+
+    def state_dict(self) -> dict:
+        """Where the loader stands: its generator's state, the current epoch's order and batches handed out."""
+        return {"generator": None if self.generator is None else self.generator.bit_generator.state,
+                "order": None if self._order is None else self._order.copy(), "position": self._position}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Continue from `state_dict()`: the next `__iter__` yields the rest of that epoch, the one after
+        draws a new order from the restored generator (so the sequence of batches is the uninterrupted one)."""
+        order, position = state_dict["order"], int(state_dict["position"])
+        if order is not None and (np.shape(order) != (len(self.dataset),) or self.shuffle is False):
+            raise ValueError(f"DataLoader.load_state_dict: saved order holds {np.shape(order)} indices, "
+                             f"this loader has {len(self.dataset)} samples (shuffle={self.shuffle})")
+        if not 0 <= position <= len(self):
+            raise ValueError(f"DataLoader.load_state_dict: position {position} is outside 0..{len(self)}")
+        if state_dict["generator"] is not None:
+            if self.generator is None:
+                raise ValueError("DataLoader.load_state_dict: the saved loader had its own generator, this one "
+                                 "has none (pass generator=)")
+            self.generator.bit_generator.state = state_dict["generator"]
+        self._order = None if order is None else np.asarray(order, dtype=np.int64)
+        self._position, self._resume = position, 0 < position < len(self)
 
     def _collate(self, index):
         """A generic Dataset: fetch samples one by one and stack each field."""

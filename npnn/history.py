@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 
 from npnn.events import HyperparameterChanged, StopReason
+
+
+_LISTS = ("epoch", "train_loss", "val_loss", "lr", "skipped_steps")
 
 
 class History:
@@ -44,6 +48,26 @@ class History:
                  **{name: values[i] for name, values in self.metrics.items()}}
                 for i, (e, t, v, lr, s) in enumerate(zip(self.epoch, self.train_loss, self.val_loss,
                                                           self.lr, self.skipped_steps))]
+
+    def state_dict(self) -> dict:
+        """The history as plain lists and numbers (its changes as dicts), for a checkpoint; the stop reason is
+        left out (a run that continues has not ended)."""
+        return {**{name: list(getattr(self, name)) for name in _LISTS},
+                "metrics": {name: list(values) for name, values in self.metrics.items()},
+                "changes": [asdict(change) for change in self.changes], "best_epoch": self.best_epoch,
+                "best_value": self.best_value, "stopped_epoch": self.stopped_epoch, "divergence": self.divergence}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Take the epochs of `state_dict()`; the metric names must be this history's."""
+        if sorted(state["metrics"]) != sorted(self.metrics):
+            raise ValueError(f"History.load_state_dict: the saved run computed metrics {sorted(state['metrics'])}, "
+                             f"this one computes {sorted(self.metrics)}")
+        for name in _LISTS:
+            setattr(self, name, list(state[name]))
+        self.metrics = {name: list(state["metrics"][name]) for name in self.metrics}
+        self.changes = [HyperparameterChanged(**change) for change in state["changes"]]
+        self.best_epoch, self.best_value = state["best_epoch"], state["best_value"]
+        self.stopped_epoch, self.divergence = state["stopped_epoch"], state["divergence"]
 
     def __len__(self) -> int:
         return len(self.epoch)

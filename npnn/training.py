@@ -33,6 +33,7 @@ from npnn.events import (
 from npnn.history import History
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
+from npnn import loop_state
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups
@@ -145,6 +146,7 @@ class FitLoop:
         self.history = History(self._metric_fns)
         self.epoch, self.batch, self.batches = 0, 0, 0
         self.last_loss: float | None = None
+        self.final_state: dict | None = None  # state_dict() as it was when the run ended, to continue it later
         self._open = False           # an epoch has started and not ended
         self._batches = iter(())     # the open epoch's batches
         self._pending: deque = deque()
@@ -212,6 +214,16 @@ class FitLoop:
         else:
             self.optimizer.check_hyperparameter(name, value)
         self._pending.append((name, value))
+
+    # ---- state ----------------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything to continue this run exactly, between two batches (npnn.loop_state says what)."""
+        return loop_state.state_dict(self)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Continue from `state_dict()`: the next batch is the one after its (epoch, batch); `epochs` stays
+        this loop's budget, which must leave an epoch to train. Call it before the first step."""
+        loop_state.load_state_dict(self, state_dict)
 
     # ---- one batch --------------------------------------------------------------------------------
     @contextmanager
@@ -346,6 +358,8 @@ class FitLoop:
             self.parallel.close()
 
     def _finish(self, reason: StopReason) -> None:
+        if all(hasattr(part, "state_dict") for part in (self.optimizer, self.train_loader)):
+            self.final_state = self.state_dict()  # NOTE: between two batches, before the best weights come back
         self._open = False
         self._close_workers()
         if reason != StopReason.EARLY_STOPPED and self.early_stopping is not None:

@@ -14,7 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from presets import save
+from presets.checkpoint import read_checkpoint
+from presets.continuation import CONFIG_FILE, fork_run, resume_run
 from presets.control import RunControl
+from presets.errors import PresetError
 from presets.overrides import apply_overrides, parse_hot_edit
 from presets.registry import load_preset
 from presets.run import Run, RunResult
@@ -50,6 +53,7 @@ class RunController:
         self.last: tuple[Run, RunResult] | None = None  # the latest run that returned, and its result
         self.interrupted: KeyboardInterrupt | None = None  # the signal that ends the session, once one came
         self._watching: tuple | None = None       # (run id, samples wanted) last asked of the run's monitor
+        self.fork_from: Path | None = None        # a past run the next start forks (fork_next)
 
     @property
     def run_id(self) -> int:
@@ -68,6 +72,15 @@ class RunController:
     def edited(self, preset: Preset) -> Preset:
         """`preset` with the model editor's layers, once some were applied."""
         return preset if self.layers is None else with_model(preset, self.layers)
+
+    def fork_next(self, run_dir) -> Preset:
+        """The next start forks `run_dir` (from its checkpoint, with the settings the form changes): its
+        config.toml becomes the selected preset, returned for the form. PresetError when it cannot."""
+        run_dir = Path(run_dir)
+        read_checkpoint(run_dir)
+        self.select(str(run_dir / CONFIG_FILE))
+        self.fork_from = run_dir
+        return self.preset
 
     def next_preset(self, values: dict) -> Preset:
         """The selected preset with the editor's layers and the form's `values` (PresetError if they do not fit)."""
@@ -96,9 +109,30 @@ class RunController:
         if self.running:
             raise RuntimeError(f"RunController.start: run {self.run_id} has not ended")
         preset = self.next_preset(values)
-        self.active = ActiveRun(self.run_id + 1, self._run_of(preset, data_path, target, columns),
-                                RunControl(paused=paused))
+        if self.fork_from is not None:
+            changed = {k: v for k, v in values.items() if self.preset.settings().get(k) != v}
+            run = fork_run(self.fork_from, changed, self.out_dir)
+            preset, self.fork_from = run.preset, None
+        else:
+            run = self._run_of(preset, data_path, target, columns)
+        self.active = ActiveRun(self.run_id + 1, run, RunControl(paused=paused))
         self.preset, self.running = preset, True
+        return self.active
+
+    def continue_last(self, epochs: int, *, paused: bool = False) -> ActiveRun:
+        """The last run that ended (completed, early-stopped or stopped), continued from its checkpoint for
+        `epochs` more epochs in its own directory (a stopped epoch counts as one). PresetError when there is
+        none, or its checkpoint cannot continue it (presets.checkpoint.CheckpointError)."""
+        if self.running:
+            raise RuntimeError(f"RunController.continue_last: run {self.run_id} has not ended")
+        if self.last is None:
+            raise PresetError("nothing to continue: train a run first (F5)")
+        run_dir = self.last[1].run_dir
+        done = len(read_checkpoint(run_dir).loop["history"]["epoch"])
+        run = resume_run(run_dir, epochs=done + int(epochs))
+        self.fork_from = None
+        self.active = ActiveRun(self.run_id + 1, run, RunControl(paused=paused))
+        self.preset, self.running = run.preset, True
         return self.active
 
     @property

@@ -25,12 +25,14 @@ from npnn.training import FitLoop
 from presets import predictions as _predictions
 from presets.advice import Advice
 from presets.bundle import BUNDLE_FILE, bundle_dict
+from presets.checkpoint import Checkpoint
 from presets.control import Change, RunControl, drive
+from presets import resume as _resume
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
 from presets.predictions import Predictions
-from presets.rundir import SWEEP_FILE, check_out_dir, save_run
+from presets.rundir import SWEEP_FILE, check_out_dir, make_run_dir, save_run
 from presets.run_advice import baseline_loss, run_advice
 from presets.schema import Preset, change_dict
 
@@ -102,8 +104,13 @@ class Run:
     """One training run of a preset. `prepare()` loads data and builds the model; `execute()` trains."""
 
     def __init__(self, preset: Preset, *, out_dir="runs", data_path=None, target=None, download=False,
-                 sweep: dict | None = None):
+                 sweep: dict | None = None, resume: Checkpoint | None = None, fork: dict | None = None,
+                 workers: int | str | None = None):
+        """`resume`: a checkpoint (presets.checkpoint) to go on from, in its own run directory, or with
+        `fork` (the settings changed, key → value) in a new one that names it as its parent;
+        `workers` as npnn.training.fit's (None: the preset's)."""
         self.preset, self.out_dir = preset, Path(out_dir)
+        self.resume, self.fork, self.workers = resume, fork, workers
         self.sweep = sweep  # a sweep trial's study, number and parameters; `execute` adds its state (sweep.json)
         self.data_path, self.target, self.download = data_path, target, download
         self.prepared: RunPrepared | None = None
@@ -205,26 +212,24 @@ class Run:
             if isinstance(event, (Finished, Failed)):
                 state.history = event.history
 
-        preset, s = self.preset, self.splits
-        assert s is not None  # NOTE: prepare() has run
+        preset = self.preset
+        checkpoints = _resume.Checkpointer(self, state)
+        loop = checkpoints.loop = self.fit_loop((capture, checkpoints, self.inside, *callbacks), should_stop)
+        changes = preset.changes
+        if self.resume is not None:  # NOTE: a checkpoint that does not fit is refused before anything is written
+            changes = _resume.continue_loop(self, loop)
+            state.started = state.started if self.fork is not None else self.resume.run["started"]
+        state.run_dir = self.resume.run_dir if self.resume is not None and self.fork is None else None
         try:
             emit(prepared)
-            state.before = self._evaluate_all("before", emit)
-            generator = _training_generator(self.model, preset.seed)
-            early_stopping = self.early_stopping = EarlyStopping(
-                patience=preset.patience, min_delta=preset.min_delta, restore_best_weights=True)
-            loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True,
-                                generator=generator)
-            loop = FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
-                           epochs=preset.epochs, early_stopping=self.early_stopping, scheduler=self.scheduler,
-                           max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task),
-                           callbacks=(capture, self.inside, *callbacks), should_stop=should_stop,
-                           workers=preset.workers, generator=generator)
+            state.before = _resume.before(self, emit) if self.resume is not None else self._evaluate_all("before", emit)
+            state.run_dir = state.run_dir or make_run_dir(self.out_dir, preset.name, state.started)
             state.history = self.history = loop.history
             state.loop = loop
-            history = drive(loop, control, preset.changes)
+            history = drive(loop, control, changes)
+            checkpoints.at_end(loop)
             state.history, state.reason = history, history.stop_reason
-            restored = early_stopping.restore(self.model)
+            restored = self.early_stopping.restore(self.model)
             state.after = self._evaluate_all("after", emit)
             predictions = self.predictions("best" if restored else "last")
         except BaseException as error:
@@ -232,6 +237,7 @@ class Run:
                             else StopReason.PRUNED if _is_pruned(error) else StopReason.FAILED)
             if self.early_stopping is not None:
                 self.early_stopping.restore(self.model)
+            _flush_quietly(checkpoints)
             self._save(state, prepared, error)
             emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop), state.advice))
             raise
@@ -240,6 +246,19 @@ class Run:
         assert state.run_dir is not None  # NOTE: _save sets it or raises
         return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions,
                          state.advice)
+
+    def fit_loop(self, callbacks, should_stop) -> FitLoop:
+        """The fit loop over the training split, with the run's own generator for shuffles and Dropout."""
+        preset, s = self.preset, self.splits
+        generator = _training_generator(self.model, preset.seed)
+        self.early_stopping = EarlyStopping(patience=preset.patience, min_delta=preset.min_delta,
+                                            restore_best_weights=True)
+        loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True, generator=generator)
+        return FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
+                       epochs=preset.epochs, early_stopping=self.early_stopping, scheduler=self.scheduler,
+                       max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task), callbacks=callbacks,
+                       should_stop=should_stop, workers=preset.workers if self.workers is None else self.workers,
+                       generator=generator)
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
         assert self.splits is not None  # NOTE: prepare() has run
@@ -252,7 +271,17 @@ class Run:
         state.advice = self.advice()
         state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
                                  state.history, state.before, state.after, state.reason, error, extra,
-                                 advice=state.advice)
+                                 advice=state.advice, run_dir=state.run_dir, parent=_resume.parent(self))
+
+
+def _flush_quietly(checkpoints) -> None:
+    """Write the last finished epoch's checkpoint of a run that is failing or interrupted.
+
+    NOTE: a disk that refuses it must not hide why the run ended; saving the run says so itself."""
+    try:
+        checkpoints.flush()
+    except OSError:
+        pass
 
 
 def _with_changes(config: dict, history: History | None) -> dict:

@@ -134,23 +134,29 @@ def _fallback(name: str, model, history: History | None) -> Path | None:
 
 
 def save_run(out_dir, name, started, prepared, model, history: History | None, before, after, reason: StopReason,
-             error=None, extra: dict | None = None, advice=None) -> Path:
-    """Write everything the run has into a fresh run directory and return its path.
+             error=None, extra: dict | None = None, run_dir: Path | None = None, parent: dict | None = None,
+             advice=None) -> Path:
+    """Write everything the run has into `run_dir` (a resumed run's, or one made at its start), else a fresh
+    run directory, and return its path.
 
     `advice` (presets.advice.Advice) goes into metrics.json as kind, verdict and next_step.
     `extra` maps further JSON file names (bundle.json, sweep.json) to their contents, written before metrics.json.
+    `parent` names the run a fork started from (its directory and epoch): config.toml says so in its first
+    line, metrics.json in "parent".
 
     Raises SaveError (naming the run directory and the fallback folder) when a file cannot be written.
     """
-    run_dir = None
     try:
-        run_dir = make_run_dir(Path(out_dir), name, started)
+        run_dir = run_dir if run_dir is not None else make_run_dir(Path(out_dir), name, started)
         npnn.save(model.state_dict(), run_dir / "model.npz")
         write_atomic(run_dir / "history.csv", history_csv(history))
-        write_atomic(run_dir / "config.toml", tomli_w.dumps(prepared.config))
+        origin = f"# forked from run {parent['run']} at epoch {parent['epoch']}\n" if parent else ""
+        write_atomic(run_dir / "config.toml", origin + tomli_w.dumps(prepared.config))
         for file_name, content in (extra or {}).items():
             write_atomic(run_dir / file_name, json.dumps(_finite(content), indent=2) + "\n")
         summary = _summary(name, started, prepared, history, before, after, reason, error, advice)
+        if parent is not None:
+            summary["parent"] = parent
         write_atomic(run_dir / "metrics.json", json.dumps(_finite(summary), indent=2) + "\n")
     except OSError as exc:
         where = run_dir if run_dir is not None else Path(out_dir)

@@ -77,3 +77,12 @@ def test_batchnorm_presets_puts_a_batchnorm_after_each_conv_and_prints_a_table()
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| as shipped") or "BatchNorm2d" in line]
     assert len(rows) == 2 and all("%" in row for row in rows)
+
+
+def test_checkpoint_cost_prints_the_write_as_a_share_of_an_mnist_preset_epoch():
+    done = processes.run([sys.executable, "-m", "benchmarks.checkpoint_cost", "--epochs", "2"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    row = done.stdout.splitlines()[-1].split("|")
+    share = float(row[3].strip().rstrip("%"))
+    assert 0 < share <= 5, done.stdout  # the bar: a checkpoint costs at most 5% of an epoch

@@ -16,6 +16,7 @@ import time
 from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, Finished, StopReason
 from presets import DataError, DownloadError, OutputError, PresetError, Run, load_preset
 from presets.catalog import NO_SCHEDULE
+from presets.continuation import fork_run, resume_run
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.option import AUTO
 from presets.overrides import options_text
@@ -228,6 +229,18 @@ def _isatty(stream) -> bool:
         return False
 
 
+def _run_of(options: Options) -> Run:
+    """The Run the command line asks for: a preset's, or one continuing a run (--resume, --fork)."""
+    if options.resume:
+        return resume_run(options.resume, options.overrides.get("epochs"))
+    if options.fork:
+        return fork_run(options.fork, options.overrides, options.out, options.from_epoch)
+    preset = load_preset(options.preset, options.overrides)
+    check_flags_apply(options, preset)
+    preset = with_data_flags(options, preset)
+    return Run(preset, out_dir=options.out, data_path=options.data, target=options.target, download=options.download)
+
+
 def run_headless(options: Options, stream=None) -> int:
     """Load the preset with the command line's overrides, train with a HeadlessPrinter, return the exit code.
 
@@ -236,11 +249,7 @@ def run_headless(options: Options, stream=None) -> int:
     loaded. Any other error while training is exit 1 through tui.failures. SIGTERM / SIGHUP arrive as
     tui.exits.Interrupted (see tui.cli).
     """
-    preset = load_preset(options.preset, options.overrides)
-    check_flags_apply(options, preset)
-    preset = with_data_flags(options, preset)
-    run = Run(preset, out_dir=options.out, data_path=options.data, target=options.target,
-              download=options.download)
+    run = _run_of(options)
     run.check_out_dir()
     printer = HeadlessPrinter(stream)
     try:

@@ -38,6 +38,9 @@ class Options:
     presets_dir: str = DEFAULT_PRESETS_DIR
     headless: bool = False
     list_presets: bool = False
+    resume: str | None = None      # a run directory to go on with, in place (--resume)
+    fork: str | None = None        # a run directory to start a new run from (--fork)
+    from_epoch: str | None = None  # the fork's epoch: a number or "best" (default: the checkpoint's)
 
 
 class _Override(argparse.Action):
@@ -103,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--presets-dir", metavar="DIR", default=DEFAULT_PRESETS_DIR,
                         help="your presets, saved from the app's model editor; listed after the built-in ones "
                              f"(default: {DEFAULT_PRESETS_DIR})")
+    runs = parser.add_argument_group("continuing a run (headless; the run's config.toml is the preset)")
+    runs.add_argument("--resume", metavar="RUN_DIR",
+                      help="go on with RUN_DIR from its checkpoint.npz, in the same directory, exactly as if it "
+                           "had not stopped; --epochs N sets a new epoch budget (in all)")
+    runs.add_argument("--fork", metavar="RUN_DIR",
+                      help="start a new run directory from RUN_DIR's checkpoint, with the settings given here "
+                           "changed; its config.toml names the parent run")
+    runs.add_argument("--from-epoch", metavar="K|best",
+                      help="with --fork: start from the state after epoch K, or after the best epoch "
+                           "(default: where the parent stopped)")
     parser.set_defaults(given_overrides=())
     return parser
 
@@ -123,12 +136,46 @@ def options_from_args(args: argparse.Namespace) -> Options:
                    download=bool(getattr(args, "download", False)), out=getattr(args, "out", None) or DEFAULT_OUT,
                    presets_dir=getattr(args, "presets_dir", None) or DEFAULT_PRESETS_DIR,
                    headless=bool(getattr(args, "headless", False)),
-                   list_presets=bool(getattr(args, "list_presets", False)))
+                   list_presets=bool(getattr(args, "list_presets", False)),
+                   resume=getattr(args, "resume", None), fork=getattr(args, "fork", None),
+                   from_epoch=getattr(args, "from_epoch", None))
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
     """Parse `npnn-tui` arguments (argparse exits 2 with its message on bad ones)."""
-    return options_from_args(build_parser().parse_args(argv))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    options = options_from_args(args)
+    problem = _continuing_problem(options, args)
+    if problem:
+        parser.error(problem)
+    return options
+
+
+def _continuing_problem(options: Options, args: argparse.Namespace) -> str | None:
+    """What is wrong with --resume / --fork / --from-epoch beside the other flags, or None."""
+    if options.resume and options.fork:
+        return "--resume and --fork: give one run to continue"
+    if options.from_epoch is not None:
+        if not options.fork:
+            return f"--from-epoch {options.from_epoch}: only with --fork RUN_DIR"
+        if options.from_epoch != "best" and not (options.from_epoch.isdigit() and int(options.from_epoch) >= 1):
+            return f"--from-epoch {options.from_epoch}: expected an epoch number >= 1 or best"
+    continuing = options.resume or options.fork
+    if not continuing:
+        return None
+    flag = "--resume" if options.resume else "--fork"
+    if not options.headless:
+        return f"{flag} {continuing}: only with --headless (the app continues runs from its Runs tab)"
+    for other in ("preset", "data", "target", "download", "columns", "drop"):
+        if getattr(args, other, None):
+            return f"--{other}: {flag} {continuing} trains the run's own preset and data (its config.toml)"
+    if options.resume:
+        changed = sorted(set(options.overrides) - {"epochs"})
+        if changed:
+            return (f"--resume {continuing}: only --epochs may change (a resumed run is the same run); "
+                    f"fork it to change {changed[0]} (--fork {continuing})")
+    return None
 
 
 def check_flags_apply(options: Options, preset: Preset) -> None:

@@ -18,6 +18,17 @@ def _finite_loss(loss) -> bool:
     return math.isfinite(loss.item() if isinstance(loss, Tensor) else float(loss))
 
 
+def _state_value(key: str, value, p: Tensor):
+    """One saved per-parameter entry as npnn keeps it: arrays in the parameter's dtype, `step` a Python int
+    (PyTorch saves it as a float32 scalar tensor; converted to NumPy that is a 0-d array)."""
+    if key == "step":
+        step = float(np.asarray(value))
+        if not step.is_integer() or step < 0:
+            raise ValueError(f"Optimizer.load_state_dict: step must be a whole number >= 0, got {value!r}")
+        return int(step)
+    return np.array(value, dtype=p.dtype) if isinstance(value, np.ndarray) else copy.deepcopy(value)
+
+
 class Optimizer:
     """Holds `param_groups` (dicts with "params" and hyperparameters; "lr" may be changed at any time).
 
@@ -169,8 +180,7 @@ class Optimizer:
         saved_state = state_dict["state"]
         for idx, p in params:
             if idx in saved_state:
-                self.state[p] = {k: np.array(v, dtype=p.dtype) if isinstance(v, np.ndarray) else copy.deepcopy(v)
-                                 for k, v in saved_state[idx].items()}
+                self.state[p] = {k: _state_value(k, v, p) for k, v in saved_state[idx].items()}
         for mine, saved in zip(self.param_groups, groups):
             mine.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
         self.skipped_steps = int(state_dict.get("skipped_steps", 0))

@@ -115,3 +115,24 @@ def test_watch_inside_passes_on_a_new_destination_or_rate_and_ignores_a_repeat(t
         controller.watch_inside(callback, every)
     assert asked == [(hidden, None), (visible, None), (visible, 1)]
     controller.stop()
+
+
+def test_continue_last_trains_the_ended_run_n_more_epochs_in_its_own_directory(tmp_path):
+    runs = _controller(tmp_path)
+    with pytest.raises(PresetError, match="nothing to continue"):
+        runs.continue_last(2)
+    first = runs.start({"epochs": 3})
+    events, thread, outcome = _execute(first)
+    thread.join(120)
+    assert runs.ended(first.id, outcome["result"])
+    run_dir = outcome["result"].run_dir
+    before = (run_dir / "history.csv").read_text().splitlines()
+    second = runs.continue_last(2)
+    assert second.id == first.id + 1 and runs.running
+    events, thread, outcome = _execute(second)
+    thread.join(120)
+    assert runs.ended(second.id, outcome["result"])
+    assert outcome["result"].run_dir == run_dir and outcome["result"].reason == "completed"
+    after = (run_dir / "history.csv").read_text().splitlines()
+    assert after[:4] == before and [row.split(",")[0] for row in after[1:]] == ["1", "2", "3", "4", "5"]
+    assert [path.parent for path in (tmp_path / "runs").glob("*/metrics.json")] == [run_dir]

@@ -24,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-FILES = {"bundle.json", "config.toml", "history.csv", "metrics.json", "model.npz"}
+FILES = {"bundle.json", "checkpoint.npz", "config.toml", "history.csv", "metrics.json", "model.npz"}
 
 
 def run_once(tmp_path, name="tabular_mlp", overrides=None, **kwargs):
@@ -264,7 +264,8 @@ def test_files_are_written_model_first_and_metrics_last(tmp_path, monkeypatch):
     monkeypatch.setattr(presets.rundir.npnn, "save", lambda sd, p: written.append(p.name) or real_save(sd, p))
     monkeypatch.setattr(presets.rundir, "write_atomic", lambda p, t: written.append(p.name) or real_write(p, t))
     run_once(tmp_path)
-    assert written == ["model.npz", "history.csv", "config.toml", "bundle.json", "metrics.json"]
+    assert written[-5:] == ["model.npz", "history.csv", "config.toml", "bundle.json", "metrics.json"]
+    assert set(written[:-5]) == {"checkpoint.npz"}  # during training, at the ends of epochs
 
 
 def test_run_files_honour_the_umask_and_leave_no_temp_files(tmp_path):

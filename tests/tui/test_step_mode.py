@@ -61,3 +61,49 @@ async def test_a_hot_lr_edit_is_logged_marked_and_in_the_history(app_for):
         assert "epoch 1, batch 3: lr 0.0001 → 0.02" in state.log
         assert state.history.lr[1:] == [0.02, 0.02] and len(state.marks) == 1
         assert [(c.epoch, c.batch, c.new) for c in state.history.changes] == [(1, 3, 0.02)]
+
+
+async def test_f8_continues_the_ended_run_for_the_forms_epochs_in_its_own_directory(app_for, tmp_path):
+    app = app_for("--preset", "tabular_mlp", "--epochs", "2")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")  # nothing ended yet: refused, nothing starts
+        await settle(pilot)
+        assert not app.screen.runs.running and "nothing to continue" in str(app.screen.side.query_one("#form-error").render())
+        await pilot.press("f5")
+        await _until_the_run_ends(pilot)
+        run_dir = app.screen.runs.last[1].run_dir
+        app.screen.side.form.query_one("#epochs", Input).value = "3"
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: app.screen.runs.run_id == 2)
+        await _until_the_run_ends(pilot)
+        assert app.screen.state.reason == "completed" and app.screen.runs.last[1].run_dir == run_dir
+        rows = (run_dir / "history.csv").read_text().splitlines()[1:]
+        assert [row.split(",")[0] for row in rows] == ["1", "2", "3", "4", "5"]
+
+
+async def test_f_on_the_runs_tab_loads_a_run_into_the_form_and_f5_trains_its_fork(app_for, tmp_path):
+    app = app_for("--preset", "tabular_mlp", "--epochs", "2")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await _until_the_run_ends(pilot)
+        parent = app.screen.runs.last[1].run_dir
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f")  # the cursor is on the only run
+        await wait_until(pilot, lambda: app.screen.runs.fork_from == parent)
+        form = app.screen.side.form
+        assert form.query_one("#epochs", Input).value == "2"  # the parent's settings, in the form
+        form.query_one("#epochs", Input).value = "4"
+        form.query_one("#lr", Input).value = "0.0005"
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.screen.runs.run_id == 2)
+        await _until_the_run_ends(pilot)
+        fork = app.screen.runs.last[1].run_dir
+        assert fork != parent and app.screen.state.reason == "completed"
+        assert (fork / "config.toml").read_text().startswith(f"# forked from run {parent} at epoch 2\n")
+        rows = (fork / "history.csv").read_text().splitlines()[1:]
+        assert [row.split(",")[0] for row in rows] == ["1", "2", "3", "4"]
+        assert rows[:2] == (parent / "history.csv").read_text().splitlines()[1:]
+        assert [float(row.split(",")[3]) for row in rows[2:]] == [0.0005, 0.0005]

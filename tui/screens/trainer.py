@@ -59,6 +59,7 @@ class TrainerScreen(Screen):
         Binding("f6", "show_tab('inside')", "Inside", priority=True, show=False),
         Binding("f5", "start", "Start", priority=True),
         Binding("f10", "step", "Step", priority=True),
+        Binding("f8", "continue_run", "Continue", show=False, priority=True),
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+o", "open_data", "Data", priority=True),
         Binding("ctrl+l", "edit_model", "Layers", priority=True),
@@ -224,6 +225,39 @@ class TrainerScreen(Screen):
         if refusal is not None:
             self._refuse(refusal)
             return
+        self._begin(active)
+
+    @on(RunsTable.ForkAsked)
+    def _fork_asked(self, message: RunsTable.ForkAsked) -> None:
+        """f on the Runs tab: the run's settings load into the form; F5 trains the fork (a new run directory)."""
+        if self.runs.running:
+            return
+        try:
+            self.runs.fork_next(message.run.path)
+        except PresetError as error:
+            self.notify(str(error), title="Can't fork", severity="error", markup=False)
+            return
+        self.side.show_selected()
+        self.action_show_tab("train")
+        self._say(f"fork of {message.run.name}: change settings, then F5 trains it from its checkpoint")
+
+    def action_continue_run(self) -> None:
+        """F8: the run that ended last trains the form's Epochs more epochs, from its checkpoint, in its
+        own directory (its other settings stay the run's: it is the same run)."""
+        if self.runs.running:
+            return
+        values, errors = self.side.form.overrides()
+        try:
+            if "epochs" not in values:
+                raise PresetError(errors[0] if errors else "Epochs: say how many more epochs to train")
+            active = self.runs.continue_last(values["epochs"])
+        except PresetError as error:
+            self._refuse(str(error))
+            return
+        self._begin(active)
+
+    def _begin(self, active) -> None:
+        """Show and train the run just started (F5) or continued (F8)."""
         preset = self.runs.preset
         self.state = RunState(run_id=active.id, preset=preset.name, task=preset.task, loss_name=preset.loss,
                               status="Training", running=True, epochs=preset.epochs, steady=self.steady)

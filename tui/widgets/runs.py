@@ -174,13 +174,19 @@ class RunsTable(DataTable):
     """One row per run; a sweep study's trials grouped under a header row. Click a header or press s
     on a column to sort (again: reversed); space marks the row under the cursor."""
 
-    BINDINGS = [Binding("space", "toggle_mark", "Mark"), Binding("s", "sort_column", "Sort")]
+    BINDINGS = [Binding("space", "toggle_mark", "Mark"), Binding("s", "sort_column", "Sort"),
+                Binding("f", "fork", "Fork run", show=False)]
 
     @dataclass
     class MarksChanged(Message):
         """The marked runs changed; `runs` in the order they were marked."""
         table: "RunsTable"
         runs: list
+
+    @dataclass
+    class ForkAsked(Message):
+        """f on a run: load its settings and checkpoint into the form, for F5 to train a fork of it."""
+        run: PastRun
 
     def __init__(self, out_dir=None, **kwargs) -> None:
         super().__init__(cursor_type="cell", zebra_stripes=True, **kwargs)
@@ -286,6 +292,12 @@ class RunsTable(DataTable):
     def action_sort_column(self) -> None:
         if self.columns:
             self.sort_by(list(self.columns)[self.cursor_column].value)
+
+    def action_fork(self) -> None:
+        if self.row_count:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+            if key in self.runs and self.runs[key].readable:
+                self.post_message(self.ForkAsked(self.runs[key]))
 
     def action_toggle_mark(self) -> None:
         if not self.row_count:
