@@ -6,7 +6,6 @@ from dataclasses import asdict
 
 from npnn.events import HyperparameterChanged, StopReason
 
-
 _LISTS = ("epoch", "train_loss", "val_loss", "lr", "skipped_steps")
 
 

@@ -16,8 +16,8 @@ from time import perf_counter
 
 import numpy as np
 
+from npnn import loop_state, parallel
 from npnn import metrics as metrics_module
-from npnn import parallel
 from npnn.diagnostics.nan_origin import find_nan_origin
 from npnn.events import (
     BatchEnded,
@@ -33,7 +33,6 @@ from npnn.events import (
 from npnn.history import History
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
-from npnn import loop_state
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from npnn.training import FitLoop
 from presets.checkpoint import Checkpoint, read_checkpoint, refuse
 from presets.control import drive
 from presets.registry import load_preset
@@ -50,6 +51,7 @@ def _replayed(run_dir: Path, checkpoint: Checkpoint, epoch: int, workers) -> Che
     preset = load_preset(run_dir / CONFIG_FILE)
     run = Run(preset, out_dir=run_dir.parent, workers=workers)
     run.prepare()
-    loop = run.fit_loop((), should_stop=lambda: loop.epoch >= epoch and loop.batch >= loop.batches)
+    loop: FitLoop = run.fit_loop((), should_stop=lambda: loop.epoch >= epoch and loop.batch >= loop.batches)
     drive(loop, None, preset.changes)
+    assert loop.final_state is not None  # NOTE: set when the run ended
     return Checkpoint(run_dir, loop.final_state, {**checkpoint.run, "stopped": False})

@@ -43,6 +43,7 @@ def find_lr(run: Run, start_lr: float = START_LR, end_lr: float = END_LR, num_it
     check_range(start_lr, end_lr, num_iter)
     prepared = run.prepare()
     splits, preset = run.splits, run.preset
+    assert splits is not None  # NOTE: prepare() loaded them
     loader = DataLoader(splits.x_train, splits.y_train, batch_size=preset.batch_size, shuffle=True,
                         generator=np.random.default_rng(preset.seed))
     result = lr_find(run.model, run.loss_fn, run.optimizer, loader, start_lr=start_lr, end_lr=end_lr,
@@ -68,4 +69,5 @@ def summary(found: LRFind) -> str:
     if result.suggestion is None:
         return (f"No suggestion: the smoothed loss never fell enough ({tried}); keep lr {found.current_lr:g} "
                 "or widen --start-lr / --end-lr")
-    return f"Suggested lr: {result.suggestion:.3g} (steepest fall of the smoothed loss; now {found.current_lr:g}; {tried})"
+    return (f"Suggested lr: {result.suggestion:.3g} (steepest fall of the smoothed loss; now {found.current_lr:g}; "
+            f"{tried})")

@@ -4,13 +4,13 @@ before anything is written when it does not fit); the [[changes]] still to come 
 from __future__ import annotations
 
 from time import perf_counter
+from typing import Any
 
 from npnn.events import EpochEnded, StopReason
 from presets.checkpoint import Checkpoint, refuse, write_checkpoint
 from presets.control import Change, next_position
 from presets.events import Evaluated
 from presets.settings import OPTIONS_KEY
-
 
 BUDGET = 0.05  # the share of the training time (the epochs' own seconds) checkpoint writes may take
 
@@ -24,7 +24,8 @@ class Checkpointer:
     """
 
     def __init__(self, run, state) -> None:
-        self.run, self.state, self.loop = run, state, None
+        self.run, self.state = run, state
+        self.loop: Any = None  # the run's FitLoop, set once it is built
         self.latest: dict | None = None  # the last epoch end's state, not yet written when `unwritten`
         self.unwritten = False
         self.trained = self.spent = 0.0  # seconds of training, seconds of checkpointing
@@ -41,6 +42,7 @@ class Checkpointer:
     def flush(self) -> None:
         """Write the last epoch end's state if it is not on disk yet."""
         if self.unwritten:
+            assert self.latest is not None  # NOTE: set with unwritten
             self.write(self.latest)
             self.unwritten = False
 

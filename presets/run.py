@@ -23,17 +23,17 @@ from npnn.history import History
 from npnn.metrics import accuracy, mae, mse
 from npnn.training import FitLoop
 from presets import predictions as _predictions
+from presets import resume as _resume
 from presets.advice import Advice
 from presets.bundle import BUNDLE_FILE, bundle_dict
 from presets.checkpoint import Checkpoint
 from presets.control import Change, RunControl, drive
-from presets import resume as _resume
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved
 from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
 from presets.predictions import Predictions
-from presets.rundir import SWEEP_FILE, check_out_dir, make_run_dir, save_run
 from presets.run_advice import baseline_loss, run_advice
+from presets.rundir import SWEEP_FILE, check_out_dir, make_run_dir, save_run
 from presets.schema import Preset, change_dict
 
 _EVAL_BATCH = 1024
@@ -146,7 +146,7 @@ class Run:
         self.inside.bind(model, [row[0] for row in rows], splits.x_test)
         self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
         self.scheduler = build_scheduler(preset, self.optimizer)
-        self._baseline = baseline_loss(self.loss_fn, splits.y_train, preset.task, splits.num_classes)
+        self._baseline = baseline_loss(self.loss_fn, splits.y_train, preset.task, splits.num_classes or 0)
         self.prepared = RunPrepared(preset=preset.name, task=preset.task, data_description=splits.description,
                                     notice=splits.notice, model_summary=rows,
                                     num_parameters=model.num_parameters(), config=config,
@@ -229,6 +229,7 @@ class Run:
             history = drive(loop, control, changes)
             checkpoints.at_end(loop)
             state.history, state.reason = history, history.stop_reason
+            assert self.early_stopping is not None  # NOTE: fit_loop built it
             restored = self.early_stopping.restore(self.model)
             state.after = self._evaluate_all("after", emit)
             predictions = self.predictions("best" if restored else "last")
@@ -250,6 +251,7 @@ class Run:
     def fit_loop(self, callbacks, should_stop) -> FitLoop:
         """The fit loop over the training split, with the run's own generator for shuffles and Dropout."""
         preset, s = self.preset, self.splits
+        assert s is not None  # NOTE: prepare() has run
         generator = _training_generator(self.model, preset.seed)
         self.early_stopping = EarlyStopping(patience=preset.patience, min_delta=preset.min_delta,
                                             restore_best_weights=True)
