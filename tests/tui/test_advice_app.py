@@ -9,7 +9,7 @@ SIZE = (120, 40)
 
 
 def log_text(app) -> str:
-    return "\n".join(app.screen.query_one(Log).lines)
+    return "\n".join(app.screen.query_one(Log).entries)  # NOTE: the lines as written, not as wrapped
 
 
 async def test_the_log_ends_a_run_with_its_verdict_and_v_asks_for_it_again(app_for):
