@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
 from contextlib import contextmanager
 from time import perf_counter
 
 import numpy as np
 
 from npnn import loop_state, parallel
-from npnn import metrics as metrics_module
 from npnn.diagnostics.nan_origin import find_nan_origin
 from npnn.events import (
     BatchEnded,
@@ -30,57 +28,13 @@ from npnn.events import (
     HyperparameterChanged,
     StopReason,
 )
+from npnn.fit_arguments import check_arguments, check_clip_norm, metric_functions, validation_arrays
 from npnn.history import History
 from npnn.nn.utils import clip_grad_norm_
 from npnn.optim.lr_scheduler import ReduceLROnPlateau
 from npnn.tensor import Tensor, no_grad
 
 CLIP_NORM = "max_grad_norm"  # the one hyperparameter of the loop itself; the others live in param_groups
-
-
-# ---- checking the arguments -----------------------------------------------------------------------
-def _metric_functions(metrics) -> dict:
-    if isinstance(metrics, str):
-        raise TypeError(f"fit: metrics must be a sequence of names or a mapping, got the string {metrics!r} "
-                        f"(write metrics=({metrics!r},))")
-    if isinstance(metrics, Mapping):
-        for name, fn in metrics.items():
-            if not callable(fn):
-                raise TypeError(f"fit: metric {name!r} must be callable(y_pred, y_true), got {type(fn).__name__}")
-        return dict(metrics)
-    return {name: metrics_module.get(name) for name in metrics}
-
-
-def _validation_arrays(val_data) -> tuple[np.ndarray, np.ndarray] | None:
-    if val_data is None:
-        return None
-    if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
-        raise ValueError("fit: val_data must be a pair (X, y) of arrays")
-    X, y = (v.data if isinstance(v, Tensor) else np.asarray(v) for v in val_data)
-    if len(X) != len(y) or len(X) == 0:
-        raise ValueError(f"fit: val_data X and y must be non-empty with the same number of samples, "
-                         f"got {len(X)} and {len(y)}")
-    return X, y
-
-
-def _check_clip_norm(value) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not float(value) > 0:
-        raise ValueError(f"fit: max_grad_norm must be > 0 or None, got {value!r}")
-    return float(value)
-
-
-def _check_arguments(train_loader, epochs, batch_event_interval, callbacks) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
-    if not batch_event_interval >= 0:
-        raise ValueError(f"fit: batch_event_interval must be >= 0 seconds, got {batch_event_interval!r}")
-    for cb in callbacks:
-        if not callable(cb):
-            raise TypeError(f"fit: callbacks must be callables taking one event, got {type(cb).__name__}")
-    if getattr(train_loader, "_single", False):
-        raise ValueError("fit: train_loader yields inputs only; build it with targets, DataLoader(X, y)")
 
 
 # ---- arrays ---------------------------------------------------------------------------------------
@@ -129,9 +83,9 @@ class FitLoop:
                  callbacks=(), should_stop=None, batch_event_interval: float = 0.1, workers: int | str = "auto",
                  generator: np.random.Generator | None = None):
         callbacks = tuple(callbacks)
-        _check_arguments(train_loader, epochs, batch_event_interval, callbacks)
-        self.max_grad_norm = _check_clip_norm(max_grad_norm)
-        self._metric_fns, self._val = _metric_functions(metrics), _validation_arrays(val_data)
+        check_arguments(train_loader, epochs, batch_event_interval, callbacks)
+        self.max_grad_norm = check_clip_norm(max_grad_norm)
+        self._metric_fns, self._val = metric_functions(metrics), validation_arrays(val_data)
         if self._metric_fns and self._val is None:
             raise ValueError(f"fit: metrics {sorted(self._metric_fns)} are computed on validation data; "
                              "pass val_data")
@@ -206,7 +160,7 @@ class FitLoop:
             raise RuntimeError(f"set_hyperparameter: the run has ended ({self.history.stop_reason}); "
                                f"{name} can no longer change")
         if name == CLIP_NORM:
-            value = _check_clip_norm(value)
+            value = check_clip_norm(value)
         elif name not in self.optimizer.hyperparameters():
             raise ValueError(f"set_hyperparameter: {type(self.optimizer).__name__} has no hyperparameter "
                              f"{name!r}; expected one of {[*self.optimizer.hyperparameters(), CLIP_NORM]}")
