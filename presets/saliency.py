@@ -1,4 +1,5 @@
 """What a trained model shows of itself for images: its first convolution's filters and a saliency map."""
+
 from __future__ import annotations
 
 import numpy as np

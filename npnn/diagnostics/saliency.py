@@ -1,4 +1,5 @@
 """Input-gradient saliency: how much each input pixel moves the predicted class's score."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Activation layers: thin Modules over the pointwise primitives."""
+
 from npnn.nn import functional as F
 from npnn.nn.module import Module
 

@@ -1,4 +1,5 @@
 """Dropout: inverted dropout while training, the identity in eval mode."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Smooth activations: SiLU and ELU, each one pointwise primitive with a closed-form derivative."""
+
 import numpy as np
 
 from npnn.ops.special import sigmoid

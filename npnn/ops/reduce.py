@@ -1,4 +1,5 @@
 """Reductions over axes (the Tensor methods normalise `axis` to a sorted tuple first)."""
+
 import numpy as np
 
 from npnn.tensor import Function
