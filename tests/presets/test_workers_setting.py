@@ -69,7 +69,8 @@ def test_headless_prints_the_setting_and_the_count_used(capsys, tmp_path):
     lines = capsys.readouterr().out.splitlines()
     (settings,) = [line for line in lines if line.startswith("Settings: ")]
     assert settings.endswith(" · workers 2")
-    assert lines[-1].startswith("Run saved to ") and lines[-1].endswith(" s, 2 workers)")
+    (saved,) = [line for line in lines if line.startswith("Run saved to ")]  # NOTE: the verdict line follows it
+    assert saved.endswith(" s, 2 workers)")
 
 
 def test_the_app_log_says_how_many_workers_computed_the_run():

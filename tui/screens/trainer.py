@@ -71,8 +71,8 @@ class TrainerScreen(TrainerTools, Screen):
         Binding("ctrl+e", "export_history", "History", priority=True, show=False),
         Binding("l", "toggle_log", "Log y"),
         Binding("a", "toggle_accuracy", "Accuracy"),
-        Binding("b", "toggle_batches", "Batches"),
-        Binding("s", "next_smoothing", "Smooth"),
+        Binding("b", "toggle_batches", "Batches", show=False),  # NOTE: in the palette; the footer is full at 80 columns
+        Binding("s", "next_smoothing", "Smooth", show=False),
         Binding("v", "advice", "Verdict", show=False),
         Binding("ctrl+f", "find_lr", "Find lr", priority=True, show=False),
     ]
