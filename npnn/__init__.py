@@ -1,5 +1,4 @@
 """npnn: a deep-learning framework on NumPy alone, with PyTorch's names and semantics."""
-
 from importlib import metadata
 
 from npnn import metrics, nn, optim
@@ -18,28 +17,6 @@ try:
     __version__ = metadata.version("npnn-tui")  # the distribution's name; the version is written in pyproject.toml
 except metadata.PackageNotFoundError:  # NOTE: a source tree on sys.path that pip has not installed
     __version__ = "0+unknown"
-__all__ = [
-    "DataLoader",
-    "Dataset",
-    "EarlyStopping",
-    "History",
-    "Tensor",
-    "TensorDataset",
-    "concatenate",
-    "fit",
-    "get_default_dtype",
-    "get_num_threads",
-    "gradcheck",
-    "is_grad_enabled",
-    "load",
-    "manual_seed",
-    "metrics",
-    "nn",
-    "no_grad",
-    "optim",
-    "save",
-    "set_default_dtype",
-    "set_num_threads",
-    "stack",
-    "tune_malloc",
-]
+__all__ = ["DataLoader", "Dataset", "EarlyStopping", "History", "Tensor", "TensorDataset", "concatenate", "fit",
+           "get_default_dtype", "get_num_threads", "gradcheck", "is_grad_enabled", "load", "manual_seed", "metrics",
+           "nn", "no_grad", "optim", "save", "set_default_dtype", "set_num_threads", "stack", "tune_malloc"]

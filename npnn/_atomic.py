@@ -8,7 +8,6 @@ terminal), a process's open descriptor (/dev/stdout, /proc/self/fd/1, or a symli
 block device or a socket is refused. npnn.save uses it, and presets / tui re-use it (the layers point
 down: npnn ← presets ← tui).
 """
-
 from __future__ import annotations
 
 import errno
@@ -21,10 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
-STDOUT = "-"  # the path that means the process's standard output
+STDOUT = "-"                      # the path that means the process's standard output
 ATOMIC, STREAM = "atomic", "stream"
 _DESCRIPTORS = re.compile(r"/proc/(self|\d+)(/task/\d+)?/fd")  # where /dev/stdout and /dev/fd/N lead
-_MAX_LINKS = 40  # as the kernel's own limit on a chain of symlinks
+_MAX_LINKS = 40                   # as the kernel's own limit on a chain of symlinks
 
 
 def _error(code: int, path: str, reason: str | None = None) -> OSError:
@@ -71,7 +70,8 @@ def output_target(path) -> tuple[str, str]:
         if path.endswith(("/", os.sep)):
             if isinstance(missing, NotADirectoryError):
                 raise  # "file.csv/"
-            raise _error(errno.EISDIR, path, "is a directory name (ends with /) and no such directory exists") from None
+            raise _error(errno.EISDIR, path, "is a directory name (ends with /) and no such directory exists") \
+                from None
         real = os.path.realpath(path)  # NOTE: a dangling symlink is followed, as the shell's `>` does
         _check_folder(os.path.dirname(real))
         return ATOMIC, real

@@ -11,7 +11,6 @@ row blocks of at most ONE_THREAD_WORK multiply-adds each, which OpenBLAS runs on
 the pool size; large products go to the pool as configured. Parallel work is npnn's own: ops split the
 batch into chunks on `get_num_threads()` threads (npnn/_parallel.py), NumPy releasing the GIL.
 """
-
 import numpy as np
 
 ONE_THREAD_WORK = (1 << 19) - 1  # OpenBLAS runs M·N·K / 2^18 threads, rounded down: one below 2^19

@@ -10,7 +10,6 @@ when the user tunes malloc through the environment, or sets NPNN_MALLOC_TUNING=0
 NOTE: the allocator is the whole process's, so `import npnn` leaves it alone (README, "Global state");
 the front ends (npnn-tui's app, headless runs, sweeps) call tune_malloc() when they start.
 """
-
 import ctypes
 import ctypes.util
 import os

@@ -7,7 +7,6 @@ two chunks use two cores. Waiting threads block (no spinning), so on a busy mach
 chunk delays its op but does not burn the core the other needs. The threads touch no random
 generator and no process-wide state; any thread (a UI's worker, several at once) may call in.
 """
-
 from __future__ import annotations
 
 import threading

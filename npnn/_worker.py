@@ -6,7 +6,6 @@ weighted gradients into its own slot there. It ends when its parent closes the s
 the socket, or a failed send of a result nobody reads). Floating-point warnings are silenced: a
 diverging run is reported by the parent, and the worker has no output.
 """
-
 from __future__ import annotations
 
 import mmap

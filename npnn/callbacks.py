@@ -1,5 +1,4 @@
 """EarlyStopping for the fit loop. (The loop's other callbacks are any callables taking one npnn.events event.)"""
-
 from __future__ import annotations
 
 import math
@@ -16,14 +15,8 @@ class EarlyStopping:
     Calls at epochs <= `start_from_epoch` are ignored (a warm-up).
     """
 
-    def __init__(
-        self,
-        patience: int = 10,
-        min_delta: float = 0.0,
-        restore_best_weights: bool = True,
-        mode: str = "min",
-        start_from_epoch: int = 0,
-    ):
+    def __init__(self, patience: int = 10, min_delta: float = 0.0, restore_best_weights: bool = True,
+                 mode: str = "min", start_from_epoch: int = 0):
         for name, value in (("patience", patience), ("start_from_epoch", start_from_epoch)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
                 raise ValueError(f"EarlyStopping: {name} must be a non-negative integer, got {value!r}")
@@ -100,7 +93,5 @@ class EarlyStopping:
         self.best_state = None if best is None else {k: np.copy(v) for k, v in best.items()}
 
     def __repr__(self):
-        return (
-            f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, mode={self.mode!r}, "
-            f"restore_best_weights={self.restore_best_weights}, start_from_epoch={self.start_from_epoch})"
-        )
+        return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, mode={self.mode!r}, "
+                f"restore_best_weights={self.restore_best_weights}, start_from_epoch={self.start_from_epoch})")

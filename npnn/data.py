@@ -3,7 +3,6 @@
 A loader over arrays (or a TensorDataset) draws one permutation per epoch and takes each batch by one
 fancy index per array: no per-sample Python.
 """
-
 from __future__ import annotations
 
 import math
@@ -56,16 +55,8 @@ class DataLoader:
     npnn's default generator (seeded by npnn.manual_seed) when it is None.
     """
 
-    def __init__(
-        self,
-        X,
-        y=None,
-        batch_size: int = 32,
-        shuffle: bool = True,
-        drop_last: bool = False,
-        *,
-        generator: np.random.Generator | None = None,
-    ):
+    def __init__(self, X, y=None, batch_size: int = 32, shuffle: bool = True, drop_last: bool = False, *,
+                 generator: np.random.Generator | None = None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
@@ -79,15 +70,13 @@ class DataLoader:
         else:
             arrays = (_array(X, "X"),) if y is None else (_array(X, "X"), _array(y, "y"))
             if len(arrays) == 2 and len(arrays[0]) != len(arrays[1]):
-                raise ValueError(
-                    f"DataLoader: X and y must have the same number of samples, "
-                    f"got {len(arrays[0])} and {len(arrays[1])}"
-                )
+                raise ValueError(f"DataLoader: X and y must have the same number of samples, "
+                                 f"got {len(arrays[0])} and {len(arrays[1])}")
             self.dataset = TensorDataset(*arrays)
             self._arrays, self._single = self.dataset.arrays, y is None
         self._order: np.ndarray | None = None  # the current epoch's permutation (None: not shuffled)
-        self._position = 0  # batches of the current epoch handed out so far
-        self._resume = False  # load_state_dict: the next __iter__ continues that epoch
+        self._position = 0                     # batches of the current epoch handed out so far
+        self._resume = False                   # load_state_dict: the next __iter__ continues that epoch
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -102,7 +91,7 @@ class DataLoader:
         stop = n - n % size if self.drop_last else n
         for start in range(self._position * size, stop, size):
             self._position += 1
-            index = slice(start, start + size) if order is None else order[start : start + size]
+            index = slice(start, start + size) if order is None else order[start:start + size]
             if self._arrays is None:
                 yield self._collate(index)
             elif self._single:
@@ -112,29 +101,22 @@ class DataLoader:
 
     def state_dict(self) -> dict:
         """Where the loader stands: its generator's state, the current epoch's order and batches handed out."""
-        return {
-            "generator": None if self.generator is None else self.generator.bit_generator.state,
-            "order": None if self._order is None else self._order.copy(),
-            "position": self._position,
-        }
+        return {"generator": None if self.generator is None else self.generator.bit_generator.state,
+                "order": None if self._order is None else self._order.copy(), "position": self._position}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Continue from `state_dict()`: the next `__iter__` yields the rest of that epoch, the one after
         draws a new order from the restored generator (so the sequence of batches is the uninterrupted one)."""
         order, position = state_dict["order"], int(state_dict["position"])
         if order is not None and (np.shape(order) != (len(self.dataset),) or self.shuffle is False):
-            raise ValueError(
-                f"DataLoader.load_state_dict: saved order holds {np.shape(order)} indices, "
-                f"this loader has {len(self.dataset)} samples (shuffle={self.shuffle})"
-            )
+            raise ValueError(f"DataLoader.load_state_dict: saved order holds {np.shape(order)} indices, "
+                             f"this loader has {len(self.dataset)} samples (shuffle={self.shuffle})")
         if not 0 <= position <= len(self):
             raise ValueError(f"DataLoader.load_state_dict: position {position} is outside 0..{len(self)}")
         if state_dict["generator"] is not None:
             if self.generator is None:
-                raise ValueError(
-                    "DataLoader.load_state_dict: the saved loader had its own generator, this one "
-                    "has none (pass generator=)"
-                )
+                raise ValueError("DataLoader.load_state_dict: the saved loader had its own generator, this one "
+                                 "has none (pass generator=)")
             self.generator.bit_generator.state = state_dict["generator"]
         self._order = None if order is None else np.asarray(order, dtype=np.int64)
         self._position, self._resume = position, 0 < position < len(self)
@@ -148,7 +130,5 @@ class DataLoader:
         return np.stack([np.asarray(s) for s in samples])
 
     def __repr__(self):
-        return (
-            f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, "
-            f"shuffle={self.shuffle}, drop_last={self.drop_last})"
-        )
+        return (f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last})")

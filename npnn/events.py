@@ -2,7 +2,6 @@
 
 A callback is any callable taking one event. Epochs count from 1; `epochs` is the budget.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,14 +17,13 @@ class StopReason(str, Enum):
 
     A str, so `reason == "completed"` and JSON keep working; str() and f-strings give the value.
     """
-
-    COMPLETED = "completed"  # the epoch budget ran out
+    COMPLETED = "completed"          # the epoch budget ran out
     EARLY_STOPPED = "early_stopped"  # early stopping saw no improvement for `patience` epochs
-    DIVERGED = "diverged"  # a batch of finite data gave a non-finite loss
-    STOPPED = "stopped"  # should_stop() or FitLoop.stop(): asked to stop
-    FAILED = "failed"  # an exception ended it (Failed)
-    INTERRUPTED = "interrupted"  # KeyboardInterrupt (Ctrl+C, or a signal a front end turns into one)
-    PRUNED = "pruned"  # a sweep's pruner cut the trial short (set by presets.run)
+    DIVERGED = "diverged"            # a batch of finite data gave a non-finite loss
+    STOPPED = "stopped"              # should_stop() or FitLoop.stop(): asked to stop
+    FAILED = "failed"                # an exception ended it (Failed)
+    INTERRUPTED = "interrupted"      # KeyboardInterrupt (Ctrl+C, or a signal a front end turns into one)
+    PRUNED = "pruned"                # a sweep's pruner cut the trial short (set by presets.run)
 
     def __str__(self) -> str:
         return self.value
@@ -43,7 +41,6 @@ class BatchEnded:
     """Sent at a bounded rate (not for every batch), and always for an epoch's last batch. `loss` is this
     batch's; `running_loss` the exact sample-weighted mean of the epoch's finite batch losses so far (Keras'
     progress bar) over `samples` samples, None before any was finite; `lr` the one this batch trained with."""
-
     epoch: int
     epochs: int
     batch: int
@@ -62,7 +59,7 @@ class EpochEnded:
     val_loss: float | None
     metrics: dict = field(default_factory=dict)  # validation metrics by name, e.g. {"mse": .., "mae": ..}
     lr: float = 0.0
-    skipped_steps: int = 0  # non-finite steps the optimizer refused, in total
+    skipped_steps: int = 0                       # non-finite steps the optimizer refused, in total
     best_epoch: int | None = None
     best_value: float | None = None
     improved: bool = False
@@ -83,7 +80,6 @@ class Diverged:
     Sent after the EpochEnded of that (partial) epoch; the best weights, if an epoch was finite and
     early stopping keeps them, are restored. `origin` says which layer first produced non-finite
     values (npnn.diagnostics.nan_origin), None when a replay of the batch could not tell."""
-
     epoch: int
     batch: int
     loss: float
@@ -97,7 +93,6 @@ class HyperparameterChanged:
     """A hyperparameter changed between batches; batch `batch` of epoch `epoch` is the first to use `new`.
 
     The same record is kept in History.changes."""
-
     epoch: int
     batch: int
     name: str
@@ -108,7 +103,6 @@ class HyperparameterChanged:
 @dataclass(frozen=True)
 class Finished:
     """The loop ended: reason is COMPLETED, EARLY_STOPPED, DIVERGED or STOPPED (should_stop or stop())."""
-
     reason: StopReason
     history: History
 
@@ -116,6 +110,5 @@ class Finished:
 @dataclass(frozen=True)
 class Failed:
     """An exception ended the loop (history.stop_reason is FAILED, or INTERRUPTED for KeyboardInterrupt)."""
-
     error: BaseException
     history: History

@@ -1,5 +1,4 @@
 """Checking fit()'s and FitLoop's arguments: clear errors before anything trains."""
-
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,10 +11,8 @@ from npnn.tensor import Tensor
 
 def metric_functions(metrics) -> dict:
     if isinstance(metrics, str):
-        raise TypeError(
-            f"fit: metrics must be a sequence of names or a mapping, got the string {metrics!r} "
-            f"(write metrics=({metrics!r},))"
-        )
+        raise TypeError(f"fit: metrics must be a sequence of names or a mapping, got the string {metrics!r} "
+                        f"(write metrics=({metrics!r},))")
     if isinstance(metrics, Mapping):
         for name, fn in metrics.items():
             if not callable(fn):
@@ -31,9 +28,8 @@ def validation_arrays(val_data) -> tuple[np.ndarray, np.ndarray] | None:
         raise ValueError("fit: val_data must be a pair (X, y) of arrays")
     X, y = (v.data if isinstance(v, Tensor) else np.asarray(v) for v in val_data)
     if len(X) != len(y) or len(X) == 0:
-        raise ValueError(
-            f"fit: val_data X and y must be non-empty with the same number of samples, got {len(X)} and {len(y)}"
-        )
+        raise ValueError(f"fit: val_data X and y must be non-empty with the same number of samples, "
+                         f"got {len(X)} and {len(y)}")
     return X, y
 
 

@@ -1,5 +1,4 @@
 """Compare autograd's gradients with central finite differences, in float64."""
-
 import numpy as np
 
 from npnn.tensor import Tensor
@@ -43,8 +42,6 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
         error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if (error > 0).any():
             worst = np.unravel_index(int(np.argmax(error)), numeric.shape)
-            raise AssertionError(
-                f"gradcheck failed for input {position} (shape {t.shape}) at {worst}: "
-                f"autograd {analytic[worst]:.8g}, finite differences {numeric[worst]:.8g}"
-            )
+            raise AssertionError(f"gradcheck failed for input {position} (shape {t.shape}) at {worst}: "
+                                 f"autograd {analytic[worst]:.8g}, finite differences {numeric[worst]:.8g}")
     return True

@@ -3,7 +3,6 @@
 Each hook lives in an ordered dict owned by the module or tensor it is registered on, keyed by its
 handle, so hooks run in registration order and nothing is kept in a module-level registry.
 """
-
 from __future__ import annotations
 
 import weakref

@@ -5,7 +5,6 @@ for and not yet applied, the history so far, the last weights, and the state dic
 schedule, early stopping and loader (the loader's holds the generator that also draws the Dropout masks).
 Copies only; no worker state, so a state does not depend on `workers`.
 """
-
 from __future__ import annotations
 
 from collections import deque
@@ -19,27 +18,15 @@ def state_dict(loop) -> dict:
     if loop.done:
         if loop.final_state is not None:
             return loop.final_state
-        raise RuntimeError(
-            f"FitLoop.state_dict: the run failed ({loop.history.stop_reason}); "
-            "take the state at its last EpochEnded event"
-        )
-    return {
-        "epoch": loop.epoch,
-        "batch": loop.batch,
-        "batches": loop.batches,
-        "epochs": loop.epochs,
-        "max_grad_norm": loop.max_grad_norm,
-        "total": loop._total,
-        "count": loop._count,
-        "lr": loop._lr,
-        "pending": [list(change) for change in loop._pending],
-        "history": loop.history.state_dict(),
-        "model": {k: np.copy(v) for k, v in loop.model.state_dict().items()},
-        "optimizer": loop.optimizer.state_dict(),
-        "loader": loop.train_loader.state_dict(),
-        "scheduler": None if loop.scheduler is None else loop.scheduler.state_dict(),
-        "early_stopping": None if loop.early_stopping is None else loop.early_stopping.state_dict(),
-    }
+        raise RuntimeError(f"FitLoop.state_dict: the run failed ({loop.history.stop_reason}); "
+                           "take the state at its last EpochEnded event")
+    return {"epoch": loop.epoch, "batch": loop.batch, "batches": loop.batches, "epochs": loop.epochs,
+            "max_grad_norm": loop.max_grad_norm, "total": loop._total, "count": loop._count, "lr": loop._lr,
+            "pending": [list(change) for change in loop._pending], "history": loop.history.state_dict(),
+            "model": {k: np.copy(v) for k, v in loop.model.state_dict().items()},
+            "optimizer": loop.optimizer.state_dict(), "loader": loop.train_loader.state_dict(),
+            "scheduler": None if loop.scheduler is None else loop.scheduler.state_dict(),
+            "early_stopping": None if loop.early_stopping is None else loop.early_stopping.state_dict()}
 
 
 def _check(loop, s: dict) -> bool:
@@ -48,16 +35,12 @@ def _check(loop, s: dict) -> bool:
         raise RuntimeError("FitLoop.load_state_dict: this loop has already trained; load into a fresh one")
     for name in ("scheduler", "early_stopping"):
         if (s[name] is None) != (getattr(loop, name) is None):
-            raise ValueError(
-                f"FitLoop.load_state_dict: the saved run {'had no' if s[name] is None else 'had a'} "
-                f"{name.replace('_', ' ')}, this loop {'has one' if s[name] is None else 'has none'}"
-            )
+            raise ValueError(f"FitLoop.load_state_dict: the saved run {'had no' if s[name] is None else 'had a'} "
+                             f"{name.replace('_', ' ')}, this loop {'has one' if s[name] is None else 'has none'}")
     between = s["batch"] >= s["batches"]
     if s["epoch"] + between > loop.epochs:
-        raise ValueError(
-            f"FitLoop.load_state_dict: the saved run has trained {s['epoch']} epoch(s); "
-            f"epochs={loop.epochs} leaves none to train"
-        )
+        raise ValueError(f"FitLoop.load_state_dict: the saved run has trained {s['epoch']} epoch(s); "
+                         f"epochs={loop.epochs} leaves none to train")
     return between
 
 

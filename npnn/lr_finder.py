@@ -6,7 +6,6 @@ the test stops once it explodes. NOTE: `smooth` is 0.9 where fastai's is 0.98: o
 memory lags the loss by most of the range. The suggestion is the rate where the smoothed loss falls fastest
 against log(lr). The model's weights and the optimizer's state are put back afterwards.
 """
-
 from __future__ import annotations
 
 import math
@@ -24,7 +23,6 @@ MIN_FALL = 0.2  # the smoothed loss must fall this share below the first SKIP_ST
 class LRFinderResult:
     """Each tried lr with its batch loss and smoothed loss; `suggestion` (None when the loss never fell)
     and why the test stopped ("exploded", "end_lr" or "no more batches")."""
-
     lrs: list = field(default_factory=list)
     losses: list = field(default_factory=list)
     smoothed: list = field(default_factory=list)
@@ -42,17 +40,8 @@ def _steepest(lrs: list[float], losses: list[float], smoothed: list[float]) -> f
     return float(lrs[SKIP_START + i]) if slopes[i] < 0 else None
 
 
-def lr_find(
-    model,
-    loss_fn,
-    optimizer,
-    train_loader,
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    num_iter: int = 100,
-    smooth: float = 0.9,
-    diverge: float = 4.0,
-) -> LRFinderResult:
+def lr_find(model, loss_fn, optimizer, train_loader, start_lr: float = 1e-7, end_lr: float = 10.0,
+            num_iter: int = 100, smooth: float = 0.9, diverge: float = 4.0) -> LRFinderResult:
     """Train up to `num_iter` batches (cycling `train_loader` when it has fewer) with lr from `start_lr`
     to `end_lr`; stop when the smoothed loss exceeds `diverge` x its best. Weights and optimizer
     state are restored, so the model is as it was."""
@@ -81,7 +70,7 @@ def lr_find(
                     batches = iter(train_loader)
                     batch = next(batches)
                 xb, yb = (b.astype(dtype) if dtype is not None and b.dtype.kind == "f" else b for b in batch)
-                lr = start_lr * factor**i
+                lr = start_lr * factor ** i
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 optimizer.zero_grad()

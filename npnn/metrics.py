@@ -5,7 +5,6 @@ loop uses for custom metrics); confusion_matrix keeps scikit-learn's (y_true, y_
 metrics average over output columns ("uniform_average"); a 1-D target and an (N, 1) prediction are
 the same thing.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -52,7 +51,8 @@ def r2(y_pred, y_true) -> float:
     t, p = _regression(y_pred, y_true, "r2")
     residual = np.sum((t - p) ** 2, axis=0)
     total = np.sum((t - t.mean(axis=0)) ** 2, axis=0)
-    scores = np.where(total != 0, 1.0 - residual / np.where(total != 0, total, 1.0), np.where(residual == 0, 1.0, 0.0))
+    scores = np.where(total != 0, 1.0 - residual / np.where(total != 0, total, 1.0),
+                      np.where(residual == 0, 1.0, 0.0))
     return float(np.mean(scores))
 
 
@@ -83,9 +83,8 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
     """Counts with true classes as rows and predicted classes as columns (scikit-learn's layout)."""
     t, p = _labels(y_true, "y_true", "confusion_matrix"), _labels(y_pred, "y_pred", "confusion_matrix")
     if t.shape != p.shape:
-        raise ValueError(
-            f"confusion_matrix: y_true and y_pred hold different numbers of samples, {len(t)} and {len(p)}"
-        )
+        raise ValueError(f"confusion_matrix: y_true and y_pred hold different numbers of samples, "
+                         f"{len(t)} and {len(p)}")
     if t.min() < 0 or p.min() < 0:
         raise ValueError("confusion_matrix: labels must be non-negative integers")
     k = int(max(t.max(), p.max())) + 1 if num_classes is None else int(num_classes)

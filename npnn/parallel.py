@@ -22,7 +22,6 @@ ignore SIGINT (a terminal's Ctrl+C reaches the whole process group; the parent d
 themselves when their parent goes, even by SIGKILL: an idle worker reads EOF, a busy one fails to send
 its batch's result and exits.
 """
-
 from __future__ import annotations
 
 import io
@@ -48,10 +47,8 @@ START_TIMEOUT = 60.0  # seconds a worker may take to import npnn and unpickle it
 STOP_TIMEOUT = 2.0  # seconds a worker may take to finish its batch and exit once its socket is closed
 # NOTE: Ctrl+C ignored before npnn is imported, by the child itself (a preexec_fn is unsafe in a process
 # with threads, such as the app's); an ignored signal then stays ignored through the worker's life
-_WORKER_BOOT = (
-    "import signal, runpy, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-    "sys.argv[0] = 'npnn._worker'; runpy.run_module('npnn._worker', run_name='__main__')"
-)
+_WORKER_BOOT = ("import signal, runpy, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                "sys.argv[0] = 'npnn._worker'; runpy.run_module('npnn._worker', run_name='__main__')")
 # workers="auto" (AutoParallel): start workers only when one batch alone takes at least this long and
 # the rest of the run alone would take at least MIN_RUN_SECONDS (a worker takes ~0.5 s to start), then
 # keep them only when a split batch takes at most PAYS x the time of a batch alone (medians of
@@ -73,7 +70,6 @@ def _shared_block(size: int) -> tuple[int, mmap.mmap]:
         fd = os.memfd_create("npnn-parallel", os.MFD_CLOEXEC)  # NOTE: pass_fds hands it to the workers alone
     else:  # pragma: no cover - macOS: an unlinked temporary file serves the same purpose
         import tempfile
-
         handle = tempfile.TemporaryFile()
         fd = os.dup(handle.fileno())
         handle.close()
@@ -92,9 +88,8 @@ def layout(arrays: list[np.ndarray]) -> list[tuple[int, tuple[int, ...], str]]:
 
 def views(buffer, spans, base: int = 0) -> list[np.ndarray]:
     """The arrays a layout places in `buffer`, starting at byte `base`."""
-    return [
-        np.ndarray(shape, dtype=np.dtype(dtype), buffer=buffer, offset=base + offset) for offset, shape, dtype in spans
-    ]
+    return [np.ndarray(shape, dtype=np.dtype(dtype), buffer=buffer, offset=base + offset)
+            for offset, shape, dtype in spans]
 
 
 def block_size(spans) -> int:
@@ -159,9 +154,8 @@ class AutoParallel:
     worker count can change once, early in the run; `workers` says the count in use.
     """
 
-    def __init__(
-        self, model, loss_fn, batches: int, generator: np.random.Generator | None = None, cores: int | None = None
-    ):
+    def __init__(self, model, loss_fn, batches: int, generator: np.random.Generator | None = None,
+                 cores: int | None = None):
         self.model, self.loss_fn, self._generator = model, loss_fn, generator
         self._cores = available_cores() if cores is None else cores
         self._alone = DataParallel(model, loss_fn, 1)
@@ -254,22 +248,16 @@ class DataParallel:
         try:
             payload = replica_payload(self.model, self.loss_fn)
         except (pickle.PicklingError, AttributeError, TypeError) as error:
-            raise WorkerError(
-                f"DataParallel: the model or loss cannot be sent to worker processes ({error}); "
-                "define their classes in an importable module"
-            ) from None
+            raise WorkerError(f"DataParallel: the model or loss cannot be sent to worker processes ({error}); "
+                              "define their classes in an importable module") from None
         try:
             for k, seed in enumerate(seeds, start=1):
                 ours, theirs = socket.socketpair()
                 # NOTE: no output: a worker's stray text would land in the app's screen; it reports by message
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", _WORKER_BOOT, str(theirs.fileno()), str(fd)],
-                    pass_fds=(theirs.fileno(), fd),
-                    env=_worker_environment(),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+                proc = subprocess.Popen([sys.executable, "-c", _WORKER_BOOT, str(theirs.fileno()), str(fd)],
+                                        pass_fds=(theirs.fileno(), fd), env=_worker_environment(),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
                 theirs.close()
                 conn = Connection(ours.detach())
                 self._procs.append(proc)
@@ -339,7 +327,8 @@ class DataParallel:
         for k, (start, stop) in enumerate(parts[1:], start=1):
             xs, ys = np.ascontiguousarray(x[start:stop]), np.ascontiguousarray(y[start:stop])
             try:
-                self._conns[k - 1].send(("batch", xs.shape, xs.dtype.str, ys.shape, ys.dtype.str, (stop - start) / n))
+                self._conns[k - 1].send(("batch", xs.shape, xs.dtype.str, ys.shape, ys.dtype.str,
+                                         (stop - start) / n))
                 self._conns[k - 1].send_bytes(xs.data.cast("B"))
                 self._conns[k - 1].send_bytes(ys.data.cast("B"))
             except OSError:
@@ -349,7 +338,7 @@ class DataParallel:
         for k in range(1, len(parts)):
             loss += self._reply(k)
         for i, p in enumerate(self._params):
-            for slot in self._slots[: len(parts) - 1]:
+            for slot in self._slots[:len(parts) - 1]:
                 if p.grad is None:
                     p.grad = slot[i].copy()
                 else:
@@ -385,11 +374,6 @@ class DataParallel:
             code = proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
             code = None
-        how = (
-            f"exit code {code}"
-            if code is not None and code >= 0
-            else f"killed by signal {-code}"
-            if code is not None
-            else "stopped answering"
-        )
+        how = f"exit code {code}" if code is not None and code >= 0 else \
+            f"killed by signal {-code}" if code is not None else "stopped answering"
         raise WorkerError(f"DataParallel: worker {k} (pid {proc.pid}) died ({how})")

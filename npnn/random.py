@@ -5,7 +5,6 @@ Everything random (initialisers, Linear/Conv2d init, Dropout masks, DataLoader s
 generator, which `manual_seed` reseeds. A program that trains two runs at once (the app's preview
 beside a run, a sweep) gives each run its own generator so neither changes the other's numbers.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +31,6 @@ def resolve(generator: np.random.Generator | None, where: str) -> np.random.Gene
     if generator is None:
         return _generator
     if not isinstance(generator, np.random.Generator):
-        raise TypeError(
-            f"{where}: generator must be a numpy.random.Generator (np.random.default_rng(seed)) "
-            f"or None, got {type(generator).__name__}"
-        )
+        raise TypeError(f"{where}: generator must be a numpy.random.Generator (np.random.default_rng(seed)) "
+                        f"or None, got {type(generator).__name__}")
     return generator

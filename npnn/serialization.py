@@ -1,5 +1,4 @@
 """npnn.save / npnn.load: state dicts as .npz archives, written atomically, read without pickle."""
-
 from __future__ import annotations
 
 import os
@@ -72,9 +71,8 @@ def _refuse_single_array(f, path: str) -> None:
         np.load(f, allow_pickle=False)
     except _DAMAGE as error:
         if _is_pickle_refusal(error):
-            raise ValueError(
-                f"npnn.load refuses {path}: it holds pickled data, which could run code ({error})"
-            ) from None
+            raise ValueError(f"npnn.load refuses {path}: it holds pickled data, which could run code "
+                             f"({error})") from None
         raise _damaged(path, error) from None
     raise ValueError(f"npnn.load expects an .npz archive of named arrays, but {path} holds a single array")
 
@@ -94,10 +92,8 @@ def _read_archive(f, path: str) -> OrderedDict:
                 result[name] = archive[name]
             except _DAMAGE as error:
                 if _is_pickle_refusal(error):
-                    raise ValueError(
-                        f"npnn.load refuses {path}: member {name!r} holds pickled Python objects, "
-                        f"which could run code ({error})"
-                    ) from None
+                    raise ValueError(f"npnn.load refuses {path}: member {name!r} holds pickled Python objects, "
+                                     f"which could run code ({error})") from None
                 raise _damaged(path, error, name) from None
     return result
 
@@ -116,4 +112,5 @@ def _entries_listed(f) -> int:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or at + 12 > len(tail):
         raise zipfile.BadZipFile("no end-of-directory record")
-    return struct.unpack("<H", tail[at + 10 : at + 12])[0]
+    return struct.unpack("<H", tail[at + 10:at + 12])[0]
+

@@ -1,5 +1,4 @@
 """Tensor: an ndarray with reverse-mode autograd, and Function, the base of every primitive op."""
-
 from __future__ import annotations
 
 import functools
@@ -50,7 +49,6 @@ class no_grad:
         def wrapper(*args, **kwargs):
             with no_grad():
                 return fn(*args, **kwargs)
-
         return wrapper
 
 
@@ -175,16 +173,12 @@ class Tensor:
     def backward(self, grad=None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` that requires grad."""
         if not self.requires_grad:
-            raise RuntimeError(
-                "backward() called on a tensor that does not require grad "
-                "(no input had requires_grad=True, or it was built under no_grad)"
-            )
+            raise RuntimeError("backward() called on a tensor that does not require grad "
+                               "(no input had requires_grad=True, or it was built under no_grad)")
         if grad is None:
             if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without a grad argument needs a scalar output, got shape "
-                    f"{self.shape}; pass grad= of that shape or reduce first (e.g. .sum())"
-                )
+                raise RuntimeError(f"backward() without a grad argument needs a scalar output, got shape "
+                                   f"{self.shape}; pass grad= of that shape or reduce first (e.g. .sum())")
             grad = np.ones_like(self.data)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
@@ -246,96 +240,46 @@ class Tensor:
             return Tensor(np.asarray(other, dtype=self.data.dtype))
         return Tensor(other)
 
-    def __add__(self, other):
-        return ops.Add.apply(self, self._wrap(other))
-
-    def __radd__(self, other):
-        return ops.Add.apply(self._wrap(other), self)
-
-    def __sub__(self, other):
-        return ops.Sub.apply(self, self._wrap(other))
-
-    def __rsub__(self, other):
-        return ops.Sub.apply(self._wrap(other), self)
-
-    def __mul__(self, other):
-        return ops.Mul.apply(self, self._wrap(other))
-
-    def __rmul__(self, other):
-        return ops.Mul.apply(self._wrap(other), self)
-
-    def __truediv__(self, other):
-        return ops.Div.apply(self, self._wrap(other))
-
-    def __rtruediv__(self, other):
-        return ops.Div.apply(self._wrap(other), self)
-
-    def __neg__(self):
-        return ops.Neg.apply(self)
-
-    def __matmul__(self, other):
-        return ops.MatMul.apply(self, self._wrap(other))
-
-    def __rmatmul__(self, other):
-        return ops.MatMul.apply(self._wrap(other), self)
-
-    def __getitem__(self, index):
-        return ops.GetItem.apply(self, index=_plain_index(index))
+    def __add__(self, other): return ops.Add.apply(self, self._wrap(other))
+    def __radd__(self, other): return ops.Add.apply(self._wrap(other), self)
+    def __sub__(self, other): return ops.Sub.apply(self, self._wrap(other))
+    def __rsub__(self, other): return ops.Sub.apply(self._wrap(other), self)
+    def __mul__(self, other): return ops.Mul.apply(self, self._wrap(other))
+    def __rmul__(self, other): return ops.Mul.apply(self._wrap(other), self)
+    def __truediv__(self, other): return ops.Div.apply(self, self._wrap(other))
+    def __rtruediv__(self, other): return ops.Div.apply(self._wrap(other), self)
+    def __neg__(self): return ops.Neg.apply(self)
+    def __matmul__(self, other): return ops.MatMul.apply(self, self._wrap(other))
+    def __rmatmul__(self, other): return ops.MatMul.apply(self._wrap(other), self)
+    def __getitem__(self, index): return ops.GetItem.apply(self, index=_plain_index(index))
 
     def __pow__(self, exponent):
         if isinstance(exponent, (int, float)):
             return ops.PowScalar.apply(self, exponent=exponent)
         return ops.Pow.apply(self, self._wrap(exponent))
 
-    def __rpow__(self, base):
-        return ops.Pow.apply(self._wrap(base), self)
+    def __rpow__(self, base): return ops.Pow.apply(self._wrap(base), self)
 
     # comparisons give plain boolean arrays-as-tensors (no gradient), as in PyTorch
-    def __lt__(self, other):
-        return Tensor(self.data < _raw(other))
-
-    def __le__(self, other):
-        return Tensor(self.data <= _raw(other))
-
-    def __gt__(self, other):
-        return Tensor(self.data > _raw(other))
-
-    def __ge__(self, other):
-        return Tensor(self.data >= _raw(other))
+    def __lt__(self, other): return Tensor(self.data < _raw(other))
+    def __le__(self, other): return Tensor(self.data <= _raw(other))
+    def __gt__(self, other): return Tensor(self.data > _raw(other))
+    def __ge__(self, other): return Tensor(self.data >= _raw(other))
 
     # ---- elementwise --------------------------------------------------------------------------------
-    def exp(self):
-        return ops.Exp.apply(self)
-
-    def log(self):
-        return ops.Log.apply(self)
-
-    def sqrt(self):
-        return ops.Sqrt.apply(self)
-
-    def abs(self):
-        return ops.Abs.apply(self)
-
-    def relu(self):
-        return ops.ReLU.apply(self)
-
-    def sigmoid(self):
-        return ops.Sigmoid.apply(self)
-
-    def logsigmoid(self):
-        return ops.LogSigmoid.apply(self)
-
+    def exp(self): return ops.Exp.apply(self)
+    def log(self): return ops.Log.apply(self)
+    def sqrt(self): return ops.Sqrt.apply(self)
+    def abs(self): return ops.Abs.apply(self)
+    def relu(self): return ops.ReLU.apply(self)
+    def sigmoid(self): return ops.Sigmoid.apply(self)
+    def logsigmoid(self): return ops.LogSigmoid.apply(self)
     def softplus(self, beta: float = 1.0, threshold: float = 20.0):
         return ops.Softplus.apply(self, beta=beta, threshold=threshold)
 
-    def tanh(self):
-        return ops.Tanh.apply(self)
-
-    def softmax(self, axis: int = -1):
-        return ops.Softmax.apply(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1):
-        return ops.LogSoftmax.apply(self, axis=axis)
+    def tanh(self): return ops.Tanh.apply(self)
+    def softmax(self, axis: int = -1): return ops.Softmax.apply(self, axis=axis)
+    def log_softmax(self, axis: int = -1): return ops.LogSoftmax.apply(self, axis=axis)
 
     # ---- reductions ---------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False):
@@ -372,10 +316,8 @@ def _run_grad_hooks(hooks: OrderedDict, grad: np.ndarray) -> np.ndarray:
         if result is not None:
             result = np.asarray(_raw(result), dtype=grad.dtype)
             if result.shape != grad.shape:
-                raise ValueError(
-                    f"tensor hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
-                    f"{result.shape}, expected {grad.shape}"
-                )
+                raise ValueError(f"tensor hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                                 f"{result.shape}, expected {grad.shape}")
             grad = result
     return grad
 
@@ -388,9 +330,8 @@ def _count_consumers(root) -> dict:
         if not isinstance(node, Function):
             continue
         if node.parents is None:
-            raise RuntimeError(
-                "backward() through a graph that was already freed; pass retain_graph=True to the first backward() call"
-            )
+            raise RuntimeError("backward() through a graph that was already freed; "
+                               "pass retain_graph=True to the first backward() call")
         for parent, needs_grad in zip(node.parents, node.needs_input_grad):
             if not needs_grad:
                 continue

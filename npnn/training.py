@@ -6,7 +6,6 @@ prints: everything it knows goes to the callbacks as npnn.events dataclasses and
 Per-batch work is kept to the model, the loss, backward, the optional clip, the optimizer step and
 one `loss.item()`; batch events are throttled to `batch_event_interval` seconds.
 """
-
 from __future__ import annotations
 
 import math
@@ -56,7 +55,7 @@ def _evaluate(model, loss_fn, X, y, batch_size, dtype, metric_fns):
     total, preds = 0.0, []
     with no_grad():
         for start in range(0, len(X), batch_size):
-            xb, yb = _cast(X[start : start + batch_size], dtype), _cast(y[start : start + batch_size], dtype)
+            xb, yb = _cast(X[start:start + batch_size], dtype), _cast(y[start:start + batch_size], dtype)
             out = model(Tensor(xb))
             total += loss_fn(out, Tensor(yb)).item() * len(xb)
             preds.append(out.data)
@@ -79,30 +78,17 @@ class FitLoop:
     skipped step), `skipped_steps`, `hyperparameters()` and `check_hyperparameter(name, value)`.
     """
 
-    def __init__(
-        self,
-        model,
-        loss_fn,
-        optimizer,
-        train_loader,
-        val_data=None,
-        epochs: int = 10,
-        early_stopping=None,
-        scheduler=None,
-        max_grad_norm: float | None = None,
-        metrics=(),
-        callbacks=(),
-        should_stop=None,
-        batch_event_interval: float = 0.1,
-        workers: int | str = "auto",
-        generator: np.random.Generator | None = None,
-    ):
+    def __init__(self, model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10,
+                 early_stopping=None, scheduler=None, max_grad_norm: float | None = None, metrics=(),
+                 callbacks=(), should_stop=None, batch_event_interval: float = 0.1, workers: int | str = "auto",
+                 generator: np.random.Generator | None = None):
         callbacks = tuple(callbacks)
         check_arguments(train_loader, epochs, batch_event_interval, callbacks)
         self.max_grad_norm = check_clip_norm(max_grad_norm)
         self._metric_fns, self._val = metric_functions(metrics), validation_arrays(val_data)
         if self._metric_fns and self._val is None:
-            raise ValueError(f"fit: metrics {sorted(self._metric_fns)} are computed on validation data; pass val_data")
+            raise ValueError(f"fit: metrics {sorted(self._metric_fns)} are computed on validation data; "
+                             "pass val_data")
         self.model, self.loss_fn, self.optimizer, self.train_loader = model, loss_fn, optimizer, train_loader
         self.early_stopping, self.scheduler, self.callbacks = early_stopping, scheduler, callbacks
         self.should_stop, self.batch_event_interval = should_stop, batch_event_interval
@@ -114,24 +100,20 @@ class FitLoop:
         self.epoch, self.batch, self.batches = 0, 0, 0
         self.last_loss: float | None = None
         self.final_state: dict | None = None  # state_dict() as it was when the run ended, to continue it later
-        self._open = False  # an epoch has started and not ended
-        self._batches = iter(())  # the open epoch's batches
+        self._open = False           # an epoch has started and not ended
+        self._batches = iter(())     # the open epoch's batches
         self._pending: deque = deque()
         self._diverged: tuple | None = None
         # the open epoch's numbers, set again when each epoch begins
         self._started = self._last_event = 0.0  # perf_counter() at its start, at the last BatchEnded
-        self._total, self._count = 0.0, 0  # sample-weighted sum of its finite batch losses, samples
+        self._total, self._count = 0.0, 0       # sample-weighted sum of its finite batch losses, samples
         self._lr = float(optimizer.param_groups[0]["lr"])  # its lr (its first batch's)
         if early_stopping is not None:
             early_stopping.reset()  # NOTE: as Keras does at train begin: best epochs refer to this run
         # NOTE: workers start last, once every argument is known good (nothing to stop on a bad call)
-        self.parallel = (
-            None
-            if type(workers) is int and workers == 1
-            else parallel.AutoParallel(model, loss_fn, len(train_loader) * self.epochs, generator)
-            if workers == "auto"
-            else parallel.DataParallel(model, loss_fn, int(workers), generator)
-        )
+        self.parallel = None if type(workers) is int and workers == 1 else \
+            parallel.AutoParallel(model, loss_fn, len(train_loader) * self.epochs, generator) \
+            if workers == "auto" else parallel.DataParallel(model, loss_fn, int(workers), generator)
 
     @property
     def done(self) -> bool:
@@ -175,16 +157,13 @@ class FitLoop:
         """Change `name` ("lr", "momentum", ... in every param group of the optimizer, or "max_grad_norm")
         from the next batch on; it is checked now and recorded in history.changes when applied."""
         if self.done:
-            raise RuntimeError(
-                f"set_hyperparameter: the run has ended ({self.history.stop_reason}); {name} can no longer change"
-            )
+            raise RuntimeError(f"set_hyperparameter: the run has ended ({self.history.stop_reason}); "
+                               f"{name} can no longer change")
         if name == CLIP_NORM:
             value = check_clip_norm(value)
         elif name not in self.optimizer.hyperparameters():
-            raise ValueError(
-                f"set_hyperparameter: {type(self.optimizer).__name__} has no hyperparameter "
-                f"{name!r}; expected one of {[*self.optimizer.hyperparameters(), CLIP_NORM]}"
-            )
+            raise ValueError(f"set_hyperparameter: {type(self.optimizer).__name__} has no hyperparameter "
+                             f"{name!r}; expected one of {[*self.optimizer.hyperparameters(), CLIP_NORM]}")
         else:
             self.optimizer.check_hyperparameter(name, value)
         self._pending.append((name, value))
@@ -219,7 +198,7 @@ class FitLoop:
             if self.done:
                 return
         batch = next(self._batches, None)
-        if batch is None:  # the loader ran out: an empty epoch, or len() said more
+        if batch is None:            # the loader ran out: an empty epoch, or len() said more
             self._end_epoch()
             return
         if self.should_stop is not None and self.should_stop():
@@ -252,23 +231,10 @@ class FitLoop:
         self.batch, self.last_loss = self.batch + 1, value
         if self.callbacks:
             now = perf_counter()
-            if (
-                now - self._last_event >= self.batch_event_interval
-                or self.batch == self.batches
-                or self._diverged is not None
-            ):
-                self.emit(
-                    BatchEnded(
-                        self.epoch,
-                        self.epochs,
-                        self.batch,
-                        self.batches,
-                        value,
-                        self.running_loss,
-                        self._count,
-                        float(self.optimizer.param_groups[0]["lr"]),
-                    )
-                )
+            if now - self._last_event >= self.batch_event_interval or self.batch == self.batches \
+                    or self._diverged is not None:
+                self.emit(BatchEnded(self.epoch, self.epochs, self.batch, self.batches, value, self.running_loss,
+                                     self._count, float(self.optimizer.param_groups[0]["lr"])))
                 self._last_event = now
 
     def _apply_changes(self) -> None:
@@ -304,11 +270,8 @@ class FitLoop:
         """Validate, update the best value, early stopping and the scheduler, record, then stop if due."""
         self._open = False
         train_loss = self._total / self._count if self._count else math.nan
-        val_loss, scores = (
-            _evaluate(self.model, self.loss_fn, *self._val, self._val_batch, self._dtype, self._metric_fns)
-            if self._val
-            else (None, {})
-        )
+        val_loss, scores = (_evaluate(self.model, self.loss_fn, *self._val, self._val_batch, self._dtype,
+                                      self._metric_fns) if self._val else (None, {}))
         monitored = train_loss if val_loss is None else val_loss
         stop, improved = self._track_best(monitored)
         if isinstance(self.scheduler, ReduceLROnPlateau):
@@ -317,21 +280,8 @@ class FitLoop:
             self.scheduler.step()
         h, skipped = self.history, self.optimizer.skipped_steps
         h.append(self.epoch, train_loss, val_loss, self._lr, skipped, scores)
-        self.emit(
-            EpochEnded(
-                self.epoch,
-                self.epochs,
-                train_loss,
-                val_loss,
-                dict(scores),
-                self._lr,
-                skipped,
-                h.best_epoch,
-                h.best_value,
-                improved,
-                perf_counter() - self._started,
-            )
-        )
+        self.emit(EpochEnded(self.epoch, self.epochs, train_loss, val_loss, dict(scores), self._lr, skipped,
+                              h.best_epoch, h.best_value, improved, perf_counter() - self._started))
         if self._diverged is not None:
             epoch, batch, loss, origin = self._diverged
             h.divergence = {"epoch": epoch, "batch": batch, "loss": loss, "origin": origin}
@@ -388,23 +338,10 @@ class FitLoop:
             cb(event)
 
 
-def fit(
-    model,
-    loss_fn,
-    optimizer,
-    train_loader,
-    val_data=None,
-    epochs: int = 10,
-    early_stopping=None,
-    scheduler=None,
-    max_grad_norm: float | None = None,
-    metrics=(),
-    callbacks=(),
-    should_stop=None,
-    batch_event_interval: float = 0.1,
-    workers: int | str = "auto",
-    generator: np.random.Generator | None = None,
-) -> History:
+def fit(model, loss_fn, optimizer, train_loader, val_data=None, epochs: int = 10, early_stopping=None,
+        scheduler=None, max_grad_norm: float | None = None, metrics=(), callbacks=(), should_stop=None,
+        batch_event_interval: float = 0.1, workers: int | str = "auto", generator: np.random.Generator | None = None
+        ) -> History:
     """Train `model` for up to `epochs` epochs and return its History (`FitLoop(...).run()`).
 
     Early stopping (reset at the start) monitors the validation loss (the train loss without
@@ -420,20 +357,5 @@ def fit(
     `generator`); "auto" (the default) times the first batches and splits over the cores where that
     pays (npnn.parallel.AutoParallel); the workers stop when the run ends.
     """
-    return FitLoop(
-        model,
-        loss_fn,
-        optimizer,
-        train_loader,
-        val_data,
-        epochs,
-        early_stopping,
-        scheduler,
-        max_grad_norm,
-        metrics,
-        callbacks,
-        should_stop,
-        batch_event_interval,
-        workers,
-        generator,
-    ).run()
+    return FitLoop(model, loss_fn, optimizer, train_loader, val_data, epochs, early_stopping, scheduler,
+                   max_grad_norm, metrics, callbacks, should_stop, batch_event_interval, workers, generator).run()

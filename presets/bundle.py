@@ -4,7 +4,6 @@ bundle.json holds the task, the resolved layer specs, the input shape and the pr
 training data went through (feature means/stds, target mean/std, feature and target names, class
 names). `load_run(run_dir)` rebuilds the model from it and predicts on raw rows or images.
 """
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,14 +25,8 @@ _BATCH = 1024
 
 def bundle_dict(task: str, specs: list, preprocessing: dict) -> dict:
     """The contents of bundle.json for a run of `task` with resolved layer `specs`."""
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "task": task,
-        "weights": WEIGHTS_FILE,
-        "model": specs,
-        **preprocessing,
-    }
+    return {"format": FORMAT, "version": VERSION, "task": task, "weights": WEIGHTS_FILE, "model": specs,
+            **preprocessing}
 
 
 def _softmax(outputs: np.ndarray) -> np.ndarray:
@@ -65,13 +58,9 @@ class Bundle:
                 scaled = ((x - np.asarray(mean)) / np.asarray(std)).astype(np.float32)
             if not np.isfinite(scaled).all():  # NOTE: a finite 1e308 overflows here, and every answer is nan
                 row, column = (int(i) for i in np.argwhere(~np.isfinite(scaled))[0])
-                raise CellError(
-                    row,
-                    encoded_names(self.spec)[column],
-                    f"{x[row, column]:g} is too far from the "
-                    f"training data (mean {mean[column]:.4g}, std {std[column]:.4g}) to be standardised "
-                    "within float32's range",
-                )
+                raise CellError(row, encoded_names(self.spec)[column], f"{x[row, column]:g} is too far from the "
+                                f"training data (mean {mean[column]:.4g}, std {std[column]:.4g}) to be standardised "
+                                "within float32's range")
             return scaled
         return x.astype(np.float32)
 
@@ -82,25 +71,19 @@ class Bundle:
             x = x[None]  # one image
         expected = "x".join(map(str, shape[1:]))
         if x.ndim == 4 and x.shape[1:] == (*shape[1:], shape[0]) != shape:
-            raise DataError(
-                f"images of shape (n, H, W, C) = {x.shape} are channels-last; the model takes them "
-                f"channels-first, (n, C, H, W) = (n, {', '.join(map(str, shape))}): pass "
-                "x.transpose(0, 3, 1, 2)"
-            )
+            raise DataError(f"images of shape (n, H, W, C) = {x.shape} are channels-last; the model takes them "
+                            f"channels-first, (n, C, H, W) = (n, {', '.join(map(str, shape))}): pass "
+                            "x.transpose(0, 3, 1, 2)")
         if x.ndim == 2 and x.shape[1] != pixels:
-            raise DataError(
-                f"wrong image size: expected {expected} images ({pixels} pixels per row), got "
-                f"{x.shape[1]} pixels per row"
-            )
+            raise DataError(f"wrong image size: expected {expected} images ({pixels} pixels per row), got "
+                            f"{x.shape[1]} pixels per row")
         if x.ndim == 3 and x.shape[1:] != shape[1:]:
             raise DataError(f"wrong image size: expected {expected} images, got {'x'.join(map(str, x.shape[1:]))}")
         if x.ndim == 4 and x.shape[1:] != shape:
             raise DataError(f"wrong image size: expected images of shape {shape}, got {x.shape[1:]}")
         if x.ndim in (2, 3) and shape[0] != 1:
-            raise DataError(
-                f"the model takes images with {shape[0]} channels, (n, {', '.join(map(str, shape))}); "
-                f"got images without a channel axis, shape {x.shape}"
-            )
+            raise DataError(f"the model takes images with {shape[0]} channels, (n, {', '.join(map(str, shape))}); "
+                            f"got images without a channel axis, shape {x.shape}")
         return as_images(x.reshape(len(x), *shape) if x.ndim == 2 else x)
 
     def prepare(self, X) -> np.ndarray:
@@ -111,10 +94,8 @@ class Bundle:
         """The model's raw outputs (logits or standardised predictions) for raw inputs."""
         x = self.prepare(X)
         with npnn.no_grad(), np.errstate(over="ignore", invalid="ignore"):
-            return np.concatenate(
-                [self.model(npnn.Tensor(x[i : i + _BATCH])).data for i in range(0, len(x), _BATCH)]
-                or [np.zeros((0, self.model_outputs), dtype=np.float32)]
-            )
+            return np.concatenate([self.model(npnn.Tensor(x[i:i + _BATCH])).data for i in range(0, len(x), _BATCH)]
+                                  or [np.zeros((0, self.model_outputs), dtype=np.float32)])
 
     @property
     def model_outputs(self) -> int:
@@ -183,15 +164,11 @@ def _check_outputs(model, spec: dict, where: str) -> None:
         try:
             shape = model(npnn.Tensor(np.zeros((1, *spec["input_shape"]), dtype=np.float32))).shape[1:]
         except (ValueError, TypeError) as error:
-            raise PresetError(f"{where}: the model does not take input_shape {spec['input_shape']} ({error})") from None
+            raise PresetError(f"{where}: the model does not take input_shape {spec['input_shape']} ({error})") \
+                from None
     names, means = spec["class_names"], spec["target_mean"]
     expected = len(names) if names is not None else len(means) if means is not None else None
     if len(shape) != 1 or (expected is not None and shape[0] != expected):
-        needs = (
-            f"{expected} (one per class_names)"
-            if names is not None
-            else f"{expected} (one per target_mean)"
-            if means is not None
-            else "one vector per input"
-        )
+        needs = (f"{expected} (one per class_names)" if names is not None else
+                 f"{expected} (one per target_mean)" if means is not None else "one vector per input")
         raise PresetError(f"{where}: the model gives outputs of shape {shape} per input; the bundle needs {needs}")

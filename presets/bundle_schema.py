@@ -4,7 +4,6 @@ the paths it names kept inside the run directory, and the model's size bounded b
 A person may have edited the file; every refusal is a PresetError naming bundle.json, the key and what is
 allowed, so `npnn-tui predict` and `export` exit 2 with one line.
 """
-
 from __future__ import annotations
 
 import math
@@ -20,34 +19,21 @@ from presets.table.plan_check import NOTE_KEYS, table_section
 FORMAT = "npnn-bundle"
 VERSION = 1
 # NOTE: 10**8 float32 values are 400 MB; a hand-edited out_features of 10**9 is refused, not allocated
-MAX_VALUES = 10**8
+MAX_VALUES = 10 ** 8
 
-_SCALARS = {
-    option.name: option
-    for option in (
-        Option("format", str, choices=(FORMAT,)),
-        Option("task", str, choices=TASKS),
-        Option("weights", str, help="a file inside the run directory"),
-        Option("target_name", str, default=None),
-    )
-}
+_SCALARS = {option.name: option for option in (
+    Option("format", str, choices=(FORMAT,)),
+    Option("task", str, choices=TASKS),
+    Option("weights", str, help="a file inside the run directory"),
+    Option("target_name", str, default=None),
+)}
 _SIZE = Option("input_shape", int, low=1)
 _NAME = Option("feature_names", str)
 _NUMBER = Option("mean", float)
 _STD = Option("std", float, low=0, low_open=True)
 # Keys that may be null (or absent); their meaning depends on the task and the input (checked below)
-NULLABLE = (
-    "feature_names",
-    "target_name",
-    "feature_mean",
-    "feature_std",
-    "target_mean",
-    "target_std",
-    "class_names",
-    "pixel_range",
-    "columns",
-    *NOTE_KEYS,
-)  # NOTE: a table's plan (presets.table.plan_check)
+NULLABLE = ("feature_names", "target_name", "feature_mean", "feature_std", "target_mean", "target_std",
+            "class_names", "pixel_range", "columns", *NOTE_KEYS)  # NOTE: a table's plan (presets.table.plan_check)
 REQUIRED = ("format", "version", "task", "weights", "model", "input_shape")
 KEYS = (*REQUIRED, *NULLABLE)
 
@@ -77,10 +63,8 @@ def _model(where: str, raw) -> list:
     for i, spec in enumerate(specs):
         for option in LAYERS[spec["type"]].options:
             if option.auto and spec.get(option.name, option.default) == AUTO:
-                raise PresetError(
-                    f"{where}: model[{i}].{option.name} must be a number (a bundle holds the "
-                    f"resolved sizes), got {shown(spec.get(option.name, AUTO))}"
-                )
+                raise PresetError(f"{where}: model[{i}].{option.name} must be a number (a bundle holds the "
+                                  f"resolved sizes), got {shown(spec.get(option.name, AUTO))}")
     return specs
 
 
@@ -91,14 +75,10 @@ def _stats(where: str, raw: dict, name: str, length: int | None) -> tuple[list |
         raise PresetError(f"{where}: {name}_mean and {name}_std must both be set or both be null")
     if mean is None:
         return None, None
-    mean = [
-        _NUMBER.check(v, f"{name}_mean[{i}]", where)
-        for i, v in enumerate(_list(where, f"{name}_mean", mean, "numbers", length))
-    ]
-    std = [
-        _STD.check(v, f"{name}_std[{i}]", where)
-        for i, v in enumerate(_list(where, f"{name}_std", std, "numbers > 0", len(mean)))
-    ]
+    mean = [_NUMBER.check(v, f"{name}_mean[{i}]", where)
+            for i, v in enumerate(_list(where, f"{name}_mean", mean, "numbers", length))]
+    std = [_STD.check(v, f"{name}_std[{i}]", where)
+           for i, v in enumerate(_list(where, f"{name}_std", std, "numbers > 0", len(mean)))]
     return mean, std
 
 
@@ -125,19 +105,12 @@ def validate_bundle(raw, where: str) -> dict:
             raise PresetError(f"{where}: missing required key {key!r}")
     if raw["version"] != VERSION or isinstance(raw["version"], bool):
         _fail(where, "version", f"{VERSION} (the bundle layout this npnn reads)", raw["version"])
-    spec = {
-        key: option.check(raw[key], key, where)
-        for key, option in _SCALARS.items()
-        if raw.get(key) is not None or option.required
-    }
+    spec = {key: option.check(raw[key], key, where) for key, option in _SCALARS.items()
+            if raw.get(key) is not None or option.required}
     spec["version"] = VERSION
     spec["model"] = _model(where, raw["model"])
-    shape = [
-        _SIZE.check(v, f"input_shape[{i}]", where)
-        for i, v in enumerate(
-            _list(where, "input_shape", raw["input_shape"], "sizes: [features] or [channels, height, width]")
-        )
-    ]
+    shape = [_SIZE.check(v, f"input_shape[{i}]", where) for i, v in enumerate(
+        _list(where, "input_shape", raw["input_shape"], "sizes: [features] or [channels, height, width]"))]
     if len(shape) not in (1, 3):
         _fail(where, "input_shape", "[features] or [channels, height, width]", shape)
     spec["input_shape"] = shape
@@ -157,12 +130,8 @@ def _preprocessing(where: str, raw: dict, task: str, shape: list) -> dict:
             if raw.get(key) is not None:
                 _fail(where, key, "null for a model of images", raw[key])
         if raw.get("pixel_range") is not None:
-            low, high = (
-                _NUMBER.check(v, f"pixel_range[{i}]", where)
-                for i, v in enumerate(
-                    _list(where, "pixel_range", raw["pixel_range"], "numbers, the training pixels' [min, max]", 2)
-                )
-            )
+            low, high = (_NUMBER.check(v, f"pixel_range[{i}]", where) for i, v in enumerate(
+                _list(where, "pixel_range", raw["pixel_range"], "numbers, the training pixels' [min, max]", 2)))
             if low > high:
                 _fail(where, "pixel_range", "[min, max] with min <= max", raw["pixel_range"])
             out["pixel_range"] = [low, high]
@@ -171,14 +140,9 @@ def _preprocessing(where: str, raw: dict, task: str, shape: list) -> dict:
     elif raw.get("columns") is not None:
         out.update(table_section(where, raw, shape))
     else:
-        out["feature_names"] = [
-            _NAME.check(v, f"feature_names[{i}]", where)
-            for i, v in enumerate(
-                _list(
-                    where, "feature_names", raw.get("feature_names"), f"column names (input_shape is {shape})", shape[0]
-                )
-            )
-        ]
+        out["feature_names"] = [_NAME.check(v, f"feature_names[{i}]", where) for i, v in enumerate(
+            _list(where, "feature_names", raw.get("feature_names"), f"column names (input_shape is {shape})",
+                  shape[0]))]
         _unique(where, "feature_names", out["feature_names"])
     out["feature_mean"], out["feature_std"] = _stats(where, raw, "feature", shape[0])
     out["target_mean"], out["target_std"] = _stats(where, raw, "target", None)
@@ -238,13 +202,9 @@ def weights_path(run_dir: Path, name: str, where: str) -> Path:
     except (OSError, RuntimeError):  # a symlink loop
         inside = False
     if not inside:
-        raise PresetError(
-            f"{where}: weights {name!r} leads out of the run directory (a symbolic link); it must name a file inside it"
-        )
+        raise PresetError(f"{where}: weights {name!r} leads out of the run directory (a symbolic link); "
+                          "it must name a file inside it")
     if not path.is_file():
-        raise PresetError(
-            f"{where}: the bundle's weights {name!r} are missing"
-            if not path.exists()
-            else f"{where}: weights {name!r} is not a regular file"
-        )
+        raise PresetError(f"{where}: the bundle's weights {name!r} are missing" if not path.exists()
+                          else f"{where}: weights {name!r} is not a regular file")
     return path

@@ -10,7 +10,6 @@ form field, a sweep parameter and, when hot, a mid-run edit, with nothing else t
 
 Defaults are read from the npnn class's signature, so each default is stated once, in npnn.
 """
-
 from __future__ import annotations
 
 import inspect
@@ -41,7 +40,6 @@ class LayerEntry:
     dimensions of one sample the layer takes (None: any). `to_onnx`, `to_numpy` and `to_pytorch` are the
     layer's translations for the exports (presets/export/*_layers.py say what each takes and returns).
     """
-
     name: str
     cls: type
     label: str
@@ -79,7 +77,6 @@ class LayerEntry:
 @dataclass(frozen=True)
 class _ClassEntry:
     """An npnn class a preset names in one [training] key, its other arguments in a sub-table `<key>_options`."""
-
     name: str
     cls: type
     label: str
@@ -99,10 +96,8 @@ class _ClassEntry:
         out = {}
         for key, value in options.items():
             if key not in declared:
-                raise PresetError(
-                    f"{head}unknown key {f'{prefix}.{key}'!r} for {self.key} {self.name}; "
-                    f"allowed: {', '.join(declared) or 'none'}"
-                )
+                raise PresetError(f"{head}unknown key {f'{prefix}.{key}'!r} for {self.key} {self.name}; "
+                                  f"allowed: {', '.join(declared) or 'none'}")
             out[key] = declared[key].check(value, f"{prefix}.{key}", where)
         for option in self.options:
             if option.required and option.name not in out:
@@ -115,7 +110,6 @@ class OptimizerEntry(_ClassEntry):
     """An optimizer a preset's `[training] optimizer` may name; `lr` comes from the preset, `options` are
     the other keyword arguments a preset may set in `[training.optimizer_options]` (defaults: the class's),
     `settings` the same arguments as Settings (the flags, form fields and hot edits that set them)."""
-
     key = "optimizer"
     settings: tuple[Setting, ...] = ()
 
@@ -132,7 +126,6 @@ class OptimizerEntry(_ClassEntry):
 class SchedulerEntry(_ClassEntry):
     """An lr schedule a preset's `[training] lr_schedule` may name, stepped once per epoch by the fit loop;
     its arguments go in `[training.lr_schedule_options]`. An option that is "auto" takes the epoch budget."""
-
     key = "lr_schedule"
 
     def build(self, optimizer: optim.Optimizer, epochs: int, **options: Any) -> optim.lr_scheduler.LRScheduler:
@@ -152,10 +145,8 @@ def class_default(cls: type, name: str) -> Any:
     """The default of argument `name` of `cls.__init__` (REQUIRED when it has none): npnn states it once."""
     parameters = inspect.signature(cls.__init__).parameters  # type: ignore[misc]  # NOTE: the class's own __init__
     if name not in parameters:
-        raise TypeError(
-            f"{cls.__name__} takes no argument {name!r}; it takes "
-            f"{', '.join(p for p in parameters if p not in ('self', 'params'))}"
-        )
+        raise TypeError(f"{cls.__name__} takes no argument {name!r}; it takes "
+                        f"{', '.join(p for p in parameters if p not in ('self', 'params'))}")
     default = parameters[name].default
     return REQUIRED if default is inspect.Parameter.empty else default
 
@@ -168,16 +159,9 @@ def with_defaults(cls: type, *options: Option) -> tuple[Option, ...]:
     return tuple(replace(option, default=class_default(cls, option.name)) for option in options)
 
 
-def register_layer(
-    cls: type,
-    label: str,
-    *options: Option,
-    name: str | None = None,
-    to_onnx: Callable | None = None,
-    to_numpy: Callable | None = None,
-    to_pytorch: Callable | None = None,
-    **details: Any,
-) -> LayerEntry:
+def register_layer(cls: type, label: str, *options: Option, name: str | None = None,
+                   to_onnx: Callable | None = None, to_numpy: Callable | None = None,
+                   to_pytorch: Callable | None = None, **details: Any) -> LayerEntry:
     """Make an npnn layer class available to presets under `name` (default: its class name), with its
     translations for the ONNX, NumPy and PyTorch exports (each required: a layer presets can train, the
     exports can write).
@@ -188,15 +172,11 @@ def register_layer(
     given = {"to_onnx": to_onnx, "to_numpy": to_numpy, "to_pytorch": to_pytorch}
     translations: dict[str, Any] = {key: translation for key, translation in given.items() if callable(translation)}
     if missing := [key for key in given if key not in translations]:
-        raise ValueError(
-            f"layer {name!r} needs its export translations: {', '.join(missing)} "
-            "(functions in presets/export/onnx_layers.py, numpy_layers.py, pytorch_layers.py)"
-        )
+        raise ValueError(f"layer {name!r} needs its export translations: {', '.join(missing)} "
+                         "(functions in presets/export/onnx_layers.py, numpy_layers.py, pytorch_layers.py)")
     inferred = details.get("infer", {})
-    options = tuple(
-        replace(option, default=AUTO, auto=True) if option.name in inferred else option
-        for option in with_defaults(cls, *options)
-    )
+    options = tuple(replace(option, default=AUTO, auto=True) if option.name in inferred else option
+                    for option in with_defaults(cls, *options))
     entry = LayerEntry(name, cls, label, options=options, **translations, **details)
     if entry.name in LAYERS:
         raise ValueError(f"layer {entry.name!r} is already registered")
@@ -225,26 +205,15 @@ def register_optimizer(name: str, cls: type, label: str, *arguments: Setting | O
     for other in OPTIMIZERS.values():
         for setting in other.settings:
             known.setdefault(setting.name, (other.name, setting))
-    settings = tuple(
-        item
-        if isinstance(item, Setting)
-        else replace(known[item.name][1], option=item)
-        if item.name in known
-        else argument(item)
-        for item in arguments
-    )
+    settings = tuple(item if isinstance(item, Setting) else replace(known[item.name][1], option=item)
+                     if item.name in known else argument(item) for item in arguments)
     for setting in settings:
         owner, declared = known.get(setting.name, (None, setting))
-        if (setting.option.kind, setting.option.allowed, setting.hot) != (
-            declared.option.kind,
-            declared.option.allowed,
-            declared.hot,
-        ):
-            raise ValueError(
-                f"optimizer {name}: {setting.name} must be declared as {owner} declares it "
-                f"({declared.option.allowed}{', hot' if declared.hot else ''}), got "
-                f"{setting.option.allowed}{', hot' if setting.hot else ''}"
-            )
+        if (setting.option.kind, setting.option.allowed, setting.hot) != \
+                (declared.option.kind, declared.option.allowed, declared.hot):
+            raise ValueError(f"optimizer {name}: {setting.name} must be declared as {owner} declares it "
+                             f"({declared.option.allowed}{', hot' if declared.hot else ''}), got "
+                             f"{setting.option.allowed}{', hot' if setting.hot else ''}")
     entry = OptimizerEntry(name, cls, label, with_defaults(cls, *(s.option for s in settings)), settings)
     OPTIMIZERS[name] = entry
     return entry
@@ -287,262 +256,118 @@ def _features(shape: tuple[int, ...]) -> int:
 
 
 # --- layers ------------------------------------------------------------------------------------------
-register_layer(
-    nn.Linear,
-    "Linear (fully connected)",
-    _size("in_features", auto=True, help="size of each input sample"),
-    _size("out_features", auto=True, help="size of each output sample"),
-    _flag("bias", "learn an additive bias"),
-    infer={"in_features": _features},
-    output="out_features",
-    input_rank=1,
-    to_onnx=to_onnx.linear,
-    to_numpy=to_numpy.linear,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.Conv2d,
-    "Conv2d (2-D convolution)",
-    _size("in_channels", auto=True, help="channels of the input images"),
-    _size("out_channels", help="channels produced (number of filters)"),
-    _size("kernel_size", help="side of the square kernel"),
-    _size("stride", help="step of the kernel"),
-    Option("padding", int, low=0, help="zeros added on every side"),
-    _flag("bias", "learn an additive bias per channel"),
-    infer={"in_channels": _channels},
-    input_rank=3,
-    to_onnx=to_onnx.conv2d,
-    to_numpy=to_numpy.conv2d,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.MaxPool2d,
-    "MaxPool2d (max over windows)",
-    _size("kernel_size", help="side of the square window"),
-    _size("stride", help="step of the window (default: kernel_size)"),
-    Option("padding", int, low=0, help="-inf added on every side, at most half the kernel"),
-    input_rank=3,
-    group="pooling",
-    to_onnx=to_onnx.max_pool2d,
-    to_numpy=to_numpy.max_pool2d,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.AvgPool2d,
-    "AvgPool2d (mean over windows)",
-    _size("kernel_size", help="side of the square window"),
-    _size("stride", help="step of the window (default: kernel_size)"),
-    Option("padding", int, low=0, help="zeros added on every side, at most half the kernel"),
-    _flag("ceil_mode", "round the output size up"),
-    _flag("count_include_pad", "count the padding in each mean"),
-    input_rank=3,
-    group="pooling",
-    to_onnx=to_onnx.avg_pool2d,
-    to_numpy=to_numpy.avg_pool2d,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.AdaptiveAvgPool2d,
-    "AdaptiveAvgPool2d (mean to a fixed size)",
-    _size("output_size", help="side of the square output"),
-    input_rank=3,
-    group="pooling",
-    to_onnx=to_onnx.adaptive_avg_pool2d,
-    to_numpy=to_numpy.adaptive_avg_pool2d,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.BatchNorm1d,
-    "BatchNorm1d (normalise each feature over the batch)",
-    _size("num_features", auto=True, help="features (or channels) of the input"),
-    Option("eps", float, low=0, low_open=True, help="added to the variance"),
-    _rate("momentum", "weight of each batch in the running statistics"),
-    _flag("affine", "learn a scale and a shift"),
-    _flag("track_running_stats", "keep running statistics"),
-    infer={"num_features": _channels},
-    group="normalization",
-    to_onnx=to_onnx.batch_norm,
-    to_numpy=to_numpy.batch_norm,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.BatchNorm2d,
-    "BatchNorm2d (normalise each channel over the batch)",
-    _size("num_features", auto=True, help="channels of the input images"),
-    Option("eps", float, low=0, low_open=True, help="added to the variance"),
-    _rate("momentum", "weight of each batch in the running statistics"),
-    _flag("affine", "learn a scale and a shift"),
-    _flag("track_running_stats", "keep running statistics"),
-    infer={"num_features": _channels},
-    input_rank=3,
-    group="normalization",
-    to_onnx=to_onnx.batch_norm,
-    to_numpy=to_numpy.batch_norm,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.LayerNorm,
-    "LayerNorm (normalise each sample's last axis)",
-    _size("normalized_shape", auto=True, help="size of the last axis"),
-    Option("eps", float, low=0, low_open=True, help="added to the variance"),
-    _flag("elementwise_affine", "learn a scale and a shift"),
-    _flag("bias", "learn the shift"),
-    infer={"normalized_shape": _features},
-    group="normalization",
-    to_onnx=to_onnx.layer_norm,
-    to_numpy=to_numpy.layer_norm,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.Flatten,
-    "Flatten (to one vector per sample)",
-    group="reshape",
-    to_onnx=to_onnx.flatten,
-    to_numpy=to_numpy.flatten,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.Identity,
-    "Identity (passes its input on)",
-    group="reshape",
-    to_onnx=to_onnx.unchanged,
-    to_numpy=to_numpy.unchanged,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.ReLU, "ReLU", group="activation", to_onnx=to_onnx.relu, to_numpy=to_numpy.relu, to_pytorch=to_pytorch.same_class
-)
-register_layer(
-    nn.LeakyReLU,
-    "LeakyReLU",
-    Option("negative_slope", float, help="slope for negative inputs"),
-    group="activation",
-    to_onnx=to_onnx.leaky_relu,
-    to_numpy=to_numpy.leaky_relu,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.GELU,
-    "GELU",
-    Option("approximate", str, choices=("none", "tanh"), help="tanh: the tanh approximation"),
-    group="activation",
-    to_onnx=to_onnx.gelu,
-    to_numpy=to_numpy.gelu,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.SiLU,
-    "SiLU (x·sigmoid(x))",
-    group="activation",
-    to_onnx=to_onnx.silu,
-    to_numpy=to_numpy.silu,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.ELU,
-    "ELU",
-    Option("alpha", float, low=0, help="value approached for large negative inputs"),
-    group="activation",
-    to_onnx=to_onnx.elu,
-    to_numpy=to_numpy.elu,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.Softplus,
-    "Softplus",
-    Option("beta", float, low=0, low_open=True, help="sharpness"),
-    Option("threshold", float, low=0, low_open=True, help="above beta·x, linear"),
-    group="activation",
-    to_onnx=to_onnx.softplus,
-    to_numpy=to_numpy.softplus,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.Sigmoid,
-    "Sigmoid",
-    group="activation",
-    to_onnx=to_onnx.sigmoid,
-    to_numpy=to_numpy.sigmoid,
-    to_pytorch=to_pytorch.same_class,
-)
-register_layer(
-    nn.Tanh, "Tanh", group="activation", to_onnx=to_onnx.tanh, to_numpy=to_numpy.tanh, to_pytorch=to_pytorch.same_class
-)
-register_layer(
-    nn.Dropout,
-    "Dropout",
-    _rate("p", "probability of zeroing an element while training"),
-    group="regularization",
-    to_onnx=to_onnx.unchanged,
-    to_numpy=to_numpy.unchanged,
-    to_pytorch=to_pytorch.same_class,
-)
+register_layer(nn.Linear, "Linear (fully connected)",
+               _size("in_features", auto=True, help="size of each input sample"),
+               _size("out_features", auto=True, help="size of each output sample"),
+               _flag("bias", "learn an additive bias"),
+               infer={"in_features": _features}, output="out_features", input_rank=1,
+               to_onnx=to_onnx.linear, to_numpy=to_numpy.linear, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Conv2d, "Conv2d (2-D convolution)",
+               _size("in_channels", auto=True, help="channels of the input images"),
+               _size("out_channels", help="channels produced (number of filters)"),
+               _size("kernel_size", help="side of the square kernel"),
+               _size("stride", help="step of the kernel"),
+               Option("padding", int, low=0, help="zeros added on every side"),
+               _flag("bias", "learn an additive bias per channel"),
+               infer={"in_channels": _channels}, input_rank=3,
+               to_onnx=to_onnx.conv2d, to_numpy=to_numpy.conv2d, to_pytorch=to_pytorch.same_class)
+register_layer(nn.MaxPool2d, "MaxPool2d (max over windows)",
+               _size("kernel_size", help="side of the square window"),
+               _size("stride", help="step of the window (default: kernel_size)"),
+               Option("padding", int, low=0, help="-inf added on every side, at most half the kernel"),
+               input_rank=3, group="pooling",
+               to_onnx=to_onnx.max_pool2d, to_numpy=to_numpy.max_pool2d, to_pytorch=to_pytorch.same_class)
+register_layer(nn.AvgPool2d, "AvgPool2d (mean over windows)",
+               _size("kernel_size", help="side of the square window"),
+               _size("stride", help="step of the window (default: kernel_size)"),
+               Option("padding", int, low=0, help="zeros added on every side, at most half the kernel"),
+               _flag("ceil_mode", "round the output size up"),
+               _flag("count_include_pad", "count the padding in each mean"),
+               input_rank=3, group="pooling",
+               to_onnx=to_onnx.avg_pool2d, to_numpy=to_numpy.avg_pool2d, to_pytorch=to_pytorch.same_class)
+register_layer(nn.AdaptiveAvgPool2d, "AdaptiveAvgPool2d (mean to a fixed size)",
+               _size("output_size", help="side of the square output"), input_rank=3, group="pooling",
+               to_onnx=to_onnx.adaptive_avg_pool2d, to_numpy=to_numpy.adaptive_avg_pool2d,
+               to_pytorch=to_pytorch.same_class)
+register_layer(nn.BatchNorm1d, "BatchNorm1d (normalise each feature over the batch)",
+               _size("num_features", auto=True, help="features (or channels) of the input"),
+               Option("eps", float, low=0, low_open=True, help="added to the variance"),
+               _rate("momentum", "weight of each batch in the running statistics"),
+               _flag("affine", "learn a scale and a shift"), _flag("track_running_stats", "keep running statistics"),
+               infer={"num_features": _channels}, group="normalization",
+               to_onnx=to_onnx.batch_norm, to_numpy=to_numpy.batch_norm, to_pytorch=to_pytorch.same_class)
+register_layer(nn.BatchNorm2d, "BatchNorm2d (normalise each channel over the batch)",
+               _size("num_features", auto=True, help="channels of the input images"),
+               Option("eps", float, low=0, low_open=True, help="added to the variance"),
+               _rate("momentum", "weight of each batch in the running statistics"),
+               _flag("affine", "learn a scale and a shift"), _flag("track_running_stats", "keep running statistics"),
+               infer={"num_features": _channels}, input_rank=3, group="normalization",
+               to_onnx=to_onnx.batch_norm, to_numpy=to_numpy.batch_norm, to_pytorch=to_pytorch.same_class)
+register_layer(nn.LayerNorm, "LayerNorm (normalise each sample's last axis)",
+               _size("normalized_shape", auto=True, help="size of the last axis"),
+               Option("eps", float, low=0, low_open=True, help="added to the variance"),
+               _flag("elementwise_affine", "learn a scale and a shift"), _flag("bias", "learn the shift"),
+               infer={"normalized_shape": _features}, group="normalization",
+               to_onnx=to_onnx.layer_norm, to_numpy=to_numpy.layer_norm, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Flatten, "Flatten (to one vector per sample)", group="reshape",
+               to_onnx=to_onnx.flatten, to_numpy=to_numpy.flatten, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Identity, "Identity (passes its input on)", group="reshape",
+               to_onnx=to_onnx.unchanged, to_numpy=to_numpy.unchanged, to_pytorch=to_pytorch.same_class)
+register_layer(nn.ReLU, "ReLU", group="activation",
+               to_onnx=to_onnx.relu, to_numpy=to_numpy.relu, to_pytorch=to_pytorch.same_class)
+register_layer(nn.LeakyReLU, "LeakyReLU", Option("negative_slope", float, help="slope for negative inputs"),
+               group="activation",
+               to_onnx=to_onnx.leaky_relu, to_numpy=to_numpy.leaky_relu, to_pytorch=to_pytorch.same_class)
+register_layer(nn.GELU, "GELU", Option("approximate", str, choices=("none", "tanh"),
+                                       help="tanh: the tanh approximation"), group="activation",
+               to_onnx=to_onnx.gelu, to_numpy=to_numpy.gelu, to_pytorch=to_pytorch.same_class)
+register_layer(nn.SiLU, "SiLU (x·sigmoid(x))", group="activation",
+               to_onnx=to_onnx.silu, to_numpy=to_numpy.silu, to_pytorch=to_pytorch.same_class)
+register_layer(nn.ELU, "ELU", Option("alpha", float, low=0, help="value approached for large negative inputs"),
+               group="activation", to_onnx=to_onnx.elu, to_numpy=to_numpy.elu, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Softplus, "Softplus", Option("beta", float, low=0, low_open=True, help="sharpness"),
+               Option("threshold", float, low=0, low_open=True, help="above beta·x, linear"), group="activation",
+               to_onnx=to_onnx.softplus, to_numpy=to_numpy.softplus, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Sigmoid, "Sigmoid", group="activation",
+               to_onnx=to_onnx.sigmoid, to_numpy=to_numpy.sigmoid, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Tanh, "Tanh", group="activation",
+               to_onnx=to_onnx.tanh, to_numpy=to_numpy.tanh, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Dropout, "Dropout", _rate("p", "probability of zeroing an element while training"),
+               group="regularization",
+               to_onnx=to_onnx.unchanged, to_numpy=to_numpy.unchanged, to_pytorch=to_pytorch.same_class)
 
 # --- optimizers --------------------------------------------------------------------------------------
 # NOTE: momentum >= 1 never forgets a gradient (the steps grow without bound), so presets keep it below 1
 _MOMENTUM = argument(_rate("momentum", "momentum factor"), "Momentum", hot=True)
 _WEIGHT_DECAY = argument(_non_negative("weight_decay", "L2 penalty added to the gradient"), "Wt decay", column="wd")
 _EPS = argument(Option("eps", float, low=0, low_open=True, help="added to the denominator for stability"), "Eps")
-_AMSGRAD = argument(_flag("amsgrad", "AMSGrad: divide by the running maximum of the squared-gradient mean"), "AMSGrad")
+_AMSGRAD = argument(_flag("amsgrad", "AMSGrad: divide by the running maximum of the squared-gradient mean"),
+                    "AMSGrad")
 _NESTEROV = argument(_flag("nesterov", "Nesterov momentum, needs momentum > 0"), "Nesterov")
-_BETAS = argument(
-    Option(
-        "betas",
-        float,
-        low=0,
-        high=1,
-        high_open=True,
-        length=2,
-        help="decay rates of the running means of the gradient and its square",
-    ),
-    "Betas",
-    hot=True,
-)
+_BETAS = argument(Option("betas", float, low=0, high=1, high_open=True, length=2,
+                         help="decay rates of the running means of the gradient and its square"), "Betas", hot=True)
 register_optimizer("sgd", optim.SGD, "SGD", _MOMENTUM, _WEIGHT_DECAY, _NESTEROV)
 register_optimizer("momentum", optim.Momentum, "Momentum", _MOMENTUM, _WEIGHT_DECAY, _NESTEROV)
 register_optimizer("adam", optim.Adam, "Adam", _BETAS, _EPS, _WEIGHT_DECAY, _AMSGRAD)
-register_optimizer(
-    "adamw",
-    optim.AdamW,
-    "AdamW",
-    _BETAS,
-    _EPS,
-    replace(_WEIGHT_DECAY, option=_non_negative("weight_decay", "decoupled weight decay")),
-    _AMSGRAD,
-)
-register_optimizer(
-    "rmsprop",
-    optim.RMSprop,
-    "RMSprop",
-    argument(_rate("alpha", "smoothing constant"), "Alpha"),
-    _EPS,
-    _WEIGHT_DECAY,
-    _MOMENTUM,
-    argument(_flag("centered", "normalise by the estimated variance"), "Centered"),
-)
+register_optimizer("adamw", optim.AdamW, "AdamW", _BETAS, _EPS,
+                   replace(_WEIGHT_DECAY, option=_non_negative("weight_decay", "decoupled weight decay")), _AMSGRAD)
+register_optimizer("rmsprop", optim.RMSprop, "RMSprop", argument(_rate("alpha", "smoothing constant"), "Alpha"),
+                   _EPS, _WEIGHT_DECAY, _MOMENTUM,
+                   argument(_flag("centered", "normalise by the estimated variance"), "Centered"))
 
 # --- lr schedules ------------------------------------------------------------------------------------
 _GAMMA = Option("gamma", float, low=0, low_open=True, help="factor the lr is multiplied by")
-register_scheduler(
-    "step", optim.lr_scheduler.StepLR, "Step", _size("step_size", help="epochs between two cuts"), _GAMMA
-)
-register_scheduler(
-    "cosine",
-    optim.lr_scheduler.CosineAnnealingLR,
-    "Cosine",
-    _size("T_max", auto=True, help="epochs of the half cosine (auto: the epoch budget)"),
-    _non_negative("eta_min", "the lowest lr"),
-)
-register_scheduler(
-    "plateau",
-    optim.lr_scheduler.ReduceLROnPlateau,
-    "Plateau (on the val loss)",
-    Option("factor", float, low=0, high=1, low_open=True, high_open=True, help="factor of each cut"),
-    Option("patience", int, low=0, help="epochs without improvement before a cut"),
-    _non_negative("threshold", "smallest relative improvement that counts"),
-    Option("cooldown", int, low=0, help="epochs to wait after a cut"),
-    _non_negative("min_lr", "the lowest lr"),
-)
+register_scheduler("step", optim.lr_scheduler.StepLR, "Step",
+                   _size("step_size", help="epochs between two cuts"), _GAMMA)
+register_scheduler("cosine", optim.lr_scheduler.CosineAnnealingLR, "Cosine",
+                   _size("T_max", auto=True, help="epochs of the half cosine (auto: the epoch budget)"),
+                   _non_negative("eta_min", "the lowest lr"))
+register_scheduler("plateau", optim.lr_scheduler.ReduceLROnPlateau, "Plateau (on the val loss)",
+                   Option("factor", float, low=0, high=1, low_open=True, high_open=True, help="factor of each cut"),
+                   Option("patience", int, low=0, help="epochs without improvement before a cut"),
+                   _non_negative("threshold", "smallest relative improvement that counts"),
+                   Option("cooldown", int, low=0, help="epochs to wait after a cut"),
+                   _non_negative("min_lr", "the lowest lr"))
 
 
 def layer(name: str, where: str = "model") -> LayerEntry:

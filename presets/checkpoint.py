@@ -8,7 +8,6 @@ training, its start time, the optimizer's and schedule's classes). A person may 
 file: reading it checks the archive and the document, and any fault is one CheckpointError line naming
 the run and the reason.
 """
-
 from __future__ import annotations
 
 import json
@@ -23,23 +22,8 @@ from presets.errors import PresetError
 CHECKPOINT_FILE = "checkpoint.npz"
 FORMAT = 1
 _META, _ARRAY, _ITEMS = "__meta__", "__array__", "__items__"
-_LOOP_KEYS = (
-    "epoch",
-    "batch",
-    "batches",
-    "epochs",
-    "max_grad_norm",
-    "total",
-    "count",
-    "lr",
-    "pending",
-    "history",
-    "model",
-    "optimizer",
-    "scheduler",
-    "early_stopping",
-    "loader",
-)
+_LOOP_KEYS = ("epoch", "batch", "batches", "epochs", "max_grad_norm", "total", "count", "lr", "pending", "history",
+              "model", "optimizer", "scheduler", "early_stopping", "loader")
 _RUN_KEYS = ("preset", "started", "before", "optimizer", "scheduler")
 
 
@@ -50,7 +34,6 @@ class CheckpointError(PresetError):
 @dataclass
 class Checkpoint:
     """A run's saved state: `loop` for FitLoop.load_state_dict, `run` the Run's own part."""
-
     run_dir: Path
     loop: dict
     run: dict
@@ -113,11 +96,8 @@ def read_checkpoint(run_dir) -> Checkpoint:
     run_dir = Path(run_dir)
     path = run_dir / CHECKPOINT_FILE
     if not path.is_file():
-        refuse(
-            run_dir,
-            f"it has no {CHECKPOINT_FILE} (not a run directory, a run from before checkpoints, or one "
-            "whose first epoch never ended)",
-        )
+        refuse(run_dir, f"it has no {CHECKPOINT_FILE} (not a run directory, a run from before checkpoints, or one "
+                        "whose first epoch never ended)")
     try:
         arrays = dict(npnn.load(path))
     except (OSError, ValueError) as error:
@@ -128,9 +108,8 @@ def read_checkpoint(run_dir) -> Checkpoint:
             raise ValueError(f"it lacks its {_META} document")
         document = json.loads(str(meta))
         if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise ValueError(
-                f"its format is {document.get('format') if isinstance(document, dict) else None!r}, expected {FORMAT}"
-            )
+            raise ValueError(f"its format is {document.get('format') if isinstance(document, dict) else None!r}, "
+                             f"expected {FORMAT}")
         loop, run = _decode(document["loop"], arrays), _decode(document["run"], arrays)
         for part, keys, name in ((loop, _LOOP_KEYS, "loop"), (run, _RUN_KEYS, "run")):
             missing = [key for key in keys if not isinstance(part, dict) or key not in part]

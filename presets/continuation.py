@@ -1,6 +1,5 @@
 """Runs that continue an earlier one: `resume_run` goes on in its directory, `fork_run` starts a new run
 directory from its state (where it stopped, or after an earlier epoch, replayed from its seed)."""
-
 from __future__ import annotations
 
 from dataclasses import replace
@@ -23,9 +22,8 @@ def resume_run(run_dir, epochs: int | None = None, workers: int | str | None = N
     return Run(preset, out_dir=run_dir.parent, resume=checkpoint, workers=workers)
 
 
-def fork_run(
-    run_dir, overrides: dict, out_dir, from_epoch: int | str | None = None, workers: int | str | None = None
-) -> Run:
+def fork_run(run_dir, overrides: dict, out_dir, from_epoch: int | str | None = None,
+             workers: int | str | None = None) -> Run:
     """A new run from `run_dir`'s state after `from_epoch` (a number, "best", or None: where it stopped),
     with `overrides` (key → value) changed; it makes none of the parent's later [[changes]]."""
     run_dir = Path(run_dir)
@@ -48,11 +46,8 @@ def _replayed(run_dir: Path, checkpoint: Checkpoint, epoch: int, workers) -> Che
     if not 1 <= epoch <= done:
         refuse(run_dir, f"--from-epoch {epoch}: it has finished epochs 1 to {done}")
     if checkpoint.run.get("parent") is not None:
-        refuse(
-            run_dir,
-            f"--from-epoch {epoch}: it is a fork, whose earlier epochs its config.toml cannot replay; "
-            f"fork it from where it stopped, or fork its parent",
-        )
+        refuse(run_dir, f"--from-epoch {epoch}: it is a fork, whose earlier epochs its config.toml cannot replay; "
+                        f"fork it from where it stopped, or fork its parent")
     preset = load_preset(run_dir / CONFIG_FILE)
     run = Run(preset, out_dir=run_dir.parent, workers=workers)
     run.prepare()

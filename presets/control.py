@@ -6,7 +6,6 @@ changes due at that batch (a replayed config's `[[changes]]`, then the user's ho
 while the control is paused. A step trains exactly one batch, then sends Paused to the callbacks.
 `RunControl.stop` is the one way another thread ends a run: before its next batch, at once when paused.
 """
-
 from __future__ import annotations
 
 import threading
@@ -20,7 +19,6 @@ from presets.settings import hot_settings
 @dataclass(frozen=True)
 class Change:
     """Set `name` to `value` from batch `batch` of epoch `epoch` on (both count from 1)."""
-
     epoch: int
     batch: int
     name: str
@@ -135,15 +133,6 @@ def drive(loop, control: RunControl | None = None, changes=()):
                 loop.set_hyperparameter(name, value)
         loop.step_batch()
         if control is not None and control._stepping() and not loop.done:
-            loop.emit(
-                Paused(
-                    loop.epoch,
-                    loop.epochs,
-                    loop.batch,
-                    loop.batches,
-                    loop.last_loss,
-                    loop.running_loss,
-                    float(loop.optimizer.param_groups[0]["lr"]),
-                )
-            )
+            loop.emit(Paused(loop.epoch, loop.epochs, loop.batch, loop.batches, loop.last_loss, loop.running_loss,
+                             float(loop.optimizer.param_groups[0]["lr"])))
     return loop.history

@@ -7,7 +7,6 @@ Every way to end a run goes through its presets.control.RunControl. The front en
 threads and draws nothing. After a run it keeps that run for what the user asks of it (saving the
 model or history, its Inside images).
 """
-
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,7 +29,6 @@ from presets.settings import hot_settings
 @dataclass(frozen=True)
 class ActiveRun:
     """Run number `id` of the session and the control that drives it from other threads."""
-
     id: int
     run: Run
     control: RunControl
@@ -47,15 +45,15 @@ class RunController:
     def __init__(self, name: str, preset: Preset, out_dir, *, download: bool = False) -> None:
         """`name` (a preset name or path) is selected, `preset` what it loaded; runs write their directories
         into `out_dir`; `download` lets their data be downloaded."""
-        self.name, self.preset = name, preset  # the selected preset; `preset` becomes each run's, overrides in
-        self.layers: list | None = None  # the model editor's layers for it (None: the preset's own)
+        self.name, self.preset = name, preset     # the selected preset; `preset` becomes each run's, overrides in
+        self.layers: list | None = None          # the model editor's layers for it (None: the preset's own)
         self.out_dir, self.download = out_dir, download
-        self.active: ActiveRun | None = None  # the latest run started
-        self.running = False  # it has not ended yet
+        self.active: ActiveRun | None = None     # the latest run started
+        self.running = False                      # it has not ended yet
         self.last: tuple[Run, RunResult] | None = None  # the latest run that returned, and its result
         self.interrupted: KeyboardInterrupt | None = None  # the signal that ends the session, once one came
-        self._watching: tuple | None = None  # (run id, samples wanted) last asked of the run's monitor
-        self.fork_from: Path | None = None  # a past run the next start forks (fork_next)
+        self._watching: tuple | None = None       # (run id, samples wanted) last asked of the run's monitor
+        self.fork_from: Path | None = None        # a past run the next start forks (fork_next)
 
     @property
     def run_id(self) -> int:
@@ -103,9 +101,8 @@ class RunController:
             preset = replace(preset, data=replace(preset.data, **columns))
         return Run(preset, out_dir=self.out_dir, data_path=data_path, target=target, download=self.download)
 
-    def start(
-        self, values: dict, data_path=None, target=None, columns: dict | None = None, *, paused: bool = False
-    ) -> ActiveRun:
+    def start(self, values: dict, data_path=None, target=None, columns: dict | None = None, *,
+              paused: bool = False) -> ActiveRun:
         """The next run of the selected preset with the form's `values` on that data (and column choice),
         paused before its first batch when `paused`, for the front end to execute. PresetError when the
         values do not fit."""

@@ -3,7 +3,6 @@
 `load_data` returns a `Splits`: float32 inputs, targets (float32 (n, 1) for regression, int64 labels
 for classification), already split with scikit-learn and standardised with training statistics only.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,8 +28,8 @@ class Splits:
     y_test: np.ndarray
     task: str
     num_classes: int | None
-    description: str  # e.g. "diabetes (442 rows, built in)"
-    notice: str | None = None  # something the user should know (e.g. the MNIST fallback)
+    description: str                      # e.g. "diabetes (442 rows, built in)"
+    notice: str | None = None             # something the user should know (e.g. the MNIST fallback)
     source: dict = field(default_factory=dict)  # the data spec actually used, for config.toml
     preprocessing: dict = field(default_factory=dict)  # what raw inputs need before the model (presets.bundle)
 
@@ -47,12 +46,10 @@ class Splits:
 
 
 def fallback_notice(home: Path) -> str:
-    return (
-        f"MNIST not found (no --data given, nothing in scikit-learn's OpenML cache at {home}): "
-        "training on scikit-learn's built-in 8x8 digits instead. To use MNIST, run again with "
-        "--download (fetches mnist_784 from OpenML once and caches it) or --data PATH "
-        "(the IDX files or an .npz with arrays x and y)."
-    )
+    return (f"MNIST not found (no --data given, nothing in scikit-learn's OpenML cache at {home}): "
+            "training on scikit-learn's built-in 8x8 digits instead. To use MNIST, run again with "
+            "--download (fetches mnist_784 from OpenML once and caches it) or --data PATH "
+            "(the IDX files or an .npz with arrays x and y).")
 
 
 def read_csv(path, target: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -82,19 +79,15 @@ def _class_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, int, list]:
         _at_least_two(present, where)
         if present[0] < 0:
             row = int(np.argmax(labels < 0)) + 1
-            raise DataError(
-                f"{where}: class label {present[0]} (data row {row}) is negative; class labels "
-                "must be integers 0..k-1 or text"
-            )
+            raise DataError(f"{where}: class label {present[0]} (data row {row}) is negative; class labels "
+                            "must be integers 0..k-1 or text")
         if present[-1] >= present.size:
             row = int(np.argmax(labels == present[-1])) + 1
             missing = sorted(set(range(int(present[-1]) + 1)) - set(present.tolist()))
             shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
-            raise DataError(
-                f"{where}: class label {present[-1]} (data row {row}) is out of range: the labels "
-                f"hold {present.size} classes, so they must be 0..{present.size - 1} "
-                f"(classes {shown} never occur); relabel them 0..k-1 or use text labels"
-            )
+            raise DataError(f"{where}: class label {present[-1]} (data row {row}) is out of range: the labels "
+                            f"hold {present.size} classes, so they must be 0..{present.size - 1} "
+                            f"(classes {shown} never occur); relabel them 0..k-1 or use text labels")
     else:
         present, labels = np.unique(y, return_inverse=True)
         _at_least_two(present, where)
@@ -109,15 +102,9 @@ def _at_least_two(present: np.ndarray, where: str) -> None:
 
 def _digits(notice=None):
     from sklearn.datasets import load_digits
-
     digits = load_digits()
-    return (
-        digits.images / 16.0,
-        digits.target,
-        f"digits 8x8 ({len(digits.images):,} images, built in)",
-        notice,
-        {"source": "digits"},
-    )
+    return (digits.images / 16.0, digits.target, f"digits 8x8 ({len(digits.images):,} images, built in)",
+            notice, {"source": "digits"})
 
 
 def _image_source(spec: DataSpec, path, download: bool):
@@ -144,6 +131,7 @@ def reads_csv(spec: DataSpec, data_path=None) -> bool:
     return bool(path and is_table_file(path)) or spec.source == "csv"
 
 
+
 # Tables that ship with scikit-learn (no download): data.source → the loader's name in sklearn.datasets
 BUILTIN_TABLES = {"diabetes": "load_diabetes", "wine": "load_wine"}
 
@@ -151,7 +139,6 @@ BUILTIN_TABLES = {"diabetes": "load_diabetes", "wine": "load_wine"}
 @dataclass
 class _Raw:
     """Unsplit data as a source gives it, with what the run directory and the bundle record about it."""
-
     x: np.ndarray
     y: np.ndarray
     description: str
@@ -160,32 +147,22 @@ class _Raw:
     feature_names: list[str] | None
     target_name: str
     class_names: list | None = None  # label i's name when the source names its classes (wine)
-    table: RawTable | None = None  # a table file: x holds row positions, encoded once the split is known
+    table: RawTable | None = None    # a table file: x holds row positions, encoded once the split is known
 
 
 def _builtin_table(name: str, task: str) -> _Raw:
     """A scikit-learn table: features, the target (a column for regression sets) and, if named, the classes."""
     import sklearn.datasets
-
     bunch = getattr(sklearn.datasets, BUILTIN_TABLES[name])()
     names = bunch.get("target_names")
     kind = "regression" if names is None else "classification"
     if task != kind:
-        raise DataError(
-            f'data.source = "{name}" is a {kind} data set, but the preset\'s task is {task!r}; '
-            f'set task = "{kind}" or give your own data with --data FILE.csv --target COLUMN'
-        )
+        raise DataError(f'data.source = "{name}" is a {kind} data set, but the preset\'s task is {task!r}; '
+                        f'set task = "{kind}" or give your own data with --data FILE.csv --target COLUMN')
     y = bunch.target if names is not None else bunch.target.reshape(-1, 1)
-    return _Raw(
-        bunch.data,
-        y,
-        f"{name} ({len(bunch.data)} rows, built in)",
-        None,
-        {"source": name},
-        list(bunch.feature_names),
-        "class" if names is not None else "target",
-        None if names is None else [str(n) for n in names],
-    )
+    return _Raw(bunch.data, y, f"{name} ({len(bunch.data)} rows, built in)", None, {"source": name},
+                list(bunch.feature_names), "class" if names is not None else "target",
+                None if names is None else [str(n) for n in names])
 
 
 def _raw(spec: DataSpec, task: str, data_path, target, download: bool) -> _Raw:
@@ -198,21 +175,12 @@ def _raw(spec: DataSpec, task: str, data_path, target, download: bool) -> _Raw:
         table = read_training_table(path, target, spec.columns, spec.drop)
         labels = table.labels
         if task == "regression" and labels.dtype == object:
-            raise DataError(
-                f"{path}: the target of a regression must be numbers, got {labels[0]!r} in column "
-                f"{target!r} (line {table.table.lines[table.rows[0]]})"
-            )
+            raise DataError(f"{path}: the target of a regression must be numbers, got {labels[0]!r} in column "
+                            f"{target!r} (line {table.table.lines[table.rows[0]]})")
         y = labels.reshape(-1, 1) if task == "regression" else labels.astype(str) if labels.dtype == object else labels
-        return _Raw(
-            np.arange(len(labels)),
-            y,
-            f"{Path(path).name} ({len(labels):,} rows, target {target!r})",
-            None,
-            {"source": "csv", "path": str(Path(path).resolve()), "target": target},
-            None,
-            target,
-            table=table,
-        )
+        return _Raw(np.arange(len(labels)), y, f"{Path(path).name} ({len(labels):,} rows, target {target!r})", None,
+                    {"source": "csv", "path": str(Path(path).resolve()), "target": target}, None, target,
+                    table=table)
     if spec.source in ("mnist", "digits"):
         x, y, description, notice, source = _image_source(spec, path, download)
         return _Raw(mnist.as_images(x, description), y, description, notice, source, None, "label")
@@ -225,10 +193,8 @@ def _check_float32(where: str, **splits: tuple) -> None:
     """Refuse values that do not fit float32 (npnn's default dtype) rather than train on inf."""
     for name, arrays in splits.items():
         if any(a.dtype.kind == "f" and not np.isfinite(a).all() for a in arrays):
-            raise DataError(
-                f"{where}: {name} holds values beyond float32's range (±3.4e38) after scaling; "
-                "set data.standardize = true or rescale the data"
-            )
+            raise DataError(f"{where}: {name} holds values beyond float32's range (±3.4e38) after scaling; "
+                            "set data.standardize = true or rescale the data")
 
 
 def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: bool = False) -> Splits:
@@ -236,23 +202,16 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     # NOTE: scikit-learn is imported here, not at module level: its submodules pull in rich (a progress
     # bar for its callbacks), and importing presets must not import a UI toolkit.
     from sklearn.model_selection import train_test_split
-
     raw = _raw(spec, task, data_path, target, download)
     x, y, description = raw.x, raw.y, raw.description
     if spec.limit is not None and spec.limit < len(x):
-        x, y = x[: spec.limit], y[: spec.limit]
+        x, y = x[:spec.limit], y[:spec.limit]
         description = f"{description}, first {spec.limit:,}"
     num_classes = None
-    preprocessing = {
-        "input_shape": list(x.shape[1:]),
-        "feature_names": raw.feature_names,
-        "target_name": raw.target_name,
-        "feature_mean": None,
-        "feature_std": None,
-        "target_mean": None,
-        "target_std": None,
-        "class_names": None,
-    }
+    preprocessing = {"input_shape": list(x.shape[1:]), "feature_names": raw.feature_names,
+                     "target_name": raw.target_name,
+                     "feature_mean": None, "feature_std": None, "target_mean": None, "target_std": None,
+                     "class_names": None}
     if task == "classification":
         y, num_classes, preprocessing["class_names"] = _class_labels(np.asarray(y), description)
         if raw.class_names is not None:  # NOTE: labels 0..k-1 index the source's own names
@@ -261,19 +220,17 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     n_val = int(np.ceil(spec.val_size * (len(x) - n_test)))
     if len(x) - n_test - n_val < 1 or n_val < 1:
         raise DataError(f"{description}: {len(x)} rows are too few to split into train, validation and test")
-    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=spec.test_size, random_state=spec.split_seed)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=spec.val_size, random_state=spec.split_seed
-    )
+    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=spec.test_size,
+                                                      random_state=spec.split_seed)
+    x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=spec.val_size,
+                                                      random_state=spec.split_seed)
     if x_train.ndim == 4 and x_train.size:  # NOTE: predict compares new images with it (presets.predict)
         preprocessing["pixel_range"] = [float(x_train.min()), float(x_train.max())]
     if raw.table is not None:  # NOTE: the column plan sees the training rows only
-        (x_train, x_val, x_test), plan, stats = encode_splits(
-            raw.table, x_train, [x_val, x_test], spec.max_categories, spec.standardize
-        )
-        preprocessing.update(
-            column_report(raw.table, plan), input_shape=[plan.width], feature_names=[c["name"] for c in plan.columns]
-        )
+        (x_train, x_val, x_test), plan, stats = encode_splits(raw.table, x_train, [x_val, x_test],
+                                                              spec.max_categories, spec.standardize)
+        preprocessing.update(column_report(raw.table, plan), input_shape=[plan.width],
+                             feature_names=[c["name"] for c in plan.columns])
         if stats is not None:
             preprocessing.update(feature_mean=stats["mean"], feature_std=stats["std"])
     elif spec.standardize and x_train.ndim == 2:
@@ -285,23 +242,9 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     # NOTE: copy=False: a table's inputs are float32 already, and a copy would double the largest arrays
     cast = (lambda a: a.astype(np.float32, copy=False)) if task == "regression" else (lambda a: a.astype(np.int64))
     inputs = [x.astype(np.float32, copy=False) for x in (x_train, x_val, x_test)]
-    splits = Splits(
-        inputs[0],
-        cast(y_train),
-        inputs[1],
-        cast(y_val),
-        inputs[2],
-        cast(y_test),
-        task,
-        num_classes,
-        description,
-        raw.notice,
-        raw.source,
-        preprocessing,
-    )
-    _check_float32(
-        description,
-        inputs=(splits.x_train, splits.x_val, splits.x_test),
-        targets=(splits.y_train, splits.y_val, splits.y_test),
-    )
+    splits = Splits(inputs[0], cast(y_train), inputs[1], cast(y_val),
+                    inputs[2], cast(y_test), task, num_classes, description, raw.notice,
+                    raw.source, preprocessing)
+    _check_float32(description, inputs=(splits.x_train, splits.x_val, splits.x_test),
+                   targets=(splits.y_train, splits.y_val, splits.y_test))
     return splits

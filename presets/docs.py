@@ -3,7 +3,6 @@ every setting with its flag, where a preset records it and whether it may change
 
 Regenerate with `python -m presets.docs > docs/presets.md`; tests/test_registry.py checks the file is current.
 """
-
 from __future__ import annotations
 
 import sys
@@ -28,7 +27,8 @@ def _default(option: Option) -> str:
 def _options(options: tuple[Option, ...]) -> str:
     if not options:
         return "—"
-    return "<br>".join(f"`{o.name}`: {o.allowed}; {_default(o)}" + (f" — {o.help}" if o.help else "") for o in options)
+    return "<br>".join(f"`{o.name}`: {o.allowed}; {_default(o)}" + (f" — {o.help}" if o.help else "")
+                       for o in options)
 
 
 def _where(setting: Setting) -> str:
@@ -54,9 +54,9 @@ def reference_markdown() -> str:
         "",
         "Generated from `presets/catalog.py` and `presets/settings.py` by `python -m presets.docs >",
         "docs/presets.md` (a test keeps it current). Options are written in a preset's `model` list as "
-        '`{ type = "Linear", out_features = 64 }`;',
+        "`{ type = \"Linear\", out_features = 64 }`;",
         'an option whose range says `or "auto"` may be left to the data: sizes are inferred by running one',
-        'sample through the model (as `torch.nn.LazyLinear` does), and the last `out_features = "auto"` is',
+        "sample through the model (as `torch.nn.LazyLinear` does), and the last `out_features = \"auto\"` is",
         "the number of outputs the task needs. Defaults are the npnn class's own.",
         "",
         "## Layers (`model = [{ type = ... }]`)",
@@ -91,7 +91,7 @@ def reference_markdown() -> str:
     lines += [f"| `{e.name}` | `npnn.optim.{e.cls.__name__}` | {_options(e.options)} |" for e in OPTIMIZERS.values()]
     lines += [
         "",
-        f'## Learning-rate schedules (`[training] lr_schedule = ...`, default `"{NO_SCHEDULE}"`)',
+        f"## Learning-rate schedules (`[training] lr_schedule = ...`, default `\"{NO_SCHEDULE}\"`)",
         "",
         "Stepped once per epoch (`plateau` on the validation loss); the epoch's lr is in `history.csv`.",
         "Their arguments go in `[training.lr_schedule_options]`, e.g. `step_size = 10` for `step`",
@@ -100,10 +100,8 @@ def reference_markdown() -> str:
         "| lr_schedule | npnn class | `lr_schedule_options`: allowed; default |",
         "| --- | --- | --- |",
     ]
-    lines += [
-        f"| `{e.name}` | `npnn.optim.lr_scheduler.{e.cls.__name__}` | {_options(e.options)} |"
-        for e in SCHEDULERS.values()
-    ]
+    lines += [f"| `{e.name}` | `npnn.optim.lr_scheduler.{e.cls.__name__}` | {_options(e.options)} |"
+              for e in SCHEDULERS.values()]
     lines += ["", "## Losses (`[training] loss = ...`)", ""]
     lines += [f"- `{name}`: `npnn.nn.{cls.__name__}`" for name, cls in LOSSES.items()]
     return "\n".join(lines) + "\n"

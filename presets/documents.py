@@ -5,7 +5,6 @@ is refused alike for what the parsers and the code after them cannot take: more 
 bytes that are not UTF-8, a syntax error, nesting deeper than MAX_DEPTH (Python's parsers recurse and
 raise RecursionError) and integers beyond 64 bits (OverflowError wherever they meet a float or NumPy).
 """
-
 from __future__ import annotations
 
 import json
@@ -20,8 +19,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-MAX_BYTES = 16 * 2**20  # the program writes a few kilobytes; a person's file is never near this
-MAX_DEPTH = 32  # the deepest file the program writes nests 4 levels (training.optimizer_options.betas)
+MAX_BYTES = 16 * 2 ** 20  # the program writes a few kilobytes; a person's file is never near this
+MAX_DEPTH = 32            # the deepest file the program writes nests 4 levels (training.optimizer_options.betas)
 
 
 class DocumentError(ValueError):
@@ -36,14 +35,12 @@ def read_text(path: Path, kind: str) -> str:
     except OSError as error:
         raise DocumentError(f"{path}: cannot read {kind} ({error.strerror or error})") from None
     if len(data) > MAX_BYTES:
-        raise DocumentError(f"{path}: larger than {MAX_BYTES // 2**20} MiB, too large for a {kind}")
+        raise DocumentError(f"{path}: larger than {MAX_BYTES // 2 ** 20} MiB, too large for a {kind}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise DocumentError(
-            f"{path}: a {kind} must be UTF-8 text; byte {data[error.start]:#04x} at offset "
-            f"{error.start} is not valid UTF-8"
-        ) from None
+        raise DocumentError(f"{path}: a {kind} must be UTF-8 text; byte {data[error.start]:#04x} at offset "
+                            f"{error.start} is not valid UTF-8") from None
 
 
 def parse_toml(text: str, where: str) -> dict:
@@ -91,9 +88,8 @@ def check_plain(document: Any, where: str) -> None:
         if depth > MAX_DEPTH:
             raise DocumentError(f"{where}: nests deeper than {MAX_DEPTH} levels at {key[:40]}...")
         if isinstance(value, dict):
-            stack.extend(
-                (item, f"{key}.{key_text(name)}" if key else key_text(name), depth + 1) for name, item in value.items()
-            )
+            stack.extend((item, f"{key}.{key_text(name)}" if key else key_text(name), depth + 1)
+                         for name, item in value.items())
         elif isinstance(value, list):
             stack.extend((item, f"{key}[{i}]", depth + 1) for i, item in enumerate(value))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:

@@ -4,7 +4,6 @@ A front end (TUI or headless printer) receives, in order: RunPrepared, Evaluated
 the fit loop's events (EpochStarted, BatchEnded, EpochEnded, EarlyStopped, Finished | Failed),
 Evaluated(after, val/test), then RunSaved. All are frozen dataclasses, safe to pass between threads.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,41 +13,40 @@ from npnn.events import StopReason
 
 @dataclass(frozen=True)
 class RunPrepared:
-    preset: str  # the preset's name
-    task: str  # "regression" or "classification"
-    data_description: str  # e.g. "diabetes (442 rows, built in)"
-    notice: str | None  # e.g. the MNIST fallback notice, None when nothing to say
-    model_summary: tuple  # rows of (layer repr, output shape tuple, parameter count)
+    preset: str                  # the preset's name
+    task: str                    # "regression" or "classification"
+    data_description: str        # e.g. "diabetes (442 rows, built in)"
+    notice: str | None           # e.g. the MNIST fallback notice, None when nothing to say
+    model_summary: tuple         # rows of (layer repr, output shape tuple, parameter count)
     num_parameters: int
-    config: dict  # the exact resolved config, seed included
-    train_samples: int = 0  # rows (or images) in the training split
+    config: dict                 # the exact resolved config, seed included
+    train_samples: int = 0       # rows (or images) in the training split
     target_std: tuple | None = None  # a standardised regression target's std per column, in its own units
-    input_shape: tuple = ()  # one sample's shape, e.g. (10,) or (1, 8, 8): what the model editor checks against
-    num_outputs: int = 0  # what the model must output per sample (classes, or regression targets)
-    columns: tuple = ()  # a table's per-column notes (dicts: name, kind, why; presets.table.columns)
-    table_notes: tuple = ()  # what the table reader did (delimiter, index column, rows left out)
+    input_shape: tuple = ()      # one sample's shape, e.g. (10,) or (1, 8, 8): what the model editor checks against
+    num_outputs: int = 0         # what the model must output per sample (classes, or regression targets)
+    columns: tuple = ()          # a table's per-column notes (dicts: name, kind, why; presets.table.columns)
+    table_notes: tuple = ()      # what the table reader did (delimiter, index column, rows left out)
 
 
 @dataclass(frozen=True)
 class Evaluated:
-    stage: str  # "before" or "after" (after: best weights restored)
-    split: str  # "val" or "test"
+    stage: str                   # "before" or "after" (after: best weights restored)
+    split: str                   # "val" or "test"
     metrics: dict = field(default_factory=dict)  # "loss", "mse", "mae", and "accuracy" for classification
 
 
 @dataclass(frozen=True)
 class RunSaved:
     run_dir: str
-    reason: StopReason  # the fit loop's reason, or FAILED, INTERRUPTED, PRUNED when an exception ended it
-    workers: int | None = None  # the processes that computed its batches ("auto" resolved); None: no training
-    advice: object = None  # presets.advice.Advice: the verdict and next step on the run
+    reason: StopReason           # the fit loop's reason, or FAILED, INTERRUPTED, PRUNED when an exception ended it
+    workers: int | None = None   # the processes that computed its batches ("auto" resolved); None: no training
+    advice: object = None        # presets.advice.Advice: the verdict and next step on the run
 
 
 @dataclass(frozen=True)
 class Paused:
     """A Step-mode run trained batch `batch` of `batches` in epoch `epoch` (loss `loss`) and waits;
     `running_loss` is the epoch's mean so far (FitLoop.running_loss), `lr` the optimizer's lr now."""
-
     epoch: int
     epochs: int
     batch: int

@@ -4,7 +4,6 @@ A FIFO blocks until a writer comes and may never end, a device such as /dev/zero
 at all (the read grows until a MemoryError with an empty message, or the OOM killer), and a directory
 cannot be read as a file: each is refused with one line naming the path and what it is.
 """
-
 from __future__ import annotations
 
 import os
@@ -13,13 +12,8 @@ from pathlib import Path
 
 from presets.errors import DataError
 
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def regular_file(path, what: str = "a data file") -> Path:

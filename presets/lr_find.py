@@ -5,7 +5,6 @@ The data loader shuffles with the preset's seed and batch size, as the run's fir
 test takes `num_iter` batches (100, as fastai's) cycling the training split when it has fewer: the suggestion
 skips the first and last few points, and small tables (diabetes: 8 batches of 32) would leave none.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100  # fastai's lr_find range and lengt
 @dataclass(frozen=True)
 class LRFind:
     """The range test's result on a preset, and the lr the preset has now (to compare with the suggestion)."""
-
     preset: str
     data_description: str
     current_lr: float
@@ -46,14 +44,10 @@ def find_lr(run: Run, start_lr: float = START_LR, end_lr: float = END_LR, num_it
     prepared = run.prepare()
     splits, preset = run.splits, run.preset
     assert splits is not None  # NOTE: prepare() loaded them
-    loader = DataLoader(
-        splits.x_train,
-        splits.y_train,
-        batch_size=preset.batch_size,
-        shuffle=True,
-        generator=np.random.default_rng(preset.seed),
-    )
-    result = lr_find(run.model, run.loss_fn, run.optimizer, loader, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter)
+    loader = DataLoader(splits.x_train, splits.y_train, batch_size=preset.batch_size, shuffle=True,
+                        generator=np.random.default_rng(preset.seed))
+    result = lr_find(run.model, run.loss_fn, run.optimizer, loader, start_lr=start_lr, end_lr=end_lr,
+                     num_iter=num_iter)
     return LRFind(prepared.preset, prepared.data_description, preset.lr, result)
 
 
@@ -69,17 +63,11 @@ def table_rows(result: LRFinderResult, rows: int = 25) -> list[tuple[float, floa
 def summary(found: LRFind) -> str:
     """The suggestion in words, or why there is none."""
     result = found.result
-    stop = {
-        "exploded": "the loss exploded",
-        "end_lr": "the end of the range",
-        "no more batches": "no more batches",
-    }.get(result.stopped, result.stopped)
+    stop = {"exploded": "the loss exploded", "end_lr": "the end of the range",
+            "no more batches": "no more batches"}.get(result.stopped, result.stopped)
     tried = f"{len(result.lrs)} batches, stopped at {stop}"
     if result.suggestion is None:
-        return (
-            f"No suggestion: the smoothed loss never fell enough ({tried}); keep lr {found.current_lr:g} "
-            "or widen --start-lr / --end-lr"
-        )
-    return (
-        f"Suggested lr: {result.suggestion:.3g} (steepest fall of the smoothed loss; now {found.current_lr:g}; {tried})"
-    )
+        return (f"No suggestion: the smoothed loss never fell enough ({tried}); keep lr {found.current_lr:g} "
+                "or widen --start-lr / --end-lr")
+    return (f"Suggested lr: {result.suggestion:.3g} (steepest fall of the smoothed loss; now {found.current_lr:g}; "
+            f"{tried})")

@@ -3,7 +3,6 @@
 Every reader returns (images uint8 or float (n, H, W), integer labels (n,)). Nothing here touches the
 network unless `download=True` is passed to `load_openml`.
 """
-
 from __future__ import annotations
 
 import gzip
@@ -68,26 +67,20 @@ def load_idx(path) -> tuple[np.ndarray, np.ndarray]:
     if path.is_dir():
         pairs = _idx_pairs(path)
         if not pairs:
-            raise DataError(
-                f"{path}: no IDX image/label pairs here (expected e.g. train-images-idx3-ubyte.gz "
-                "beside train-labels-idx1-ubyte.gz)"
-            )
+            raise DataError(f"{path}: no IDX image/label pairs here (expected e.g. train-images-idx3-ubyte.gz "
+                            "beside train-labels-idx1-ubyte.gz)")
     else:
         labels = path.with_name(path.name.replace("images", "labels").replace("idx3", "idx1"))
         if labels == path or not labels.exists():
-            raise DataError(
-                f"{path}: give the images file (…-images-idx3-ubyte[.gz]) with its labels file "
-                f"beside it, or the directory holding both; looked for {labels.name}"
-            )
+            raise DataError(f"{path}: give the images file (…-images-idx3-ubyte[.gz]) with its labels file "
+                            f"beside it, or the directory holding both; looked for {labels.name}")
         pairs = [(path, labels)]
     xs, ys = [], []
     for images_path, labels_path in pairs:
         x, y = read_idx(images_path), read_idx(labels_path)
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise DataError(
-                f"{images_path}: expected images (n, H, W) and labels (n,), "
-                f"got {x.shape} and {y.shape} ({labels_path.name})"
-            )
+            raise DataError(f"{images_path}: expected images (n, H, W) and labels (n,), "
+                            f"got {x.shape} and {y.shape} ({labels_path.name})")
         xs.append(x)
         ys.append(y)
     return np.concatenate(xs), np.concatenate(ys)
@@ -123,10 +116,8 @@ def load_npz(path) -> tuple[np.ndarray, np.ndarray]:
         parts = ["_train", "_test"] if "x_test" in arrays and "y_test" in arrays else ["_train"]
         x, y = (np.concatenate([arrays["x" + p] for p in parts]), np.concatenate([arrays["y" + p] for p in parts]))
     else:
-        raise DataError(
-            f"{path}: expected arrays 'x' and 'y' (or 'x_train' and 'y_train'), found "
-            f"{', '.join(sorted(arrays)) or 'none'}"
-        )
+        raise DataError(f"{path}: expected arrays 'x' and 'y' (or 'x_train' and 'y_train'), found "
+                        f"{', '.join(sorted(arrays)) or 'none'}")
     return x, one_label_per_image(x, y, path)
 
 
@@ -134,10 +125,8 @@ def _pixel(x: np.ndarray, flat_index: int) -> str:
     """A pixel of (n, C, H, W) images and its value: "image 3 holds nan at (channel, row, column) (0, 4, 5)"."""
     n, *pixel = np.unravel_index(flat_index, x.shape)
     value = x.flat[flat_index]
-    return (
-        f"image {n} holds {value if np.isnan(value) else format(value, 'g')} at (channel, row, column) "
-        f"{tuple(int(i) for i in pixel)}"
-    )
+    return f"image {n} holds {value if np.isnan(value) else format(value, 'g')} at (channel, row, column) " \
+           f"{tuple(int(i) for i in pixel)}"
 
 
 def _check_pixels(x: np.ndarray, at: str) -> None:
@@ -151,16 +140,12 @@ def _check_pixels(x: np.ndarray, at: str) -> None:
         return
     if x.min() < 0:
         i = int(np.argmin(x))
-        raise DataError(
-            f"{at}{_pixel(x, i)}; pixels must be 0..255 (or 0..1): these look "
-            "standardised or shifted, give the images as they were before"
-        )
+        raise DataError(f"{at}{_pixel(x, i)}; pixels must be 0..255 (or 0..1): these look "
+                        "standardised or shifted, give the images as they were before")
     if x.max() > 255:
         i = int(np.argmax(x))
-        raise DataError(
-            f"{at}{_pixel(x, i)} ({x.dtype}); pixels must be 8-bit values "
-            "0..255 (or floats 0..1): rescale them, e.g. x // 257 for 16-bit images"
-        )
+        raise DataError(f"{at}{_pixel(x, i)} ({x.dtype}); pixels must be 8-bit values "
+                        "0..255 (or floats 0..1): rescale them, e.g. x // 257 for 16-bit images")
 
 
 def channels_last(shape: tuple) -> bool:
@@ -182,10 +167,8 @@ def as_images(x: np.ndarray, where: str = "") -> np.ndarray:
     if x.ndim == 3:
         x = x[:, None]
     if channels_last(x.shape):
-        raise DataError(
-            f"{at}images of shape {x.shape} look channels-last (n, H, W, C); npnn takes them "
-            "channels-first (n, C, H, W): pass x.transpose(0, 3, 1, 2)"
-        )
+        raise DataError(f"{at}images of shape {x.shape} look channels-last (n, H, W, C); npnn takes them "
+                        "channels-first (n, C, H, W): pass x.transpose(0, 3, 1, 2)")
     if x.ndim != 4:
         raise DataError(f"{at}expected images (n, H, W), (n, C, H, W) or (n, H*W), got shape {x.shape}")
     _check_pixels(x, at)
@@ -208,19 +191,14 @@ def _openml_files(home: Path) -> list[Path | None]:
     """The files fetch_openml("mnist_784", version=1) reads from its cache, None where unknown yet."""
     root = home / "openml" / "openml.org"
     api = root / "api" / "v1" / "json" / "data"
-    files = [
-        api / "list" / "data_name" / OPENML_NAME / "limit" / "2" / "data_version" / f"{OPENML_VERSION}.gz",
-        api / f"{OPENML_ID}.gz",
-        api / "features" / f"{OPENML_ID}.gz",
-        api / "qualities" / f"{OPENML_ID}.gz",
-    ]
+    files = [api / "list" / "data_name" / OPENML_NAME / "limit" / "2" / "data_version" / f"{OPENML_VERSION}.gz",
+             api / f"{OPENML_ID}.gz", api / "features" / f"{OPENML_ID}.gz", api / "qualities" / f"{OPENML_ID}.gz"]
     try:
         with gzip.open(files[1], "rt", encoding="utf-8") as fh:
             url = json.load(fh)["data_set_description"]["url"]
     except (OSError, ValueError, KeyError, TypeError):
         return files + [None]
     from urllib.parse import urlparse
-
     return files + [root / (urlparse(url).path.lstrip("/") + ".gz")]
 
 
@@ -245,22 +223,19 @@ def load_openml(home: Path, download: bool = False) -> tuple[np.ndarray, np.ndar
     if fetching and not download:
         raise DataError(f"MNIST is not in scikit-learn's cache at {home}; pass --download to fetch it")
     from sklearn.datasets import fetch_openml
-
     try:
         import pandas  # noqa: F401 - scikit-learn's fast ARFF parser needs it
-
         parser = "pandas"
     except ImportError:
         parser = "liac-arff"
     try:
-        bunch = fetch_openml(OPENML_NAME, version=OPENML_VERSION, as_frame=False, parser=parser, data_home=str(home))
+        bunch = fetch_openml(OPENML_NAME, version=OPENML_VERSION, as_frame=False, parser=parser,
+                             data_home=str(home))
     except OSError as exc:
         if fetching:  # NOTE: URLError, HTTPError, refused connections and timeouts are all OSErrors
-            raise DownloadError(
-                f"could not download MNIST from OpenML ({getattr(exc, 'reason', None) or exc}): "
-                "check the network connection (or proxy settings), or pass --data PATH with "
-                "the MNIST IDX files or an .npz with arrays x and y"
-            ) from None
+            raise DownloadError(f"could not download MNIST from OpenML ({getattr(exc, 'reason', None) or exc}): "
+                                "check the network connection (or proxy settings), or pass --data PATH with "
+                                "the MNIST IDX files or an .npz with arrays x and y") from None
         raise DataError(f"could not load MNIST from scikit-learn's cache at {home} ({exc})") from None
     except Exception as exc:  # a damaged download or cache surfaces as many types
         raise DataError(f"could not load MNIST from OpenML ({type(exc).__name__}: {exc})") from None

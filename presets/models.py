@@ -5,7 +5,6 @@ its lr schedule.
 layers one at a time, each built from its registry entry (presets.catalog) once the shape reaching it
 is known. A layer that refuses its input is reported against the preset key (model[i]) that made it.
 """
-
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -23,23 +22,19 @@ from presets.schema import Preset
 @dataclass(frozen=True)
 class InferredLayer:
     """One layer after the dry run: its spec with "auto" resolved, the layer, what it outputs for one sample."""
-
     spec: dict
     module: nn.Module
     output_shape: tuple[int, ...]
     num_parameters: int
 
 
-def _resolve(
-    entry: LayerEntry, spec: dict, shape: tuple[int, ...], is_last_output: bool, num_outputs: int, key: str
-) -> dict:
+def _resolve(entry: LayerEntry, spec: dict, shape: tuple[int, ...], is_last_output: bool, num_outputs: int,
+             key: str) -> dict:
     """The spec with its "auto" options set from the input shape (or the data's outputs); checks explicit ones."""
     if entry.input_rank is not None and len(shape) != entry.input_rank:
         hint = " (put a Flatten before it)" if entry.input_rank == 1 and len(shape) > 1 else ""
-        raise PresetError(
-            f"{key}: expects {INPUT_FORMS.get(entry.input_rank, f'{entry.input_rank}-d samples')}, "
-            f"gets shape {shape}{hint}"
-        )
+        raise PresetError(f"{key}: expects {INPUT_FORMS.get(entry.input_rank, f'{entry.input_rank}-d samples')}, "
+                          f"gets shape {shape}{hint}")
     spec = dict(spec)
     for name, infer in entry.infer.items():
         expected = infer(shape)
@@ -47,9 +42,8 @@ def _resolve(
         if given == AUTO:
             spec[name] = expected
         elif given != expected:
-            raise PresetError(
-                f'{key}: {name} is {given} but its input has shape {shape}; use {name} = "auto" or {expected}'
-            )
+            raise PresetError(f"{key}: {name} is {given} but its input has shape {shape}; "
+                              f'use {name} = "auto" or {expected}')
     if entry.output is not None and spec.get(entry.output) == AUTO:
         if not is_last_output:
             raise PresetError(f'{key}: {entry.output} = "auto" is only allowed on the last {entry.name} layer')
@@ -65,9 +59,8 @@ def dry_run(specs: list, input_shape: tuple, num_outputs: int, where: str = "mod
     layer when the model's output is not (num_outputs,). The layers are in eval mode (batch statistics
     of one sample would be meaningless).
     """
-    last_output = max(
-        (i for i, s in enumerate(specs) if s["type"] in LAYERS and LAYERS[s["type"]].output), default=None
-    )
+    last_output = max((i for i, s in enumerate(specs) if s["type"] in LAYERS and LAYERS[s["type"]].output),
+                      default=None)
     x = Tensor(np.zeros((1, *input_shape), dtype=get_default_dtype()))
     weights = np.random.default_rng(0)  # NOTE: thrown away; their own generator leaves every other alone
     for i, spec in enumerate(specs):
@@ -87,10 +80,8 @@ def dry_run(specs: list, input_shape: tuple, num_outputs: int, where: str = "mod
         yield InferredLayer(spec, module, tuple(x.shape[1:]), module.num_parameters())
     shape = tuple(x.shape[1:])
     if shape != (num_outputs,):
-        raise PresetError(
-            f"{where}: the model's output has shape {shape}, the data needs ({num_outputs},); "
-            'end with a Linear layer whose out_features is "auto"'
-        )
+        raise PresetError(f"{where}: the model's output has shape {shape}, the data needs ({num_outputs},); "
+                          "end with a Linear layer whose out_features is \"auto\"")
 
 
 def infer_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list[InferredLayer]:

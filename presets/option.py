@@ -4,7 +4,6 @@ Setting: an Option a user tunes by name (flag, form field, sweep, hot edit), wit
 The schema's fields, every layer's and optimizer's options (presets.catalog) and the app's inputs
 all check values through an Option, so a range or a message is written once.
 """
-
 from __future__ import annotations
 
 import math
@@ -15,7 +14,7 @@ from typing import Any
 from presets.errors import PresetError
 
 AUTO = "auto"
-MAX_INT = 2**63 - 1  # NOTE: larger integers overflow NumPy's int64 and float conversions (OverflowError)
+MAX_INT = 2 ** 63 - 1  # NOTE: larger integers overflow NumPy's int64 and float conversions (OverflowError)
 
 
 class _Required:
@@ -38,7 +37,6 @@ class Option:
     (the registered optimizers). `length`: the value is that many numbers (a TOML array, typed as
     "0.9, 0.999"), each in the range, kept as a tuple (Adam's betas).
     """
-
     name: str
     kind: type
     default: Any = REQUIRED
@@ -126,10 +124,8 @@ class Option:
         if self.kind is list:
             value = [name.strip() for name in stripped.split(",")] if stripped else text
         elif self.length is not None and value != AUTO:
-            items = [
-                replace(self, length=None).normalize(_number(part, self.kind))
-                for part in stripped.strip("[]()").replace(",", " ").split()
-            ]
+            items = [replace(self, length=None).normalize(_number(part, self.kind))
+                     for part in stripped.strip("[]()").replace(",", " ").split()]
             value = tuple(items) if len(items) == self.length and None not in items else text
         elif self.kind is bool:
             value = {"true": True, "false": False}.get(stripped.lower(), text)
@@ -177,7 +173,6 @@ class Setting:
     the first named in messages ("off": no clipping, "default": the optimizer's own). `column`: its header
     in the Runs tab's table ("": compared there, not a column). `label`, `flag`: default from the name.
     """
-
     option: Option
     label: str = ""
     flag: str = ""
@@ -196,15 +191,8 @@ class Setting:
         object.__setattr__(self, "flag", self.flag or "--" + self.name.replace("_", "-"))
         if not self.metavar:
             kind = self.option.kind
-            word = (
-                ("NAME" if self.option.options() else "TEXT")
-                if kind is str
-                else "true|false"
-                if kind is bool
-                else "N"
-                if kind is int
-                else "F"
-            )
+            word = ("NAME" if self.option.options() else "TEXT") if kind is str else "true|false" if kind is bool \
+                else "N" if kind is int else "F"
             word = ",".join([word] * self.option.length) if self.option.length else word
             object.__setattr__(self, "metavar", "|".join([word, *self.unset[:1]]))
 

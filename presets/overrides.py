@@ -1,7 +1,6 @@
 """Overrides: a preset's settings given as text or values (command line, the app's form, sweeps, hot edits),
 checked one at a time by the setting's Setting (presets.settings), then applied to a Preset and checked
 together (presets.schema)."""
-
 from __future__ import annotations
 
 from dataclasses import replace
@@ -53,10 +52,8 @@ def apply_overrides(preset: Preset, overrides: dict | None) -> Preset:
             options.pop(key, None)
         elif key not in accepted:
             takers = optimizers_taking(key)
-            raise PresetError(
-                f"{key}: optimizer {optimizer} takes no {key}; {', '.join(takers)} "
-                f"{'does' if len(takers) == 1 else 'do'}"
-            )
+            raise PresetError(f"{key}: optimizer {optimizer} takes no {key}; {', '.join(takers)} "
+                              f"{'does' if len(takers) == 1 else 'do'}")
         else:
             options[key] = value
     values[OPTIONS_KEY] = options
@@ -82,8 +79,6 @@ def value_text(value) -> str:
 
 def options_text(options: dict) -> str:
     """Options as "step_size=10, gamma=0.5" (how lr_schedule_options is typed; a pair shows in brackets)."""
-
     def text(value) -> str:
         return f"[{value_text(value)}]" if isinstance(value, (list, tuple)) else value_text(value)
-
     return ", ".join(f"{name}={text(value)}" for name, value in options.items())

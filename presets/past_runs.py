@@ -5,7 +5,6 @@ its scores from metrics.json, the validation-loss series from history.csv and, f
 study, number, parameters and state from sweep.json. A folder that is not a finished run directory
 (damaged, half-saved, foreign) comes back with `problem` saying why, never as an exception.
 """
-
 from __future__ import annotations
 
 import csv
@@ -27,7 +26,6 @@ _STAMP = re.compile(r"-(\d{8}-\d{6})(?:-\d+)?$")  # presets.rundir.make_run_dir'
 @dataclass
 class PastRun:
     """One run directory as the Runs tab lists it; `problem` is set (and little else) when it is unreadable."""
-
     path: Path
     started: datetime | None = None
     preset: str = ""
@@ -35,12 +33,12 @@ class PastRun:
     settings: dict = field(default_factory=dict)  # setting name (presets.settings) → value (None: not set)
     epochs_run: int | None = None
     best_val_loss: float | None = None
-    test: dict = field(default_factory=dict)  # metrics on the test split with the best weights
-    reason: str = ""  # how it ended: completed, early_stopped, pruned, failed...
+    test: dict = field(default_factory=dict)      # metrics on the test split with the best weights
+    reason: str = ""                              # how it ended: completed, early_stopped, pruned, failed...
     val_losses: list = field(default_factory=list)
-    loss: str = ""  # the loss trained on ("mse", "l1", "cross_entropy")
-    changes: list = field(default_factory=list)  # (setting name, value) hot edits, in order (config's [[changes]])
-    sweep: dict | None = None  # {"study", "trial", "params", "state"} for a sweep's trial
+    loss: str = ""                                # the loss trained on ("mse", "l1", "cross_entropy")
+    changes: list = field(default_factory=list)   # (setting name, value) hot edits, in order (config's [[changes]])
+    sweep: dict | None = None                     # {"study", "trial", "params", "state"} for a sweep's trial
     problem: str | None = None
 
     @property
@@ -145,19 +143,15 @@ def _sweep(path: Path) -> dict | None:
     if raw is None:
         return None
     params = raw.get("params")
-    return {
-        "study": str(raw.get("study", "?")),
-        "trial": raw.get("trial"),
-        "params": dict(params) if isinstance(params, dict) else {},
-        "state": str(raw.get("state", "")),
-    }
+    return {"study": str(raw.get("study", "?")), "trial": raw.get("trial"),
+            "params": dict(params) if isinstance(params, dict) else {}, "state": str(raw.get("state", ""))}
 
 
 def _short(error: Exception, path: Path | None = None) -> str:
     """The error's first line, cut to 80 characters; a leading `path` is written as the file's name."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     if path is not None and text.startswith(f"{path}: "):
-        text = f"{path.name}: {text[len(str(path)) + 2 :]}"
+        text = f"{path.name}: {text[len(str(path)) + 2:]}"
     return text[:80]
 
 

@@ -4,7 +4,6 @@ A CSV needs the training's feature columns (by name, any order, extra columns ig
 column, when present, is not used for prediction but scored. Images come as an .npz (x, optional y)
 or IDX files, as for training.
 """
-
 from __future__ import annotations
 
 import csv
@@ -28,9 +27,8 @@ def _read_table(path: Path, bundle: Bundle) -> tuple[dict, np.ndarray | None]:
     names = column_names(bundle.spec)
     missing = [name for name in names if name not in table.columns]
     if missing:
-        raise DataError(
-            f"{path}: missing column(s) {', '.join(map(repr, missing))}; the model was trained on {', '.join(names)}"
-        )
+        raise DataError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; the model was trained on "
+                        f"{', '.join(names)}")
     columns = {name: table.columns[name] for name in names}
     try:
         bundle.prepare(columns)
@@ -74,10 +72,8 @@ def read_inputs(bundle: Bundle, path) -> tuple[object, np.ndarray | None]:
             raise DataError(f"{path}: {error}") from None
         return x, y
     if not is_table_file(path):
-        raise DataError(
-            f"{path}: this model takes table rows: give a .csv (or .tsv, .txt) with the columns "
-            f"{', '.join(bundle.feature_names or ())}"
-        )
+        raise DataError(f"{path}: this model takes table rows: give a .csv (or .tsv, .txt) with the columns "
+                        f"{', '.join(bundle.feature_names or ())}")
     return _read_table(path, bundle)  # NOTE: read_table lets only a regular file through
 
 
@@ -101,10 +97,8 @@ def _check_finite(answers: np.ndarray) -> None:
     """The model's answers must be numbers: inf or nan means inputs far outside the training data."""
     bad = ~np.isfinite(answers.reshape(len(answers), -1)).all(axis=1)
     if bad.any():
-        raise DataError(
-            f"the model's answer for input {int(np.argmax(bad)) + 1} (and {int(bad.sum()) - 1} more) is "
-            "not a finite number: the inputs lie too far outside the training data"
-        )
+        raise DataError(f"the model's answer for input {int(np.argmax(bad)) + 1} (and {int(bad.sum()) - 1} more) is "
+                        "not a finite number: the inputs lie too far outside the training data")
 
 
 def range_notice(bundle: Bundle, X) -> str | None:
@@ -117,11 +111,9 @@ def range_notice(bundle: Bundle, X) -> str | None:
     low, high = (float(x.min()), float(x.max())) if x.size else trained
     if high - low >= 0.5 * (trained[1] - trained[0]):
         return None
-    return (
-        f"the images' pixels span {low:.3g}..{high:.3g} once scaled, the training images' {trained[0]:.3g}.."
-        f"{trained[1]:.3g}: were they scaled differently (npnn divides integers and pixels above 1 by 255)? "
-        "The predictions may be wrong"
-    )
+    return (f"the images' pixels span {low:.3g}..{high:.3g} once scaled, the training images' {trained[0]:.3g}.."
+            f"{trained[1]:.3g}: were they scaled differently (npnn divides integers and pixels above 1 by 255)? "
+            "The predictions may be wrong")
 
 
 def predictions_csv(bundle: Bundle, X) -> str:

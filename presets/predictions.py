@@ -4,7 +4,6 @@ Classification: the confusion matrix with the class names, and a few test sample
 first, with their two most probable classes. Regression: predicted against actual in the target's
 own units (the standardisation the run used is undone) and the residuals' statistics.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ SAMPLES = 8  # test samples listed (and drawn, for images) of a classification
 @dataclass
 class Predictions:
     """Both kinds: the split they are on and the weights that made them ("best" restored, or "last")."""
-
     split: str
     weights: str
 
@@ -29,14 +27,13 @@ class Predictions:
 @dataclass
 class ClassPredictions(Predictions):
     """A classifier's test predictions: rows of `confusion` are true classes, columns predicted ones."""
-
     class_names: list[str]  # label i is class_names[i]
-    confusion: np.ndarray  # (k, k) counts
-    index: np.ndarray  # (n,) test-split rows of the samples: misclassified first, most confident first
-    true: np.ndarray  # (n,) true labels of the samples
-    top2: np.ndarray  # (n, 2) the two most probable labels; column 0 is the prediction
-    top2_p: np.ndarray  # (n, 2) their softmax probabilities
-    images: np.ndarray  # (n, H, W) in [0, 1] for image data; shape (0, 0, 0) for tabular rows
+    confusion: np.ndarray   # (k, k) counts
+    index: np.ndarray       # (n,) test-split rows of the samples: misclassified first, most confident first
+    true: np.ndarray        # (n,) true labels of the samples
+    top2: np.ndarray        # (n, 2) the two most probable labels; column 0 is the prediction
+    top2_p: np.ndarray      # (n, 2) their softmax probabilities
+    images: np.ndarray      # (n, H, W) in [0, 1] for image data; shape (0, 0, 0) for tabular rows
 
     @property
     def predicted(self) -> np.ndarray:
@@ -51,10 +48,9 @@ class ClassPredictions(Predictions):
 @dataclass
 class RegressionPredictions(Predictions):
     """A regressor's test predictions in the target's units; residual = actual − predicted."""
-
     target_name: str
-    actual: np.ndarray  # (n,)
-    predicted: np.ndarray  # (n,)
+    actual: np.ndarray      # (n,)
+    predicted: np.ndarray   # (n,)
 
     @property
     def residuals(self) -> np.ndarray:
@@ -89,22 +85,11 @@ def classification(outputs: np.ndarray, splits: Splits, weights: str) -> ClassPr
     order = np.lexsort((np.arange(len(true)), np.where(wrong, -np.nan_to_num(top2_p[:, 0]), 0.0), ~wrong))
     index = order[:SAMPLES]
     x = splits.x_test
-    images = (
-        np.clip(x[index].reshape(len(index), *x.shape[-2:]), 0.0, 1.0)
-        if x.ndim == 4
+    images = np.clip(x[index].reshape(len(index), *x.shape[-2:]), 0.0, 1.0) if x.ndim == 4 \
         else np.zeros((0, 0, 0), dtype=np.float32)
-    )
-    return ClassPredictions(
-        "test",
-        weights,
-        [str(name) for name in splits.preprocessing["class_names"]],
-        confusion_matrix(true, top2[:, 0], num_classes=splits.num_classes),
-        index,
-        true[index],
-        top2[index],
-        top2_p[index],
-        images,
-    )
+    return ClassPredictions("test", weights, [str(name) for name in splits.preprocessing["class_names"]],
+                            confusion_matrix(true, top2[:, 0], num_classes=splits.num_classes),
+                            index, true[index], top2[index], top2_p[index], images)
 
 
 def regression(outputs: np.ndarray, splits: Splits, weights: str) -> RegressionPredictions:
@@ -115,4 +100,5 @@ def regression(outputs: np.ndarray, splits: Splits, weights: str) -> RegressionP
     mean, std = (0.0, 1.0) if mean is None or std is None else (mean[0], std[0])
     predicted = np.asarray(outputs, dtype=np.float64)[:, 0] * std + mean
     actual = splits.y_test.astype(np.float64)[:, 0] * std + mean
-    return RegressionPredictions("test", weights, splits.preprocessing["target_name"], actual, predicted)
+    return RegressionPredictions("test", weights, splits.preprocessing["target_name"],
+                                 actual, predicted)

@@ -3,7 +3,6 @@
 A user preset (saved from the app's model editor) is named by its path, as `--preset PATH` is: a built-in's
 name always means the built-in, so two presets with one name can never be confused.
 """
-
 from __future__ import annotations
 
 import re
@@ -68,10 +67,8 @@ def save_preset(preset: Preset, folder, replacing: Path | None = None) -> Path:
     """
     name = preset.name
     if not _FILE_NAME.fullmatch(name) or name.lower().endswith(".toml"):
-        raise PresetError(
-            f"preset name {name!r} must be letters, digits, '_', '-' or '.' (it names the file "
-            f"{name}.toml), without .toml"
-        )
+        raise PresetError(f"preset name {name!r} must be letters, digits, '_', '-' or '.' (it names the file "
+                          f"{name}.toml), without .toml")
     if name in builtin_names():
         raise PresetError(f"{name!r} is a built-in preset's name; choose another")
     path = Path(folder) / f"{name}.toml"

@@ -1,7 +1,6 @@
 """How a Run keeps and uses checkpoint.npz: written at the end of each epoch (within a time budget), where
 a stop ended the run and when it is interrupted; loaded before a resumed or forked run trains (refused
 before anything is written when it does not fit); the [[changes]] still to come after it."""
-
 from __future__ import annotations
 
 from time import perf_counter
@@ -58,16 +57,9 @@ class Checkpointer:
 
     def write(self, loop_state: dict, stopped: bool = False) -> None:
         run = self.run
-        part = {
-            "preset": run.preset.name,
-            "started": self.state.started,
-            "before": self.state.before,
-            "optimizer": _class(run.optimizer),
-            "scheduler": _class(run.scheduler),
-            "stopped": stopped,
-            "changes": [[c.epoch, c.batch, c.name, c.value] for c in _planned(run)],
-            "parent": parent(run),
-        }
+        part = {"preset": run.preset.name, "started": self.state.started, "before": self.state.before,
+                "optimizer": _class(run.optimizer), "scheduler": _class(run.scheduler), "stopped": stopped,
+                "changes": [[c.epoch, c.batch, c.name, c.value] for c in _planned(run)], "parent": parent(run)}
         write_checkpoint(self.state.run_dir, loop_state, part)
 
 
@@ -91,17 +83,12 @@ def continue_loop(run, loop) -> tuple:
     try:
         for part, obj in (("optimizer", run.optimizer), ("scheduler", run.scheduler)):
             if checkpoint.run[part] != _class(obj):
-                refuse(
-                    checkpoint.run_dir,
-                    f"it was saved by a run with {part} {checkpoint.run[part]}, this run has {_class(obj)}",
-                )
+                refuse(checkpoint.run_dir, f"it was saved by a run with {part} {checkpoint.run[part]}, "
+                                           f"this run has {_class(obj)}")
         saved = checkpoint.loop
         if saved["epoch"] + (saved["batch"] >= saved["batches"]) > loop.epochs:
-            refuse(
-                checkpoint.run_dir,
-                f"it has trained {saved['epoch']} epoch(s), and this run's budget is "
-                f"{loop.epochs}: give a larger epoch budget (--epochs, in all) to go on",
-            )
+            refuse(checkpoint.run_dir, f"it has trained {saved['epoch']} epoch(s), and this run's budget is "
+                                       f"{loop.epochs}: give a larger epoch budget (--epochs, in all) to go on")
         try:
             loop.load_state_dict(checkpoint.loop)
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError) as error:
@@ -114,9 +101,8 @@ def continue_loop(run, loop) -> tuple:
         _apply_changed_settings(run, loop, fresh)
         return ()
     upcoming, stopped = next_position(loop), bool(checkpoint.run.get("stopped"))
-    return tuple(
-        c for c in _planned(run) if (c.epoch, c.batch) > upcoming or ((c.epoch, c.batch) == upcoming and not stopped)
-    )
+    return tuple(c for c in _planned(run) if (c.epoch, c.batch) > upcoming
+                 or ((c.epoch, c.batch) == upcoming and not stopped))
 
 
 def _apply_changed_settings(run, loop, fresh: dict) -> None:

@@ -4,7 +4,6 @@ Front ends pass callbacks (any callable taking one event) and a `should_stop` ch
 in order, RunPrepared, Evaluated(before, val/test), the fit loop's events, Evaluated(after, val/test)
 and RunSaved. The run directory is written also when training is stopped, fails or is interrupted.
 """
-
 from __future__ import annotations
 
 import time
@@ -45,18 +44,19 @@ _QUIET: dict[str, Any] = dict(over="ignore", invalid="ignore", divide="ignore")
 @dataclass
 class RunResult:
     history: History
-    before: dict  # {"val": {...}, "test": {...}}
-    after: dict  # the same after training, best weights restored
+    before: dict                         # {"val": {...}, "test": {...}}
+    after: dict                          # the same after training, best weights restored
     run_dir: Path
-    reason: StopReason  # COMPLETED, EARLY_STOPPED, DIVERGED or STOPPED (by should_stop); the
-    # saved metrics.json also knows FAILED, INTERRUPTED and PRUNED
+    reason: StopReason                   # COMPLETED, EARLY_STOPPED, DIVERGED or STOPPED (by should_stop); the
+                                         # saved metrics.json also knows FAILED, INTERRUPTED and PRUNED
     predictions: Predictions | None = None
-    advice: Advice | None = None  # the verdict and next step (presets.advice), also in metrics.json
+    advice: Advice | None = None         # the verdict and next step (presets.advice), also in metrics.json
 
 
 def _outputs(model, x: np.ndarray) -> np.ndarray:
     with npnn.no_grad():
-        return np.concatenate([model(npnn.Tensor(x[i : i + _EVAL_BATCH])).data for i in range(0, len(x), _EVAL_BATCH)])
+        return np.concatenate([model(npnn.Tensor(x[i:i + _EVAL_BATCH])).data
+                               for i in range(0, len(x), _EVAL_BATCH)])
 
 
 def _probabilities_and_one_hot(outputs: np.ndarray, y: np.ndarray) -> tuple:
@@ -90,7 +90,6 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, task: str, loss_fn=None) -> di
 @dataclass
 class _State:
     """What a run has so far, for the run directory (also when it ends early)."""
-
     started: float = field(default_factory=time.time)
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
@@ -104,19 +103,9 @@ class _State:
 class Run:
     """One training run of a preset. `prepare()` loads data and builds the model; `execute()` trains."""
 
-    def __init__(
-        self,
-        preset: Preset,
-        *,
-        out_dir="runs",
-        data_path=None,
-        target=None,
-        download=False,
-        sweep: dict | None = None,
-        resume: Checkpoint | None = None,
-        fork: dict | None = None,
-        workers: int | str | None = None,
-    ):
+    def __init__(self, preset: Preset, *, out_dir="runs", data_path=None, target=None, download=False,
+                 sweep: dict | None = None, resume: Checkpoint | None = None, fork: dict | None = None,
+                 workers: int | str | None = None):
         """`resume`: a checkpoint (presets.checkpoint) to go on from, in its own run directory, or with
         `fork` (the settings changed, key → value) in a new one that names it as its parent;
         `workers` as npnn.training.fit's (None: the preset's)."""
@@ -158,21 +147,13 @@ class Run:
         self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
         self.scheduler = build_scheduler(preset, self.optimizer)
         self._baseline = baseline_loss(self.loss_fn, splits.y_train, preset.task, splits.num_classes or 0)
-        self.prepared = RunPrepared(
-            preset=preset.name,
-            task=preset.task,
-            data_description=splits.description,
-            notice=splits.notice,
-            model_summary=rows,
-            num_parameters=model.num_parameters(),
-            config=config,
-            train_samples=len(splits.x_train),
-            target_std=_target_std(splits),
-            input_shape=splits.input_shape,
-            num_outputs=splits.num_outputs,
-            columns=tuple(splits.preprocessing.get("column_notes") or ()),
-            table_notes=tuple(splits.preprocessing.get("table_notes") or ()),
-        )
+        self.prepared = RunPrepared(preset=preset.name, task=preset.task, data_description=splits.description,
+                                    notice=splits.notice, model_summary=rows,
+                                    num_parameters=model.num_parameters(), config=config,
+                                    train_samples=len(splits.x_train), target_std=_target_std(splits),
+                                    input_shape=splits.input_shape, num_outputs=splits.num_outputs,
+                                    columns=tuple(splits.preprocessing.get("column_notes") or ()),
+                                    table_notes=tuple(splits.preprocessing.get("table_notes") or ()))
         return self.prepared
 
     def _evaluate_all(self, stage: str, emit) -> dict:
@@ -180,9 +161,8 @@ class Run:
         assert s is not None  # NOTE: prepare() has run
         result = {}
         for split, x, y in (("val", s.x_val, s.y_val), ("test", s.x_test, s.y_test)):
-            result[split] = with_target_units(
-                evaluate(self.model, x, y, self.preset.task, self.loss_fn), _target_std(s)
-            )
+            result[split] = with_target_units(evaluate(self.model, x, y, self.preset.task, self.loss_fn),
+                                              _target_std(s))
             emit(Evaluated(stage, split, dict(result[split])))
         return result
 
@@ -196,7 +176,8 @@ class Run:
         try:
             with np.errstate(**_QUIET):
                 outputs = _outputs(model, s.x_test)
-                build = _predictions.classification if self.preset.task == "classification" else _predictions.regression
+                build = _predictions.classification if self.preset.task == "classification" \
+                    else _predictions.regression
                 return build(outputs, s, weights)
         finally:
             model.train(was_training)
@@ -253,13 +234,8 @@ class Run:
             state.after = self._evaluate_all("after", emit)
             predictions = self.predictions("best" if restored else "last")
         except BaseException as error:
-            state.reason = (
-                StopReason.INTERRUPTED
-                if isinstance(error, KeyboardInterrupt)
-                else StopReason.PRUNED
-                if _is_pruned(error)
-                else StopReason.FAILED
-            )
+            state.reason = (StopReason.INTERRUPTED if isinstance(error, KeyboardInterrupt)
+                            else StopReason.PRUNED if _is_pruned(error) else StopReason.FAILED)
             if self.early_stopping is not None:
                 self.early_stopping.restore(self.model)
             _flush_quietly(checkpoints)
@@ -269,62 +245,35 @@ class Run:
         self._save(state, prepared)
         emit(RunSaved(str(state.run_dir), state.reason, _workers_used(state.loop), state.advice))
         assert state.run_dir is not None  # NOTE: _save sets it or raises
-        return RunResult(
-            state.history, state.before, state.after, state.run_dir, state.reason, predictions, state.advice
-        )
+        return RunResult(state.history, state.before, state.after, state.run_dir, state.reason, predictions,
+                         state.advice)
 
     def fit_loop(self, callbacks, should_stop) -> FitLoop:
         """The fit loop over the training split, with the run's own generator for shuffles and Dropout."""
         preset, s = self.preset, self.splits
         assert s is not None  # NOTE: prepare() has run
         generator = _training_generator(self.model, preset.seed)
-        self.early_stopping = EarlyStopping(
-            patience=preset.patience, min_delta=preset.min_delta, restore_best_weights=True
-        )
+        self.early_stopping = EarlyStopping(patience=preset.patience, min_delta=preset.min_delta,
+                                            restore_best_weights=True)
         loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True, generator=generator)
-        return FitLoop(
-            self.model,
-            self.loss_fn,
-            self.optimizer,
-            loader,
-            val_data=(s.x_val, s.y_val),
-            epochs=preset.epochs,
-            early_stopping=self.early_stopping,
-            scheduler=self.scheduler,
-            max_grad_norm=preset.max_grad_norm,
-            metrics=_fit_metrics(preset.task),
-            callbacks=callbacks,
-            should_stop=should_stop,
-            workers=preset.workers if self.workers is None else self.workers,
-            generator=generator,
-        )
+        return FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
+                       epochs=preset.epochs, early_stopping=self.early_stopping, scheduler=self.scheduler,
+                       max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task), callbacks=callbacks,
+                       should_stop=should_stop, workers=preset.workers if self.workers is None else self.workers,
+                       generator=generator)
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:
         assert self.splits is not None  # NOTE: prepare() has run
         extra = {BUNDLE_FILE: bundle_dict(self.preset.task, prepared.config["model"], self.splits.preprocessing)}
-        prepared = replace(
-            prepared, config=_with_workers(_with_changes(prepared.config, state.history), _workers_used(state.loop))
-        )
+        prepared = replace(prepared, config=_with_workers(_with_changes(prepared.config, state.history),
+                                                          _workers_used(state.loop)))
         if self.sweep is not None:
             extra[SWEEP_FILE] = {**self.sweep, "state": _trial_state(state.reason, error)}
         self.history = state.history
         state.advice = self.advice()
-        state.run_dir = save_run(
-            self.out_dir,
-            self.preset.name,
-            state.started,
-            prepared,
-            self.model,
-            state.history,
-            state.before,
-            state.after,
-            state.reason,
-            error,
-            extra,
-            advice=state.advice,
-            run_dir=state.run_dir,
-            parent=_resume.parent(self),
-        )
+        state.run_dir = save_run(self.out_dir, self.preset.name, state.started, prepared, self.model,
+                                 state.history, state.before, state.after, state.reason, error, extra,
+                                 advice=state.advice, run_dir=state.run_dir, parent=_resume.parent(self))
 
 
 def _flush_quietly(checkpoints) -> None:
@@ -403,8 +352,6 @@ def _fit_metrics(task: str):
     """Validation metrics reported each epoch, with the same definitions as `score`."""
     if task == "regression":
         return ("mse", "mae")
-    return {
-        "mse": lambda outputs, y: mse(*_probabilities_and_one_hot(outputs, y)),
-        "mae": lambda outputs, y: mae(*_probabilities_and_one_hot(outputs, y)),
-        "accuracy": accuracy,
-    }
+    return {"mse": lambda outputs, y: mse(*_probabilities_and_one_hot(outputs, y)),
+            "mae": lambda outputs, y: mae(*_probabilities_and_one_hot(outputs, y)),
+            "accuracy": accuracy}

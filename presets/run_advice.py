@@ -4,7 +4,6 @@ The baseline is the loss of a model that ignores its inputs, on the training spl
 for regression (about 1 for a standardised target under MSE), the class frequencies for classification
 (the cross-entropy of the prior). It is measured with the run's own loss function.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -26,12 +25,8 @@ def baseline_loss(loss_fn, y_train: np.ndarray, task: str, num_classes: int = 0)
     else:
         outputs = np.broadcast_to(y.mean(axis=0), y.shape)
     with npnn.no_grad():
-        value = float(
-            loss_fn(
-                npnn.Tensor(np.array(outputs, dtype=np.float64)),
-                npnn.Tensor(y if task == "classification" else y.astype(np.float64)),
-            ).item()
-        )
+        value = float(loss_fn(npnn.Tensor(np.array(outputs, dtype=np.float64)),
+                              npnn.Tensor(y if task == "classification" else y.astype(np.float64))).item())
     return value if np.isfinite(value) else None
 
 
@@ -44,13 +39,6 @@ def run_advice(preset, history: History | None, baseline: float | None) -> Advic
     """The verdict on `history` (a finished run's, or a running one's so far) for a run of `preset`."""
     history = history if history is not None else History()
     count = len(history)  # NOTE: the fit loop appends from its thread; read each list up to one length
-    return advise(
-        list(history.train_loss[:count]),
-        list(history.val_loss[:count]),
-        stop_reason=history.stop_reason,
-        best_epoch=history.best_epoch,
-        lr=preset.lr,
-        baseline=baseline,
-        divergence=history.divergence,
-        regularised=_regularised(preset),
-    )
+    return advise(list(history.train_loss[:count]), list(history.val_loss[:count]),
+                  stop_reason=history.stop_reason, best_epoch=history.best_epoch, lr=preset.lr,
+                  baseline=baseline, divergence=history.divergence, regularised=_regularised(preset))

@@ -6,7 +6,6 @@ ended, comes last: a directory without it is a run whose saving did not finish. 
 checked before any data is loaded; when saving still fails, the model and history go to a fallback
 folder that the error names.
 """
-
 from __future__ import annotations
 
 import csv
@@ -26,7 +25,8 @@ from npnn.events import HyperparameterChanged, StopReason
 from npnn.history import History
 from presets.errors import OutputError, SaveError
 
-__all__ = ["HISTORY_COLUMNS", "check_out_dir", "history_csv", "make_run_dir", "run_name", "save_run", "write_atomic"]
+__all__ = ["HISTORY_COLUMNS", "check_out_dir", "history_csv", "make_run_dir", "run_name", "save_run",
+           "write_atomic"]
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "skipped_steps")
 SWEEP_FILE = "sweep.json"  # a sweep trial's study, number, parameters and state
@@ -53,7 +53,8 @@ def check_out_dir(out_dir) -> Path:
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as exc:
-        raise OutputError(f"--out {out}: cannot create or write run directories here ({exc.strerror or exc})") from None
+        raise OutputError(f"--out {out}: cannot create or write run directories here "
+                          f"({exc.strerror or exc})") from None
     return out
 
 
@@ -79,14 +80,8 @@ def history_csv(history: History | None) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*HISTORY_COLUMNS, *(f"val_{m}" for m in metric_names)])
     if history is not None:
-        columns: list[list] = [
-            history.epoch,
-            history.train_loss,
-            history.val_loss,
-            history.lr,
-            history.skipped_steps,
-            *(history.metrics[m] for m in metric_names),
-        ]
+        columns: list[list] = [history.epoch, history.train_loss, history.val_loss, history.lr, history.skipped_steps,
+                   *(history.metrics[m] for m in metric_names)]
         for i in range(len(history.epoch)):
             writer.writerow(["" if c[i] is None else c[i] for c in columns])
     return buffer.getvalue()
@@ -101,39 +96,30 @@ def _finite(value):
     return value
 
 
-def _summary(
-    name, started, prepared, history: History | None, before, after, reason: StopReason, error, advice=None
-) -> dict:
+def _summary(name, started, prepared, history: History | None, before, after, reason: StopReason,
+             error, advice=None) -> dict:
     history = history or History()  # NOTE: a run that failed before its fit loop began has none
     return {
-        "preset": name,
-        "reason": reason,
-        "data": prepared.data_description,
-        "notice": prepared.notice,
-        "parameters": prepared.num_parameters,
-        "workers": prepared.config["training"].get("workers"),
+        "preset": name, "reason": reason, "data": prepared.data_description, "notice": prepared.notice,
+        "parameters": prepared.num_parameters, "workers": prepared.config["training"].get("workers"),
         "seconds": round(time.time() - started, 3),
-        "epochs_run": len(history),
-        "best_epoch": history.best_epoch,
-        "best_val_loss": history.best_value,
+        "epochs_run": len(history), "best_epoch": history.best_epoch, "best_val_loss": history.best_value,
         "stopped_epoch": history.stopped_epoch,
-        "before": before,
-        "after": after or None,
+        "before": before, "after": after or None,
         "error": f"{type(error).__name__}: {error}" if error is not None and reason == StopReason.FAILED else None,
         "divergence": history.divergence,
         "changes": [_change(c) for c in history.changes],
-        "columns": list(prepared.columns) or None,
-        "table_notes": list(prepared.table_notes) or None,
-        "advice": None
-        if advice is None
-        else {"kind": advice.kind, "verdict": advice.verdict, "next_step": advice.next_step},
+        "columns": list(prepared.columns) or None, "table_notes": list(prepared.table_notes) or None,
+        "advice": None if advice is None else {"kind": advice.kind, "verdict": advice.verdict,
+                                               "next_step": advice.next_step},
     }
 
 
 def _change(change: HyperparameterChanged) -> dict:
     """A hyperparameter changed mid-run, as metrics.json lists it: replaying config.toml with these
     changes applied at (epoch, batch) reproduces the run."""
-    return {"epoch": change.epoch, "batch": change.batch, "name": change.name, "old": change.old, "new": change.new}
+    return {"epoch": change.epoch, "batch": change.batch, "name": change.name, "old": change.old,
+            "new": change.new}
 
 
 def _fallback(name: str, model, history: History | None) -> Path | None:
@@ -147,22 +133,9 @@ def _fallback(name: str, model, history: History | None) -> Path | None:
     return folder
 
 
-def save_run(
-    out_dir,
-    name,
-    started,
-    prepared,
-    model,
-    history: History | None,
-    before,
-    after,
-    reason: StopReason,
-    error=None,
-    extra: dict | None = None,
-    run_dir: Path | None = None,
-    parent: dict | None = None,
-    advice=None,
-) -> Path:
+def save_run(out_dir, name, started, prepared, model, history: History | None, before, after, reason: StopReason,
+             error=None, extra: dict | None = None, run_dir: Path | None = None, parent: dict | None = None,
+             advice=None) -> Path:
     """Write everything the run has into `run_dir` (a resumed run's, or one made at its start), else a fresh
     run directory, and return its path.
 
@@ -188,12 +161,9 @@ def save_run(
     except OSError as exc:
         where = run_dir if run_dir is not None else Path(out_dir)
         folder = _fallback(name, model, history)
-        kept = (
-            f"the model and history were written to {folder} instead"
-            if folder is not None
-            else "the model and history could not be written to a fallback folder either"
-        )
-        raise SaveError(
-            f"saving the run to {where} failed ({exc.strerror or exc}); {kept}", run_dir=where, fallback=folder
-        ) from exc
+        kept = (f"the model and history were written to {folder} instead" if folder is not None
+                else "the model and history could not be written to a fallback folder either")
+        raise SaveError(f"saving the run to {where} failed ({exc.strerror or exc}); {kept}",
+                        run_dir=where, fallback=folder) from exc
     return run_dir
+

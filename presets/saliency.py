@@ -1,5 +1,4 @@
 """What a trained model shows of itself for images: its first convolution's filters and a saliency map."""
-
 from __future__ import annotations
 
 import numpy as np

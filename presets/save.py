@@ -1,5 +1,4 @@
 """Copies of a finished run's model and history at a path the user chose to keep (the app's ctrl+s, ctrl+e)."""
-
 from __future__ import annotations
 
 from pathlib import Path

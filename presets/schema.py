@@ -26,7 +26,6 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
 Linear's `out_features` may be "auto" (one output for regression, one per class for classification).
 A run's config.toml has this same layout, so it can be passed back as a preset to repeat the run.
 """
-
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
@@ -58,37 +57,27 @@ SOURCES = ("diabetes", "wine", "mnist", "digits", "csv")
 DROPOUT_DEFAULT = LAYERS["Dropout"].option("p").default
 # [training] keys: the loss, then those presets.settings declares (each a Preset attribute)
 TRAINING_FIELDS = {"loss": Option("loss", str, choices=lambda: LOSSES), **training_options()}
-DATA_FIELDS = {
-    option.name: option
-    for option in (
-        Option("source", str, choices=SOURCES),
-        Option("path", str, help="a file or directory path"),
-        Option("target", str, help="a CSV column name"),
-        Option("limit", int, low=1),
-        Option("test_size", float, low=0, high=1, low_open=True, high_open=True),
-        Option("val_size", float, low=0, high=1, low_open=True, high_open=True),
-        Option("split_seed", int, low=0),
-        Option("standardize", bool),
-        Option("columns", list, help="column names, the features to use"),
-        Option("drop", list, help="column names, the features to leave out"),
-        Option("max_categories", int, low=2, help="most distinct text values a column may hold to become categories"),
-    )
-}
-TOP_FIELDS = {
-    option.name: option
-    for option in (
-        Option("name", str),
-        Option("title", str),
-        Option("description", str),
-        Option("task", str, choices=TASKS),
-    )
-}
+DATA_FIELDS = {option.name: option for option in (
+    Option("source", str, choices=SOURCES),
+    Option("path", str, help="a file or directory path"),
+    Option("target", str, help="a CSV column name"),
+    Option("limit", int, low=1),
+    Option("test_size", float, low=0, high=1, low_open=True, high_open=True),
+    Option("val_size", float, low=0, high=1, low_open=True, high_open=True),
+    Option("split_seed", int, low=0),
+    Option("standardize", bool),
+    Option("columns", list, help="column names, the features to use"),
+    Option("drop", list, help="column names, the features to leave out"),
+    Option("max_categories", int, low=2, help="most distinct text values a column may hold to become categories"),
+)}
+TOP_FIELDS = {option.name: option for option in (
+    Option("name", str), Option("title", str), Option("description", str), Option("task", str, choices=TASKS),
+)}
 
 
 @dataclass
 class DataSpec:
     """Where the data comes from and how it is split (fractions as in sklearn's train_test_split)."""
-
     source: str
     path: str | None = None
     target: str | None = None
@@ -97,15 +86,14 @@ class DataSpec:
     val_size: float = 0.2
     split_seed: int = 42
     standardize: bool = True
-    columns: tuple | None = None  # the table's feature columns (None: all but the target)
-    drop: tuple | None = None  # feature columns left out
+    columns: tuple | None = None       # the table's feature columns (None: all but the target)
+    drop: tuple | None = None          # feature columns left out
     max_categories: int = MAX_CATEGORIES  # text columns with more distinct values are left out
 
 
 @dataclass
 class Preset:
     """A validated preset with overrides applied; `to_dict()` is the resolved config (same layout as the file)."""
-
     name: str
     title: str
     description: str
@@ -115,7 +103,7 @@ class Preset:
     loss: str
     optimizer: str = TRAINING_FIELDS["optimizer"].default  # NOTE: each default is its Setting's (presets.settings)
     lr: float = TRAINING_FIELDS["lr"].default
-    dropout: float | None = None  # None: the model has no Dropout layer
+    dropout: float | None = None     # None: the model has no Dropout layer
     patience: int = TRAINING_FIELDS["patience"].default
     min_delta: float = TRAINING_FIELDS["min_delta"].default
     epochs: int = TRAINING_FIELDS["epochs"].default
@@ -126,7 +114,7 @@ class Preset:
     workers: int | str = TRAINING_FIELDS["workers"].default
     optimizer_options: dict = field(default_factory=dict)  # the optimizer's other arguments (presets.catalog)
     lr_schedule_options: dict = field(default_factory=dict)  # the lr schedule's arguments (presets.catalog)
-    changes: tuple = ()  # presets.control.Change: hyperparameters changed mid-run, replayed
+    changes: tuple = ()              # presets.control.Change: hyperparameters changed mid-run, replayed
     path: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
@@ -136,15 +124,8 @@ class Preset:
         for key in (OPTIONS_KEY, SCHEDULE_KEY):  # NOTE: as TOML reads them back: a pair is a list
             if getattr(self, key):
                 training[key] = {k: list(v) if isinstance(v, tuple) else v for k, v in getattr(self, key).items()}
-        config = {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "task": self.task,
-            "model": [dict(layer) for layer in self.model],
-            "data": data,
-            "training": training,
-        }
+        config = {"name": self.name, "title": self.title, "description": self.description, "task": self.task,
+                  "model": [dict(layer) for layer in self.model], "data": data, "training": training}
         if self.changes:
             config["changes"] = [change_dict(c) for c in self.changes]
         return config
@@ -220,11 +201,8 @@ def _section(where, prefix, table, fields, required=(), tables=()):
         if key in tables:
             continue
         if key not in fields:
-            hint = (
-                f" ({key} is an optimizer argument: put it in [training.{OPTIONS_KEY}])"
-                if prefix == "training" and key in {s.name for s in optimizer_settings()}
-                else ""
-            )
+            hint = f" ({key} is an optimizer argument: put it in [training.{OPTIONS_KEY}])" \
+                if prefix == "training" and key in {s.name for s in optimizer_settings()} else ""
             raise PresetError(f"{where}: unknown key {name!r}; allowed: {', '.join([*fields, *tables])}{hint}")
         out[key] = fields[key].check(value, name, where)
     for key in required:
@@ -242,7 +220,8 @@ def validate_layers(where, layers) -> list:
     for i, layer in enumerate(layers):
         key = f"model[{i}]"
         if not isinstance(layer, dict) or "type" not in layer:
-            raise PresetError(f'{where}: {key} must be a table with a type, e.g. {{ type = "ReLU" }}, got {layer!r}')
+            raise PresetError(f'{where}: {key} must be a table with a type, e.g. {{ type = "ReLU" }}, '
+                              f"got {layer!r}")
         entry = catalog_layer(layer["type"], f"{where}: {key}")
         spec = {"type": entry.name}
         for name, value in layer.items():
@@ -281,20 +260,12 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
         allowed = "cross_entropy" if task == "classification" else "mse or l1"
         _fail(where, "training.loss", f"{allowed} for a {task} task", training["loss"])
     if data.source == "csv" and not data.path:
-        raise PresetError(f'{where}: data.source = "csv" needs data.path (or --data PATH.csv)')
+        raise PresetError(f"{where}: data.source = \"csv\" needs data.path (or --data PATH.csv)")
     rate = training.pop("dropout", None)
     rate = _model_rate(model) if rate is None else rate
-    preset = Preset(
-        name=top.get("name", default_name),
-        title=top.get("title", default_name),
-        description=top.get("description", ""),
-        task=task,
-        data=data,
-        model=model,
-        changes=_changes(where, raw.get("changes", [])),
-        path=path,
-        **training,
-    )
+    preset = Preset(name=top.get("name", default_name), title=top.get("title", default_name),
+                    description=top.get("description", ""), task=task, data=data, model=model,
+                    changes=_changes(where, raw.get("changes", [])), path=path, **training)
     preset = check_training(preset, where)
     _check_changes(preset, where)
     return with_dropout(preset, rate) if rate is not None else preset
@@ -308,17 +279,15 @@ def check_training(preset: Preset, where: str | None = None) -> Preset:
     options = OPTIMIZERS[preset.optimizer].check_options(preset.optimizer_options, f"training.{OPTIONS_KEY}", where)
     if preset.lr_schedule == NO_SCHEDULE:
         if preset.lr_schedule_options:
-            raise PresetError(
-                f'{head}training.{SCHEDULE_KEY} is set but lr_schedule is "{NO_SCHEDULE}"; name '
-                f"one of {', '.join(SCHEDULERS)} or drop the table"
-            )
+            raise PresetError(f'{head}training.{SCHEDULE_KEY} is set but lr_schedule is "{NO_SCHEDULE}"; name '
+                              f"one of {', '.join(SCHEDULERS)} or drop the table")
         schedule = {}
     else:
-        schedule = SCHEDULERS[preset.lr_schedule].check_options(
-            preset.lr_schedule_options, f"training.{SCHEDULE_KEY}", where
-        )
+        schedule = SCHEDULERS[preset.lr_schedule].check_options(preset.lr_schedule_options,
+                                                                f"training.{SCHEDULE_KEY}", where)
     try:
-        optimizer = OPTIMIZERS[preset.optimizer].build([Tensor(np.zeros(1), requires_grad=True)], preset.lr, **options)
+        optimizer = OPTIMIZERS[preset.optimizer].build([Tensor(np.zeros(1), requires_grad=True)], preset.lr,
+                                                       **options)
         if schedule or preset.lr_schedule != NO_SCHEDULE:
             SCHEDULERS[preset.lr_schedule].build(optimizer, preset.epochs, **schedule)
     except (ValueError, TypeError) as error:

@@ -12,7 +12,6 @@ docs/presets.md); the knob is `--knob`, a form field, `knob=LOW:HIGH` in a sweep
 list, sweep.py's NUMERIC, and for a hot knob control.py's HOT_EDITS and a range check in schema.py.)
 A new [training] key is one Setting in TRAINING_HEAD or TRAINING_TAIL plus its Preset field.
 """
-
 from __future__ import annotations
 
 from dataclasses import replace
@@ -55,87 +54,32 @@ def parse_schedule_options(value) -> dict:
 _DROPOUT = replace(LAYERS["Dropout"].option("p"), name="dropout", help="rate of every Dropout layer")
 # [training] keys, in the form's order; the optimizer's arguments go after lr (see all_settings)
 TRAINING_HEAD = (
-    Setting(
-        Option("optimizer", str, DEFAULT_OPTIMIZER, choices=lambda: OPTIMIZERS, help="the optimizer"),
-        column="optimizer",
-    ),
-    Setting(
-        Option(
-            "lr",
-            float,
-            class_default(OPTIMIZERS[DEFAULT_OPTIMIZER].cls, "lr"),
-            low=0,
-            low_open=True,
-            help="learning rate",
-        ),
-        "lr",
-        hot=True,
-        column="lr",
-    ),
+    Setting(Option("optimizer", str, DEFAULT_OPTIMIZER, choices=lambda: OPTIMIZERS, help="the optimizer"),
+            column="optimizer"),
+    Setting(Option("lr", float, class_default(OPTIMIZERS[DEFAULT_OPTIMIZER].cls, "lr"), low=0, low_open=True,
+                   help="learning rate"), "lr", hot=True, column="lr"),
 )
 TRAINING_TAIL = (
     Setting(_DROPOUT, column="dropout"),
-    Setting(
-        Option(
-            "patience", int, class_default(EarlyStopping, "patience"), low=0, help="early-stopping patience in epochs"
-        ),
-        column="patience",
-    ),
-    Setting(
-        Option(
-            "min_delta",
-            float,
-            class_default(EarlyStopping, "min_delta"),
-            low=0,
-            help="smallest val-loss decrease that counts as progress",
-        )
-    ),
+    Setting(Option("patience", int, class_default(EarlyStopping, "patience"), low=0,
+                   help="early-stopping patience in epochs"), column="patience"),
+    Setting(Option("min_delta", float, class_default(EarlyStopping, "min_delta"), low=0,
+                   help="smallest val-loss decrease that counts as progress")),
     Setting(Option("epochs", int, 10, low=1, help="epoch budget"), column="epochs"),
-    Setting(
-        Option("batch_size", int, class_default(DataLoader, "batch_size"), low=1, help="training batch size"),
-        column="batch",
-    ),
+    Setting(Option("batch_size", int, class_default(DataLoader, "batch_size"), low=1, help="training batch size"),
+            column="batch"),
     Setting(Option("seed", int, 0, low=0, help="random seed for init, dropout and shuffling"), column="seed"),
-    Setting(
-        Option("max_grad_norm", float, None, low=0, low_open=True, help="clip the gradient norm"),
-        "Clip norm",
-        flag="--clip-norm",
-        aliases=("--max-grad-norm",),
-        hot=True,
-        unset=("off", "none"),
-        column="clip norm",
-    ),
-    Setting(
-        Option(
-            "lr_schedule",
-            str,
-            NO_SCHEDULE,
-            choices=lambda: (NO_SCHEDULE, *SCHEDULERS),
-            help="how the lr changes per epoch",
-        ),
-        "LR sched",
-        column="schedule",
-    ),
-    Setting(
-        Option(SCHEDULE_KEY, str, help="the schedule's arguments, e.g. step_size=10,gamma=0.5 (replace the preset's)"),
-        "Sched args",
-        metavar="K=V,...",
-        group="schedule",
-        read=parse_schedule_options,
-    ),
+    Setting(Option("max_grad_norm", float, None, low=0, low_open=True, help="clip the gradient norm"), "Clip norm",
+            flag="--clip-norm", aliases=("--max-grad-norm",), hot=True, unset=("off", "none"), column="clip norm"),
+    Setting(Option("lr_schedule", str, NO_SCHEDULE, choices=lambda: (NO_SCHEDULE, *SCHEDULERS),
+                   help="how the lr changes per epoch"), "LR sched", column="schedule"),
+    Setting(Option(SCHEDULE_KEY, str, help="the schedule's arguments, e.g. step_size=10,gamma=0.5 (replace the "
+                                            "preset's)"), "Sched args", metavar="K=V,...", group="schedule",
+            read=parse_schedule_options),
     # NOTE: not a hyperparameter but how the run is computed; config.toml records the count used ("auto"
     # resolved), so a replay computes with the same count (results are reproducible per worker count)
-    Setting(
-        Option(
-            "workers",
-            int,
-            AUTO,
-            low=1,
-            auto=True,
-            help="processes that share each batch (npnn.parallel); auto: where it pays",
-        ),
-        column="workers",
-    ),
+    Setting(Option("workers", int, AUTO, low=1, auto=True,
+                   help="processes that share each batch (npnn.parallel); auto: where it pays"), column="workers"),
 )
 
 

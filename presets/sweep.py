@@ -4,7 +4,6 @@ The study lives in Optuna's storage (presets.sweep_storage): a journal file (the
 under --out) or an SQLAlchemy URL. Several processes given the same storage and study name cooperate,
 which is how a sweep spreads over cores and machines. Optuna is an optional extra, imported only here.
 """
-
 from __future__ import annotations
 
 import math
@@ -42,7 +41,6 @@ def import_optuna():
 @dataclass(frozen=True)
 class SweepParam:
     """One searched setting: `name` in [low, high] (log-uniform when `log`), or one of `choices`."""
-
     name: str
     low: float | None = None
     high: float | None = None
@@ -115,8 +113,8 @@ def default_storage(out_dir, study: str) -> Path:
 @dataclass(frozen=True)
 class TrialResult:
     number: int
-    state: str  # "complete", "pruned" or "fail"
-    value: float | None  # the trial's best validation loss
+    state: str             # "complete", "pruned" or "fail"
+    value: float | None    # the trial's best validation loss
     params: dict
     run_dir: str | None
     error: str | None = None  # why a failed trial failed
@@ -129,20 +127,9 @@ class _TrialInterrupted(Exception):
 class Sweep:
     """An Optuna study (TPE sampler, median pruner on each epoch's validation loss) over one preset."""
 
-    def __init__(
-        self,
-        preset: str,
-        params: list[SweepParam],
-        *,
-        out_dir="runs",
-        storage=None,
-        study: str | None = None,
-        epochs: int | None = None,
-        data_path=None,
-        target=None,
-        sampler_seed: int | None = None,
-        heartbeat: int = HEARTBEAT_SECONDS,
-    ):
+    def __init__(self, preset: str, params: list[SweepParam], *, out_dir="runs", storage=None,
+                 study: str | None = None, epochs: int | None = None, data_path=None, target=None,
+                 sampler_seed: int | None = None, heartbeat: int = HEARTBEAT_SECONDS):
         optuna = import_optuna()
         if not params:
             raise PresetError("a sweep needs at least one --param NAME=LOW:HIGH[:log]")
@@ -157,14 +144,9 @@ class Sweep:
         self.study_name = study or f"{self.base.name}-sweep"
         self.storage = storage if storage is not None else default_storage(out_dir, self.study_name)
         self.study = create_study(
-            optuna,
-            self.storage,
-            self.study_name,
-            heartbeat,
-            direction="minimize",
+            optuna, self.storage, self.study_name, heartbeat, direction="minimize",
             sampler=optuna.samplers.TPESampler(seed=sampler_seed),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
-        )
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
 
     def run(self, trials: int, on_trial=None, callbacks=()) -> list[TrialResult]:
         """Add `trials` trials to the study from this process (Optuna's n_trials); `on_trial(TrialResult)`
@@ -191,14 +173,9 @@ class Sweep:
                 raise
 
         def record(study, frozen):
-            result = TrialResult(
-                frozen.number,
-                _STATES.get(frozen.state.name, frozen.state.name.lower()),
-                frozen.value,
-                dict(frozen.params),
-                frozen.user_attrs.get("run_dir"),
-                frozen.user_attrs.get("error"),
-            )
+            result = TrialResult(frozen.number, _STATES.get(frozen.state.name, frozen.state.name.lower()),
+                                 frozen.value, dict(frozen.params), frozen.user_attrs.get("run_dir"),
+                                 frozen.user_attrs.get("error"))
             results.append(result)
             if on_trial is not None:
                 on_trial(result)
@@ -211,13 +188,8 @@ class Sweep:
     def _objective(self, trial, optuna, callbacks) -> float:
         values = {param.name: param.suggest(trial) for param in self.params}
         preset = load_preset(self.preset, {**self.overrides, **values})
-        run = Run(
-            preset,
-            out_dir=self.out_dir,
-            data_path=self.data_path,
-            target=self.target,
-            sweep={"study": self.study_name, "trial": trial.number, "params": values},
-        )
+        run = Run(preset, out_dir=self.out_dir, data_path=self.data_path, target=self.target,
+                  sweep={"study": self.study_name, "trial": trial.number, "params": values})
 
         def prune(event):
             if isinstance(event, EpochEnded) and event.val_loss is not None and math.isfinite(event.val_loss):

@@ -3,7 +3,6 @@ RDBStorage only): a worker killed mid-trial (SIGKILL, a crash, a lost machine) l
 the next worker to start a trial finds it stale, fails it and, through the retry callback, re-runs its
 settings.
 """
-
 from __future__ import annotations
 
 import time
@@ -31,12 +30,10 @@ def heartbeat_journal(backend, interval: int, grace_period: int, stale_trial_cal
             running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
             # NOTE: a retried trial inherits the failed one's system attributes, its old heartbeat among
             # them; its own start time counts as its first beat.
-            return [
-                trial._trial_id
-                for trial in running
-                if now - max(trial.system_attrs.get(HEARTBEAT_ATTR, 0.0), trial.datetime_start.timestamp())  # type: ignore[union-attr]  # NOTE: RUNNING: started
-                > grace_period
-            ]
+            return [trial._trial_id for trial in running
+                    if now - max(trial.system_attrs.get(HEARTBEAT_ATTR, 0.0),
+                                 trial.datetime_start.timestamp())  # type: ignore[union-attr]  # NOTE: RUNNING: started
+                    > grace_period]
 
         def get_heartbeat_interval(self) -> int:
             return interval

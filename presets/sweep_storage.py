@@ -2,7 +2,6 @@
 created once however many workers start at the same moment, with heartbeats so that a killed worker's
 trial is failed and retried instead of counting as running forever.
 """
-
 from __future__ import annotations
 
 import errno
@@ -16,36 +15,19 @@ from presets.export import MissingExtra
 from presets.sweep_journal import heartbeat_journal
 
 HEARTBEAT_SECONDS = 30  # a running trial's worker writes a heartbeat this often
-GRACE_HEARTBEATS = 4  # a trial whose last heartbeat is this many intervals old is stale: failed, then retried
-MAX_RETRIES = 3  # a stale trial is retried at most this often (its settings may be what kills workers)
+GRACE_HEARTBEATS = 4    # a trial whose last heartbeat is this many intervals old is stale: failed, then retried
+MAX_RETRIES = 3         # a stale trial is retried at most this often (its settings may be what kills workers)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 JOURNAL_PROBE = 1 << 16  # a journal's first line (one JSON operation) is far shorter than this
 # NOTE: one key for every npnn sweep on a server: creating Optuna's tables is once per database anyway
 POSTGRES_LOCK_KEY = 0x6E706E6E_73776570  # "npnnswep"
 # an OSError with one of these is the path given, not the machine (a full disk is exit 1, these exit 2)
-PATH_ERRNOS = {
-    errno.ENOENT,
-    errno.ENOTDIR,
-    errno.EISDIR,
-    errno.ENAMETOOLONG,
-    errno.EACCES,
-    errno.EPERM,
-    errno.EROFS,
-    errno.ELOOP,
-    errno.ENXIO,
-}
+PATH_ERRNOS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM,
+               errno.EROFS, errno.ELOOP, errno.ENXIO}
 # the pip package that provides each DBAPI driver SQLAlchemy may ask for (its dialect's `driver`)
-DRIVER_PACKAGES = {
-    "psycopg": "psycopg[binary]",
-    "psycopg2": "psycopg2-binary",
-    "pg8000": "pg8000",
-    "pymysql": "pymysql",
-    "mysqldb": "mysqlclient",
-    "mysqlconnector": "mysql-connector-python",
-    "mariadbconnector": "mariadb",
-    "oracledb": "oracledb",
-    "pyodbc": "pyodbc",
-}
+DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "pg8000": "pg8000",
+                   "pymysql": "pymysql", "mysqldb": "mysqlclient", "mysqlconnector": "mysql-connector-python",
+                   "mariadbconnector": "mariadb", "oracledb": "oracledb", "pyodbc": "pyodbc"}
 
 
 class StorageError(ValueError):
@@ -76,8 +58,7 @@ def _create_study(optuna, text: str, study_name: str, heartbeat: int, **options)
     if "://" not in text:
         path = _journal_path(text)
         backend = optuna.storages.journal.JournalFileBackend(
-            str(path), lock_obj=optuna.storages.journal.JournalFileOpenLock(str(path))
-        )
+            str(path), lock_obj=optuna.storages.journal.JournalFileOpenLock(str(path)))
         # NOTE: the journal needs no creation lock: a second create_study of one name is refused by the
         # journal's replay, and load_if_exists then loads the first one.
         storage_object = heartbeat_journal(backend, heartbeat, GRACE_HEARTBEATS * heartbeat, retry)
@@ -85,16 +66,13 @@ def _create_study(optuna, text: str, study_name: str, heartbeat: int, **options)
     url = _checked_url(text)
     shown = url.render_as_string(hide_password=True)
     import sqlalchemy.exc
-
     try:
         with _creation_lock(url):
             storage_object = optuna.storages.RDBStorage(
-                text,
-                heartbeat_interval=heartbeat,
-                grace_period=GRACE_HEARTBEATS * heartbeat,
-                heartbeat_stale_trial_callback=retry,
-            )
-            return optuna.create_study(storage=storage_object, study_name=study_name, load_if_exists=True, **options)
+                text, heartbeat_interval=heartbeat, grace_period=GRACE_HEARTBEATS * heartbeat,
+                heartbeat_stale_trial_callback=retry)
+            return optuna.create_study(storage=storage_object, study_name=study_name, load_if_exists=True,
+                                       **options)
     except sqlalchemy.exc.SQLAlchemyError as error:
         reason = _first_line(getattr(error, "orig", None) or error)
         if url.get_backend_name() == "sqlite":
@@ -109,7 +87,6 @@ def shown_storage(storage: str | Path) -> str:
         return text
     import sqlalchemy.engine
     import sqlalchemy.exc
-
     try:
         return sqlalchemy.engine.make_url(text).render_as_string(hide_password=True)
     except (sqlalchemy.exc.ArgumentError, ValueError):  # NOTE: refused before anything is printed
@@ -125,15 +102,13 @@ def _journal_path(text: str) -> Path:
     path = Path(text)
     _refuse_special(path, text)
     if path.exists() and not _looks_like_journal(path):
-        raise StorageError(
-            f"--storage {text}: exists and is not an Optuna journal file; refusing to write to it (name a new file)"
-        )
+        raise StorageError(f"--storage {text}: exists and is not an Optuna journal file; refusing to write to "
+                           f"it (name a new file)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise StorageError(
-            f"--storage {text}: cannot create its folder {path.parent} ({error.strerror or error})"
-        ) from None
+        raise StorageError(f"--storage {text}: cannot create its folder {path.parent} "
+                           f"({error.strerror or error})") from None
     return path
 
 
@@ -165,16 +140,13 @@ def _checked_url(text: str):
     """The parsed URL whose dialect and driver are installed; StorageError / MissingExtra if not."""
     import sqlalchemy.engine
     import sqlalchemy.exc
-
     try:
         url = sqlalchemy.engine.make_url(text)
         dialect = url.get_dialect()
     except sqlalchemy.exc.NoSuchModuleError:
         scheme = text.partition("://")[0]
-        raise StorageError(
-            f"--storage {scheme}://…: unknown database scheme {scheme!r}; expected a journal file "
-            f"or sqlite:///FILE, postgresql+psycopg://…, mysql+pymysql://…"
-        ) from None
+        raise StorageError(f"--storage {scheme}://…: unknown database scheme {scheme!r}; expected a journal file "
+                           f"or sqlite:///FILE, postgresql+psycopg://…, mysql+pymysql://…") from None
     except (sqlalchemy.exc.ArgumentError, ValueError) as error:
         raise StorageError(f"--storage: not a valid database URL ({_first_line(error)})") from None
     shown = url.render_as_string(hide_password=True)
@@ -182,10 +154,8 @@ def _checked_url(text: str):
         dialect.import_dbapi()
     except ImportError:
         package = DRIVER_PACKAGES.get(dialect.driver, dialect.driver)
-        raise MissingExtra(
-            f"--storage {shown}: SQLAlchemy uses the {dialect.driver!r} driver for this URL, "
-            f"which is not installed: pip install '{package}'"
-        ) from None
+        raise MissingExtra(f"--storage {shown}: SQLAlchemy uses the {dialect.driver!r} driver for this URL, "
+                           f"which is not installed: pip install '{package}'") from None
     if url.get_backend_name() == "sqlite":
         _check_sqlite_path(url.database, shown)
     return url
@@ -205,9 +175,8 @@ def _check_sqlite_path(database: str | None, shown: str) -> None:
         except OSError as error:
             raise StorageError(f"--storage {shown}: cannot read it ({error.strerror or error})") from None
         if head and head != SQLITE_MAGIC:
-            raise StorageError(
-                f"--storage {shown}: exists and is not an SQLite database; refusing to write to it (name a new file)"
-            )
+            raise StorageError(f"--storage {shown}: exists and is not an SQLite database; refusing to write to "
+                               f"it (name a new file)")
 
 
 @contextmanager
@@ -236,7 +205,6 @@ def _creation_lock(url):
 def _postgres_advisory_lock(url):
     import sqlalchemy
     from sqlalchemy.pool import NullPool
-
     engine = sqlalchemy.create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
@@ -247,3 +215,4 @@ def _postgres_advisory_lock(url):
                 connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": POSTGRES_LOCK_KEY})
     finally:
         engine.dispose()
+

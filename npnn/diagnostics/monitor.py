@@ -5,7 +5,6 @@ the weights, hooks each layer's output and each parameter's gradient, and at the
 `flush()`, after the optimizer step) it has the step's update and sends an InsideSample. Unsampled
 batches cost one hook call; `detach()` removes every handle, so nothing runs when nobody watches.
 """
-
 from __future__ import annotations
 
 import math
@@ -27,9 +26,9 @@ from npnn.diagnostics.stats import (
 )
 from npnn.tensor import is_grad_enabled
 
-BUDGET = 0.02  # the share of training time sampling may take when k is chosen automatically
-MIN_INTERVAL = 0.1  # seconds: no need to sample faster than a screen redraws
-_SMOOTHING = 0.2  # weight of the newest batch time in its running mean
+BUDGET = 0.02         # the share of training time sampling may take when k is chosen automatically
+MIN_INTERVAL = 0.1    # seconds: no need to sample faster than a screen redraws
+_SMOOTHING = 0.2      # weight of the newest batch time in its running mean
 
 
 class LayerMonitor:
@@ -41,22 +40,12 @@ class LayerMonitor:
     `label()`. Attach, detach and flush from the thread that trains, between batches.
     """
 
-    def __init__(
-        self,
-        model,
-        callback: Callable[[InsideSample], None],
-        *,
-        labels=None,
-        every: int | None = None,
-        budget: float = BUDGET,
-        min_interval: float = MIN_INTERVAL,
-    ):
+    def __init__(self, model, callback: Callable[[InsideSample], None], *, labels=None, every: int | None = None,
+                 budget: float = BUDGET, min_interval: float = MIN_INTERVAL):
         self.layers = list(model.children())
         if not self.layers:
-            raise TypeError(
-                f"LayerMonitor expects a model with child layers (e.g. Sequential), "
-                f"got {type(model).__name__} with none"
-            )
+            raise TypeError(f"LayerMonitor expects a model with child layers (e.g. Sequential), "
+                            f"got {type(model).__name__} with none")
         self.labels = [layer.label() for layer in self.layers] if labels is None else [str(x) for x in labels]
         if len(self.labels) != len(self.layers):
             raise ValueError(f"LayerMonitor: {len(self.labels)} labels for {len(self.layers)} layers")
@@ -69,9 +58,9 @@ class LayerMonitor:
         self.kinds = [activation_kind(layer) for layer in self.layers]
         self.params = [list(layer.parameters()) for layer in self.layers]
         self.conv = first_conv(model)
-        self.step = 0  # training batches seen while attached
-        self.k = every or 1  # sample every k-th batch
-        self._handles: list = []  # the model's pre-hook while attached
+        self.step = 0               # training batches seen while attached
+        self.k = every or 1         # sample every k-th batch
+        self._handles: list = []    # the model's pre-hook while attached
         self._sample: dict[str, Any] | None = None  # the sampled batch in flight
         self._countdown = 0
         self._last_batch: float | None = None
@@ -104,15 +93,12 @@ class LayerMonitor:
         if self._sample is not None:
             self._complete(self._sample)  # NOTE: the optimizer step of the sampled batch happened before this forward
         if not (self.model.training and is_grad_enabled()):
-            return  # validation, evaluation or a saliency map: not a training batch
+            return                      # validation, evaluation or a saliency map: not a training batch
         now = perf_counter()
         if self._last_batch is not None:
             seconds = now - self._last_batch
-            self._batch_seconds = (
-                seconds
-                if self._batch_seconds is None
-                else (1 - _SMOOTHING) * self._batch_seconds + _SMOOTHING * seconds
-            )
+            self._batch_seconds = seconds if self._batch_seconds is None else \
+                (1 - _SMOOTHING) * self._batch_seconds + _SMOOTHING * seconds
         self._last_batch = now
         self.step += 1
         if self._countdown > 0:
@@ -122,14 +108,9 @@ class LayerMonitor:
         sample["cost"] += perf_counter() - now
 
     def _begin(self) -> dict[str, Any]:
-        sample: dict[str, Any] = {
-            "before": [[p.data.copy() for p in params] for params in self.params],
-            "outputs": [None] * len(self.layers),
-            "grad_sq": [0.0] * len(self.layers),
-            "grads_seen": [0] * len(self.layers),
-            "handles": [],
-            "cost": 0.0,
-        }
+        sample: dict[str, Any] = {"before": [[p.data.copy() for p in params] for params in self.params],
+                  "outputs": [None] * len(self.layers), "grad_sq": [0.0] * len(self.layers),
+                  "grads_seen": [0] * len(self.layers), "handles": [], "cost": 0.0}
         self._sample = sample
         for i, layer in enumerate(self.layers):
             sample["handles"].append(layer.register_forward_hook(self._output_hook(i, sample)))
@@ -143,7 +124,6 @@ class LayerMonitor:
             start = perf_counter()
             sample["outputs"][i] = activation_stats(output.data, self.kinds[i])
             sample["cost"] += perf_counter() - start
-
         return hook
 
     def _grad_hook(self, i: int, sample: dict[str, Any]):
@@ -153,7 +133,6 @@ class LayerMonitor:
             sample["grad_sq"][i] += float(np.dot(flat, flat))
             sample["grads_seen"][i] += 1
             sample["cost"] += perf_counter() - start
-
         return hook
 
     def _complete(self, sample: dict[str, Any]) -> None:

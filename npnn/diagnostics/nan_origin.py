@@ -6,7 +6,6 @@ whether that layer's own weights were already non-finite. If every output is fin
 is to blame; if the forward pass is finite the backward pass is checked the same way, in the order
 gradients flow. The model's state (buffers such as BatchNorm's running stats) is put back afterwards.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ WHERE = ("output", "gradient", "loss")
 class NanOrigin:
     """`layer` (its label) is where non-finite values first appeared, in its `where` ("output", "gradient"
     or "loss": then `layer` names the loss); `weights_finite` is False when its own weights already were not."""
-
     layer: str
     where: str
     weights_finite: bool = True
@@ -31,17 +29,14 @@ class NanOrigin:
     def message(self) -> str:
         """One sentence for the status line, the log and metrics.json, with what it probably means."""
         if self.where == "loss":
-            return (
-                f"non-finite values first appeared in the loss {self.layer}, on finite model outputs: "
-                f"check the targets and the loss"
-            )
+            return (f"non-finite values first appeared in the loss {self.layer}, on finite model outputs: "
+                    f"check the targets and the loss")
         place = f"the {self.where} of {self.layer}"
         if not self.weights_finite:
-            return (
-                f"non-finite values first appeared in {place}; its weights were already non-finite: "
-                f"an earlier step overflowed them (the learning rate is too high or gradients exploded)"
-            )
-        return f"non-finite values first appeared in {place}; its weights were finite: the learning rate is too high"
+            return (f"non-finite values first appeared in {place}; its weights were already non-finite: "
+                    f"an earlier step overflowed them (the learning rate is too high or gradients exploded)")
+        return (f"non-finite values first appeared in {place}; its weights were finite: "
+                f"the learning rate is too high")
 
 
 def _finite(array) -> bool:
@@ -97,14 +92,8 @@ def find_nan_origin(model, loss_fn, x: np.ndarray, y: np.ndarray) -> NanOrigin |
             loss.backward()
             for module in gradient_order:
                 return NanOrigin(_label(module), "gradient", _weights_finite(module))
-            bad = next(
-                (
-                    m
-                    for m in reversed(leaves)
-                    if any(p.grad is not None and not _finite(p.grad) for p in m.parameters())
-                ),
-                None,
-            )
+            bad = next((m for m in reversed(leaves)
+                        if any(p.grad is not None and not _finite(p.grad) for p in m.parameters())), None)
             return None if bad is None else NanOrigin(_label(bad), "gradient", _weights_finite(bad))
     finally:
         for handle in handles:

@@ -1,5 +1,4 @@
 """Input-gradient saliency: how much each input pixel moves the predicted class's score."""
-
 from __future__ import annotations
 
 import numpy as np

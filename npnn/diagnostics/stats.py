@@ -4,7 +4,6 @@ Pure functions on arrays (float64 sums, so an exploding layer reads 1e+30, not i
 records the LayerMonitor sends. A "unit" is a feature (axis 1 of a (N, F) output) or a channel
 (axis 1 of a (N, C, H, W) output): it is dead or saturated across the whole sampled batch.
 """
-
 from __future__ import annotations
 
 import math
@@ -25,9 +24,8 @@ class LayerStats:
     `update_ratio` is ||Δθ|| / ||θ|| of the optimizer step that followed the batch (0: skipped step);
     `dead` the share of a ReLU's units that output 0 on every sample; `saturated` the share of a
     sigmoid/tanh layer's units saturated on most of the batch (thresholds.py says how much)."""
-
     label: str
-    kind: str | None = None  # "relu", "sigmoid", "tanh" or None
+    kind: str | None = None            # "relu", "sigmoid", "tanh" or None
     num_parameters: int = 0
     weight_norm: float | None = None
     grad_norm: float | None = None
@@ -41,10 +39,9 @@ class LayerStats:
 @dataclass(frozen=True)
 class Saliency:
     """|d score of the predicted class / d input| of test sample `index`, scaled to [0, 1]."""
-
     index: int
-    image: np.ndarray  # (H, W) the input, first channel
-    map: np.ndarray  # (H, W) in [0, 1]
+    image: np.ndarray      # (H, W) the input, first channel
+    map: np.ndarray        # (H, W) in [0, 1]
     predicted: int
 
 
@@ -52,7 +49,6 @@ class Saliency:
 class InsideSample:
     """Every layer's statistics on sampled batch number `step` (training batches the monitor saw), with the
     first convolution's filters (out_channels, H, W) and a saliency map when the model has them."""
-
     step: int
     layers: tuple[LayerStats, ...]
     filters: np.ndarray | None = None
@@ -60,7 +56,7 @@ class InsideSample:
 
 
 def activation_kind(module) -> str | None:
-    """ "relu", "sigmoid" or "tanh" for those activation layers, else None."""
+    """"relu", "sigmoid" or "tanh" for those activation layers, else None."""
     for cls, kind in KINDS:
         if isinstance(module, cls):
             return kind

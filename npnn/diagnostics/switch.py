@@ -5,7 +5,6 @@ records the request; the switch applies it on the training thread when the loop 
 event (between batches, at least every batch_event_interval). Samples are delivered there too, with
 a saliency map of the chosen test image for image models. With nobody watching, no hook is attached.
 """
-
 from __future__ import annotations
 
 import threading
@@ -81,18 +80,16 @@ class MonitorSwitch:
             self._monitor = None
         self._callback = callback
         if callback is not None and self._model is not None:
-            self._monitor = LayerMonitor(
-                self._model, self._queue.append, labels=self._labels, every=every, **self._options
-            ).attach()
+            self._monitor = LayerMonitor(self._model, self._queue.append, labels=self._labels,
+                                         every=every, **self._options).attach()
 
     def _deliver(self) -> None:
         if not self._queue:
             return
         samples = self._queue[:]
         self._queue.clear()  # NOTE: in place: the monitor appends to this very list
-        if self._images is not None and (
-            self._index != self._shown or perf_counter() - self._saliency_at >= SALIENCY_SECONDS
-        ):
+        if self._images is not None and (self._index != self._shown
+                                         or perf_counter() - self._saliency_at >= SALIENCY_SECONDS):
             samples[-1] = replace(samples[-1], saliency=self._saliency())
         assert self._callback is not None  # NOTE: samples come only from a monitor that has one
         for sample in samples:

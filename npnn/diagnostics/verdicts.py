@@ -3,7 +3,6 @@
 Checks in order, the first that fires decides: non-finite numbers, vanishing or exploding gradients,
 update size off the ~1e-3 rule of thumb, dying ReLUs, saturated sigmoid/tanh units.
 """
-
 from __future__ import annotations
 
 import math
@@ -17,8 +16,8 @@ LEVELS = ("ok", "warn", "bad")  # in rising severity
 
 @dataclass(frozen=True)
 class Verdict:
-    level: str  # "ok", "warn" or "bad"
-    text: str  # a few words: "gradients vanishing"
+    level: str        # "ok", "warn" or "bad"
+    text: str         # a few words: "gradients vanishing"
     detail: str = ""  # the numbers behind it: "grad norm 3e-9, 1e-6 of its weights' norm"
 
 
@@ -47,29 +46,19 @@ def verdict(s: LayerStats) -> Verdict:
     if s.grad_norm is not None and s.weight_norm:
         ratio = s.grad_norm / s.weight_norm
         if ratio < T.VANISHING_GRAD_RATIO:
-            return Verdict(
-                "bad", "gradients vanishing", f"grad norm {sci(s.grad_norm)}, {sci(ratio)} of its weights' norm"
-            )
+            return Verdict("bad", "gradients vanishing",
+                           f"grad norm {sci(s.grad_norm)}, {sci(ratio)} of its weights' norm")
         if ratio > T.EXPLODING_GRAD_RATIO:
-            return Verdict(
-                "bad", "gradients exploding", f"grad norm {sci(s.grad_norm)}, {sci(ratio)}× its weights' norm"
-            )
+            return Verdict("bad", "gradients exploding",
+                           f"grad norm {sci(s.grad_norm)}, {sci(ratio)}× its weights' norm")
     if s.update_ratio is not None and s.update_ratio > 0:
         target = sci(T.UPDATE_RATIO_TARGET)
         if s.update_ratio > T.UPDATE_RATIO_HIGH:
-            return Verdict(
-                "bad",
-                "updates too large",
-                f"a step moves the weights {sci(s.update_ratio)} of their "
-                f"norm (rule of thumb {target}): lower the learning rate",
-            )
+            return Verdict("bad", "updates too large", f"a step moves the weights {sci(s.update_ratio)} of their "
+                           f"norm (rule of thumb {target}): lower the learning rate")
         if s.update_ratio < T.UPDATE_RATIO_LOW:
-            return Verdict(
-                "warn",
-                "updates tiny",
-                f"a step moves the weights {sci(s.update_ratio)} of their "
-                f"norm (rule of thumb {target}): raise the learning rate",
-            )
+            return Verdict("warn", "updates tiny", f"a step moves the weights {sci(s.update_ratio)} of their "
+                           f"norm (rule of thumb {target}): raise the learning rate")
     if s.dead is not None and s.dead >= T.DEAD_RELU_SHARE:
         return Verdict("bad", "ReLUs dying", f"{s.dead:.0%} of its units output 0 on every sample")
     if s.saturated is not None and s.saturated >= T.SATURATED_SHARE:

@@ -1,5 +1,4 @@
 """npnn.nn: Module, layers, activations, losses (PyTorch's names, shapes and state-dict keys)."""
-
 from npnn.nn import functional, init, utils
 from npnn.nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from npnn.nn.container import MLP, ModuleList, Sequential
@@ -13,41 +12,8 @@ from npnn.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from npnn.nn.summary import summary
 
-__all__ = [
-    "AdaptiveAvgPool2d",
-    "AvgPool2d",
-    "BCELoss",
-    "BCEWithLogitsLoss",
-    "BatchNorm1d",
-    "BatchNorm2d",
-    "Conv2d",
-    "CrossEntropyLoss",
-    "Dropout",
-    "ELU",
-    "Flatten",
-    "GELU",
-    "HuberLoss",
-    "Identity",
-    "L1Loss",
-    "LayerNorm",
-    "LeakyReLU",
-    "Linear",
-    "MAELoss",
-    "MLP",
-    "MSELoss",
-    "MaxPool2d",
-    "Module",
-    "ModuleList",
-    "Parameter",
-    "ReLU",
-    "Sequential",
-    "SiLU",
-    "Sigmoid",
-    "Softmax",
-    "Softplus",
-    "Tanh",
-    "functional",
-    "init",
-    "summary",
-    "utils",
-]
+__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
+           "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU", "HuberLoss", "Identity",
+           "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "MAELoss", "MLP", "MSELoss", "MaxPool2d",
+           "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh",
+           "functional", "init", "summary", "utils"]

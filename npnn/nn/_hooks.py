@@ -3,7 +3,6 @@
 Only reached when a module has a hook: `Module.__call__` checks its hook dicts and otherwise calls
 `forward` directly. Gradients handed to backward hooks are ndarrays (as `.grad`), None where none flows.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -18,10 +17,8 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
             result = hook(module, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(
-                        f"forward pre-hook {_name(hook)} registered with_kwargs=True must return "
-                        f"None or a tuple (new_args, new_kwargs), got {type(result).__name__}"
-                    )
+                    raise RuntimeError(f"forward pre-hook {_name(hook)} registered with_kwargs=True must return "
+                                       f"None or a tuple (new_args, new_kwargs), got {type(result).__name__}")
                 args, kwargs = result
         else:
             result = hook(module, args)
@@ -83,10 +80,8 @@ class _BackwardHook:
             for hook in self.hooks:
                 result = hook(self.module, nothing, self.grad_outputs)
                 if result is not None and not all(r is None for r in result):
-                    raise RuntimeError(
-                        f"backward hook {_name(hook)} of {self.module.label()}: no input of this "
-                        f"module requires grad, so it must return None (or only Nones)"
-                    )
+                    raise RuntimeError(f"backward hook {_name(hook)} of {self.module.label()}: no input of this "
+                                       f"module requires grad, so it must return None (or only Nones)")
             self.grad_outputs = None
         return [_array(local[i]) for i in self.output_index]
 

@@ -1,6 +1,5 @@
 """Functional normalisation and average pooling (torch.nn.functional's batch_norm, layer_norm,
 avg_pool2d, adaptive_avg_pool2d); npnn.nn.functional re-exports them."""
-
 from __future__ import annotations
 
 import numpy as np
@@ -20,25 +19,15 @@ def _pool_windows(size: int, kernel: int, stride: int, padding: int, ceil_mode: 
     return out, end - start, np.minimum(end, size) - np.maximum(start, 0)
 
 
-def avg_pool2d(
-    input: Tensor,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
-    label: str = "avg_pool2d",
-) -> Tensor:
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None,
+               label: str = "avg_pool2d") -> Tensor:
     """Mean over windows of an (N, C, H, W) input; stride defaults to the kernel size. Padding is zeros
     that count in the divisor when count_include_pad, as PyTorch computes it."""
     input = _as_tensor(input, label)
     kernel, stride, padding = _pool_geometry(input, kernel_size, stride, padding, label)
-    if divisor_override is not None and (
-        isinstance(divisor_override, bool)
-        or not isinstance(divisor_override, (int, np.integer))
-        or divisor_override < 1
-    ):
+    if divisor_override is not None and (isinstance(divisor_override, bool) or
+                                         not isinstance(divisor_override, (int, np.integer)) or divisor_override < 1):
         raise ValueError(f"{label}: divisor_override must be a positive integer or None, got {divisor_override!r}")
     oh, rows_in, rows_data = _pool_windows(input.shape[2], kernel[0], stride[0], padding[0], ceil_mode)
     ow, cols_in, cols_data = _pool_windows(input.shape[3], kernel[1], stride[1], padding[1], ceil_mode)
@@ -46,14 +35,8 @@ def avg_pool2d(
         divisor = np.full((oh, ow), divisor_override)
     else:
         divisor = np.outer(rows_in, cols_in) if count_include_pad else np.outer(rows_data, cols_data)
-    return ops.AvgPool2d.apply(
-        input,
-        kernel_size=kernel,
-        stride=stride,
-        padding=padding,
-        out_size=(oh, ow),
-        divisor=divisor.astype(input.dtype),
-    )
+    return ops.AvgPool2d.apply(input, kernel_size=kernel, stride=stride, padding=padding, out_size=(oh, ow),
+                               divisor=divisor.astype(input.dtype))
 
 
 def _adaptive_means(size: int, out: int, dtype) -> np.ndarray:
@@ -76,54 +59,22 @@ def adaptive_avg_pool2d(input: Tensor, output_size, label: str = "adaptive_avg_p
     oh, ow = _pair(sizes, "output_size")
     if oh < 1 or ow < 1:
         raise ValueError(f"{label}: output_size must be positive, got {output_size!r}")
-    return ops.SeparableMean2d.apply(
-        input,
-        rows=_adaptive_means(input.shape[2], oh, input.dtype),
-        cols=_adaptive_means(input.shape[3], ow, input.dtype),
-    )
+    return ops.SeparableMean2d.apply(input, rows=_adaptive_means(input.shape[2], oh, input.dtype),
+                                     cols=_adaptive_means(input.shape[3], ow, input.dtype))
 
 
-def _normalize(
-    input: Tensor,
-    weight,
-    bias,
-    mean: np.ndarray,
-    var: np.ndarray,
-    eps: float,
-    stat_axes: tuple,
-    batch_stats: bool,
-    param_shape: tuple,
-    param_axes: tuple,
-    label: str,
-) -> Tensor:
+def _normalize(input: Tensor, weight, bias, mean: np.ndarray, var: np.ndarray, eps: float, stat_axes: tuple,
+               batch_stats: bool, param_shape: tuple, param_axes: tuple, label: str) -> Tensor:
     dtype = input.dtype
     invstd = (1 / np.sqrt(var.astype(dtype, copy=False) + dtype.type(eps))).astype(dtype, copy=False)
     affine = [_as_tensor(t, label) for t in (weight, bias) if t is not None]
-    return ops.Normalize.apply(
-        input,
-        *affine,
-        mean=mean.astype(dtype, copy=False),
-        invstd=invstd,
-        stat_axes=stat_axes,
-        batch_stats=batch_stats,
-        param_shape=param_shape,
-        param_axes=param_axes,
-        has_weight=weight is not None,
-        has_bias=bias is not None,
-    )
+    return ops.Normalize.apply(input, *affine, mean=mean.astype(dtype, copy=False), invstd=invstd,
+                               stat_axes=stat_axes, batch_stats=batch_stats, param_shape=param_shape,
+                               param_axes=param_axes, has_weight=weight is not None, has_bias=bias is not None)
 
 
-def batch_norm(
-    input: Tensor,
-    running_mean,
-    running_var,
-    weight=None,
-    bias=None,
-    training: bool = False,
-    momentum: float = 0.1,
-    eps: float = 1e-5,
-    label: str = "batch_norm",
-) -> Tensor:
+def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5, label: str = "batch_norm") -> Tensor:
     """Normalise each channel of (N, C, ...) input. In training: by the batch's mean and biased
     variance (the gradient flows through both), and the running statistics (if given) move by
     `momentum` towards the batch mean and the unbiased variance, in place, as PyTorch does;
@@ -132,23 +83,19 @@ def batch_norm(
     if input.ndim < 2:
         raise ValueError(f"{label} expected input (N, C, ...), got {_shape(input.shape)}")
     channels = input.shape[1]
-    running = [
-        None if r is None else (r.data if isinstance(r, Tensor) else np.asarray(r)) for r in (running_mean, running_var)
-    ]
+    running = [None if r is None else (r.data if isinstance(r, Tensor) else np.asarray(r))
+               for r in (running_mean, running_var)]
     for name, r in zip(("running_mean", "running_var"), running):
         if r is not None and r.shape != (channels,):
-            raise ValueError(
-                f"{label} expected {name} of shape ({channels},) for input {_shape(input.shape)} "
-                f"with {channels} channels, got {_shape(r.shape)}"
-            )
+            raise ValueError(f"{label} expected {name} of shape ({channels},) for input {_shape(input.shape)} "
+                             f"with {channels} channels, got {_shape(r.shape)}")
     stat_axes = (0,) + tuple(range(2, input.ndim))
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
         count = input.size // max(channels, 1)
         if count <= 1:
-            raise ValueError(
-                f"{label}: expected more than 1 value per channel when training, got input {_shape(input.shape)}"
-            )
+            raise ValueError(f"{label}: expected more than 1 value per channel when training, got input "
+                             f"{_shape(input.shape)}")
         mean = input.data.mean(axis=stat_axes, keepdims=True)
         var = input.data.var(axis=stat_axes, keepdims=True)
         if running[0] is not None:
@@ -164,19 +111,17 @@ def batch_norm(
     return _normalize(input, weight, bias, mean, var, eps, stat_axes, training, param_shape, stat_axes, label)
 
 
-def layer_norm(
-    input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5, label: str = "layer_norm"
-) -> Tensor:
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5,
+               label: str = "layer_norm") -> Tensor:
     """Normalise over the last len(normalized_shape) axes of each sample (mean, biased variance)."""
     input = _as_tensor(input, label)
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     k = len(shape)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
-        raise ValueError(
-            f"{label} expected input (*, {', '.join(map(str, shape))}) for normalized_shape "
-            f"{_shape(shape)}, got {_shape(input.shape)}"
-        )
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise ValueError(f"{label} expected input (*, {', '.join(map(str, shape))}) for normalized_shape "
+                         f"{_shape(shape)}, got {_shape(input.shape)}")
     stat_axes = tuple(range(input.ndim - k, input.ndim))
     mean = input.data.mean(axis=stat_axes, keepdims=True)
     var = input.data.var(axis=stat_axes, keepdims=True)
-    return _normalize(input, weight, bias, mean, var, eps, stat_axes, True, shape, tuple(range(input.ndim - k)), label)
+    return _normalize(input, weight, bias, mean, var, eps, stat_axes, True, shape,
+                      tuple(range(input.ndim - k)), label)

@@ -1,5 +1,4 @@
 """Activation layers: thin Modules over the pointwise primitives."""
-
 from npnn.nn import functional as F
 from npnn.nn.module import Module
 

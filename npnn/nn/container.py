@@ -1,5 +1,4 @@
 """Containers: Sequential, ModuleList, and MLP (a Sequential built from sizes)."""
-
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -18,9 +17,8 @@ def _check_module(owner: str, value) -> Module:
 
 
 def _hooked(module: Module) -> bool:
-    return bool(
-        module._forward_pre_hooks or module._forward_hooks or module._backward_hooks or module._backward_pre_hooks
-    )
+    return bool(module._forward_pre_hooks or module._forward_hooks or module._backward_hooks
+                or module._backward_pre_hooks)
 
 
 def _pool_first(first: Module, second: Module) -> bool:
@@ -109,9 +107,8 @@ class MLP(Sequential):
     A Sequential, so its state-dict keys are PyTorch's for the same stack (`0.weight`, `0.bias`, ...).
     """
 
-    def __init__(
-        self, in_features: int, hidden_sizes, out_features: int, activation: str = "relu", dropout: float = 0.0
-    ):
+    def __init__(self, in_features: int, hidden_sizes, out_features: int, activation: str = "relu",
+                 dropout: float = 0.0):
         if activation not in _ACTIVATIONS:
             raise ValueError(f"MLP activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         layers, width = [], in_features

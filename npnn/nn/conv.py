@@ -1,5 +1,4 @@
 """Conv2d: 2-D convolution by im2col and one matrix product, PyTorch's shapes and initialisation."""
-
 from __future__ import annotations
 
 import math
@@ -19,17 +18,8 @@ class Conv2d(Module):
     `generator` (an np.random.Generator, default npnn's) draws the initial weights; it is not kept.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        bias: bool = True,
-        *,
-        generator: np.random.Generator | None = None,
-    ):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True,
+                 *, generator: np.random.Generator | None = None):
         super().__init__()
         _check_positive("Conv2d", in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
@@ -37,10 +27,8 @@ class Conv2d(Module):
         self.stride = F._pair(stride, "Conv2d stride")
         self.padding = F._pair(padding, "Conv2d padding")
         if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.padding) < 0:
-            raise ValueError(
-                f"Conv2d kernel_size and stride must be positive and padding non-negative, got "
-                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-            )
+            raise ValueError(f"Conv2d kernel_size and stride must be positive and padding non-negative, got "
+                             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")
         dtype = get_default_dtype()
         self.weight = Parameter(np.empty((self.out_channels, self.in_channels) + self.kernel_size, dtype=dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None

@@ -1,5 +1,4 @@
 """Dropout: inverted dropout while training, the identity in eval mode."""
-
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,4 @@
 """Flatten: merge a range of dimensions (by default all but the batch dimension)."""
-
 from npnn.nn import functional as F
 from npnn.nn.module import Module
 

@@ -3,7 +3,6 @@
 Each checks its input and names itself in the error; the layer classes pass their own label instead
 (`Linear(10→128) expected input (..., 10), got (32, 12)`).
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -28,9 +27,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, label: str
     return ops.Linear.apply(input, weight) if bias is None else ops.Linear.apply(input, weight, bias)
 
 
-def conv2d(
-    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, label: str = "conv2d"
-) -> Tensor:
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           label: str = "conv2d") -> Tensor:
     """2-D cross-correlation of (N, C, H, W) input with (O, C, kh, kw) weight, as PyTorch computes it."""
     input, weight = _as_tensor(input, label), _as_tensor(weight, label)
     bias = None if bias is None else _as_tensor(bias, label)
@@ -40,9 +38,8 @@ def conv2d(
         raise ValueError(f"{label} expected input (N, {channels}, H, W), got {_shape(input.shape)}")
     h, w = input.shape[2] + 2 * padding[0], input.shape[3] + 2 * padding[1]
     if h < kh or w < kw:
-        raise ValueError(
-            f"{label}: padded input {h}x{w} is smaller than the kernel {kh}x{kw} (input {_shape(input.shape)})"
-        )
+        raise ValueError(f"{label}: padded input {h}x{w} is smaller than the kernel {kh}x{kw} "
+                         f"(input {_shape(input.shape)})")
     args = (input, weight) if bias is None else (input, weight, bias)
     return ops.Conv2d.apply(*args, stride=stride, padding=padding)
 
@@ -59,10 +56,9 @@ def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     ndim = input.ndim
     start, end = start_dim % max(ndim, 1), end_dim % max(ndim, 1)
     if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim) or start > end:
-        raise ValueError(
-            f"flatten(start_dim={start_dim}, end_dim={end_dim}) does not fit an input of shape {_shape(input.shape)}"
-        )
-    shape = input.shape[:start] + (int(np.prod(input.shape[start : end + 1])),) + input.shape[end + 1 :]
+        raise ValueError(f"flatten(start_dim={start_dim}, end_dim={end_dim}) does not fit an input of "
+                         f"shape {_shape(input.shape)}")
+    shape = input.shape[:start] + (int(np.prod(input.shape[start:end + 1])),) + input.shape[end + 1:]
     return input.reshape(shape)
 
 
@@ -119,9 +115,8 @@ def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
     return ops.LogSoftmax.apply(input, axis=dim)
 
 
-def dropout(
-    input: Tensor, p: float = 0.5, training: bool = True, generator: np.random.Generator | None = None
-) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            generator: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout: zero each entry with probability p and scale the rest by 1/(1-p).
 
     The mask is drawn from `generator` (npnn's default when None), an argument PyTorch's lacks.
@@ -146,9 +141,8 @@ def _like_input(input: Tensor, target, name: str) -> Tensor:
     """The target as a tensor of the input's shape and dtype (no silent broadcast, no upcast)."""
     target = _as_tensor(target, name)
     if target.shape != input.shape:
-        raise ValueError(
-            f"{name} expected target of shape {_shape(input.shape)} like the input, got {_shape(target.shape)}"
-        )
+        raise ValueError(f"{name} expected target of shape {_shape(input.shape)} like the input, "
+                         f"got {_shape(target.shape)}")
     if target.dtype != input.dtype:
         target = Tensor(target.data.astype(input.dtype)) if not target.requires_grad else target
     return target
@@ -171,7 +165,8 @@ def l1_loss(input: Tensor, target, reduction: str = "mean", label: str = "l1_los
     return _reduce((input - _like_input(input, target, label)).abs(), reduction)
 
 
-def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0, label: str = "huber_loss") -> Tensor:
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0,
+               label: str = "huber_loss") -> Tensor:
     _check_reduction(reduction, label)
     if not delta > 0:
         raise ValueError(f"{label} delta must be positive, got {delta}")
@@ -210,20 +205,12 @@ def _broadcasts_to(value: np.ndarray | None, shape: tuple, name: str, label: str
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(
-            f"{label} {name} of shape {_shape(value.shape)} does not broadcast to the input's shape {_shape(shape)}"
-        )
+        raise ValueError(f"{label} {name} of shape {_shape(value.shape)} does not broadcast to the input's shape "
+                         f"{_shape(shape)}")
 
 
-def cross_entropy(
-    input: Tensor,
-    target,
-    weight=None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
-    label: str = "cross_entropy",
-) -> Tensor:
+def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0, label: str = "cross_entropy") -> Tensor:
     """Stable fused log-softmax + negative log-likelihood, as torch.nn.functional.cross_entropy.
 
     input: logits (C,), (N, C) or (N, C, d1, ...). target: class indices (integers, the input's shape
@@ -238,49 +225,30 @@ def cross_entropy(
     classes = input.shape[axis]
     weight = _constant(weight, input, "weight", label)
     if weight is not None and weight.shape != (classes,):
-        raise ValueError(
-            f"{label} weight must have one entry per class, shape ({classes},), got {_shape(weight.shape)}"
-        )
+        raise ValueError(f"{label} weight must have one entry per class, shape ({classes},), "
+                         f"got {_shape(weight.shape)}")
     if not isinstance(target, Tensor):
-        target = (
-            Tensor(np.asarray(target))
-            if isinstance(target, (list, tuple, int, np.integer))
-            else _as_tensor(target, label)
-        )
-    index_shape = input.shape[:axis] + input.shape[axis + 1 :]
+        target = Tensor(np.asarray(target)) if isinstance(target, (list, tuple, int, np.integer)) else \
+            _as_tensor(target, label)
+    index_shape = input.shape[:axis] + input.shape[axis + 1:]
     if target.shape == input.shape:  # NOTE: PyTorch tells probabilities from indices by shape alone
         if target.dtype.kind != "f":
-            raise TypeError(
-                f"{label} target of the input's shape {_shape(input.shape)} holds class probabilities "
-                f"and must be floating point, got dtype {target.dtype}"
-            )
+            raise TypeError(f"{label} target of the input's shape {_shape(input.shape)} holds class probabilities "
+                            f"and must be floating point, got dtype {target.dtype}")
         if ignore_index >= 0:
-            raise ValueError(
-                f"{label} ignore_index={ignore_index} is not supported with class-probability "
-                f"targets (only the default, a negative value)"
-            )
+            raise ValueError(f"{label} ignore_index={ignore_index} is not supported with class-probability "
+                             f"targets (only the default, a negative value)")
         target, ignore = _like_input(input, target, label), None
     elif target.shape == index_shape:
         if target.dtype.kind not in "iu":
-            raise TypeError(
-                f"{label} target of shape {_shape(target.shape)} holds class indices and must be "
-                f"integers, got dtype {target.dtype}"
-            )
+            raise TypeError(f"{label} target of shape {_shape(target.shape)} holds class indices and must be "
+                            f"integers, got dtype {target.dtype}")
         ignore = _ignored_class(target.data, classes, ignore_index, label)
     else:
-        raise ValueError(
-            f"{label} expected class-index target of shape {_shape(index_shape)} or probability "
-            f"target of shape {_shape(input.shape)}, got {_shape(target.shape)}"
-        )
-    return ops.CrossEntropy.apply(
-        input,
-        target,
-        weight=weight,
-        axis=axis,
-        ignore_index=ignore,
-        label_smoothing=float(label_smoothing),
-        reduction=reduction,
-    )
+        raise ValueError(f"{label} expected class-index target of shape {_shape(index_shape)} or probability "
+                         f"target of shape {_shape(input.shape)}, got {_shape(target.shape)}")
+    return ops.CrossEntropy.apply(input, target, weight=weight, axis=axis, ignore_index=ignore,
+                                  label_smoothing=float(label_smoothing), reduction=reduction)
 
 
 def _ignored_class(target: np.ndarray, classes: int, ignore_index: int, label: str) -> int | None:
@@ -291,21 +259,13 @@ def _ignored_class(target: np.ndarray, classes: int, ignore_index: int, label: s
     if low < 0 or high >= classes:
         bad = target[((target < 0) | (target >= classes)) & (target != ignore_index)]
         if bad.size:
-            raise ValueError(
-                f"{label} target holds class {bad[0]}, outside 0..{classes - 1} for {classes} classes "
-                f"(ignore_index={ignore_index})"
-            )
+            raise ValueError(f"{label} target holds class {bad[0]}, outside 0..{classes - 1} for {classes} classes "
+                             f"(ignore_index={ignore_index})")
     return int(ignore_index) if low <= ignore_index <= high else None
 
 
-def binary_cross_entropy_with_logits(
-    input: Tensor,
-    target,
-    weight=None,
-    reduction: str = "mean",
-    pos_weight=None,
-    label: str = "binary_cross_entropy_with_logits",
-) -> Tensor:
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None, label: str = "binary_cross_entropy_with_logits") -> Tensor:
     """Sigmoid + binary cross-entropy in one stable op; pos_weight scales the positive term."""
     _check_reduction(reduction, label)
     input = _as_tensor(input, label)
@@ -316,9 +276,8 @@ def binary_cross_entropy_with_logits(
     return ops.BCEWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight, reduction=reduction)
 
 
-def binary_cross_entropy(
-    input: Tensor, target, weight=None, reduction: str = "mean", label: str = "binary_cross_entropy"
-) -> Tensor:
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean",
+                         label: str = "binary_cross_entropy") -> Tensor:
     _check_reduction(reduction, label)
     input = _as_tensor(input, label)
     target = _like_input(input, target, label)
@@ -326,8 +285,6 @@ def binary_cross_entropy(
     _broadcasts_to(weight, input.shape, "weight", label)
     low, high = (input.data.min(), input.data.max()) if input.size else (0, 0)
     if low < 0 or high > 1:
-        raise ValueError(
-            f"{label} expects probabilities in [0, 1] as input (apply a sigmoid, or use "
-            f"BCEWithLogitsLoss on logits), got values in [{low:.4g}, {high:.4g}]"
-        )
+        raise ValueError(f"{label} expects probabilities in [0, 1] as input (apply a sigmoid, or use "
+                         f"BCEWithLogitsLoss on logits), got values in [{low:.4g}, {high:.4g}]")
     return ops.BCE.apply(input, target, weight=weight, reduction=reduction)

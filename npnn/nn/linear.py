@@ -1,5 +1,4 @@
 """Linear: y = x Wᵀ + b, PyTorch's shapes and default initialisation."""
-
 from __future__ import annotations
 
 import math
@@ -24,9 +23,8 @@ class Linear(Module):
     `generator` (an np.random.Generator, default npnn's) draws the initial weights; it is not kept.
     """
 
-    def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, *, generator: np.random.Generator | None = None
-    ):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 generator: np.random.Generator | None = None):
         super().__init__()
         _check_positive("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)

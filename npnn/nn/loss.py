@@ -1,5 +1,4 @@
 """Losses, each with reduction="mean"|"sum"|"none" and PyTorch's options (weight, ignore_index, ...)."""
-
 from __future__ import annotations
 
 import numpy as np
@@ -61,15 +60,9 @@ class CrossEntropyLoss(_Loss):
         self.ignore_index, self.label_smoothing = int(ignore_index), float(label_smoothing)
 
     def forward(self, input, target):
-        return F.cross_entropy(
-            input,
-            target,
-            weight=self.weight,
-            ignore_index=self.ignore_index,
-            reduction=self.reduction,
-            label_smoothing=self.label_smoothing,
-            label=type(self).__name__,
-        )
+        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing,
+                               label=type(self).__name__)
 
     def extra_repr(self) -> str:
         parts = [super().extra_repr()] + ([] if self.weight is None else [f"weight={_shape(self.weight.shape)}"])
@@ -87,14 +80,8 @@ class BCEWithLogitsLoss(_Loss):
         self.pos_weight = _weight(pos_weight, type(self).__name__, "pos_weight")
 
     def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(
-            input,
-            target,
-            weight=self.weight,
-            reduction=self.reduction,
-            pos_weight=self.pos_weight,
-            label=type(self).__name__,
-        )
+        return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight, label=type(self).__name__)
 
 
 class BCELoss(_Loss):
@@ -105,9 +92,8 @@ class BCELoss(_Loss):
         self.weight = _weight(weight, type(self).__name__, "weight")
 
     def forward(self, input, target):
-        return F.binary_cross_entropy(
-            input, target, weight=self.weight, reduction=self.reduction, label=type(self).__name__
-        )
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction,
+                                      label=type(self).__name__)
 
 
 def _weight(value, loss: str, name: str, one_dimensional: bool = False) -> np.ndarray | None:

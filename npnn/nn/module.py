@@ -1,6 +1,5 @@
 """Parameter and Module: layers that find their parameters and buffers by attribute, with PyTorch's
 state-dict names."""
-
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
@@ -58,10 +57,8 @@ class Module:
     def __setattr__(self, name, value):
         params = self.__dict__.get("_parameters")
         if params is None:
-            raise AttributeError(
-                f"cannot assign {name!r} before Module.__init__() was called "
-                f"(call super().__init__() first in {type(self).__name__}.__init__)"
-            )
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() was called "
+                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
         buffers, modules = self.__dict__["_buffers"], self.__dict__["_modules"]
         if isinstance(value, Parameter):
             self._forget(name)
@@ -71,30 +68,22 @@ class Module:
             modules[name] = value
         elif name in params:
             if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} as parameter {name!r} of "
-                    f"{type(self).__name__} (a Parameter or None expected)"
-                )
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
+                                f"{type(self).__name__} (a Parameter or None expected)")
             del params[name]
         elif name in modules:
             if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} as child module {name!r} of "
-                    f"{type(self).__name__} (a Module or None expected)"
-                )
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} of "
+                                f"{type(self).__name__} (a Module or None expected)")
             del modules[name]
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} as buffer {name!r} of "
-                    f"{type(self).__name__} (a Tensor or None expected)"
-                )
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} of "
+                                f"{type(self).__name__} (a Tensor or None expected)")
             buffers[name] = value
         elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
-            raise TypeError(
-                f"{type(self).__name__}.{name}: a plain {type(value).__name__} of Modules is not "
-                f"registered (its parameters would be missed); wrap it in nn.ModuleList"
-            )
+            raise TypeError(f"{type(self).__name__}.{name}: a plain {type(value).__name__} of Modules is not "
+                            f"registered (its parameters would be missed); wrap it in nn.ModuleList")
         object.__setattr__(self, name, value)
 
     def _forget(self, name: str) -> None:
@@ -115,23 +104,18 @@ class Module:
         the state dict); `persistent=False` keeps it out of `state_dict()`. It never requires grad.
         """
         if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(
-                f"{type(self).__name__}.register_buffer: the name must be a non-empty string without '.', got {name!r}"
-            )
+            raise KeyError(f"{type(self).__name__}.register_buffer: the name must be a non-empty string "
+                           f"without '.', got {name!r}")
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"{type(self).__name__}.register_buffer: attribute {name!r} already exists")
         if isinstance(tensor, Parameter):
-            raise TypeError(
-                f"{type(self).__name__}.register_buffer: {name!r} is a Parameter; "
-                f"assign it as an attribute to register a parameter"
-            )
+            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} is a Parameter; "
+                            f"assign it as an attribute to register a parameter")
         if isinstance(tensor, np.ndarray):
             tensor = Tensor(tensor)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
-                f"{type(self).__name__}.register_buffer: {name!r} must be a Tensor, an ndarray "
-                f"or None, got {type(tensor).__name__}"
-            )
+            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a Tensor, an ndarray "
+                            f"or None, got {type(tensor).__name__}")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -152,43 +136,27 @@ class Module:
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
         """`hook(module, args)` runs before `forward`; a returned value replaces args (a non-tuple is
         wrapped in one). With `with_kwargs=True`: `hook(module, args, kwargs)` -> None or (args, kwargs)."""
-        return add_hook(
-            self._forward_pre_hooks,
-            hook,
-            (hook, bool(with_kwargs)),
-            prepend,
-            f"{type(self).__name__}.register_forward_pre_hook: the hook",
-        )
+        return add_hook(self._forward_pre_hooks, hook, (hook, bool(with_kwargs)), prepend,
+                        f"{type(self).__name__}.register_forward_pre_hook: the hook")
 
     def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
         """`hook(module, args, output)` runs after `forward`; a returned value replaces the output.
         With `with_kwargs=True` it is called as `hook(module, args, kwargs, output)`."""
-        return add_hook(
-            self._forward_hooks,
-            hook,
-            (hook, bool(with_kwargs)),
-            prepend,
-            f"{type(self).__name__}.register_forward_hook: the hook",
-        )
+        return add_hook(self._forward_hooks, hook, (hook, bool(with_kwargs)), prepend,
+                        f"{type(self).__name__}.register_forward_hook: the hook")
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """`hook(module, grad_output)` runs when the gradients w.r.t. the outputs are known; a returned
         tuple replaces grad_output. Gradients are ndarrays (None where none flows), as `.grad`."""
-        return add_hook(
-            self._backward_pre_hooks,
-            hook,
-            None,
-            prepend,
-            f"{type(self).__name__}.register_full_backward_pre_hook: the hook",
-        )
+        return add_hook(self._backward_pre_hooks, hook, None, prepend,
+                        f"{type(self).__name__}.register_full_backward_pre_hook: the hook")
 
     def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """`hook(module, grad_input, grad_output)` runs when the gradients w.r.t. the module's positional
         tensor inputs are computed (at once, with grad_input all None, if no input requires grad); a
         returned tuple replaces grad_input. Gradients are ndarrays (None where none flows), as `.grad`."""
-        return add_hook(
-            self._backward_hooks, hook, None, prepend, f"{type(self).__name__}.register_full_backward_hook: the hook"
-        )
+        return add_hook(self._backward_hooks, hook, None, prepend,
+                        f"{type(self).__name__}.register_full_backward_hook: the hook")
 
     # ---- walking the tree -------------------------------------------------------------------------
     def children(self):
@@ -301,14 +269,11 @@ class Module:
             except (TypeError, ValueError, RuntimeError) as error:
                 raise TypeError(f"{where}: {name!r} is not an array ({type(value).__name__}: {error})") from None
             if array.shape != target.shape:
-                raise ValueError(
-                    f"{where}: {name!r} has shape {array.shape} in the state dict, the model expects {target.shape}"
-                )
+                raise ValueError(f"{where}: {name!r} has shape {array.shape} in the state dict, the model "
+                                 f"expects {target.shape}")
             if array.dtype.kind not in "biuf" or not np.can_cast(array.dtype, target.dtype, "same_kind"):
-                raise TypeError(
-                    f"{where}: {name!r} has dtype {array.dtype} in the state dict, the model "
-                    f"expects {target.dtype} (or a real number dtype that casts to it)"
-                )
+                raise TypeError(f"{where}: {name!r} has dtype {array.dtype} in the state dict, the model "
+                                f"expects {target.dtype} (or a real number dtype that casts to it)")
             arrays.append((target, array))
         for target, array in arrays:  # NOTE: written only after every key passed every check
             np.copyto(target.data, array, casting="same_kind")

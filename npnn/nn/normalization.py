@@ -1,5 +1,4 @@
 """BatchNorm1d, BatchNorm2d and LayerNorm, with PyTorch's defaults, buffers and state-dict keys."""
-
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +9,8 @@ from npnn.nn.module import Module, Parameter
 from npnn.tensor import Tensor, get_default_dtype
 
 
-def _check_number(
-    layer: str, name: str, value, allow_none: bool = False, low: float = 0.0, high: float = float("inf")
-) -> None:
+def _check_number(layer: str, name: str, value, allow_none: bool = False, low: float = 0.0,
+                  high: float = float("inf")) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
@@ -29,14 +27,8 @@ class _BatchNorm(Module):
     _input_dims: tuple = ()
     _input_form: str = ""
 
-    def __init__(
-        self,
-        num_features: int,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-    ):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True):
         super().__init__()
         name = type(self).__name__
         _check_positive(name, num_features=num_features)
@@ -77,7 +69,8 @@ class _BatchNorm(Module):
     def forward(self, x):
         if not isinstance(x, Tensor) or x.ndim not in self._input_dims or x.shape[1] != self.num_features:
             got = F._shape(x.shape) if hasattr(x, "shape") else type(x).__name__
-            raise ValueError(f"{self.label()} expected input {self._input_form.format(c=self.num_features)}, got {got}")
+            raise ValueError(f"{self.label()} expected input {self._input_form.format(c=self.num_features)}, "
+                             f"got {got}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -86,26 +79,15 @@ class _BatchNorm(Module):
         # NOTE: PyTorch's rule: batch statistics in training, and always when no running ones are kept
         batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(
-            x,
-            self.running_mean if track else None,
-            self.running_var if track else None,
-            self.weight,
-            self.bias,
-            batch_stats,
-            factor,
-            self.eps,
-            label=self.label(),
-        )
+        return F.batch_norm(x, self.running_mean if track else None, self.running_var if track else None,
+                            self.weight, self.bias, batch_stats, factor, self.eps, label=self.label())
 
     def label(self) -> str:
         return f"{type(self).__name__}({self.num_features})"
 
     def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
-        )
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -129,10 +111,10 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-        if not shape or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in shape):
-            raise ValueError(
-                f"LayerNorm normalized_shape must be a positive int or a tuple of them, got {normalized_shape!r}"
-            )
+        if not shape or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
+                                for n in shape):
+            raise ValueError(f"LayerNorm normalized_shape must be a positive int or a tuple of them, "
+                             f"got {normalized_shape!r}")
         _check_number("LayerNorm", "eps", eps)
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps, self.elementwise_affine = eps, bool(elementwise_affine)

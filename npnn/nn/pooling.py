@@ -1,5 +1,4 @@
 """Pooling: MaxPool2d (max over possibly overlapping, padded windows), AvgPool2d, AdaptiveAvgPool2d."""
-
 from npnn.nn import functional as F
 from npnn.nn.module import Module
 
@@ -27,15 +26,8 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """Mean over windows; PyTorch's padding, ceil_mode, count_include_pad and divisor_override."""
 
-    def __init__(
-        self,
-        kernel_size,
-        stride=None,
-        padding=0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-        divisor_override: int | None = None,
-    ):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -47,16 +39,8 @@ class AvgPool2d(Module):
         F._pair(padding, "AvgPool2d padding")
 
     def forward(self, x):
-        return F.avg_pool2d(
-            x,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-            label=self.label(),
-        )
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override, label=self.label())
 
     def label(self) -> str:
         return f"AvgPool2d({self.kernel_size})"

@@ -1,5 +1,4 @@
 """summary(model, input_shape): each layer's label, output shape and parameter count, for UIs."""
-
 import numpy as np
 
 from npnn.nn.module import Module
@@ -15,10 +14,8 @@ def summary(model: Module, input_shape) -> list:
     """
     children = list(model.children())
     if not children:
-        raise TypeError(
-            f"summary expects a model with child layers applied in order (e.g. Sequential), "
-            f"got {type(model).__name__} with none"
-        )
+        raise TypeError(f"summary expects a model with child layers applied in order (e.g. Sequential), "
+                        f"got {type(model).__name__} with none")
     x = Tensor(np.zeros((1,) + tuple(input_shape), dtype=get_default_dtype()))
     rows = []
     with no_grad():

@@ -1,5 +1,4 @@
 """Gradient clipping, in place on `.grad`, with torch.nn.utils' names and results."""
-
 from __future__ import annotations
 
 import math
@@ -21,7 +20,8 @@ def _grads(parameters) -> list[np.ndarray]:
     return grads
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> float:
     """Scale all gradients together so their joint `norm_type`-norm is at most `max_norm`.
 
     Returns the total norm before clipping. A non-finite norm raises RuntimeError when
@@ -43,10 +43,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         else:
             total = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(
-            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
-            f"{total}; set error_if_nonfinite=False to let the optimizer skip the step"
-        )
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+                           f"{total}; set error_if_nonfinite=False to let the optimizer skip the step")
     coef = max_norm / (total + 1e-6) if math.isfinite(total) else math.nan
     if coef < 1.0 or math.isnan(coef):
         for g in grads:

@@ -1,5 +1,4 @@
 """Smooth activations: SiLU and ELU, each one pointwise primitive with a closed-form derivative."""
-
 import numpy as np
 
 from npnn.ops.special import sigmoid

@@ -1,5 +1,4 @@
 """Average pooling: fixed windows (AvgPool2d) and PyTorch's adaptive windows (AdaptiveAvgPool2d)."""
-
 import numpy as np
 
 from npnn.tensor import Function
@@ -17,12 +16,12 @@ class AvgPool2d(Function):
         self.geometry, self.shape, self.divisor = (kernel_size, stride, padding, out_size, (hp, wp)), x.shape, divisor
         if (hp, wp) != (h, w):
             padded = np.zeros((n, c, hp, wp), dtype=x.dtype)
-            padded[:, :, ph : ph + h, pw : pw + w] = x
+            padded[:, :, ph:ph + h, pw:pw + w] = x
             x = padded
         out = np.zeros((n, c, oh, ow), dtype=x.dtype)
         for i in range(kh):
             for j in range(kw):
-                out += x[:, :, i : i + (oh - 1) * sh + 1 : sh, j : j + (ow - 1) * sw + 1 : sw]
+                out += x[:, :, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw]
         out /= divisor
         return out
 
@@ -33,8 +32,8 @@ class AvgPool2d(Function):
         gx = np.zeros((n, c, hp, wp), dtype=grad.dtype)
         for i in range(kh):
             for j in range(kw):
-                gx[:, :, i : i + (oh - 1) * sh + 1 : sh, j : j + (ow - 1) * sw + 1 : sw] += share
-        return (gx[:, :, ph : ph + h, pw : pw + w],)
+                gx[:, :, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw] += share
+        return (gx[:, :, ph:ph + h, pw:pw + w],)
 
 
 class SeparableMean2d(Function):

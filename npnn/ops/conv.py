@@ -5,7 +5,6 @@ forward product W @ cols is one GEMM whose result is (O, N, OH, OW) in memory. I
 NCHW *view* (transpose, no copy); pooling and pointwise ops keep that layout, and the next conv reads
 it back without a copy. The layout is invisible to users: shapes and values are plain NCHW.
 """
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -22,7 +21,7 @@ def _channel_major_padded(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
         return xc
     n, c, h, w = x.shape
     padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-    padded[:, :, ph : ph + h, pw : pw + w] = xc
+    padded[:, :, ph:ph + h, pw:pw + w] = xc
     return padded
 
 
@@ -30,9 +29,8 @@ def _windows(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, oh: int, ow: in
     """A strided (C, kh, kw, N, OH, OW) view of every kernel window of a (C, N, Hp, Wp) array."""
     c, n, _, _ = xp.shape
     s = xp.strides
-    return as_strided(
-        xp, shape=(c, kh, kw, n, oh, ow), strides=(s[0], s[2], s[3], s[1], s[2] * sh, s[3] * sw), writeable=False
-    )
+    return as_strided(xp, shape=(c, kh, kw, n, oh, ow),
+                      strides=(s[0], s[2], s[3], s[1], s[2] * sh, s[3] * sw), writeable=False)
 
 
 def _products(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
@@ -68,13 +66,12 @@ def _input_grad_stride1(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh
     steps = tuple(s * flat.itemsize for s in (n * hp * wq, hp * wq, 1))
     for i in range(kh):
         for j in range(kw):
-            as_strided(flat[i * wq + j :], shape=(c, n, oh * wq), strides=steps)[...] += dcols[:, i, j]
+            as_strided(flat[i * wq + j:], shape=(c, n, oh * wq), strides=steps)[...] += dcols[:, i, j]
     return flat[:size].reshape(c, n, hp, wq)[:, :, :, :wp]
 
 
-def _input_grad_strided(
-    g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh: int, kw: int, sh: int, sw: int
-) -> np.ndarray:
+def _input_grad_strided(g: np.ndarray, wmat: np.ndarray, padded_shape: tuple, kh: int, kw: int,
+                        sh: int, sw: int) -> np.ndarray:
     """The same for any stride: col2im as one strided add per kernel position."""
     o, n, oh, ow = g.shape
     c = padded_shape[0]
@@ -84,7 +81,7 @@ def _input_grad_strided(
     dxp = np.zeros(padded_shape, dtype=g.dtype)  # (C, N, Hp, Wp)
     for i in range(kh):
         for j in range(kw):
-            dxp[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += dcols[:, i, j]
+            dxp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
     return dxp
 
 
@@ -132,14 +129,11 @@ class Conv2d(Function):
             if want_x:
                 g4 = gi.reshape(o, stop - start, oh, ow)
                 padded = (c, stop - start, h + 2 * ph, wd + 2 * pw)
-                dxp = (
-                    _input_grad_stride1(g4, self.wmat, padded, kh, kw)
-                    if (sh, sw) == (1, 1)
-                    else _input_grad_strided(g4, self.wmat, padded, kh, kw, sh, sw)
-                )
+                dxp = (_input_grad_stride1(g4, self.wmat, padded, kh, kw) if (sh, sw) == (1, 1)
+                       else _input_grad_strided(g4, self.wmat, padded, kh, kw, sh, sw))
                 if gx_cm is None:  # one chunk: the cropped padded gradient itself (a view, no copy)
-                    return dxp[:, :, ph : ph + h, pw : pw + wd]
-                gx_cm[:, start:stop] = dxp[:, :, ph : ph + h, pw : pw + wd]  # channel-major, as x's layout
+                    return dxp[:, :, ph:ph + h, pw:pw + wd]
+                gx_cm[:, start:stop] = dxp[:, :, ph:ph + h, pw:pw + wd]  # channel-major, as x's layout
             return gx_cm
 
         gx = run_chunks(chunk, n, self.parts)[0]
@@ -164,11 +158,8 @@ class MaxPool2d(Function):
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         oh, ow = output_hw((h, w), kernel_size, stride, padding)
         self.layout = layout = _layout(x)
-        self.positions = [
-            (slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
-            for i in range(kh)
-            for j in range(kw)
-        ]
+        self.positions = [(slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
+                          for i in range(kh) for j in range(kw)]
         out = _empty((n, c, oh, ow), x.dtype, layout)  # keeps the memory layout of x
         index = _empty((n, c, oh, ow), np.uint8 if len(self.positions) < 256 else np.int32, layout)
 
@@ -177,7 +168,7 @@ class MaxPool2d(Function):
             if ph or pw:
                 xp = _empty((stop - start, c, h + 2 * ph, w + 2 * pw), x.dtype, layout)
                 xp.fill(-np.inf)
-                xp[:, :, ph : ph + h, pw : pw + w] = x[start:stop]
+                xp[:, :, ph:ph + h, pw:pw + w] = x[start:stop]
             windows = [xp[:, :, rows, cols] for rows, cols in self.positions]
             best, first = out[start:stop], index[start:stop]
             np.copyto(best, windows[0])
@@ -213,7 +204,7 @@ class MaxPool2d(Function):
 
         run_chunks(chunk, len(grad))
         (ph, pw), (_, _, h, w) = self.padding, self.input_shape
-        return (gxp[:, :, ph : ph + h, pw : pw + w],)
+        return (gxp[:, :, ph:ph + h, pw:pw + w],)
 
 
 def _layout(x: np.ndarray) -> tuple:

@@ -1,5 +1,4 @@
 """Elementwise primitives: arithmetic with NumPy broadcasting, and the pointwise functions."""
-
 import numpy as np
 
 from npnn.ops.special import log1p_exp, sigmoid
@@ -64,7 +63,7 @@ class PowScalar(Function):
 
     def forward(self, x, exponent):
         self.x, self.exponent = x, exponent
-        return x ** np.asarray(exponent, dtype=x.dtype) if x.dtype.kind == "f" else x**exponent
+        return x ** np.asarray(exponent, dtype=x.dtype) if x.dtype.kind == "f" else x ** exponent
 
     def backward(self, grad):
         c = self.exponent
@@ -76,7 +75,7 @@ class Pow(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.out = a**b
+        self.out = a ** b
         return self.out
 
     def backward(self, grad):

@@ -14,15 +14,8 @@ def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, ceil_
     return out
 
 
-def output_hw(
-    hw: tuple[int, int],
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-    ceil_mode: bool = False,
-) -> tuple[int, int]:
+def output_hw(hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
+              padding: tuple[int, int], ceil_mode: bool = False) -> tuple[int, int]:
     """`output_size` for (height, width), each argument a (height, width) pair."""
-    return (
-        output_size(hw[0], kernel[0], stride[0], padding[0], ceil_mode),
-        output_size(hw[1], kernel[1], stride[1], padding[1], ceil_mode),
-    )
+    return (output_size(hw[0], kernel[0], stride[0], padding[0], ceil_mode),
+            output_size(hw[1], kernel[1], stride[1], padding[1], ceil_mode))

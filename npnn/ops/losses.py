@@ -1,5 +1,4 @@
 """Fused, numerically stable loss primitives; weights are constants (PyTorch keeps them as buffers)."""
-
 import numpy as np
 
 from npnn.tensor import Function
@@ -30,7 +29,8 @@ class CrossEntropy(Function):
     Probability targets: `mean` divides by the number of entries, whatever the weights.
     """
 
-    def forward(self, logits, target, weight=None, axis=-1, ignore_index=None, label_smoothing=0.0, reduction="mean"):
+    def forward(self, logits, target, weight=None, axis=-1, ignore_index=None, label_smoothing=0.0,
+                reduction="mean"):
         """ignore_index None: no target is ignored (the caller has looked)."""
         # NOTE: the classes move to the last axis (K-dim inputs only) so one code path serves all shapes;
         # contiguous, because _index_grad writes through a reshape.

@@ -1,5 +1,4 @@
 """Matrix product with NumPy's rules: 2-D, 1-D (vector) operands and batched broadcasting."""
-
 import numpy as np
 
 from npnn._blas import matmul
@@ -12,10 +11,8 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(
-                f"matmul shapes {a.shape} @ {b.shape} do not fit: "
-                f"{a.shape[-1]} columns against {b.shape[-2 if b.ndim > 1 else 0]} rows"
-            )
+            raise ValueError(f"matmul shapes {a.shape} @ {b.shape} do not fit: "
+                             f"{a.shape[-1]} columns against {b.shape[-2 if b.ndim > 1 else 0]} rows")
         self.a, self.b = a, b
         return matmul(a, b)
 

@@ -1,5 +1,4 @@
 """Fused, numerically stable primitives used by layers (the losses' are in npnn/ops/losses.py)."""
-
 import numpy as np
 
 from npnn._blas import matmul
@@ -65,7 +64,7 @@ class GELU(Function):
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
             # NOTE: 0.5·(1 + tanh(u)) = sigmoid(2u), which keeps its tiny values in the left tail
-            self.gate = sigmoid(1.5957691216057308 * (x + 0.044715 * x**3))
+            self.gate = sigmoid(1.5957691216057308 * (x + 0.044715 * x ** 3))
             return x * self.gate
         self.cdf = ndtr(x)  # NOTE: erfc-based, so x·Φ(x) keeps full precision in the left tail
         return x * self.cdf

@@ -1,5 +1,4 @@
 """Normalisation: one fused primitive for BatchNorm and LayerNorm, (x - mean)·invstd·weight + bias."""
-
 import numpy as np
 
 from npnn.tensor import Function
@@ -14,7 +13,8 @@ class Normalize(Function):
     affine parameters over x, `param_axes` are the axes their gradients are summed over.
     """
 
-    def forward(self, x, *affine, mean, invstd, stat_axes, batch_stats, param_shape, param_axes, has_weight, has_bias):
+    def forward(self, x, *affine, mean, invstd, stat_axes, batch_stats, param_shape, param_axes,
+                has_weight, has_bias):
         self.xhat = (x - mean) * invstd
         self.invstd, self.stat_axes, self.batch_stats = invstd, stat_axes, batch_stats
         self.param_axes, self.has_weight, self.has_bias = param_axes, has_weight, has_bias

@@ -1,5 +1,4 @@
 """Reductions over axes (the Tensor methods normalise `axis` to a sorted tuple first)."""
-
 import numpy as np
 
 from npnn.tensor import Function

@@ -1,5 +1,4 @@
 """Shape primitives: reshape, transpose, indexing and concatenation (no arithmetic)."""
-
 import numpy as np
 
 from npnn.tensor import Function
@@ -11,9 +10,8 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(
-                f"cannot reshape a tensor of shape {x.shape} ({x.size} elements) to {tuple(shape)}"
-            ) from None
+            raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+                             f"to {tuple(shape)}") from None
 
     def backward(self, grad):
         return (grad.reshape(self.shape),)

@@ -1,5 +1,4 @@
 """Optimizers with PyTorch's update rules, and learning-rate schedulers."""
-
 from npnn.optim import lr_scheduler
 from npnn.optim.adam import Adam, AdamW
 from npnn.optim.optimizer import Optimizer

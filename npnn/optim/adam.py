@@ -1,5 +1,4 @@
 """Adam and AdamW (Kingma & Ba; Loshchilov & Hutter), as torch.optim computes them."""
-
 import math
 
 import numpy as np
@@ -13,15 +12,8 @@ class Adam(Optimizer):
 
     _decoupled = False
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-3,
-        betas=(0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        amsgrad: bool = False,
-    ):
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
 
     def _validate(self, group):
@@ -42,11 +34,8 @@ class Adam(Optimizer):
                 continue
             state = self.state.get(p)
             if state is None:
-                state = self.state[p] = {
-                    "step": 0,
-                    "exp_avg": np.zeros_like(p.data),
-                    "exp_avg_sq": np.zeros_like(p.data),
-                }
+                state = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
+                                         "exp_avg_sq": np.zeros_like(p.data)}
                 if group["amsgrad"]:
                     state["max_exp_avg_sq"] = np.zeros_like(p.data)
             state["step"] += 1
@@ -58,18 +47,18 @@ class Adam(Optimizer):
                 else:
                     g = np.multiply(p.data, wd, out=a)
                     g += p.grad
-            np.subtract(g, m, out=b)  # m = lerp(m, g, 1 - beta1)
+            np.subtract(g, m, out=b)             # m = lerp(m, g, 1 - beta1)
             b *= 1 - beta1
             m += b
-            v *= beta2  # v = beta2*v + (1 - beta2)*g*g
+            v *= beta2                           # v = beta2*v + (1 - beta2)*g*g
             np.multiply(g, g, out=b)
             b *= 1 - beta2
             v += b
             if group["amsgrad"]:
                 v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            step_size = lr / (1 - beta1**step)
-            np.sqrt(v, out=b)  # denom = sqrt(v)/sqrt(1 - beta2^t) + eps
-            b /= math.sqrt(1 - beta2**step)
+            step_size = lr / (1 - beta1 ** step)
+            np.sqrt(v, out=b)                    # denom = sqrt(v)/sqrt(1 - beta2^t) + eps
+            b /= math.sqrt(1 - beta2 ** step)
             b += eps
             np.divide(m, b, out=b)
             b *= step_size
@@ -81,13 +70,6 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-3,
-        betas=(0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-    ):
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

@@ -3,7 +3,6 @@
 StepLR, ExponentialLR and CosineAnnealingLR use PyTorch's chainable (recursive) form, so an lr changed by
 hand between steps (the TUI's lr field) is respected; call `step()` once per epoch.
 """
-
 from __future__ import annotations
 
 import math
@@ -100,9 +99,8 @@ class CosineAnnealingLR(LRScheduler):
         if t == 0:
             return [g["lr"] for g in groups]
         if (t - 1 - T) % (2 * T) == 0:
-            return [
-                g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2 for base, g in zip(self.base_lrs, groups)
-            ]
+            return [g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                    for base, g in zip(self.base_lrs, groups)]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (g["lr"] - eta_min) + eta_min for g in groups]
 
@@ -113,18 +111,9 @@ class ReduceLROnPlateau(LRScheduler):
     `step(value)` takes the monitored number (the fit loop passes the validation loss); NaN never improves.
     """
 
-    def __init__(
-        self,
-        optimizer,
-        mode: str = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
-        threshold_mode: str = "rel",
-        cooldown: int = 0,
-        min_lr: float = 0.0,
-        eps: float = 1e-8,
-    ):
+    def __init__(self, optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: float = 0.0, eps: float = 1e-8):
         name = "ReduceLROnPlateau"
         _need_optimizer(name, optimizer)
         if mode not in ("min", "max"):

@@ -4,7 +4,6 @@ Each algorithm writes only `_update(group)` (and `_validate` for its own hyperpa
 everything else, as torch.optim does. A training loop needs only the public part: `param_groups`,
 `zero_grad()`, `step(closure)`, `skipped_steps`, `hyperparameters()` and `check_hyperparameter()`.
 """
-
 from __future__ import annotations
 
 import copy
@@ -47,10 +46,8 @@ class Optimizer:
         self.skipped_steps = 0
         self._scratch: dict = {}
         if isinstance(params, Tensor):
-            raise TypeError(
-                f"{self._name}: params must be an iterable of tensors or of param-group dicts, "
-                "got a single Tensor (wrap it in a list)"
-            )
+            raise TypeError(f"{self._name}: params must be an iterable of tensors or of param-group dicts, "
+                            "got a single Tensor (wrap it in a list)")
         groups = list(params)
         if not groups:
             raise ValueError(f"{self._name}: got an empty parameter list")
@@ -74,10 +71,8 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{self._name}: parameters must be Tensors, got {type(p).__name__}")
             if not p.requires_grad or p.dtype.kind != "f":
-                raise ValueError(
-                    f"{self._name}: parameters must be floating tensors with requires_grad=True, "
-                    f"got dtype {p.dtype}, requires_grad={p.requires_grad}"
-                )
+                raise ValueError(f"{self._name}: parameters must be floating tensors with requires_grad=True, "
+                                 f"got dtype {p.dtype}, requires_grad={p.requires_grad}")
             if not p.is_leaf:
                 raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor")
             if id(p) in seen:
@@ -109,7 +104,8 @@ class Optimizer:
 
     def _check(self, group: dict, name: str, ok, expected: str) -> None:
         value = group[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not ok(value):
             raise ValueError(f"{self._name}: {name} {expected}, got {value!r}")
 
     # ---- the step -----------------------------------------------------------------------------------
@@ -164,26 +160,21 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
                 ids.append(index[id(p)])
             groups.append({**{k: copy.deepcopy(v) for k, v in group.items() if k != "params"}, "params": ids})
-        state = {
-            index[id(p)]: copy.deepcopy(s) for g in self.param_groups for p in g["params"] if (s := self.state.get(p))
-        }
+        state = {index[id(p)]: copy.deepcopy(s) for g in self.param_groups for p in g["params"]
+                 if (s := self.state.get(p))}
         return {"state": state, "param_groups": groups, "skipped_steps": self.skipped_steps}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Load what `state_dict()` returned, for an optimizer over the same parameters in the same order."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(
-                f"{self._name}.load_state_dict: saved state has {len(groups)} param groups, "
-                f"this optimizer has {len(self.param_groups)}"
-            )
+            raise ValueError(f"{self._name}.load_state_dict: saved state has {len(groups)} param groups, "
+                             f"this optimizer has {len(self.param_groups)}")
         params: list[tuple[int, Tensor]] = []
         for mine, saved in zip(self.param_groups, groups):
             if len(mine["params"]) != len(saved["params"]):
-                raise ValueError(
-                    f"{self._name}.load_state_dict: a saved param group has "
-                    f"{len(saved['params'])} parameters, this one has {len(mine['params'])}"
-                )
+                raise ValueError(f"{self._name}.load_state_dict: a saved param group has "
+                                 f"{len(saved['params'])} parameters, this one has {len(mine['params'])}")
             params.extend(zip(saved["params"], mine["params"]))
         self.state = {}
         saved_state = state_dict["state"]

@@ -1,5 +1,4 @@
 """RMSprop (Hinton), optionally centered and with momentum, as torch.optim computes it."""
-
 import numpy as np
 
 from npnn.optim.optimizer import Optimizer
@@ -10,19 +9,10 @@ class RMSprop(Optimizer):
     gavg = lerp(gavg, g, 1-alpha); with momentum b = mu*b + g/(sqrt(v~)+eps), p -= lr*b;
     else p -= lr*g/(sqrt(v~)+eps)."""
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        centered: bool = False,
-    ):
-        super().__init__(
-            params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
-        )
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
 
     def _validate(self, group):
         super()._validate(group)
@@ -47,12 +37,12 @@ class RMSprop(Optimizer):
                 g = np.multiply(p.data, wd, out=a)
                 g += p.grad
             v = state["square_avg"]
-            v *= alpha  # v = alpha*v + (1 - alpha)*g*g
+            v *= alpha                           # v = alpha*v + (1 - alpha)*g*g
             np.multiply(g, g, out=b)
             b *= 1 - alpha
             v += b
             if group["centered"]:
-                g_avg = state["grad_avg"]  # g_avg = lerp(g_avg, g, 1 - alpha)
+                g_avg = state["grad_avg"]        # g_avg = lerp(g_avg, g, 1 - alpha)
                 np.subtract(g, g_avg, out=b)
                 b *= 1 - alpha
                 g_avg += b

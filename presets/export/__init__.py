@@ -5,7 +5,6 @@ optional `onnx` package; the others write text and arrays only. What each layer 
 is its catalog entry's (presets.catalog.register_layer), written in onnx_layers, numpy_layers and
 pytorch_layers here.
 """
-
 from __future__ import annotations
 
 
@@ -16,8 +15,6 @@ class MissingExtra(ImportError):
 def check_running_stats(i: int, spec: dict, format: str) -> None:
     """A BatchNorm without running statistics normalises each batch by itself even when predicting."""
     if not spec["track_running_stats"]:
-        raise ValueError(
-            f"model[{i}] ({spec['type']}): track_running_stats = false normalises by each batch's "
-            f"own statistics when predicting; the {format} export needs the running ones "
-            "(track_running_stats = true)"
-        )
+        raise ValueError(f"model[{i}] ({spec['type']}): track_running_stats = false normalises by each batch's "
+                         f"own statistics when predicting; the {format} export needs the running ones "
+                         "(track_running_stats = true)")

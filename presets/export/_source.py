@@ -5,7 +5,6 @@ The generated code repeats Bundle's arithmetic (presets.bundle, presets.mnist.as
 table columns encoded by the fitted plan (presets.export.preprocess_source) and standardised in float64
 then cast to float32, images scaled to 0..1, outputs back in float64.
 """
-
 from __future__ import annotations
 
 import os
@@ -38,18 +37,14 @@ def constants(bundle: Bundle) -> str:
     else:
         lines += [literal(name, value) for name, value in table_constants(spec)]
         if spec.get("feature_mean") is not None:
-            lines += [
-                literal("FEATURE_MEAN", spec["feature_mean"], "np.array"),
-                literal("FEATURE_STD", spec["feature_std"], "np.array"),
-            ]
+            lines += [literal("FEATURE_MEAN", spec["feature_mean"], "np.array"),
+                      literal("FEATURE_STD", spec["feature_std"], "np.array")]
     lines.append(literal("TARGET_NAME", bundle.target_name or "prediction"))
     if bundle.task == "classification":
         lines.append(literal("CLASS_NAMES", bundle.class_names))
     elif spec.get("target_mean") is not None:
-        lines += [
-            literal("TARGET_MEAN", spec["target_mean"], "np.array"),
-            literal("TARGET_STD", spec["target_std"], "np.array"),
-        ]
+        lines += [literal("TARGET_MEAN", spec["target_mean"], "np.array"),
+                  literal("TARGET_STD", spec["target_std"], "np.array")]
     return "\n".join(lines)
 
 
@@ -92,27 +87,25 @@ def main(bundle: Bundle) -> str:
     else:
         read = READ_TABLE
     if bundle.task == "classification":
-        write = """    writer.writerow([TARGET_NAME, *(f"p_{c}" for c in CLASS_NAMES)])
+        write = '''    writer.writerow([TARGET_NAME, *(f"p_{c}" for c in CLASS_NAMES)])
     for label, p in zip(predict(x), predict_proba(x)):
-        writer.writerow([label, *(f"{v:.6g}" for v in p)])"""
+        writer.writerow([label, *(f"{v:.6g}" for v in p)])'''
     else:
-        write = """    y = predict(x)
+        write = '''    y = predict(x)
     y = y.reshape(len(y), -1)
     writer.writerow([TARGET_NAME] if y.shape[1] == 1 else [f"{TARGET_NAME}_{i}" for i in range(y.shape[1])])
-    writer.writerows([f"{v:.10g}" for v in row] for row in y)"""
-    return f"""if __name__ == "__main__":
+    writer.writerows([f"{v:.10g}" for v in row] for row in y)'''
+    return f'''if __name__ == "__main__":
 {read}
     writer = csv.writer(sys.stdout, lineterminator="\\n")
-{write}"""
+{write}'''
 
 
 def usage(bundle: Bundle, script: str, *lines: tuple[str, str]) -> str:
     """The docstring's examples: running the script on a file, then `lines` (code, comment), aligned."""
     if bundle.is_image:
-        run = (
-            f"python {script} images.npz > predictions.csv",
-            f"an .npz holding x: {'x'.join(map(str, bundle.input_shape[1:]))} images",
-        )
+        run = (f"python {script} images.npz > predictions.csv",
+               f"an .npz holding x: {'x'.join(map(str, bundle.input_shape[1:]))} images")
     else:
         run = (f"python {script} new.csv > predictions.csv", "a CSV with the FEATURE_NAMES columns, any order")
     width = max(len(code) for code, _ in (run, *lines))
@@ -128,16 +121,13 @@ def write_export(directory, script: str, source: str, weights: dict, force: bool
     directory = Path(directory)
     present = [name for name in (script, WEIGHTS) if os.path.lexists(directory / name)]
     if present and not force:
-        raise OutputError(
-            f"{directory}: already holds {' and '.join(present)}; pass --force to replace "
-            f"{'it' if len(present) == 1 else 'them'}"
-        )
+        raise OutputError(f"{directory}: already holds {' and '.join(present)}; pass --force to replace "
+                          f"{'it' if len(present) == 1 else 'them'}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         save({key: np.asarray(value) for key, value in weights.items()}, directory / WEIGHTS)
         write_atomic(directory / script, source)
     except OSError as error:
-        raise OSError(
-            error.errno, f"cannot write the export there ({error.strerror or error})", str(directory)
-        ) from None
+        raise OSError(error.errno, f"cannot write the export there ({error.strerror or error})",
+                      str(directory)) from None
     return directory

@@ -3,7 +3,6 @@ plain NumPy, straight-line and readable — and weights.npz (the state dict unde
 
 predict.py holds only the functions its model uses; each layer is one line of `forward`.
 """
-
 from __future__ import annotations
 
 from pathlib import Path

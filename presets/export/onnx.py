@@ -5,7 +5,6 @@ Inputs are raw, as Bundle.predict takes them: one (N, 1) input per table column,
 Bundle.predict / predict_proba: regression `prediction` in the target's units;
 classification `label` and `probabilities`.
 """
-
 from __future__ import annotations
 
 import json
@@ -65,21 +64,16 @@ def _preprocess(g: _Graph, bundle: Bundle, encoded: str) -> str:
     """Raw input to the network's float32 input: the table's encoded columns standardised as Bundle._table
     does, or images scaled as as_images does."""
     if bundle.is_image:  # NOTE: as_images divides by 255 when any pixel of the batch exceeds 1
-        big = g.op(
-            "Greater",
-            [g.op("ReduceMax", [INPUT], "pixels.max", keepdims=0), g.const("pixels.one", np.float32(1))],
-            "pixels.big",
-        )
+        big = g.op("Greater", [g.op("ReduceMax", [INPUT], "pixels.max", keepdims=0),
+                               g.const("pixels.one", np.float32(1))], "pixels.big")
         divisor = g.op("Where", [big, g.const("pixels.255", np.float32(255)), "pixels.one"], "pixels.divisor")
         return g.op("Div", [INPUT, divisor], "pixels")
     x = encoded
     if bundle.spec.get("feature_mean") is not None:
-        centred = g.op(
-            "Sub", [x, g.const("feature_mean", np.asarray(bundle.spec["feature_mean"], np.float64))], "centred"
-        )
-        x = g.op(
-            "Div", [centred, g.const("feature_std", np.asarray(bundle.spec["feature_std"], np.float64))], "standardised"
-        )
+        centred = g.op("Sub", [x, g.const("feature_mean", np.asarray(bundle.spec["feature_mean"], np.float64))],
+                       "centred")
+        x = g.op("Div", [centred, g.const("feature_std", np.asarray(bundle.spec["feature_std"], np.float64))],
+                 "standardised")
     return g.op("Cast", [x], "features", to=g.helper.np_dtype_to_tensor_dtype(np.dtype(np.float32)))
 
 
@@ -96,14 +90,10 @@ def _postprocess(g: _Graph, bundle: Bundle, outputs: str, targets: int) -> list:
         kind = g.helper.np_dtype_to_tensor_dtype(np.dtype(str) if names.dtype == object else names.dtype)
         return [make("label", kind, ["N"]), make("probabilities", double, ["N", len(names)])]
     if bundle.spec.get("target_mean") is not None:
-        scaled = g.op(
-            "Mul", [y, g.const("target_std", np.asarray(bundle.spec["target_std"], np.float64))], "outputs.scaled"
-        )
-        y = g.op(
-            "Add",
-            [scaled, g.const("target_mean", np.asarray(bundle.spec["target_mean"], np.float64))],
-            "outputs.target",
-        )
+        scaled = g.op("Mul", [y, g.const("target_std", np.asarray(bundle.spec["target_std"], np.float64))],
+                      "outputs.scaled")
+        y = g.op("Add", [scaled, g.const("target_mean", np.asarray(bundle.spec["target_mean"], np.float64))],
+                 "outputs.target")
     if targets == 1:  # NOTE: one target answers (N,), as Bundle.predict does
         g.op("Squeeze", [y, g.const("target_axis", np.array([1], dtype=np.int64))], "prediction")
         return [make("prediction", double, ["N"])]
@@ -125,34 +115,23 @@ def onnx_model(bundle: Bundle):
         x = entry.to_onnx(OnnxLayer(g, i, entry.full_spec(spec), shape, weights), x)
     outputs = _postprocess(g, bundle, x, shapes[-1][0])
     if bundle.is_image:
-        inputs = [
-            g.helper.make_tensor_value_info(
-                INPUT, g.helper.np_dtype_to_tensor_dtype(np.dtype(np.float32)), ["N", *bundle.input_shape]
-            )
-        ]
-    graph = g.helper.make_graph(
-        g.nodes, bundle.run_dir.name, inputs, outputs, g.initializers, doc_string=_input_doc(bundle)
-    )
-    model = g.helper.make_model(
-        graph,
-        opset_imports=[g.helper.make_opsetid("", OPSET), g.helper.make_opsetid(ML_DOMAIN, ML_OPSET)],
-        producer_name="npnn-tui",
-        producer_version=npnn.__version__,
-    )
-    onnx.helper.set_model_props(
-        model,
-        {key: json.dumps(bundle.spec.get(key)) for key in ("task", "feature_names", "target_name", "class_names")},
-    )
+        inputs = [g.helper.make_tensor_value_info(INPUT, g.helper.np_dtype_to_tensor_dtype(np.dtype(np.float32)),
+                                                  ["N", *bundle.input_shape])]
+    graph = g.helper.make_graph(g.nodes, bundle.run_dir.name, inputs, outputs, g.initializers,
+                                doc_string=_input_doc(bundle))
+    model = g.helper.make_model(graph, opset_imports=[g.helper.make_opsetid("", OPSET),
+                                                      g.helper.make_opsetid(ML_DOMAIN, ML_OPSET)],
+                                producer_name="npnn-tui", producer_version=npnn.__version__)
+    onnx.helper.set_model_props(model, {key: json.dumps(bundle.spec.get(key)) for key in
+                                        ("task", "feature_names", "target_name", "class_names")})
     onnx.checker.check_model(model, full_check=True)
     return model
 
 
 def _input_doc(bundle: Bundle) -> str:
     if bundle.is_image:
-        return (
-            f"input: float32 images (N, {', '.join(map(str, bundle.input_shape))}), pixels 0..255 or 0..1 "
-            "(divided by 255 when any pixel of the batch exceeds 1)"
-        )
+        return (f"input: float32 images (N, {', '.join(map(str, bundle.input_shape))}), pixels 0..255 or 0..1 "
+                "(divided by 255 when any pixel of the batch exceeds 1)")
     return input_doc(bundle.spec)
 
 

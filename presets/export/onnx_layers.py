@@ -3,7 +3,6 @@
 A translation takes an OnnxLayer (model[i] being converted) and the name of its input, adds nodes
 through `layer.op` / `layer.param` / `layer.const`, and returns the name of its output.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -53,13 +52,8 @@ def linear(layer: OnnxLayer, x: str) -> str:
 
 def conv2d(layer: OnnxLayer, x: str) -> str:
     k, s, p = layer.spec["kernel_size"], layer.spec["stride"], layer.spec["padding"]
-    return layer.op(
-        "Conv",
-        [x, *layer.param("weight"), *layer.param("bias")],
-        kernel_shape=[k, k],
-        strides=[s, s],
-        pads=[p, p, p, p],
-    )
+    return layer.op("Conv", [x, *layer.param("weight"), *layer.param("bias")], kernel_shape=[k, k],
+                    strides=[s, s], pads=[p, p, p, p])
 
 
 def max_pool2d(layer: OnnxLayer, x: str) -> str:
@@ -73,22 +67,14 @@ def avg_pool2d(layer: OnnxLayer, x: str) -> str:
     too (the windows kept are the same, divisors included).
     """
     spec, ceil = layer.spec, layer.spec["ceil_mode"]
-    pooled = layer.op(
-        "AveragePool",
-        [x],
-        "pooled" if ceil else "",
-        **_pool(spec),
-        ceil_mode=int(ceil),
-        count_include_pad=int(spec["count_include_pad"]),
-    )
+    pooled = layer.op("AveragePool", [x], "pooled" if ceil else "", **_pool(spec), ceil_mode=int(ceil),
+                      count_include_pad=int(spec["count_include_pad"]))
     if not ceil:
         return pooled
-    sizes = [
-        output_size(n, spec["kernel_size"], _stride(spec), spec["padding"], ceil_mode=True) for n in layer.shape[1:]
-    ]
-    starts, ends, axes = (
-        layer.const(name, value, np.int64) for name, value in (("starts", [0, 0]), ("ends", sizes), ("axes", [2, 3]))
-    )
+    sizes = [output_size(n, spec["kernel_size"], _stride(spec), spec["padding"], ceil_mode=True)
+             for n in layer.shape[1:]]
+    starts, ends, axes = (layer.const(name, value, np.int64) for name, value in
+                          (("starts", [0, 0]), ("ends", sizes), ("axes", [2, 3])))
     return layer.op("Slice", [pooled, starts, ends, axes])
 
 
@@ -105,19 +91,16 @@ def batch_norm(layer: OnnxLayer, x: str) -> str:
     spec = layer.spec
     check_running_stats(layer.i, spec, "ONNX")
     n = spec["num_features"]
-    inputs = [
-        x,
-        *layer.param("weight", np.ones(n, dtype=np.float32)),
-        *layer.param("bias", np.zeros(n, dtype=np.float32)),
-        *layer.param("running_mean"),
-        *layer.param("running_var"),
-    ]
+    inputs = [x, *layer.param("weight", np.ones(n, dtype=np.float32)),
+              *layer.param("bias", np.zeros(n, dtype=np.float32)), *layer.param("running_mean"),
+              *layer.param("running_var")]
     return layer.op("BatchNormalization", inputs, epsilon=float(spec["eps"]))
 
 
 def layer_norm(layer: OnnxLayer, x: str) -> str:
     scale = layer.param("weight", np.ones(layer.spec["normalized_shape"], dtype=np.float32))
-    return layer.op("LayerNormalization", [x, *scale, *layer.param("bias")], axis=-1, epsilon=float(layer.spec["eps"]))
+    return layer.op("LayerNormalization", [x, *scale, *layer.param("bias")], axis=-1,
+                    epsilon=float(layer.spec["eps"]))
 
 
 def flatten(layer: OnnxLayer, x: str) -> str:

@@ -6,7 +6,6 @@ The nodes repeat presets.table.encode: the median where a number is NaN (and a w
 text to a category index with ai.onnx.ml's LabelEncoder (unseen values to the last slot), then a
 one-hot by comparing that index with 0..k. Their outputs are concatenated, (N, inputs) float64.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -36,16 +35,8 @@ def _category(g, column: dict, x: str, prefix: str) -> list[str]:
     gap = slot.get("", unseen)  # NOTE: a gap is a category when training had gaps, else unseen
     keys = list(categories) + [marker for marker in MISSING_MARKERS if marker not in slot]
     values = [slot.get(key, gap) for key in keys]
-    index = g.helper.make_node(
-        "LabelEncoder",
-        [x],
-        [f"{prefix}.index"],
-        name=f"{prefix}.index",
-        domain=ML_DOMAIN,
-        keys_strings=keys,
-        values_int64s=values,
-        default_int64=unseen,
-    )
+    index = g.helper.make_node("LabelEncoder", [x], [f"{prefix}.index"], name=f"{prefix}.index", domain=ML_DOMAIN,
+                               keys_strings=keys, values_int64s=values, default_int64=unseen)
     g.nodes.append(index)
     slots = g.const(f"{prefix}.slots", np.arange(unseen + 1, dtype=np.int64))
     onehot = g.op("Equal", [f"{prefix}.index", slots], f"{prefix}.onehot")
@@ -61,9 +52,8 @@ def table_graph(g, spec: dict) -> tuple[list, str]:
     plan = column_plan(spec)
     taken = [column["name"] for column in plan if column["name"] in RESERVED]
     if taken:
-        raise ValueError(
-            f"column {taken[0]!r}: the ONNX export names an output so; rename the column and train again to export it"
-        )
+        raise ValueError(f"column {taken[0]!r}: the ONNX export names an output so; rename the column and "
+                         "train again to export it")
     string = g.helper.np_dtype_to_tensor_dtype(np.dtype(object))
     inputs, parts = [], []
     for i, column in enumerate(plan):
@@ -78,8 +68,6 @@ def table_graph(g, spec: dict) -> tuple[list, str]:
 def input_doc(spec: dict) -> str:
     """The graph's doc string for a table: each input and what a gap is."""
     kinds = ", ".join(f"{c['name']} ({'string' if c['kind'] == 'category' else 'double'})" for c in column_plan(spec))
-    return (
-        f"inputs, one per column, shape (N, 1): {kinds}; a gap is NaN in a double input, '' (or a "
-        f"missing marker: {', '.join(repr(m) for m in MISSING_MARKERS[1:])}) in a string input; strings "
-        "are compared as given (strip spaces first)"
-    )
+    return (f"inputs, one per column, shape (N, 1): {kinds}; a gap is NaN in a double input, '' (or a "
+            f"missing marker: {', '.join(repr(m) for m in MISSING_MARKERS[1:])}) in a string input; strings "
+            "are compared as given (strip spaces first)")

@@ -1,7 +1,6 @@
 """PyTorch export: a directory with model.py (the equivalent torch.nn.Sequential, the preprocessing and
 `predict`) and weights.npz (the state dict under PyTorch's keys). model.py imports only NumPy and torch.
 """
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,14 +26,8 @@ def model_source(bundle: Bundle) -> str:
     proba = ", predict_proba" if bundle.task == "classification" else ""
     return f'''"""The npnn run {bundle.run_dir.name} as a torch.nn.Sequential, with its preprocessing ({bundle.task}).
 
-{
-        usage(
-            bundle,
-            SCRIPT,
-            (f"from model import predict{proba}", "raw inputs in, answers as npnn's Bundle gives them"),
-            ("model = build()", "a fresh nn.Sequential with the trained weights, in eval mode"),
-        )
-    }
+{usage(bundle, SCRIPT, (f"from model import predict{proba}", "raw inputs in, answers as npnn's Bundle gives them"),
+        ("model = build()", "a fresh nn.Sequential with the trained weights, in eval mode"))}
 
 The weights are in {WEIGHTS} beside this file, under the state dict's keys ("0.weight", ...).
 """

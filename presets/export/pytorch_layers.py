@@ -3,7 +3,6 @@
 A translation takes model[i]'s full spec and returns the Python expression of the module (`nn` is
 torch.nn there); the module's state-dict keys must be npnn's, as weights.npz holds them.
 """
-
 from __future__ import annotations
 
 

@@ -7,7 +7,6 @@ an "unseen" slot ("" — a missing value — is a category of its own). Left out
 text with more distinct values (names, ids), dates, constants, columns with no value in training.
 The plan is plain data (bundle.json); presets.table.encode applies it.
 """
-
 from __future__ import annotations
 
 import re
@@ -26,16 +25,14 @@ _SHOWN = 8  # categories named in a note
 @dataclass
 class ColumnPlan:
     """The fitted plan (used columns, in file order) and the notes: one per column, used or not."""
-
     columns: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
 
     @property
     def width(self) -> int:
         """How many numeric inputs the plan makes (the network's in_features)."""
-        return sum(
-            (2 if c["indicator"] else 1) if c["kind"] == "number" else len(c["categories"]) + 1 for c in self.columns
-        )
+        return sum((2 if c["indicator"] else 1) if c["kind"] == "number" else len(c["categories"]) + 1
+                   for c in self.columns)
 
     def dropped(self) -> list[dict]:
         return [note for note in self.notes if note["kind"] == "left out"]
@@ -48,15 +45,11 @@ def choose_features(table: Table, target: str, columns: tuple | None, drop: tupl
     for key, given in (("data.columns (--columns)", columns), ("data.drop (--drop)", drop)):
         unknown = [name for name in given or () if name not in names]
         if unknown:
-            raise DataError(
-                f"{table.path}: {key} names {', '.join(map(repr, unknown))}, not a column of the "
-                f"file; columns: {', '.join(names)}"
-            )
+            raise DataError(f"{table.path}: {key} names {', '.join(map(repr, unknown))}, not a column of the "
+                            f"file; columns: {', '.join(names)}")
     if columns and target in columns:
-        raise DataError(
-            f"{table.path}: data.columns names the target {target!r}; a model cannot take the "
-            "column it predicts as an input"
-        )
+        raise DataError(f"{table.path}: data.columns names the target {target!r}; a model cannot take the "
+                        "column it predicts as an input")
     chosen = [name for name in names if name != target and (not columns or name in columns)]
     chosen = [name for name in chosen if name not in (drop or ())]
     if not chosen:
@@ -81,10 +74,8 @@ def _number(name: str, values: np.ndarray) -> tuple[dict | None, dict]:
     fill = float(np.median(present))
     note = {"name": name, "kind": "number", "missing": missing, "why": "standardised"}
     if missing:
-        note.update(
-            filled=fill,
-            why=f"standardised; {missing} missing filled with the median {fill:g}, plus a was-missing input",
-        )
+        note.update(filled=fill, why=f"standardised; {missing} missing filled with the median {fill:g}, "
+                                     "plus a was-missing input")
     return {"name": name, "kind": "number", "fill": fill, "indicator": bool(missing)}, note
 
 
@@ -103,32 +94,21 @@ def _category(name: str, values: np.ndarray, max_categories: int) -> tuple[dict 
     words = [c for c in present if not _is_number(c)]
     mixed = f"numbers mixed with text (like {words[0]!r})" if len(words) < len(present) / 2 else ""
     if _is_date(values):
-        return None, {
-            "name": name,
-            "kind": "left out",
-            "why": f"dates (like {present[0]!r}): npnn does not split dates into parts; add "
-            "year/month/day columns to use them",
-        }
+        return None, {"name": name, "kind": "left out",
+                      "why": f"dates (like {present[0]!r}): npnn does not split dates into parts; add "
+                             "year/month/day columns to use them"}
     if len(categories) > max_categories:
-        why = (
-            f"{mixed}: blank or fix those cells to use it as numbers"
-            if mixed
-            else f"{len(categories)} distinct text values in the training rows (more than {max_categories}: "
-            "names or ids?; raise data.max_categories to keep it)"
-        )
+        why = (f"{mixed}: blank or fix those cells to use it as numbers" if mixed else
+               f"{len(categories)} distinct text values in the training rows (more than {max_categories}: "
+               "names or ids?; raise data.max_categories to keep it)")
         return None, {"name": name, "kind": "left out", "why": why}
     if len(categories) == 1:
         shown = repr(categories[0]) if categories[0] else "missing"
         return None, {"name": name, "kind": "left out", "why": f"the same value ({shown}) in every training row"}
     names = [str(c) for c in categories]
     shown = ", ".join(c or "(missing)" for c in names[:_SHOWN]) + (", ..." if len(names) > _SHOWN else "")
-    note = {
-        "name": name,
-        "kind": "category",
-        "categories": len(names),
-        "missing": missing,
-        "why": f"{len(names)} categories ({shown}) one-hot, plus an unseen slot" + (f"; {mixed}" if mixed else ""),
-    }
+    note = {"name": name, "kind": "category", "categories": len(names), "missing": missing,
+            "why": f"{len(names)} categories ({shown}) one-hot, plus an unseen slot" + (f"; {mixed}" if mixed else "")}
     return {"name": name, "kind": "category", "categories": names}, note
 
 
@@ -138,9 +118,8 @@ def decide(table: Table, name: str, rows: np.ndarray, max_categories: int = MAX_
     return _category(name, values, max_categories) if table.is_text(name) else _number(name, values)
 
 
-def fit_columns(
-    table: Table, features: list[str], train_rows: np.ndarray, max_categories: int = MAX_CATEGORIES
-) -> ColumnPlan:
+def fit_columns(table: Table, features: list[str], train_rows: np.ndarray,
+                max_categories: int = MAX_CATEGORIES) -> ColumnPlan:
     """The plan for `features`, from the values in `train_rows` only."""
     plan = ColumnPlan()
     for name in features:

@@ -7,7 +7,6 @@ missing value; indicator: a was-missing 0/1 input follows, when the training row
 {"name", "kind": "category", "categories"} (one-hot over the categories, "" meaning missing, then one slot
 for any value unseen in training).
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -84,8 +83,6 @@ def encode(plan, table):
     """The plan's columns of `table` (a mapping column name → values) side by side, (n, inputs) float64."""
     missing = [column["name"] for column in plan if column["name"] not in table]
     if missing:
-        raise ValueError(
-            f"missing feature column(s) {', '.join(map(repr, missing))}; the model was trained on "
-            f"{', '.join(column['name'] for column in plan)}"
-        )
+        raise ValueError(f"missing feature column(s) {', '.join(map(repr, missing))}; the model was trained on "
+                         f"{', '.join(column['name'] for column in plan)}")
     return np.hstack([encode_column(column, table[column["name"]]) for column in plan])

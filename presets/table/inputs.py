@@ -4,7 +4,6 @@ Accepted: a mapping of column name → values (a dict of lists, a pandas DataFra
 ignored, order does not matter), a list of row dicts, or rows of values in the order of the bundle's
 feature_names. Text and gaps are welcome where the plan takes them.
 """
-
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -34,10 +33,8 @@ def _columns(names: list[str], X) -> Mapping:
     if isinstance(X, (list, tuple)) and X and all(isinstance(row, Mapping) for row in X):
         missing = [name for name in names if any(name not in row for row in X)]
         if missing:
-            raise ValueError(
-                f"missing feature column(s) {', '.join(map(repr, missing))}; the model was trained "
-                f"on {', '.join(names)}"
-            )
+            raise ValueError(f"missing feature column(s) {', '.join(map(repr, missing))}; the model was trained "
+                             f"on {', '.join(names)}")
         return {name: [row[name] for row in X] for name in names}
     rows = np.asarray(X) if hasattr(X, "dtype") else np.asarray(X, dtype=object)
     if rows.ndim == 1:

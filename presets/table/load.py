@@ -2,7 +2,6 @@
 counted), the feature columns chosen; the rows stay raw until the training split is known, when the
 column plan is fitted on it (presets.table.columns) and every split is encoded (presets.table.encode).
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,13 +18,12 @@ from presets.table.scale import standardise
 @dataclass
 class RawTable:
     """The rows kept (those with a target), their target values, and the chosen feature columns."""
-
     table: Table
     target: str
     features: list[str]
-    labels: np.ndarray  # the target: float64 for a number column, text otherwise
-    rows: np.ndarray  # the file's data rows kept, as indices into table's columns
-    left_out: int  # rows left out because their target is missing
+    labels: np.ndarray          # the target: float64 for a number column, text otherwise
+    rows: np.ndarray            # the file's data rows kept, as indices into table's columns
+    left_out: int               # rows left out because their target is missing
 
     def notes(self) -> list[str]:
         lines = list(self.table.notes)
@@ -79,9 +77,8 @@ def _onehot_standardised(codes: list[np.ndarray], width: int, standardize: bool)
     return out, {"mean": mean.tolist(), "std": std.tolist()}
 
 
-def encode_splits(
-    raw: RawTable, train: np.ndarray, others: list[np.ndarray], max_categories: int, standardize: bool
-) -> tuple[list[np.ndarray], ColumnPlan, dict | None]:
+def encode_splits(raw: RawTable, train: np.ndarray, others: list[np.ndarray], max_categories: int,
+                  standardize: bool) -> tuple[list[np.ndarray], ColumnPlan, dict | None]:
     """The plan fitted on the training rows (`train`: positions among raw.rows); every split encoded as
     float32, standardised with the training statistics when asked (and those statistics, else None).
 
@@ -112,17 +109,12 @@ def encode_splits(
             stds += stats["std"]
         width = encoded[0].shape[1]
         for target, split in zip(out, encoded):
-            target[:, at : at + width] = split
+            target[:, at:at + width] = split
         at += width
     return out, plan, {"mean": means, "std": stds} if standardize else None
 
 
 def column_report(raw: RawTable, plan: ColumnPlan) -> dict:
     """What the run did with the table, for bundle.json, metrics.json and the notes shown."""
-    return {
-        "columns": plan.columns,
-        "column_notes": plan.notes,
-        "rows_left_out": raw.left_out,
-        "table_notes": raw.notes(),
-        "delimiter": raw.table.delimiter,
-    }
+    return {"columns": plan.columns, "column_notes": plan.notes, "rows_left_out": raw.left_out,
+            "table_notes": raw.notes(), "delimiter": raw.table.delimiter}

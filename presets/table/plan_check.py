@@ -5,7 +5,6 @@ fill, indicator and categories; distinct names; as many inputs as input_shape sa
 run recorded, or, for a bundle saved before plans existed, feature_names. Every refusal is a
 PresetError naming the file, the key and what is allowed.
 """
-
 from __future__ import annotations
 
 import math
@@ -34,12 +33,8 @@ def _number_column(where: str, key: str, column: dict) -> int:
 
 def _category_column(where: str, key: str, column: dict) -> int:
     categories = column.get("categories")
-    if (
-        not isinstance(categories, list)
-        or not categories
-        or not all(isinstance(c, str) for c in categories)
-        or len(set(categories)) != len(categories)
-    ):
+    if (not isinstance(categories, list) or not categories or not all(isinstance(c, str) for c in categories)
+            or len(set(categories)) != len(categories)):
         _fail(where, f"{key}.categories", "a non-empty list of distinct strings", categories)
     return len(categories) + 1
 
@@ -77,13 +72,11 @@ def table_section(where: str, raw: dict, shape: list) -> dict:
     if raw.get("feature_names") not in (None, names):
         _fail(where, "feature_names", f"the columns' names {names}", raw["feature_names"])
     notes = {key: raw.get(key) for key in NOTE_KEYS}
-    if notes["column_notes"] is not None and not (
-        isinstance(notes["column_notes"], list) and all(isinstance(n, dict) for n in notes["column_notes"])
-    ):
+    if notes["column_notes"] is not None and not (isinstance(notes["column_notes"], list)
+                                                  and all(isinstance(n, dict) for n in notes["column_notes"])):
         _fail(where, "column_notes", "a list of tables", notes["column_notes"])
-    if notes["table_notes"] is not None and not (
-        isinstance(notes["table_notes"], list) and all(isinstance(n, str) for n in notes["table_notes"])
-    ):
+    if notes["table_notes"] is not None and not (isinstance(notes["table_notes"], list)
+                                                 and all(isinstance(n, str) for n in notes["table_notes"])):
         _fail(where, "table_notes", "a list of strings", notes["table_notes"])
     left_out = notes["rows_left_out"]
     if left_out is not None and (isinstance(left_out, bool) or not isinstance(left_out, int) or left_out < 0):

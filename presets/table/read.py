@@ -5,7 +5,6 @@ As pandas' `read_csv` does for a user: the delimiter is sniffed (comma, semicolo
 fields, a UTF-8 BOM, CRLF and blank lines work, and the cells in MISSING_MARKERS count as missing.
 A pandas index column (blank or "Unnamed: 0" header, distinct whole numbers) is dropped with a note.
 """
-
 from __future__ import annotations
 
 import csv
@@ -33,7 +32,6 @@ _NAN = float("nan")
 @dataclass
 class Table:
     """A file's columns by name (file order), the data line each row ends on, and what the reader did."""
-
     path: Path
     delimiter: str
     columns: dict[str, np.ndarray]
@@ -124,10 +122,8 @@ def _check_names(path: Path, names: list[str]) -> None:
         seen.setdefault(name, []).append(i + 1)
     for name, places in seen.items():
         if len(places) > 1 and (name or places[0] > 1):
-            raise DataError(
-                f"{path}: column {name!r} appears {len(places)} times in the header (columns "
-                f"{', '.join(map(str, places))}); give each column its own name"
-            )
+            raise DataError(f"{path}: column {name!r} appears {len(places)} times in the header (columns "
+                            f"{', '.join(map(str, places))}); give each column its own name")
 
 
 def _numbers(cells: tuple) -> np.ndarray:
@@ -159,16 +155,15 @@ class _ColumnBuilder:
         """Write a chunk's cells from row `start`; False when a number column meets text after its first chunk."""
         if not self.text:
             try:
-                self.values[start : start + len(cells)] = _numbers(cells)
+                self.values[start:start + len(cells)] = _numbers(cells)
                 return True
             except ValueError:
                 if start:
                     return False
                 self.text, self.values = True, np.empty(self.capacity, dtype=np.int32)
         vocabulary = self.vocabulary
-        self.values[start : start + len(cells)] = [
-            vocabulary.setdefault("" if (c := cell.strip()) in _MISSING else c, len(vocabulary)) for cell in cells
-        ]
+        self.values[start:start + len(cells)] = [
+            vocabulary.setdefault("" if (c := cell.strip()) in _MISSING else c, len(vocabulary)) for cell in cells]
         return True
 
     def finish(self, rows: int) -> np.ndarray:
@@ -212,10 +207,8 @@ def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_column
         if not row or not "".join(row).strip():
             continue
         if len(row) != width:
-            raise DataError(
-                f"{path}: line {rows.line_num} has {len(row)} fields, the header has {width} "
-                f"({DELIMITER_NAMES[delimiter]}-delimited)"
-            )
+            raise DataError(f"{path}: line {rows.line_num} has {len(row)} fields, the header has {width} "
+                            f"({DELIMITER_NAMES[delimiter]}-delimited)")
         chunk.append(row)
         lines.append(rows.line_num)
         if len(chunk) == _CHUNK_ROWS and (flipped := flush()):
@@ -224,30 +217,20 @@ def _read_rows(path: Path, handle, delimiter: str, names: list[str], text_column
             break
     if chunk and (flipped := flush()):
         return None, None, flipped
-    return (
-        {name: builder.finish(len(lines)) for name, builder in builders.items()},
-        np.asarray(lines, dtype=np.int64),
-        None,
-    )
+    return ({name: builder.finish(len(lines)) for name, builder in builders.items()},
+            np.asarray(lines, dtype=np.int64), None)
 
 
 def _drop_index(table: Table) -> None:
     """A pandas index column (first, blank or 'Unnamed: 0', distinct whole numbers) is dropped with a note."""
     first = table.names[0]
     values = table.columns[first]
-    index = (
-        _INDEX_NAME.match(first) is not None
-        and not table.is_text(first)
-        and np.isfinite(values).all()
-        and bool(np.all(values == np.round(values)))
-        and np.unique(values).size == values.size
-    )
+    index = (_INDEX_NAME.match(first) is not None and not table.is_text(first) and np.isfinite(values).all()
+             and bool(np.all(values == np.round(values))) and np.unique(values).size == values.size)
     if not index:
         if not first:
-            raise DataError(
-                f"{table.path}: column 1 of the header has no name and does not hold a row index; "
-                "name it in the header row"
-            )
+            raise DataError(f"{table.path}: column 1 of the header has no name and does not hold a row index; "
+                            "name it in the header row")
         return
     del table.columns[first]
     shown = repr(first) if first else "with a blank name"
@@ -258,10 +241,8 @@ def _check_finite(table: Table) -> None:
     for name, values in table.columns.items():
         if not table.is_text(name) and np.isinf(values).any():
             row = int(np.argmax(np.isinf(values)))
-            raise DataError(
-                f"{table.path}: line {table.lines[row]}, column {name!r}: expected a finite number, "
-                f"got {str(float(values[row]))!r}"
-            )
+            raise DataError(f"{table.path}: line {table.lines[row]}, column {name!r}: expected a finite number, "
+                            f"got {str(float(values[row]))!r}")
 
 
 def read_table(path, max_rows: int | None = None, text: tuple = ()) -> Table:

@@ -1,6 +1,5 @@
 """Standardisation with the training split's statistics, per column: the one formula for tables' inputs
 and regression targets."""
-
 from __future__ import annotations
 
 import numpy as np
