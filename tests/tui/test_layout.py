@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Static
 
 from tests.tui.conftest import settle
 
@@ -19,7 +20,21 @@ async def test_breakpoint_classes_follow_the_terminal_size(app_for, size, classe
         label = app.screen.query_one(".field Label")
         assert label.outer_size.width == 11  # $label-width in app.tcss
         side = app.screen.query_one("#side")
-        assert side.outer_size.width == (33 if size[0] < 100 else 40)
+        assert side.outer_size.width == (34 if size[0] < 100 else 41)
+
+
+async def test_the_side_column_is_as_wide_whether_or_not_it_scrolls(app_for):
+    """A column that fits exactly must not flip to a scrolled layout one row taller (the first screen once
+    depended on what ran before it in the process)."""
+    app = app_for("--preset", "tabular_mlp")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        side, description = app.screen.query_one("#side"), app.screen.query_one("#description")
+        fitted = description.size
+        assert side.virtual_size.height <= side.size.height
+        side.mount(Static("\n" * 40, id="overflow"))
+        await pilot.pause()
+        assert side.virtual_size.height > side.size.height and description.size == fitted
 
 
 async def test_resizing_moves_between_breakpoints(app_for):
