@@ -67,7 +67,7 @@ def _create_study(optuna, text: str, study_name: str, heartbeat: int, **options)
     shown = url.render_as_string(hide_password=True)
     import sqlalchemy.exc
     try:
-        with _creation_lock(url):
+        with creation_lock(url):
             storage_object = optuna.storages.RDBStorage(
                 text, heartbeat_interval=heartbeat, grace_period=GRACE_HEARTBEATS * heartbeat,
                 heartbeat_stale_trial_callback=retry)
@@ -180,8 +180,9 @@ def _check_sqlite_path(database: str | None, shown: str) -> None:
 
 
 @contextmanager
-def _creation_lock(url):
+def creation_lock(url):
     """Held while Optuna creates its tables and the study: one worker creates them, the others then find them.
+    A reader opening the storage while workers may be creating it takes it too (opening initialises it).
 
     NOTE: without it, two workers started at once on a fresh database both create the tables, and one
     crashes (sqlite: "table studies already exists" or IntegrityError on alembic_version; PostgreSQL:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from presets.sweep_storage import creation_lock
 from tests import processes as test_processes
 
 FAST = ["--preset", "tabular_mlp", "--epochs", "3", "--param", "lr=1e-4:1e-1:log", "--param", "dropout=0:0.5"]
@@ -73,11 +74,21 @@ def start_simultaneously(tmp_path: Path, workers: int, tries: list[list[str]], t
         return results
 
 
+def _load_study(optuna, storage):
+    """The study "s"; a database is opened under the workers' creation lock (opening one that a worker is
+    creating at that instant would race it for Optuna's version table)."""
+    if not isinstance(storage, str):
+        return optuna.load_study(study_name="s", storage=storage)
+    import sqlalchemy
+    with creation_lock(sqlalchemy.engine.make_url(storage)):
+        return optuna.load_study(study_name="s", storage=storage)
+
+
 def _trial_training(storage) -> bool:
     """A trial is RUNNING and has reported an epoch's validation loss."""
     import optuna
     try:
-        trials = optuna.load_study(study_name="s", storage=storage).trials
+        trials = _load_study(optuna, storage).trials
     except KeyError:  # NOTE: the study is not created yet
         return False
     return any(t.state.name == "RUNNING" and t.intermediate_values for t in trials)
@@ -104,7 +115,7 @@ def check_a_killed_workers_trial_is_failed_and_retried(out: Path, storage_argv: 
         stdout, stderr = survivor.communicate(timeout=240)
     assert survivor.returncode == 0 and "Warning" not in stderr, stderr[-2000:]
     assert "1 already in the study" in stdout
-    trials = optuna.load_study(study_name="s", storage=storage).trials
+    trials = _load_study(optuna, storage).trials
     assert [t.state.name for t in trials][0] == "FAIL" and len(trials) == 3
     retry = trials[1]
     assert retry.system_attrs["failed_trial"] == 0 and retry.params == trials[0].params
