@@ -192,7 +192,8 @@ def _raw(spec: DataSpec, task: str, data_path, target, download: bool) -> _Raw:
 def _check_float32(where: str, **splits: tuple) -> None:
     """Refuse values that do not fit float32 (npnn's default dtype) rather than train on inf."""
     for name, arrays in splits.items():
-        if any(a.dtype.kind == "f" and not np.isfinite(a).all() for a in arrays):
+        # NOTE: min and max are NaN or infinite exactly when some value is, with no array of flags the split's size
+        if any(a.dtype.kind == "f" and a.size and not np.isfinite([a.min(), a.max()]).all() for a in arrays):
             raise DataError(f"{where}: {name} holds values beyond float32's range (±3.4e38) after scaling; "
                             "set data.standardize = true or rescale the data")
 

@@ -22,6 +22,14 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$|^\d{
 _SHOWN = 8  # categories named in a note
 
 
+def column_width(column: dict) -> int:
+    """How many inputs one plan entry makes: a number (and its was-missing indicator), or a one-hot with an
+    unseen slot."""
+    if column["kind"] == "number":
+        return 2 if column["indicator"] else 1
+    return len(column["categories"]) + 1
+
+
 @dataclass
 class ColumnPlan:
     """The fitted plan (used columns, in file order) and the notes: one per column, used or not."""
@@ -31,8 +39,7 @@ class ColumnPlan:
     @property
     def width(self) -> int:
         """How many numeric inputs the plan makes (the network's in_features)."""
-        return sum((2 if c["indicator"] else 1) if c["kind"] == "number" else len(c["categories"]) + 1
-                   for c in self.columns)
+        return sum(column_width(column) for column in self.columns)
 
     def dropped(self) -> list[dict]:
         return [note for note in self.notes if note["kind"] == "left out"]

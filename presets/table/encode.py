@@ -19,7 +19,7 @@ def number_problem(values):
     (None, numbers): the values as float64, NaN where missing (None, NaN or a missing marker)."""
     values = np.asarray(values, dtype=object if not hasattr(values, "dtype") else None)
     if values.dtype.kind in "fiub":
-        numbers = values.astype(np.float64)
+        numbers = values.astype(np.float64, copy=False)  # NOTE: read only below and by every caller
     else:
         numbers = np.empty(len(values))
         for i, value in enumerate(values):
@@ -76,7 +76,8 @@ def category_codes(column, values):
     """Each value's slot among a category column's categories; a value unseen in training: the last slot."""
     categories = column["categories"]
     slot = {category: i for i, category in enumerate(categories)}
-    return np.array([slot.get(text, len(categories)) for text in text_cells(values)], dtype=np.int64)
+    return np.fromiter((slot.get(text, len(categories)) for text in text_cells(values)), dtype=np.int64,
+                       count=len(values))
 
 
 def encode(plan, table):

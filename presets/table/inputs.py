@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from presets.errors import DataError
+from presets.table.columns import column_width
 from presets.table.encode import encode, number_problem
 
 
@@ -57,8 +58,7 @@ def encoded_names(spec: dict) -> list[str]:
     """The raw column each of the network's inputs comes from (a one-hot column gives several)."""
     names = []
     for column in column_plan(spec):
-        width = (2 if column["indicator"] else 1) if column["kind"] == "number" else len(column["categories"]) + 1
-        names += [column["name"]] * width
+        names += [column["name"]] * column_width(column)
     return names
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from presets.errors import DataError
-from presets.table.columns import ColumnPlan, choose_features, fit_columns
+from presets.table.columns import ColumnPlan, choose_features, column_width, fit_columns
 from presets.table.encode import category_codes, encode_column
 from presets.table.read import Table, read_table
 from presets.table.scale import standardise
@@ -58,23 +58,42 @@ def read_training_table(path, target: str | None, columns: tuple | None = None, 
     return RawTable(table, target, features, values[rows], rows, int(missing.sum()))
 
 
-def _onehot_standardised(codes: list[np.ndarray], width: int, standardize: bool) -> tuple[list[np.ndarray], dict]:
-    """Each split's one-hot rows as float32, standardised by the training rows' share of each slot.
+def _onehot_blocks(column: dict, values: np.ndarray, parts: list[np.ndarray], blocks: list[np.ndarray],
+                   standardize: bool) -> dict:
+    """Write a category column's one-hot rows for each split into its block (float32, one column per slot),
+    standardised by the training rows' share of each slot; the statistics. One split at a time.
 
     NOTE: for 0/1 inputs the mean is the share p and the std sqrt(p(1-p)); computing them from counts
     spares an (n, slots) float64 matrix per split, several times the file's size for a wide column.
     """
-    share = np.bincount(codes[0], minlength=width) / len(codes[0])
+    width = blocks[0].shape[1]
+    codes = category_codes(column, values[parts[0]])
+    share = np.bincount(codes, minlength=width) / len(codes)
     std = np.sqrt(share * (1 - share)) if standardize else np.ones(width)
     std = np.where(std > 0, std, 1.0)
     mean = share if standardize else np.zeros(width)
     off, on = (-mean / std).astype(np.float32), ((1 - mean) / std).astype(np.float32)
-    out = []
-    for split in codes:
-        rows = np.repeat(off[None], len(split), axis=0)
-        rows[np.arange(len(split)), split] = on[split]
-        out.append(rows)
-    return out, {"mean": mean.tolist(), "std": std.tolist()}
+    for n, (rows, block) in enumerate(zip(parts, blocks)):
+        codes = codes if n == 0 else category_codes(column, values[rows])
+        block[:] = off
+        block[np.arange(len(codes)), codes] = on[codes]
+    return {"mean": mean.tolist(), "std": std.tolist()}
+
+
+def _number_blocks(column: dict, values: np.ndarray, parts: list[np.ndarray], blocks: list[np.ndarray],
+                   standardize: bool) -> dict:
+    """Write a number column's inputs for each split into its block, standardised with the training split's
+    statistics (returned; {} when not standardising). One split at a time: fewer large temporaries."""
+    stats: dict = {}
+    for rows, block in zip(parts, blocks):
+        encoded = encode_column(column, values[rows])
+        if standardize and not stats:
+            (encoded,), stats = standardise(encoded)
+        elif standardize:
+            encoded = (encoded - stats["mean"]) / stats["std"]  # NOTE: as predict applies them
+        with np.errstate(over="ignore"):  # NOTE: beyond float32 becomes inf, refused by name later
+            block[:] = encoded
+    return stats
 
 
 def encode_splits(raw: RawTable, train: np.ndarray, others: list[np.ndarray], max_categories: int,
@@ -82,36 +101,31 @@ def encode_splits(raw: RawTable, train: np.ndarray, others: list[np.ndarray], ma
     """The plan fitted on the training rows (`train`: positions among raw.rows); every split encoded as
     float32, standardised with the training statistics when asked (and those statistics, else None).
 
-    NOTE: column by column into preallocated float32 arrays, each raw column let go once encoded (the
-    run needs only the encoded splits): peak memory stays near the file's size plus the result.
+    NOTE: column by column into preallocated column-major float32 arrays, each raw column let go once
+    encoded (the run needs only the encoded splits): writing a column touches only that column's pages, so
+    peak memory stays near the file's size plus the result (row-major arrays were wholly touched by their
+    first column, beside the whole raw table). Batches drawn by index come out row-major.
     """
     table = raw.table
     plan = fit_columns(table, raw.features, raw.rows[train], max_categories)
     parts = [raw.rows[part] for part in (train, *others)]
-    out = [np.empty((len(rows), plan.width), dtype=np.float32) for rows in parts]
-    means, stds, at = [], [], 0
-    for column in plan.columns:
+    out = [np.empty((len(rows), plan.width), dtype=np.float32, order="F") for rows in parts]
+    starts = np.cumsum([0] + [column_width(column) for column in plan.columns])
+    stats: dict[int, dict] = {}
+    for i, column in enumerate(plan.columns):
         values = table.columns.pop(column["name"])
+        blocks = [split[:, starts[i]:starts[i + 1]] for split in out]
         try:
             if column["kind"] == "category":
-                codes = [category_codes(column, values[rows]) for rows in parts]
-                encoded, stats = _onehot_standardised(codes, len(column["categories"]) + 1, standardize)
+                stats[i] = _onehot_blocks(column, values, parts, blocks, standardize)
             else:
-                encoded = [encode_column(column, values[rows]) for rows in parts]
-                if standardize:
-                    encoded, stats = standardise(*encoded)
-                else:
-                    encoded = [e.astype(np.float32) for e in encoded]
+                stats[i] = _number_blocks(column, values, parts, blocks, standardize)
         except ValueError as error:
             raise DataError(f"{table.path}: {error}") from None
-        if standardize:
-            means += stats["mean"]
-            stds += stats["std"]
-        width = encoded[0].shape[1]
-        for target, split in zip(out, encoded):
-            target[:, at:at + width] = split
-        at += width
-    return out, plan, {"mean": means, "std": stds} if standardize else None
+    if not standardize:
+        return out, plan, None
+    return out, plan, {key: [value for i in range(len(plan.columns)) for value in stats[i][key]]
+                       for key in ("mean", "std")}
 
 
 def column_report(raw: RawTable, plan: ColumnPlan) -> dict:
