@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option as ListOption
 
 from presets import Preset, PresetError
@@ -26,8 +26,22 @@ from presets.catalog import LAYERS
 from presets.option import Option
 from presets.registry import save_preset
 from presets.schema import with_model
-from tui.model_edit import (Checked, EditedLayer, LayerList, as_text, check, describe, field_error, linear_hints,
-                            placeholder, shape_after, shape_text, swaps, unfit_reason)
+from tui.model_edit import (
+    Checked,
+    EditedLayer,
+    LayerList,
+    as_text,
+    check,
+    describe,
+    field_error,
+    linear_hints,
+    placeholder,
+    shape_after,
+    shape_text,
+    swaps,
+    unfit_reason,
+)
+from tui.widgets.footer import KeysFooter
 
 COLUMNS = ("", "#", "layer", "options", "output", "params")
 
@@ -144,7 +158,7 @@ class ModelEditor(ModalScreen[list | None]):
             with Horizontal(id="editor-buttons"):
                 yield Button("Apply ^a", id="editor-apply", variant="success", compact=True)
                 yield Button("Cancel Esc", id="editor-cancel", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#editor-options").can_focus = False  # Tab goes from the table to the fields

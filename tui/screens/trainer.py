@@ -7,14 +7,16 @@ run costs the UI a bounded amount of work.
 """
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Log, TabbedContent, TabPane
+from textual.widgets import Button, Header, Input, Log, TabbedContent, TabPane
 
 from npnn import events as fit_events
 from presets import PresetError
@@ -36,6 +38,7 @@ from tui.screens.data_picker import DataChoice
 from tui.screens.trainer_tools import TrainerTools
 from tui.state import RunState
 from tui.widgets import HyperparameterForm, InsideView, PredictionsView, RunsTable, RunsView
+from tui.widgets.footer import KeysFooter
 from tui.widgets.predictions import run_label
 from tui.widgets.train_live import TrainLive
 from tui.widgets.train_side import TrainSide
@@ -105,7 +108,7 @@ class TrainerScreen(TrainerTools, Screen):
                 yield PredictionsView(id="predictions-body")
             with TabPane(TAB_LABELS["inside"], id="inside"):
                 yield InsideView(id="inside-view")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self._show_preset()
@@ -119,9 +122,15 @@ class TrainerScreen(TrainerTools, Screen):
     def on_unmount(self) -> None:
         self.runs.stop()  # NOTE: quitting with a paused run must not leave its thread waiting (and the process)
 
-    @property
+    # NOTE: found once: a query walks every widget of the screen, and the footer's key states ask for the
+    # active tab many times per redraw
+    @cached_property
     def side(self) -> TrainSide:
         return self.query_one(TrainSide)
+
+    @cached_property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#tabs", TabbedContent)
 
     # --- preset and form (tui.widgets.train_side) ---------------------------------------------------
 
@@ -173,16 +182,18 @@ class TrainerScreen(TrainerTools, Screen):
         if action == "toggle_accuracy":
             return self.state.task == "classification"
         if action in ("toggle_batches", "next_smoothing"):  # the Train chart's keys act on the Train tab only
-            return self.query_one("#tabs", TabbedContent).active == "train"
+            return self._active_tab() == "train"
         return True
 
     def _active_tab(self) -> str | None:
-        tabs = self.query("#tabs")
-        return tabs.first(TabbedContent).active if tabs else None
+        try:
+            return self.tabs.active
+        except NoMatches:  # NOTE: asked before the screen is composed
+            return None
 
     def action_show_tab(self, tab: str) -> None:
         """F2 / F3 / F4 / F6: switch to the Train, Runs, Predictions or Inside tab from anywhere."""
-        self.query_one("#tabs", TabbedContent).active = tab
+        self.tabs.active = tab
         if tab in TAB_FOCUS:
             self.query_one(TAB_FOCUS[tab]).focus()
 
@@ -377,7 +388,7 @@ class TrainerScreen(TrainerTools, Screen):
     def refresh_views(self) -> None:
         """Redraw the live views from the state, if it changed since the last redraw (tui.widgets.train_live
         redraws only what changed, without layout passes)."""
-        if self.query_one("#tabs", TabbedContent).active == "inside":
+        if self.tabs.active == "inside":
             self._take_waiting_samples()
             if self.inside.version != self._inside_shown:
                 self._inside_shown = self.inside.version

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input
 
 from npnn import events as fit_events
 from presets import PresetError
@@ -58,7 +58,7 @@ class TrainerTools:
         """Samples go to messages while the tab is visible or in Step mode (every batch: each F10 shows its rows),
         else to the waiting queue. NOTE: steady (screenshot) runs sample every visible batch to repeat exactly."""
         stepping = self.runs.running and self.runs.active.control.paused
-        if stepping or self.query_one("#tabs", TabbedContent).active == "inside":
+        if stepping or self.tabs.active == "inside":
             self.runs.watch_inside(self._post_sample, every=1 if self.steady or stepping else None)
         else:
             self.runs.watch_inside(self._waiting_samples.append)
