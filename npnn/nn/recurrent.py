@@ -74,6 +74,16 @@ class _RNNBase(Module):
         names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
         return [getattr(self, f"{name}_l{layer}{suffix}") for name in names]
 
+    @property
+    def all_weights(self) -> list:
+        """The parameters per layer and direction, [[w_ih, w_hh, b_ih, b_hh], ...] (torch's attribute)."""
+        return [self._layer_parameters(layer, suffix) for layer in range(self.num_layers)
+                for suffix in self._suffixes()]
+
+    def flatten_parameters(self) -> None:
+        """Nothing to do: PyTorch packs the weights into one buffer for cuDNN (a no-op on its CPU too);
+        kept so that PyTorch code calling it runs unchanged."""
+
     # ---- forward ----------------------------------------------------------------------------------
     def forward(self, input, hx=None):
         x = _as_tensor(input, self.label())
@@ -90,7 +100,7 @@ class _RNNBase(Module):
             x = x.transpose(1, 0, 2)
         steps, batch = x.shape[0], x.shape[1]
         states = self._initial_states(hx, batched, batch, x.dtype)
-        finals: list[list] = [[] for _ in self._state_names]
+        finals = [[] for _ in self._state_names]
         for layer in range(self.num_layers):
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):

@@ -124,6 +124,8 @@ def test_parameter_names_order_shapes_and_repr_are_torchs(torch, kind):
     assert [(n, p.shape) for n, p in ours.named_parameters()] == [
         (n, tuple(p.shape)) for n, p in theirs.named_parameters()]
     assert repr(ours) == repr(theirs)
+    assert [[tuple(p.shape) for p in ws] for ws in ours.all_weights] == [
+        [tuple(p.shape) for p in ws] for ws in theirs.all_weights]
     assert repr(getattr(nn, kind)(5, 7)) == repr(getattr(torch.nn, kind)(5, 7))
 
 
