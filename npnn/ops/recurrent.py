@@ -66,8 +66,8 @@ def _previous(seq: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
     return prev
 
 
-def _weight_grads(d_gates: np.ndarray, inputs: np.ndarray, w: np.ndarray, needs: bool, dtype):
-    """(dW, db) of gates = inputs @ Wᵀ + b summed over time and batch: one GEMM; None where unneeded."""
+def _weight_grads(d_gates: np.ndarray, inputs: np.ndarray, needs: bool, dtype):
+    """dW of gates = inputs @ Wᵀ, summed over time and batch in one GEMM; None where unneeded."""
     if not needs:
         return None
     flat = d_gates.reshape(-1, d_gates.shape[-1])
@@ -90,9 +90,8 @@ class _RecurrentLayer(Function):
         x, w_ih, needs = self.x, self.w_ih, self.needs_input_grad
         dx = matmul(d_gates, w_ih).astype(x.dtype, copy=False) if needs[0] else None
         grads = [dx, *d_states,
-                 _weight_grads(d_gates, x, w_ih, needs[1 + self.n_states], w_ih.dtype),
-                 _weight_grads(self.d_hidden_gates, self.h_prev, self.w_hh, needs[2 + self.n_states],
-                               self.w_hh.dtype)]
+                 _weight_grads(d_gates, x, needs[1 + self.n_states], w_ih.dtype),
+                 _weight_grads(self.d_hidden_gates, self.h_prev, needs[2 + self.n_states], self.w_hh.dtype)]
         if self.has_bias:
             grads += [d_gates.sum(axis=(0, 1)), self.d_hidden_gates.sum(axis=(0, 1))]
         return tuple(grads)

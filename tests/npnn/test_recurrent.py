@@ -179,6 +179,24 @@ def test_dropout_acts_between_layers_in_training_only(kind):
         make(3, 8, dropout=0.5)
 
 
+def graph_size(tensor) -> int:
+    """How many ops the graph above `tensor` holds."""
+    seen, stack = set(), [tensor._ctx]
+    while stack:
+        node = stack.pop()
+        if node is not None and not isinstance(node, Tensor) and id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(node.parents)
+    return len(seen)
+
+
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_each_layer_and_direction_is_one_fused_op_whatever_the_sequence_length(kind):
+    rnn = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True)
+    sizes = [graph_size(rnn(Tensor(np.ones((steps, 2, 3)), requires_grad=True))[0]) for steps in (2, 40)]
+    assert sizes[0] == sizes[1] <= 12
+
+
 def test_hooks_see_the_call_and_full_backward_hooks_get_torchs_gradients(torch, float64):
     ours = nn.GRU(3, 4, num_layers=2)
     theirs = twin(torch, ours)
