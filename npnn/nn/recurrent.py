@@ -15,7 +15,7 @@ from npnn.nn import init
 from npnn.nn._args import _as_tensor, _shape
 from npnn.nn.linear import _check_positive
 from npnn.nn.module import Module, Parameter
-from npnn.ops.recurrent import GRULayer, LSTMLayer, Steps
+from npnn.ops.recurrent import GRULayer, LSTMLayer
 from npnn.random import resolve
 from npnn.tensor import Tensor, concatenate, get_default_dtype, stack
 
@@ -105,13 +105,11 @@ class _RNNBase(Module):
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
                 k = layer * self._directions + direction
-                packed = self._layer_op.apply(x, *(state[k] for state in states),
-                                              *self._layer_parameters(layer, suffix), reverse=direction == 1)
-                last = 0 if direction == 1 else steps - 1
-                outputs.append(packed if len(states) == 1 else Steps.apply(packed, index=slice(0, steps)))
-                finals[0].append(Steps.apply(packed, index=last))
-                if len(states) == 2:
-                    finals[1].append(Steps.apply(packed, index=steps))
+                output, ends = self._layer_op.run(x, [state[k] for state in states],
+                                                  self._layer_parameters(layer, suffix), reverse=direction == 1)
+                outputs.append(output)
+                for final, end in zip(finals, ends):
+                    final.append(end)
             x = outputs[0] if len(outputs) == 1 else concatenate(outputs, axis=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True, self.generator)

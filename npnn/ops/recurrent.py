@@ -79,6 +79,17 @@ class _RecurrentLayer(Function):
 
     n_states = 1
 
+    @classmethod
+    def run(cls, x, states, weights, reverse: bool) -> tuple:
+        """One fused op over Tensors: (output sequence (T, B, H), [h_n(, c_n)]) of this direction."""
+        packed = cls.apply(x, *states, *weights, reverse=reverse)
+        return cls._split(packed, x.shape[0], 0 if reverse else x.shape[0] - 1)
+
+    @staticmethod
+    def _split(packed, steps: int, last: int) -> tuple:
+        """The packed output's sequence and final states (each op knows its layout)."""
+        raise NotImplementedError
+
     def _unpack(self, arrays):
         states, rest = arrays[1:1 + self.n_states], arrays[1 + self.n_states:]
         w_ih, w_hh = rest[0], rest[1]
@@ -104,6 +115,11 @@ class LSTMLayer(_RecurrentLayer):
     """
 
     n_states = 2
+
+    @staticmethod
+    def _split(packed, steps: int, last: int) -> tuple:
+        return Steps.apply(packed, index=slice(0, steps)), [Steps.apply(packed, index=last),
+                                                            Steps.apply(packed, index=steps)]
 
     def forward(self, *arrays, reverse: bool = False):
         x, (h, c), w_ih, w_hh, b_ih, b_hh = self._unpack(arrays)
@@ -163,6 +179,10 @@ class GRULayer(_RecurrentLayer):
     r, z = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr), σ(… z …); n = tanh(x W_inᵀ + b_in + r·(h W_hnᵀ + b_hn));
     h' = (1 - z)·n + z·h.
     """
+
+    @staticmethod
+    def _split(packed, steps: int, last: int) -> tuple:
+        return packed, [Steps.apply(packed, index=last)]
 
     def forward(self, *arrays, reverse: bool = False):
         x, (h,), w_ih, w_hh, b_ih, b_hh = self._unpack(arrays)
