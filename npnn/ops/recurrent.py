@@ -1,10 +1,12 @@
 """Fused recurrent layers: one direction of one GRU or LSTM layer over a whole sequence, with a
 hand-written backward through time (PyTorch's gate order and equations).
 
-NOTE: composing the same step from small Tensor ops costs ~15 graph nodes per time step and their
-Python bookkeeping; here the input-to-hidden product is one GEMM for all time steps, each step adds
-only the hidden product and a few in-place elementwise calls, and the backward pass loops over time
-steps (never over batch elements) with the weight gradients summed by one GEMM each at the end.
+NOTE: composing the same step from Tensor ops costs ~20 graph nodes per time step (slices, products,
+gates) and their bookkeeping: such a GRU layer (hidden 128, batch 64, seq 32, forward + backward)
+measured 4x slower than this one (470-525 ms against 119-131 ms on the shared machine at load ~8).
+Here the input-to-hidden product is one GEMM for all time steps, each step adds only the hidden
+product and a few in-place elementwise calls, and the backward pass loops over time steps (never over
+batch elements) with each weight gradient summed by one GEMM at the end.
 """
 import numpy as np
 
