@@ -73,7 +73,9 @@ def _weight_grads(d_gates: np.ndarray, inputs: np.ndarray, needs: bool, dtype):
     if not needs:
         return None
     flat = d_gates.reshape(-1, d_gates.shape[-1])
-    return matmul(flat.T, inputs.reshape(-1, inputs.shape[-1])).astype(dtype, copy=False)
+    # NOTE: as inputsᵀ @ d_gates, transposed back: one-thread row blocks of the transposed d_gates took
+    # 1.36 ms against 0.94 ms for the (2048, 512) x (2048, 32) product of the benchmark's input weights
+    return matmul(_transposed(inputs.reshape(-1, inputs.shape[-1])), flat).T.astype(dtype, copy=False)
 
 
 class _RecurrentLayer(Function):
