@@ -29,11 +29,17 @@ class _RNNBase(Module):
     _state_names: tuple
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
-                 generator: np.random.Generator | None = None):
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 *, generator: np.random.Generator | None = None):
         super().__init__()
         name = type(self).__name__
         _check_positive(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        if proj_size != 0 and name != "LSTM":
+            raise ValueError(f"{name}: proj_size is only supported for LSTM, got proj_size={proj_size!r}")
+        if (isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer))
+                or not 0 <= proj_size < hidden_size):
+            raise ValueError(f"{name} proj_size must be an integer from 0 (no projection) to hidden_size - 1 = "
+                             f"{hidden_size - 1}, got {proj_size!r}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"{name} dropout must be a number in [0, 1) (the probability of zeroing an "
                              f"element between layers), got {dropout!r}")
@@ -42,20 +48,28 @@ class _RNNBase(Module):
                           f"num_layers greater than 1, but got dropout={dropout} and num_layers=1", stacklevel=2)
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.batch_first, self.bidirectional = bool(bias), bool(batch_first), bool(bidirectional)
-        self.dropout = float(dropout)
+        self.dropout, self.proj_size = float(dropout), int(proj_size)
         # NOTE: not saved; a run may hand the model its own generator for the dropout masks (as Dropout's)
         self.generator = None if generator is None else resolve(generator, name)
-        dtype, rows = get_default_dtype(), self._gates * self.hidden_size
+        dtype, rows, h_size = get_default_dtype(), self._gates * self.hidden_size, self._real_hidden_size
         for layer in range(self.num_layers):
-            layer_input = self.input_size if layer == 0 else self.hidden_size * self._directions
+            layer_input = self.input_size if layer == 0 else h_size * self._directions
             for suffix in self._suffixes():
                 # NOTE: assignment order is torch's parameter order (and so state-dict and init order)
                 setattr(self, f"weight_ih_l{layer}{suffix}", Parameter(np.empty((rows, layer_input), dtype)))
-                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(np.empty((rows, self.hidden_size), dtype)))
+                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(np.empty((rows, h_size), dtype)))
                 if self.bias:
                     setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(np.empty(rows, dtype)))
                     setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(np.empty(rows, dtype)))
+                if self.proj_size:
+                    setattr(self, f"weight_hr_l{layer}{suffix}",
+                            Parameter(np.empty((self.proj_size, self.hidden_size), dtype)))
         self.reset_parameters(generator)
+
+    @property
+    def _real_hidden_size(self) -> int:
+        """The width of h (and of each direction's output): proj_size when projected, else hidden_size."""
+        return self.proj_size or self.hidden_size
 
     @property
     def _directions(self) -> int:
@@ -71,7 +85,8 @@ class _RNNBase(Module):
             init.uniform_(parameter, -bound, bound, generator)
 
     def _layer_parameters(self, layer: int, suffix: str) -> list:
-        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        names = (["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+                 + (["weight_hr"] if self.proj_size else []))
         return [getattr(self, f"{name}_l{layer}{suffix}") for name in names]
 
     @property
@@ -116,31 +131,31 @@ class _RNNBase(Module):
         output, ends = x, [stack(states_k, axis=0) for states_k in finals]
         if not batched:
             output = output.reshape(steps, output.shape[2])
-            ends = [end.reshape(end.shape[0], self.hidden_size) for end in ends]
+            ends = [end.reshape(end.shape[0], end.shape[2]) for end in ends]
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
         return output, (ends[0] if len(ends) == 1 else tuple(ends))
 
     def _initial_states(self, hx, batched: bool, batch: int, dtype) -> list:
-        """Per state (h, and c for LSTM), one (N, H) tensor per layer and direction; zeros without hx."""
+        """Per state (h, and c for LSTM), one (N, size) tensor per layer and direction; zeros without hx."""
         layers = self.num_layers * self._directions
+        sizes = (self._real_hidden_size, self.hidden_size)  # h's width, c's width
         if hx is None:
-            zeros = Tensor(np.zeros((batch, self.hidden_size), dtype=dtype))
-            return [[zeros] * layers for _ in self._state_names]
-        given = self._state_tuple(hx)
-        expected = (layers, batch, self.hidden_size) if batched else (layers, self.hidden_size)
+            return [[Tensor(np.zeros((batch, size), dtype=dtype))] * layers for size in sizes[:len(self._state_names)]]
         states = []
-        for name, state in zip(self._state_names, given):
+        for name, state, size in zip(self._state_names, self._state_tuple(hx), sizes):
+            expected = (layers, batch, size) if batched else (layers, size)
             state = _as_tensor(state, f"{self.label()} {name}")
             if state.shape != expected:
                 kind = "" if batched else " for unbatched input"
                 raise ValueError(f"{self.label()} expected {name} of shape {_shape(expected)}{kind} "
-                                 f"(num_layers * num_directions, {'batch, ' if batched else ''}hidden_size), "
+                                 f"(num_layers * num_directions, {'batch, ' if batched else ''}"
+                                 f"{'proj_size' if size != self.hidden_size else 'hidden_size'}), "
                                  f"got {_shape(state.shape)}")
             if state.dtype.kind != "f":
                 raise TypeError(f"{self.label()} expects a floating {name}, got dtype {state.dtype}")
             if not batched:
-                state = state.reshape(layers, 1, self.hidden_size)
+                state = state.reshape(layers, 1, size)
             states.append([state[k] for k in range(layers)])
         return states
 
@@ -153,6 +168,8 @@ class _RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -177,19 +194,9 @@ class GRU(_RNNBase):
 
 class LSTM(_RNNBase):
     """Multi-layer long short-term memory; forward(input, (h0, c0)=None) -> (output, (h_n, c_n)),
-    as torch.nn.LSTM (gates i, f, g, o). `proj_size` other than 0 is refused (not built)."""
+    as torch.nn.LSTM (gates i, f, g, o); `proj_size` > 0 projects h to that width by `weight_hr_l{k}`."""
 
     _gates, _layer_op, _state_names = 4, LSTMLayer, ("h0", "c0")
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, *, generator: np.random.Generator | None = None):
-        if proj_size != 0:
-            raise ValueError(f"LSTM proj_size={proj_size!r} is not supported by npnn (only proj_size=0); "
-                             f"a Linear after the LSTM projects its outputs instead")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         generator=generator)
-        self.proj_size = 0
 
     def _state_tuple(self, hx) -> tuple:
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:

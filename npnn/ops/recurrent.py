@@ -79,7 +79,7 @@ def _weight_grads(d_gates: np.ndarray, inputs: np.ndarray, needs: bool, dtype):
 
 
 class _RecurrentLayer(Function):
-    """Shared bookkeeping: inputs are (x, h0[, c0], w_ih, w_hh[, b_ih, b_hh]); x is (T, B, I)."""
+    """Shared bookkeeping: inputs are (x, h0[, c0], w_ih, w_hh[, b_ih, b_hh][, w_hr]); x is (T, B, I)."""
 
     n_states = 1
 
@@ -87,18 +87,19 @@ class _RecurrentLayer(Function):
     def run(cls, x, states, weights, reverse: bool) -> tuple:
         """One fused op over Tensors: (output sequence (T, B, H), [h_n(, c_n)]) of this direction."""
         packed = cls.apply(x, *states, *weights, reverse=reverse)
-        return cls._split(packed, x.shape[0], 0 if reverse else x.shape[0] - 1)
+        return cls._split(packed, x.shape[0], 0 if reverse else x.shape[0] - 1, states[0].shape[-1])
 
     @staticmethod
-    def _split(packed, steps: int, last: int) -> tuple:
-        """The packed output's sequence and final states (each op knows its layout)."""
+    def _split(packed, steps: int, last: int, size: int) -> tuple:
+        """The packed output's sequence and final states (each op knows its layout); `size`: h's width."""
         raise NotImplementedError
 
     def _unpack(self, arrays):
         states, rest = arrays[1:1 + self.n_states], arrays[1 + self.n_states:]
         w_ih, w_hh = rest[0], rest[1]
-        b_ih, b_hh = (rest[2], rest[3]) if len(rest) == 4 else (None, None)
-        return arrays[0], states, w_ih, w_hh, b_ih, b_hh
+        b_ih, b_hh = (rest[2], rest[3]) if len(rest) >= 4 else (None, None)
+        w_hr = rest[-1] if len(rest) in (3, 5) else None
+        return arrays[0], states, w_ih, w_hh, b_ih, b_hh, w_hr
 
     def _input_side_grads(self, d_gates, d_states):
         """Gradients of x, the initial states, w_ih, w_hh and the biases, in the inputs' order."""
@@ -113,26 +114,31 @@ class _RecurrentLayer(Function):
 
 
 class LSTMLayer(_RecurrentLayer):
-    """Output (T+1, B, H): rows 0..T-1 are h_t in time order, row T is the final cell state c_n.
+    """Output (T+1, B, H): rows 0..T-1 hold h_t in time order (in their first P columns when projected),
+    row T the final cell state c_n.
 
-    i, f, g, o = σ, σ, tanh, σ of x W_ihᵀ + b_ih + h W_hhᵀ + b_hh; c' = f·c + i·g; h' = o·tanh(c').
+    i, f, g, o = σ, σ, tanh, σ of x W_ihᵀ + b_ih + h W_hhᵀ + b_hh; c' = f·c + i·g; h' = o·tanh(c'),
+    or with a projection w_hr (P, H): h' = (o·tanh(c')) W_hrᵀ.
     """
 
     n_states = 2
 
     @staticmethod
-    def _split(packed, steps: int, last: int) -> tuple:
-        return Steps.apply(packed, index=slice(0, steps)), [Steps.apply(packed, index=last),
-                                                            Steps.apply(packed, index=steps)]
+    def _split(packed, steps: int, last: int, size: int) -> tuple:
+        width = (slice(None), slice(0, size))
+        return Steps.apply(packed, index=(slice(0, steps), *width)), [Steps.apply(packed, index=(last, *width)),
+                                                                      Steps.apply(packed, index=steps)]
 
     def forward(self, *arrays, reverse: bool = False):
-        x, (h, c), w_ih, w_hh, b_ih, b_hh = self._unpack(arrays)
+        x, (h, c), w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack(arrays)
         x = np.ascontiguousarray(x)  # NOTE: batch_first input arrives transposed; backward reuses the copy
-        steps, hidden = x.shape[0], w_hh.shape[1]
+        steps, hidden = x.shape[0], w_hh.shape[0] // 4
         bias = None if b_ih is None else b_ih + b_hh  # NOTE: both biases add before any gate
         gates = _input_gates(x, w_ih, bias)
-        out = np.empty((steps + 1,) + h.shape, dtype=gates.dtype)
-        cells, tanh_cells = np.empty_like(out[:steps]), np.empty_like(out[:steps])
+        out = np.empty((steps + 1,) + c.shape, dtype=gates.dtype)
+        hs, cells, tanh_cells = out[:steps, :, :h.shape[-1]], np.empty_like(out[:steps]), np.empty_like(out[:steps])
+        cell_outs = hs if w_hr is None else np.empty_like(cells)  # o·tanh(c), which w_hr projects
+        w_hr_t = None if w_hr is None else _transposed(w_hr)
         w_hh_t, g = _transposed(w_hh), slice(2 * hidden, 3 * hidden)
         for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
             a = gates[t]
@@ -143,15 +149,19 @@ class LSTMLayer(_RecurrentLayer):
             i, f, gg, o = a[:, :hidden], a[:, hidden:g.start], a[:, g], a[:, g.stop:]
             c = cells[t] = f * c + i * gg
             np.tanh(c, out=tanh_cells[t])
-            h = out[t] = o * tanh_cells[t]
+            h = cell_outs[t] = o * tanh_cells[t]
+            if w_hr_t is not None:
+                h = hs[t] = matmul(h, w_hr_t)
         out[steps] = c
         self.x, self.w_ih, self.w_hh, self.reverse, self.has_bias = x, w_ih, w_hh, reverse, b_ih is not None
         self.acts, self.tanh_cells, self.h0, self.c0 = gates, tanh_cells, arrays[1], arrays[2]
-        self.h_prev, self.c_prev = _previous(out[:steps], self.h0, reverse), _previous(cells, self.c0, reverse)
+        self.w_hr, self.cell_outs = w_hr, cell_outs
+        self.h_prev, self.c_prev = _previous(hs, self.h0, reverse), _previous(cells, self.c0, reverse)
         return out
 
     def backward(self, grad):
-        acts, tc, hidden = self.acts, self.tanh_cells, self.w_hh.shape[1]
+        acts, tc, w_hr = self.acts, self.tanh_cells, self.w_hr
+        hidden, size = tc.shape[-1], self.h0.shape[-1]
         steps, batch = acts.shape[:2]
         i, f, gg, o = (acts[..., k * hidden:(k + 1) * hidden] for k in range(4))
         # NOTE: everything that does not depend on the carried gradients is computed for all steps at once
@@ -164,9 +174,13 @@ class LSTMLayer(_RecurrentLayer):
         dc_per_dh *= o
         d_gates = np.empty_like(acts)
         by_gate, local_by_gate = d_gates.reshape(steps, batch, 4, hidden), local.reshape(steps, batch, 4, hidden)
-        dh, dc = np.zeros_like(grad[0]), grad[steps].copy()
+        dh, dc = np.zeros_like(grad[0, :, :size]), grad[steps].copy()
+        d_hs = None if w_hr is None else np.empty(grad[:steps, :, :size].shape, dtype=grad.dtype)
         for t in (range(steps) if self.reverse else range(steps - 1, -1, -1)):
-            dh += grad[t]
+            dh += grad[t, :, :size]
+            if d_hs is not None:
+                d_hs[t] = dh
+                dh = matmul(dh, w_hr)  # NOTE: from here on, the gradient of o·tanh(c)
             dc += dh * dc_per_dh[t]
             np.multiply(dc[:, None, :], local_by_gate[t, :, :3], out=by_gate[t, :, :3])
             np.multiply(dh, local_by_gate[t, :, 3], out=by_gate[t, :, 3])
@@ -174,7 +188,10 @@ class LSTMLayer(_RecurrentLayer):
             dc *= f[t]
         self.d_hidden_gates = d_gates
         needs = self.needs_input_grad
-        return self._input_side_grads(d_gates, [dh if needs[1] else None, dc if needs[2] else None])
+        grads = self._input_side_grads(d_gates, [dh if needs[1] else None, dc if needs[2] else None])
+        if w_hr is None:
+            return grads
+        return grads + (_weight_grads(d_hs, self.cell_outs, needs[-1], w_hr.dtype),)
 
 
 class GRULayer(_RecurrentLayer):
@@ -185,11 +202,11 @@ class GRULayer(_RecurrentLayer):
     """
 
     @staticmethod
-    def _split(packed, steps: int, last: int) -> tuple:
+    def _split(packed, steps: int, last: int, size: int) -> tuple:
         return packed, [Steps.apply(packed, index=last)]
 
     def forward(self, *arrays, reverse: bool = False):
-        x, (h,), w_ih, w_hh, b_ih, b_hh = self._unpack(arrays)
+        x, (h,), w_ih, w_hh, b_ih, b_hh, _ = self._unpack(arrays)
         x = np.ascontiguousarray(x)
         steps, hidden = x.shape[0], w_hh.shape[1]
         gates = _input_gates(x, w_ih, b_ih)

@@ -34,6 +34,12 @@ def state_shape(kind, num_layers=1, bidirectional=False, batch=2, hidden=3):
     return (num_layers * (2 if bidirectional else 1), batch, hidden)
 
 
+def lstm_states(num_layers, bidirectional, batch, hidden, proj_size):
+    """(h0, c0) of a projected LSTM: h is proj_size wide, c hidden_size."""
+    return [rng.standard_normal(state_shape("LSTM", num_layers, bidirectional, batch, size))
+            for size in (proj_size, hidden)]
+
+
 def sequence(batch_first, steps=4, batch=2, features=3):
     return rng.standard_normal((batch, steps, features) if batch_first else (steps, batch, features))
 
@@ -52,10 +58,15 @@ def test_gradcheck_without_initial_states_and_unbatched(float64, kind):
     assert check_module(Joined(getattr(nn, kind)(3, 2, num_layers=2)), rng.standard_normal((4, 3)))
 
 
+def test_gradcheck_of_a_projected_lstm(float64):
+    rnn = nn.LSTM(3, 3, num_layers=2, bidirectional=True, proj_size=2)
+    assert check_module(Joined(rnn), sequence(False), *lstm_states(2, True, 2, 3, 2))
+
+
 def twin(torch, ours):
     """torch's layer with the same arguments and our weights (float64)."""
     kwargs = dict(num_layers=ours.num_layers, bias=ours.bias, batch_first=ours.batch_first, dropout=ours.dropout,
-                  bidirectional=ours.bidirectional)
+                  bidirectional=ours.bidirectional, **({"proj_size": ours.proj_size} if ours.proj_size else {}))
     theirs = getattr(torch.nn, type(ours).__name__)(ours.input_size, ours.hidden_size, **kwargs).double()
     theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()})
     return theirs
@@ -97,6 +108,16 @@ def test_outputs_final_states_and_every_gradient_match_pytorch(torch, float64, k
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
+@pytest.mark.parametrize("batch_first,layers,bidirectional", [(False, 1, False), (True, 2, True)])
+@pytest.mark.parametrize("with_states", [False, True])
+def test_projected_lstm_matches_pytorch(torch, float64, batch_first, layers, bidirectional, with_states):
+    ours = nn.LSTM(3, 4, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first, proj_size=2)
+    states = lstm_states(layers, bidirectional, 2, 4, 2) if with_states else []
+    for name, a, b in run_both(torch, ours, twin(torch, ours), sequence(batch_first, steps=5), states):
+        assert a is not None and a.shape == b.shape, name
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
 @pytest.mark.parametrize("kind", ["GRU", "LSTM"])
 def test_unbatched_input_matches_pytorch(torch, float64, kind):
     ours = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True)
@@ -127,6 +148,11 @@ def test_parameter_names_order_shapes_and_repr_are_torchs(torch, kind):
     assert [[tuple(p.shape) for p in ws] for ws in ours.all_weights] == [
         [tuple(p.shape) for p in ws] for ws in theirs.all_weights]
     assert repr(getattr(nn, kind)(5, 7)) == repr(getattr(torch.nn, kind)(5, 7))
+    if kind == "LSTM":
+        ours, theirs = nn.LSTM(5, 7, proj_size=3, **kwargs), torch.nn.LSTM(5, 7, proj_size=3, **kwargs)
+        assert [(n, p.shape) for n, p in ours.named_parameters()] == [
+            (n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+        assert repr(ours) == repr(theirs)
 
 
 @pytest.mark.parametrize("kind", ["GRU", "LSTM"])
@@ -227,7 +253,11 @@ def test_hooks_see_the_call_and_full_backward_hooks_get_torchs_gradients(torch, 
      r"GRU\(3→4\) expected h0 of shape \(1, 2, 4\).*got \(2, 2, 4\)"),
     (lambda: nn.LSTM(3, 4)(Tensor(np.zeros((5, 3))), (Tensor(np.zeros((1, 4))), Tensor(np.zeros((1, 1, 4))))),
      r"expected c0 of shape \(1, 4\) for unbatched input"),
-    (lambda: nn.LSTM(3, 4, proj_size=2), r"LSTM proj_size=2 is not supported"),
+    (lambda: nn.GRU(3, 4, proj_size=2), r"GRU: proj_size is only supported for LSTM, got proj_size=2"),
+    (lambda: nn.LSTM(3, 4, proj_size=4), r"LSTM proj_size must be an integer from 0 .* to hidden_size - 1 = 3, got 4"),
+    (lambda: nn.LSTM(3, 4, proj_size=2)(Tensor(np.zeros((5, 2, 3))), (Tensor(np.zeros((1, 2, 4))),
+                                                                      Tensor(np.zeros((1, 2, 4))))),
+     r"expected h0 of shape \(1, 2, 2\) \(num_layers \* num_directions, batch, proj_size\)"),
     (lambda: nn.GRU(3, 4, num_layers=2, dropout=1.5), r"GRU dropout must be a number in \[0, 1\).*1.5"),
     (lambda: nn.LSTM(3, 0), r"LSTM hidden_size must be a positive integer, got 0"),
 ])
