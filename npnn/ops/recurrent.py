@@ -138,6 +138,7 @@ class LSTMLayer(_RecurrentLayer):
         out = np.empty((steps + 1,) + c.shape, dtype=gates.dtype)
         hs, cells, tanh_cells = out[:steps, :, :h.shape[-1]], np.empty_like(out[:steps]), np.empty_like(out[:steps])
         cell_outs = hs if w_hr is None else np.empty_like(cells)  # o·tanh(c), which w_hr projects
+        out[:steps, :, h.shape[-1]:] = 0  # NOTE: the columns a projected h leaves unused hold no garbage
         w_hr_t = None if w_hr is None else _transposed(w_hr)
         w_hh_t, g = _transposed(w_hh), slice(2 * hidden, 3 * hidden)
         for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
