@@ -10,10 +10,11 @@ from npnn.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss
 from npnn.nn.module import Module, Parameter
 from npnn.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from npnn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from npnn.nn.recurrent import GRU, LSTM
 from npnn.nn.summary import summary
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-           "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU", "HuberLoss", "Identity",
-           "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "MAELoss", "MLP", "MSELoss", "MaxPool2d",
+           "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU", "GRU", "HuberLoss", "Identity",
+           "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "MAELoss", "MLP", "MSELoss", "MaxPool2d",
            "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh",
            "functional", "init", "summary", "utils"]
