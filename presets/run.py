@@ -337,13 +337,14 @@ def _trial_state(reason: StopReason, error: BaseException | None) -> str:
 
 
 def _training_generator(model, seed: int) -> np.random.Generator:
-    """The run's own generator for shuffles and dropout masks, handed to the model's Dropout layers.
+    """The run's own generator for shuffles and dropout masks, handed to every module that draws masks from
+    a `generator` of its own (Dropout, the dropout between GRU/LSTM layers).
 
     NOTE: it starts from the seed afresh (initialisation had its own), so the data order does not
     depend on how many numbers the model's initialisation drew; no other thread draws from it."""
     generator = np.random.default_rng(seed)
     for module in model.modules():
-        if isinstance(module, nn.Dropout):
+        if hasattr(module, "generator"):
             module.generator = generator
     return generator
 
