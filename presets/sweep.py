@@ -2,7 +2,9 @@
 
 The study lives in Optuna's storage (presets.sweep_storage): a journal file (the default, one per study
 under --out) or an SQLAlchemy URL. Several processes given the same storage and study name cooperate,
-which is how a sweep spreads over cores and machines. Optuna is an optional extra, imported only here.
+which is how a sweep spreads over cores and machines. A trial retried after its worker died or Ctrl+C
+ended it continues its predecessor's run from its checkpoint (presets.sweep_resume). Optuna is an
+optional extra, imported only here.
 """
 from __future__ import annotations
 
@@ -219,7 +221,7 @@ class Sweep:
         try:
             result = run.execute(callbacks=(prune, remember, *callbacks))
         except CheckpointError as error:  # NOTE: a checkpoint that does not fit is refused before anything is written
-            if run.resume is None:
+            if run.resume is None or start.retried is None:
                 raise
             warn(starting_over(trial.number, start.retried, str(error)))
             run = self._trial_run(trial, preset, values, start.retried, None)
