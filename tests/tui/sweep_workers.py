@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from presets.checkpoint import read_checkpoint
 from presets.sweep_storage import creation_lock
 from tests import processes as test_processes
 
@@ -111,7 +112,6 @@ def check_a_killed_workers_trial_is_failed_and_retried(out: Path, storage_argv: 
     """Start a worker, SIGKILL it mid-trial, start another: the stale trial is FAIL, and its retry continues
     its run from the checkpoint, ending exactly as an uninterrupted run with the same settings does."""
     import optuna
-    from presets.checkpoint import read_checkpoint
     preset = (Path(__file__).parents[2] / "presets" / "tabular_mlp.toml").read_text()
     endless = out / "endless.toml"  # NOTE: no early stopping, so the first worker is surely mid-trial;
     # one process per batch, so the retry and the reference run compute alike
