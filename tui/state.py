@@ -63,7 +63,7 @@ def verdict_line(advice, continue_key: str | None = None) -> str:
     that continues the run (for as many more epochs as the form's Epochs says)."""
     if continue_key is None or not advice.trains_longer:
         return advice.line()
-    return f"{advice.line()}: {continue_key} continues this run for the form's Epochs more"
+    return f"{advice.line()}: {continue_key} continues this run for the form's Epochs more epochs"
 
 
 @dataclass

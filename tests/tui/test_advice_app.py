@@ -26,7 +26,8 @@ async def test_the_log_ends_a_run_with_its_verdict_v_asks_again_and_to_train_lon
         ended = app.screen.runs.last[1]
         assert ended.advice.kind == "still_improving"  # lr 1e-4, 4 epochs
         # the verdict to train longer names the key that continues the run
-        offer = f"verdict: {ended.advice.verdict} → train longer: F8 continues this run for the form's Epochs more"
+        offer = f"verdict: {ended.advice.verdict} → train longer: F8 continues this run for the form's Epochs more " \
+                "epochs"
         assert offer in log_text(app).splitlines()
         await pilot.press("v")
         await pilot.pause()
