@@ -22,7 +22,7 @@ from presets.registry import load_preset
 from presets.run import Run
 from presets.rundir import run_name
 from presets.settings import all_settings
-from presets.sweep_resume import CONTINUED_ATTR, RUN_DIR_ATTR, continuation, starting_over
+from presets.sweep_resume import CONTINUED_ATTR, RUN_DIR_ATTR, RunDirLock, continuation, starting_over
 from presets.sweep_storage import HEARTBEAT_SECONDS, create_study, retry_trial
 
 INSTALL_HINT = "pip install 'npnn-tui[optuna]'"
@@ -203,7 +203,14 @@ class Sweep:
     def _objective(self, trial, optuna, callbacks, warn) -> float:
         values = {param.name: param.suggest(trial) for param in self.params}
         preset = load_preset(self.preset, {**self.overrides, **values})
-        start = continuation(self.study, trial)
+        lock = RunDirLock()
+        try:
+            return self._train(trial, optuna, callbacks, warn, preset, values, lock)
+        finally:
+            lock.release()
+
+    def _train(self, trial, optuna, callbacks, warn, preset, values: dict, lock: RunDirLock) -> float:
+        start = continuation(self.study, trial, lock)
         if start.warning is not None:
             warn(start.warning)
         run = self._trial_run(trial, preset, values, start.retried, start.checkpoint)
@@ -217,6 +224,8 @@ class Sweep:
         def remember(event):
             if isinstance(event, (RunStarted, RunSaved)):
                 trial.set_user_attr(RUN_DIR_ATTR, event.run_dir)
+            if isinstance(event, RunStarted):
+                lock.take(event.run_dir)  # NOTE: a new directory, or the one a retry locked already
 
         try:
             result = run.execute(callbacks=(prune, remember, *callbacks))

@@ -1,7 +1,9 @@
 """`npnn-tui sweep`: Optuna trials as headless runs, cooperating processes on one journal, pruning, Ctrl+C."""
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -10,7 +12,8 @@ import pytest
 
 from presets import PresetError
 from presets.export import MissingExtra
-from presets.sweep import SweepParam, parse_param
+from npnn.events import EpochEnded
+from presets.sweep import Sweep, SweepParam, parse_param
 from tests.tui.sweep_workers import FAST, processes, sweep_worker
 from tui.cli import main
 
@@ -157,6 +160,28 @@ def test_ctrl_c_fails_the_trial_and_enqueues_it_again_and_a_damaged_checkpoint_s
     assert again.state.name == "COMPLETE" and sorted(again.intermediate_values) == [1, 2]
     assert again.user_attrs["run_dir"] != str(run_dir) and again.user_attrs["continued"] is None
     assert again.user_attrs["error"] is None
+
+
+def test_a_retry_does_not_continue_a_run_that_a_live_worker_still_trains(tmp_path, capsys):
+    sweep = Sweep("tabular_mlp", [parse_param("lr=1e-4:1e-1:log"), parse_param("dropout=0:0.5")], out_dir=tmp_path)
+
+    def interrupt(event):
+        if isinstance(event, EpochEnded) and event.epoch == 2:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run(1, callbacks=(interrupt,))
+    assert sweep.interrupted == (0, True)
+    run_dir = _trials(tmp_path)[0].user_attrs["run_dir"]
+    alive = os.open(run_dir, os.O_RDONLY)  # NOTE: as the trial's worker holds it while it trains
+    try:
+        fcntl.flock(alive, fcntl.LOCK_EX)
+        assert main(["sweep", "--trials", "1", "--out", str(tmp_path), *FAST]) == 0
+    finally:
+        os.close(alive)
+    assert capsys.readouterr().err == f"npnn-tui: warning: trial 1 retries trial 0 from the start: its run " \
+                                      f"directory {run_dir} is in use by a worker still training it\n"
+    retry = _trials(tmp_path)[1]
+    assert retry.user_attrs["run_dir"] != run_dir and sorted(retry.intermediate_values) == [1, 2, 3]
 
 
 def _trials_started(out: Path) -> bool:
