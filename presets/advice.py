@@ -39,6 +39,11 @@ class Advice:
     def line(self) -> str:
         return f"{self.verdict} → {self.next_step}"
 
+    @property
+    def trains_longer(self) -> bool:
+        """The next step is more epochs of this same run: front ends offer to continue it from its checkpoint."""
+        return self.kind == "still_improving"
+
 
 def _share(old: float, new: float) -> float:
     """How much `new` is below `old`, as a share of |old| (negative: it rose)."""

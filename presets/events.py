@@ -1,7 +1,7 @@
 """Run-level events a preset Run sends to its callbacks, beside the fit loop's (npnn.events).
 
 A front end (TUI or headless printer) receives, in order: RunPrepared, Evaluated(before, val/test),
-the fit loop's events (EpochStarted, BatchEnded, EpochEnded, EarlyStopped, Finished | Failed),
+RunStarted, the fit loop's events (EpochStarted, BatchEnded, EpochEnded, EarlyStopped, Finished | Failed),
 Evaluated(after, val/test), then RunSaved. All are frozen dataclasses, safe to pass between threads.
 """
 from __future__ import annotations
@@ -33,6 +33,13 @@ class Evaluated:
     stage: str                   # "before" or "after" (after: best weights restored)
     split: str                   # "val" or "test"
     metrics: dict = field(default_factory=dict)  # "loss", "mse", "mae", and "accuracy" for classification
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """Training begins; its run directory exists (a sweep records it at once: a killed worker's trial is
+    continued from the checkpoint there)."""
+    run_dir: str
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The UI-free Run: data and model from a preset, metrics before and after `fit`, and a run directory.
 
 Front ends pass callbacks (any callable taking one event) and a `should_stop` check; they receive,
-in order, RunPrepared, Evaluated(before, val/test), the fit loop's events, Evaluated(after, val/test)
+in order, RunPrepared, Evaluated(before, val/test), RunStarted, the fit loop's events, Evaluated(after, val/test)
 and RunSaved. The run directory is written also when training is stopped, fails or is interrupted.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from presets.bundle import BUNDLE_FILE, bundle_dict
 from presets.checkpoint import Checkpoint
 from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
-from presets.events import Evaluated, RunPrepared, RunSaved
+from presets.events import Evaluated, RunPrepared, RunSaved, RunStarted
 from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
 from presets.predictions import Predictions
 from presets.run_advice import baseline_loss, run_advice
@@ -224,6 +224,7 @@ class Run:
             emit(prepared)
             state.before = _resume.before(self, emit) if self.resume is not None else self._evaluate_all("before", emit)
             state.run_dir = state.run_dir or make_run_dir(self.out_dir, preset.name, state.started)
+            emit(RunStarted(str(state.run_dir)))
             state.history = self.history = loop.history
             state.loop = loop
             history = drive(loop, control, changes)

@@ -2,22 +2,28 @@
 
 The study lives in Optuna's storage (presets.sweep_storage): a journal file (the default, one per study
 under --out) or an SQLAlchemy URL. Several processes given the same storage and study name cooperate,
-which is how a sweep spreads over cores and machines. Optuna is an optional extra, imported only here.
+which is how a sweep spreads over cores and machines. A trial retried after its worker died or Ctrl+C
+ended it continues its predecessor's run from its checkpoint (presets.sweep_resume). Optuna is an
+optional extra, imported only here.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from npnn.events import EpochEnded
+from presets.checkpoint import CheckpointError
 from presets.errors import PresetError
+from presets.events import RunSaved, RunStarted
 from presets.export import MissingExtra
 from presets.registry import load_preset
 from presets.run import Run
 from presets.rundir import run_name
 from presets.settings import all_settings
-from presets.sweep_storage import HEARTBEAT_SECONDS, create_study
+from presets.sweep_resume import CONTINUED_ATTR, RUN_DIR_ATTR, RunDirLock, continuation, starting_over
+from presets.sweep_storage import HEARTBEAT_SECONDS, create_study, retry_trial
 
 INSTALL_HINT = "pip install 'npnn-tui[optuna]'"
 SWEEPS_DIR = "sweeps"  # under --out: the default journal storage, one file per study
@@ -118,6 +124,7 @@ class TrialResult:
     params: dict
     run_dir: str | None
     error: str | None = None  # why a failed trial failed
+    continued: tuple | None = None  # (the trial it retried, the epoch it went on after) for a continued retry
 
 
 class _TrialInterrupted(Exception):
@@ -143,26 +150,30 @@ class Sweep:
         self.data_path, self.target = data_path, target
         self.study_name = study or f"{self.base.name}-sweep"
         self.storage = storage if storage is not None else default_storage(out_dir, self.study_name)
+        self.interrupted: tuple | None = None  # (trial number, retried?) once Ctrl+C ended a trial
         self.study = create_study(
             optuna, self.storage, self.study_name, heartbeat, direction="minimize",
             sampler=optuna.samplers.TPESampler(seed=sampler_seed),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
 
-    def run(self, trials: int, on_trial=None, callbacks=()) -> list[TrialResult]:
+    def run(self, trials: int, on_trial=None, callbacks=(), on_warning=None) -> list[TrialResult]:
         """Add `trials` trials to the study from this process (Optuna's n_trials); `on_trial(TrialResult)`
-        after each. A failed trial is recorded as failed and the sweep goes on; Ctrl+C propagates after
-        the current trial's run directory is saved and the trial is marked failed in the study."""
+        after each, `on_warning(line)` when a retried trial cannot continue its checkpoint (default:
+        warnings.warn). A failed trial is recorded as failed and the sweep goes on; Ctrl+C propagates after
+        the current trial's run directory is saved, the trial is marked failed in the study and enqueued
+        again (`interrupted` says which and whether), so the study's next trial continues it."""
         optuna = import_optuna()
         results: list[TrialResult] = []
-        interrupted: list[KeyboardInterrupt] = []
+        interrupted: list[tuple[KeyboardInterrupt, int]] = []
+        warn = on_warning if on_warning is not None else _warn
 
         def objective(trial):
             try:
-                return self._objective(trial, optuna, callbacks)
+                return self._objective(trial, optuna, callbacks, warn)
             except KeyboardInterrupt as interrupt:
                 # NOTE: raised through Optuna, a KeyboardInterrupt would leave it printing a traceback;
                 # as an ordinary error the trial is closed as failed, then the sweep stops and re-raises.
-                interrupted.append(interrupt)
+                interrupted.append((interrupt, trial.number))
                 trial.set_user_attr("error", "interrupted")
                 self.study.stop()
                 raise _TrialInterrupted() from None
@@ -173,23 +184,36 @@ class Sweep:
                 raise
 
         def record(study, frozen):
+            continued = frozen.user_attrs.get(CONTINUED_ATTR)
             result = TrialResult(frozen.number, _STATES.get(frozen.state.name, frozen.state.name.lower()),
-                                 frozen.value, dict(frozen.params), frozen.user_attrs.get("run_dir"),
-                                 frozen.user_attrs.get("error"))
+                                 frozen.value, dict(frozen.params), frozen.user_attrs.get(RUN_DIR_ATTR),
+                                 frozen.user_attrs.get("error"), tuple(continued) if continued else None)
             results.append(result)
             if on_trial is not None:
                 on_trial(result)
 
         self.study.optimize(objective, n_trials=trials, callbacks=[record], catch=(Exception,))
         if interrupted:
-            raise interrupted[0]
+            interrupt, number = interrupted[0]
+            frozen = next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
+            self.interrupted = (number, retry_trial(optuna, self.study, frozen))
+            raise interrupt
         return results
 
-    def _objective(self, trial, optuna, callbacks) -> float:
+    def _objective(self, trial, optuna, callbacks, warn) -> float:
         values = {param.name: param.suggest(trial) for param in self.params}
         preset = load_preset(self.preset, {**self.overrides, **values})
-        run = Run(preset, out_dir=self.out_dir, data_path=self.data_path, target=self.target,
-                  sweep={"study": self.study_name, "trial": trial.number, "params": values})
+        lock = RunDirLock()
+        try:
+            return self._train(trial, optuna, callbacks, warn, preset, values, lock)
+        finally:
+            lock.release()
+
+    def _train(self, trial, optuna, callbacks, warn, preset, values: dict, lock: RunDirLock) -> float:
+        start = continuation(self.study, trial, lock)
+        if start.warning is not None:
+            warn(start.warning)
+        run = self._trial_run(trial, preset, values, start.retried, start.checkpoint)
 
         def prune(event):
             if isinstance(event, EpochEnded) and event.val_loss is not None and math.isfinite(event.val_loss):
@@ -198,15 +222,37 @@ class Sweep:
                     raise optuna.TrialPruned(f"pruned at epoch {event.epoch}")
 
         def remember(event):
-            if type(event).__name__ == "RunSaved":
-                trial.set_user_attr("run_dir", event.run_dir)
+            if isinstance(event, (RunStarted, RunSaved)):
+                trial.set_user_attr(RUN_DIR_ATTR, event.run_dir)
+            if isinstance(event, RunStarted):
+                lock.take(event.run_dir)  # NOTE: a new directory, or the one a retry locked already
 
-        result = run.execute(callbacks=(prune, remember, *callbacks))
+        try:
+            result = run.execute(callbacks=(prune, remember, *callbacks))
+        except CheckpointError as error:  # NOTE: a checkpoint that does not fit is refused before anything is written
+            if run.resume is None or start.retried is None:
+                raise
+            warn(starting_over(trial.number, start.retried, str(error)))
+            run = self._trial_run(trial, preset, values, start.retried, None)
+            result = run.execute(callbacks=(prune, remember, *callbacks))
         assert run.early_stopping is not None  # NOTE: execute() made it
         best = run.early_stopping.best_value
         if best is None or not math.isfinite(best):
             raise RuntimeError(f"trial {trial.number} ended {result.reason} without a finite validation loss")
         return float(best)
+
+    def _trial_run(self, trial, preset, values: dict, retried: int | None, checkpoint) -> Run:
+        """The trial's Run: a new one in --out, or (a retry with a `checkpoint`) the retried trial's run,
+        continued in its own directory. Its user attributes say which (a retry inherits its predecessor's)."""
+        continued = None if checkpoint is None else [retried, checkpoint.epoch]
+        trial.set_user_attr(RUN_DIR_ATTR, None if checkpoint is None else str(checkpoint.run_dir))
+        trial.set_user_attr(CONTINUED_ATTR, continued)
+        if "error" in trial.user_attrs:
+            trial.set_user_attr("error", None)  # NOTE: the failed trial's, inherited by its retry
+        sweep = {"study": self.study_name, "trial": trial.number, "params": values, "continued": continued}
+        out_dir = self.out_dir if checkpoint is None else checkpoint.run_dir.parent
+        return Run(preset, out_dir=out_dir, data_path=self.data_path, target=self.target, sweep=sweep,
+                   resume=checkpoint)
 
     def best(self) -> TrialResult | None:
         """The study's best complete trial so far (from every process), or None."""
@@ -218,3 +264,7 @@ class Sweep:
 
 
 _STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "fail"}
+
+
+def _warn(line: str) -> None:
+    warnings.warn(line, RuntimeWarning, stacklevel=3)

@@ -53,8 +53,25 @@ def create_study(optuna, storage: str | Path, study_name: str, heartbeat: int = 
             raise StorageUnavailable(message) from None
 
 
+def _retry_callback(optuna):
+    """Optuna's callback that enqueues a failed trial's settings again (a WAITING trial whose system
+    attributes `failed_trial` and `retry_history` name the trials it retries), at most MAX_RETRIES times."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
+
+
+def retry_trial(optuna, study, frozen) -> bool:
+    """Enqueue `frozen` (a failed trial) again as a stale one is; False when it was retried MAX_RETRIES
+    times already. A sweep interrupted by Ctrl+C retries its trial this way."""
+    if len(frozen.system_attrs.get("retry_history", [])) >= MAX_RETRIES:
+        return False
+    _retry_callback(optuna)(study, frozen)
+    return True
+
+
 def _create_study(optuna, text: str, study_name: str, heartbeat: int, **options):
-    retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
+    retry = _retry_callback(optuna)
     if "://" not in text:
         path = _journal_path(text)
         backend = optuna.storages.journal.JournalFileBackend(

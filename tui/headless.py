@@ -9,6 +9,7 @@ the run directory and the verdict with a next step (presets.advice). On a termin
 """
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 import time
@@ -202,7 +203,14 @@ class HeadlessPrinter:
             self.line()
             self.line(f"{label} {event.run_dir} ({event.reason}, {seconds:.1f} s{used})")
             if event.advice is not None:
-                self.line(f"Verdict: {event.advice.line()}")
+                self.line(f"Verdict: {self._verdict(event)}")
+
+    def _verdict(self, event: RunSaved) -> str:
+        """The verdict and next step; to train longer, the command that continues the run as long again."""
+        line = event.advice.line()
+        if not event.advice.trains_longer or self.last_epoch is None:
+            return line
+        return f"{line}: {continue_command(event.run_dir, 2 * self.last_epoch.epoch)}"
 
     def _on_end(self, event) -> None:
         if self.last_epoch is not None and self.last_printed != self.last_epoch.epoch:
@@ -220,6 +228,11 @@ class HeadlessPrinter:
             what = "Interrupted" if isinstance(event.error, KeyboardInterrupt) else "Failed"
             epoch = self.last_epoch.epoch if self.last_epoch else 0
             self.line(f"{what} after {epoch} epoch(s).")
+
+
+def continue_command(run_dir: str, epochs: int) -> str:
+    """The command line that continues the run in `run_dir` to `epochs` epochs in all (--resume's budget)."""
+    return f"npnn-tui --headless --resume {shlex.quote(run_dir)} --epochs {epochs}"
 
 
 def _isatty(stream) -> bool:

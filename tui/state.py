@@ -58,6 +58,14 @@ def _setting(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def verdict_line(advice, continue_key: str | None = None) -> str:
+    """An ended run's verdict and next step (presets.advice.Advice); when that is to train longer, the key
+    that continues the run (for as many more epochs as the form's Epochs says)."""
+    if continue_key is None or not advice.trains_longer:
+        return advice.line()
+    return f"{advice.line()}: {continue_key} continues this run for the form's Epochs more epochs"
+
+
 @dataclass
 class RunState:
     """Everything a run's views show. `version` grows on every change so views redraw only when needed."""
@@ -95,6 +103,7 @@ class RunState:
     reason: StopReason | None = None
     version: int = 0
     steady: bool = False  # leave out what differs between identical runs (run directory names carry the time)
+    continue_key: str | None = None  # the key that continues an ended run, named by a verdict to train longer
 
     def say(self, line: str) -> None:
         self.log.append(line)
@@ -229,7 +238,7 @@ class RunState:
         used = "" if self.steady or e.workers is None else f" ({e.workers} worker{'s' * (e.workers != 1)})"
         self.say("saved to the run directory" if self.steady else f"saved to {e.run_dir}{used}")
         if e.advice is not None:
-            self.say(f"verdict: {e.advice.line()}")
+            self.say(f"verdict: {verdict_line(e.advice, self.continue_key)}")
 
     def timing(self) -> str:
         """Epoch time, ETA (to the epoch budget, at the mean epoch time so far; the time taken once the loop

@@ -85,8 +85,10 @@ def _settings(params: dict) -> str:
 def _trial_line(result: TrialResult) -> str:
     value = "—" if result.value is None else f"{result.value:.4f}"
     state = result.state if result.error is None else f"{result.state} ({result.error})"
+    continued = "" if result.continued is None else \
+        f"continued trial {result.continued[0]} after epoch {result.continued[1]} · "
     return f"Trial {result.number} · {_settings(result.params)} · best val loss {value} · {state} · " \
-           f"{result.run_dir or 'no run directory'}"
+           f"{continued}{result.run_dir or 'no run directory'}"
 
 
 def sweep(argv: list[str]) -> int:
@@ -108,13 +110,23 @@ def sweep(argv: list[str]) -> int:
           f"{len(study.study.trials)} already in the study", flush=True)
     try:
         with training_blas_limit():
-            study.run(args.trials, on_trial=lambda result: print(_trial_line(result), flush=True))
+            study.run(args.trials, on_trial=lambda result: print(_trial_line(result), flush=True),
+                      on_warning=lambda line: print(f"npnn-tui: warning: {line}", file=sys.stderr, flush=True))
     except KeyboardInterrupt as interrupt:
-        print(f"Interrupted ({interrupt_name(interrupt)}): the current trial is saved and marked failed; "
-              f"the study is kept.", flush=True)
+        print(f"Interrupted ({interrupt_name(interrupt)}): {_interrupted(study)}", flush=True)
         _print_best(study)
         return exit_code(interrupt)
     return _print_best(study)
+
+
+def _interrupted(study: Sweep) -> str:
+    """What became of the trial Ctrl+C ended (presets.sweep.Sweep.run)."""
+    if study.interrupted is None:
+        return "no trial was training; the study is kept."
+    number, retried = study.interrupted
+    then = "the study's next trial (this command again) continues it from its checkpoint" if retried else \
+        "it was retried as often as a trial may be, so it is not retried again"
+    return f"trial {number} is saved and marked failed, and the study is kept: {then}."
 
 
 def _quiet_optuna() -> None:

@@ -16,7 +16,7 @@ import npnn
 from npnn.events import EarlyStopped, EpochEnded, EpochStarted, Failed
 from presets import ClassPredictions, RegressionPredictions, Run, load_preset
 from presets.datasets import load_data
-from presets.events import Evaluated, RunSaved
+from presets.events import Evaluated, RunSaved, RunStarted
 from tests.presets.conftest import fill_disk_under
 
 if sys.version_info >= (3, 11):
@@ -37,12 +37,13 @@ def run_once(tmp_path, name="tabular_mlp", overrides=None, **kwargs):
 def test_events_arrive_in_the_documented_order(tmp_path):
     _, result, events = run_once(tmp_path)
     kinds = [type(e).__name__ for e in events if type(e).__name__ != "BatchEnded"]
-    assert kinds[:3] == ["RunPrepared", "Evaluated", "Evaluated"]
-    assert kinds[3:-3] == ["EpochStarted", "EpochEnded"] * 3 + ["Finished"]
+    assert kinds[:4] == ["RunPrepared", "Evaluated", "Evaluated", "RunStarted"]
+    assert kinds[4:-3] == ["EpochStarted", "EpochEnded"] * 3 + ["Finished"]
     assert kinds[-3:] == ["Evaluated", "Evaluated", "RunSaved"]
     evaluated = [(e.stage, e.split) for e in events if isinstance(e, Evaluated)]
     assert evaluated == [("before", "val"), ("before", "test"), ("after", "val"), ("after", "test")]
     assert events[-1] == RunSaved(str(result.run_dir), "completed", events[-1].workers, result.advice)
+    assert events[3] == RunStarted(str(result.run_dir))  # the run directory exists before the first epoch
     assert events[-1].workers >= 1
     prepared = events[0]
     assert prepared.data_description == "diabetes (442 rows, built in)" and prepared.num_parameters == 34689

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from presets.checkpoint import read_checkpoint
 from presets.sweep_storage import creation_lock
 from tests import processes as test_processes
 
@@ -94,30 +95,63 @@ def _trial_training(storage) -> bool:
     return any(t.state.name == "RUNNING" and t.intermediate_values for t in trials)
 
 
+def _checkpointed_run(storage) -> Path | None:
+    """The run directory of the first trial once it is RUNNING and has a checkpoint (its first epoch ended)."""
+    import optuna
+    try:
+        trials = _load_study(optuna, storage).trials
+    except KeyError:  # NOTE: the study is not created yet
+        return None
+    # NOTE: the checkpoint is written before the epoch's validation loss is reported
+    if not trials or trials[0].state.name != "RUNNING" or not trials[0].intermediate_values:
+        return None
+    return Path(trials[0].user_attrs["run_dir"])
+
+
 def check_a_killed_workers_trial_is_failed_and_retried(out: Path, storage_argv: str, storage) -> None:
-    """Start a worker, SIGKILL it mid-trial, start another: the stale trial is FAIL and its settings rerun."""
+    """Start a worker, SIGKILL it mid-trial, start another: the stale trial is FAIL, and its retry continues
+    its run from the checkpoint, ending exactly as an uninterrupted run with the same settings does."""
     import optuna
     preset = (Path(__file__).parents[2] / "presets" / "tabular_mlp.toml").read_text()
-    endless = out / "endless.toml"  # NOTE: no early stopping, so the first worker is surely mid-trial
-    endless.write_text(preset.replace("patience = 30", "patience = 1000000"))
+    endless = out / "endless.toml"  # NOTE: no early stopping, so the first worker is surely mid-trial;
+    # one process per batch, so the retry and the reference run compute alike
+    endless.write_text(preset.replace("patience = 30", "patience = 1000000")
+                       .replace("\nseed = 0", "\nseed = 0\nworkers = 1"))
     common = ("--study", "s", "--storage", storage_argv, "--heartbeat", "1", "--preset", str(endless))
     with processes() as start:
         doomed = sweep_worker(start, out, 1, *common, "--epochs", "100000")
         deadline = time.monotonic() + 180
-        while not _trial_training(storage):
+        while _checkpointed_run(storage) is None:
             assert doomed.poll() is None, doomed.communicate()[1][-2000:]
             assert time.monotonic() < deadline, "the first worker never started training"
             time.sleep(0.2)
         os.killpg(doomed.pid, signal.SIGKILL)
         doomed.wait()
+        run_dir = _checkpointed_run(storage)
+        assert run_dir is not None
+        stopped_at = read_checkpoint(run_dir).epoch
+        epochs = str(stopped_at + 2)
+        params = _load_study(optuna, storage).trials[0].params
+        reference = start(["-m", "tui", "--headless", "--preset", str(endless), "--epochs", epochs, "--out",
+                           str(out / "reference"), *(f"--{name}={value!r}" for name, value in params.items())])
         time.sleep(5)  # NOTE: the grace period is 4 heartbeats of 1 s
-        survivor = sweep_worker(start, out, 2, *common, "--epochs", "2")
+        survivor = sweep_worker(start, out, 2, *common, "--epochs", epochs)
         stdout, stderr = survivor.communicate(timeout=240)
-    assert survivor.returncode == 0 and "Warning" not in stderr, stderr[-2000:]
+        assert reference.wait(timeout=240) == 0, reference.communicate()[1][-2000:]
+    assert survivor.returncode == 0 and "Warning" not in stderr and "warning" not in stderr, stderr[-2000:]
     assert "1 already in the study" in stdout
     trials = _load_study(optuna, storage).trials
     assert [t.state.name for t in trials][0] == "FAIL" and len(trials) == 3
     retry = trials[1]
     assert retry.system_attrs["failed_trial"] == 0 and retry.params == trials[0].params
     assert [t.state.name in ("COMPLETE", "PRUNED") for t in trials[1:]] == [True, True]
-    assert stdout.count("Trial ") == 2
+    assert stdout.count("Trial ") == 2 and f"continued trial 0 after epoch {stopped_at}" in stdout
+    # the retry went on in the killed trial's run directory from its checkpoint: the epochs after it only
+    assert retry.user_attrs["run_dir"] == str(run_dir) and retry.user_attrs["continued"] == [0, stopped_at]
+    assert sorted(retry.intermediate_values) == [stopped_at + 1, stopped_at + 2]
+    (whole,) = (out / "reference").iterdir()
+    assert (run_dir / "history.csv").read_text() == (whole / "history.csv").read_text()
+    assert (run_dir / "model.npz").read_bytes() == (whole / "model.npz").read_bytes()
+    continued, uninterrupted = (json.loads((d / "metrics.json").read_text()) for d in (run_dir, whole))
+    assert continued["after"] == uninterrupted["after"] and retry.value == uninterrupted["best_val_loss"]
+    assert json.loads((run_dir / "sweep.json").read_text())["trial"] == 1

@@ -1,7 +1,8 @@
-"""The verdict and next step in the app: in the log at the end of a run, and on demand (v, the palette)."""
+"""The verdict and next step in the app: in the log at the end of a run, and on demand (v, the palette); a verdict
+to train longer names the key that continues the run."""
 from __future__ import annotations
 
-from textual.widgets import Log
+from textual.widgets import Input, Log
 
 from tests.tui.conftest import settle, train_to_the_end, wait_until
 
@@ -12,7 +13,7 @@ def log_text(app) -> str:
     return "\n".join(app.screen.query_one(Log).entries)  # NOTE: the lines as written, not as wrapped
 
 
-async def test_the_log_ends_a_run_with_its_verdict_and_v_asks_for_it_again(app_for):
+async def test_the_log_ends_a_run_with_its_verdict_v_asks_again_and_to_train_longer_its_key_continues(app_for):
     app = app_for("--epochs", "4")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -22,12 +23,22 @@ async def test_the_log_ends_a_run_with_its_verdict_and_v_asks_for_it_again(app_f
         assert "verdict" not in log_text(app)
         await train_to_the_end(pilot)
         await settle(pilot)
-        advice = app.screen.runs.last[1].advice
-        assert f"verdict: {advice.verdict} → {advice.next_step}" in log_text(app)
-        assert advice.kind != "too_early"
+        ended = app.screen.runs.last[1]
+        assert ended.advice.kind == "still_improving"  # lr 1e-4, 4 epochs
+        # the verdict to train longer names the key that continues the run
+        offer = f"verdict: {ended.advice.verdict} → train longer: F8 continues this run for the form's Epochs more " \
+                "epochs"
+        assert offer in log_text(app).splitlines()
         await pilot.press("v")
         await pilot.pause()
-        assert log_text(app).count(f"verdict: {advice.line()}") == 2
+        assert log_text(app).splitlines().count(offer) == 2
+        app.screen.side.form.query_one("#epochs", Input).value = "2"
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: app.screen.state.run_id == 2 and not app.screen.state.running)
+        await settle(pilot)
+        assert app.screen.runs.last[1].run_dir == ended.run_dir
+        rows = (ended.run_dir / "history.csv").read_text().splitlines()[1:]
+        assert [row.split(",")[0] for row in rows] == ["1", "2", "3", "4", "5", "6"]
 
 
 async def test_v_while_a_step_mode_run_waits_gives_the_verdict_so_far(app_for):
@@ -51,3 +62,4 @@ async def test_the_palette_has_the_verdict_command(app_for):
         await settle(pilot)
         titles = {command.title for command in trainer_commands(app.screen)}
         assert "Verdict and next step" in titles
+

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -66,6 +67,20 @@ def test_tabular_preset_headless(capsys, tmp_path):
                                         for stage in ("before", "after")], abs=1e-4)
     std = json.loads((run_dir / "bundle.json").read_text())["target_std"][0]
     assert metrics["after"]["test"]["rmse_units"] == pytest.approx(metrics["after"]["test"]["mse"] ** 0.5 * std)
+
+
+def test_a_verdict_to_train_longer_says_the_command_that_continues_the_run(capsys, tmp_path):
+    out = tmp_path / "my runs"  # NOTE: a space, so the command must quote the run directory
+    assert main(["--headless", "--preset", "tabular_mlp", "--epochs", "4", "--out", str(out)]) == 0
+    (run_dir,) = run_dirs(out)
+    advice = json.loads((run_dir / "metrics.json").read_text())["advice"]
+    assert advice["kind"] == "still_improving"  # lr 1e-4, 4 epochs
+    command = f"npnn-tui --headless --resume '{run_dir}' --epochs 8"
+    assert capsys.readouterr().out.splitlines()[-1] == \
+        f"Verdict: {advice['verdict']} → {advice['next_step']}: {command}"
+    assert main(shlex.split(command)[1:]) == 0  # it does what it says: as many epochs again, in the same directory
+    assert "Epoch 8/8 · " in capsys.readouterr().out and run_dirs(out) == [run_dir]
+    assert json.loads((run_dir / "metrics.json").read_text())["epochs_run"] == 8
 
 
 def test_mnist_preset_headless_falls_back_to_digits(capsys, tmp_path):

@@ -1,7 +1,9 @@
 """`npnn-tui sweep`: Optuna trials as headless runs, cooperating processes on one journal, pruning, Ctrl+C."""
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -10,7 +12,8 @@ import pytest
 
 from presets import PresetError
 from presets.export import MissingExtra
-from presets.sweep import SweepParam, parse_param
+from npnn.events import EpochEnded
+from presets.sweep import Sweep, SweepParam, parse_param
 from tests.tui.sweep_workers import FAST, processes, sweep_worker
 from tui.cli import main
 
@@ -125,25 +128,60 @@ def test_a_sqlite_url_works_as_storage(tmp_path, capsys):
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
 
 
-def test_ctrl_c_ends_the_current_trial_and_keeps_the_study(tmp_path):
+def test_ctrl_c_fails_the_trial_and_enqueues_it_again_and_a_damaged_checkpoint_starts_it_over(tmp_path, capsys):
     with processes() as start:
         process = sweep_worker(start, tmp_path, 50, "--epochs", "400")
         deadline = time.monotonic() + 120
-        while not list(tmp_path.glob("sweeps/*.journal")) or not _trials_started(tmp_path):
+        while not list(tmp_path.glob("*/checkpoint.npz")):  # NOTE: its first epoch has ended
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.2)
-        time.sleep(1.0)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=120)
     assert process.returncode == 130, (out[-1000:], err[-1000:])
     assert "Traceback" not in err and "the study is kept" in out
     trials = _trials(tmp_path)
-    assert trials and trials[-1].state.name == "FAIL"
-    assert f"Trial {trials[-1].number} · " in out and "fail (interrupted)" in out
-    # NOTE: a trial interrupted while its data loads has no run directory yet; one that trained has,
-    # and its sweep.json says how it ended
-    interrupted = [f for f in _sweep_files(tmp_path) if f["trial"] == trials[-1].number]
-    assert all(f["state"] == "fail" for f in interrupted)
+    interrupted, retry = trials[-2:]
+    assert interrupted.state.name == "FAIL" and f"Trial {interrupted.number} · " in out and "fail (interrupted)" in out
+    assert f"trial {interrupted.number} is saved and marked failed" in out and "continues it from its checkpoint" in out
+    assert retry.state.name == "WAITING" and retry.params == interrupted.params
+    assert retry.system_attrs["retry_history"] == [interrupted.number]
+    run_dir = Path(interrupted.user_attrs["run_dir"])
+    assert json.loads((run_dir / "sweep.json").read_text())["state"] == "fail"
+    checkpoint = run_dir / "checkpoint.npz"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:300])  # truncated, as a copy cut short
+    capsys.readouterr()
+
+    assert main(["sweep", "--trials", "1", "--out", str(tmp_path), *FAST, "--epochs", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"npnn-tui: warning: trial {retry.number} retries trial {interrupted.number} from the start: " \
+                  f"cannot continue run {run_dir}: checkpoint.npz is damaged (" + err.split(" is damaged (")[1]
+    assert err.count("\n") == 1 and f"Trial {retry.number} · " in out and "continued" not in out
+    again = _trials(tmp_path)[retry.number]
+    assert again.state.name == "COMPLETE" and sorted(again.intermediate_values) == [1, 2]
+    assert again.user_attrs["run_dir"] != str(run_dir) and again.user_attrs["continued"] is None
+    assert again.user_attrs["error"] is None
+
+
+def test_a_retry_does_not_continue_a_run_that_a_live_worker_still_trains(tmp_path, capsys):
+    sweep = Sweep("tabular_mlp", [parse_param("lr=1e-4:1e-1:log"), parse_param("dropout=0:0.5")], out_dir=tmp_path)
+
+    def interrupt(event):
+        if isinstance(event, EpochEnded) and event.epoch == 2:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run(1, callbacks=(interrupt,))
+    assert sweep.interrupted == (0, True)
+    run_dir = _trials(tmp_path)[0].user_attrs["run_dir"]
+    alive = os.open(run_dir, os.O_RDONLY)  # NOTE: as the trial's worker holds it while it trains
+    try:
+        fcntl.flock(alive, fcntl.LOCK_EX)
+        assert main(["sweep", "--trials", "1", "--out", str(tmp_path), *FAST]) == 0
+    finally:
+        os.close(alive)
+    assert capsys.readouterr().err == f"npnn-tui: warning: trial 1 retries trial 0 from the start: its run " \
+                                      f"directory {run_dir} is in use by a worker still training it\n"
+    retry = _trials(tmp_path)[1]
+    assert retry.user_attrs["run_dir"] != run_dir and sorted(retry.intermediate_values) == [1, 2, 3]
 
 
 def _trials_started(out: Path) -> bool:

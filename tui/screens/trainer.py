@@ -258,7 +258,8 @@ class TrainerScreen(TrainerTools, Screen):
         """Show and train the run just started (F5) or continued (F8)."""
         preset = self.runs.preset
         self.state = RunState(run_id=active.id, preset=preset.name, task=preset.task, loss_name=preset.loss,
-                              status="Training", running=True, epochs=preset.epochs, steady=self.steady)
+                              status="Training", running=True, epochs=preset.epochs, steady=self.steady,
+                              continue_key=self.continue_key())
         self.query_one(Log).clear()
         self.side.show_errors("")
         self._new_inside()

@@ -18,6 +18,7 @@ from tui.messages import (
 from tui.screens.data_picker import DataPicker
 from tui.screens.lr_finder import LRFinderScreen
 from tui.screens.model_editor import ModelEditor
+from tui.state import verdict_line
 from tui.widgets.train_live import TrainLive
 
 REFRESH_SECONDS = 0.25
@@ -92,10 +93,16 @@ class TrainerTools:
         if advice is None:
             self.notify("No verdict yet: train a run first (F5)", severity="warning")
             return
-        self.state.say(f"verdict so far: {advice.line()}" if self.runs.running else f"verdict: {advice.line()}")
+        self.state.say(f"verdict so far: {advice.line()}" if self.runs.running
+                       else f"verdict: {verdict_line(advice, self.continue_key())}")
         self.state.version += 1
         self.refresh_views()
         self.notify(advice.next_step, title=advice.verdict, markup=False)
+
+    def continue_key(self) -> str:
+        """The key bound to continuing the last ended run (F8), as the footer would show it."""
+        binding = next(binding for binding in self.BINDINGS if binding.action == "continue_run")
+        return self.app.get_key_display(binding).upper()
 
     def action_find_lr(self) -> None:
         """ctrl+f: the learning-rate range test on the form's model and data (tui.screens.lr_finder); Enter there
