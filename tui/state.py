@@ -29,12 +29,13 @@ def fmt(value, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
-def percent(value) -> str:
-    """An accuracy (a fraction) as the app shows it everywhere: one decimal of a percent ("93.1%", "100.0%")."""
+def percent(value, digits: int = 4) -> str:
+    """An accuracy (a fraction) as the app shows it everywhere: one decimal of a percent ("93.1%", "100.0%");
+    none where a table is short of room (`digits` below fmt's 4: "93%")."""
     if value is None:
         return "—"
     value = float(value)
-    return f"{value * 100:.1f}%" if math.isfinite(value) else str(value)
+    return f"{value * 100:.{1 if digits >= 4 else 0}f}%" if math.isfinite(value) else str(value)
 
 
 def score(key: str, value) -> str:

@@ -117,6 +117,20 @@ def test_metrics_text_keeps_every_row_and_shortens_labels_then_headers_to_fit():
     assert narrow[0].split() == ["val", "val", "val", "test"] and narrow[-1].startswith("RMSE (units)")
 
 
+def test_metrics_text_drops_to_three_digits_where_two_line_headers_do_not_fit():
+    """The wine preset's table at 80x24 (45 columns for the table) was cropped in its test column."""
+    rows = metric_rows("classification", "cross_entropy", None)
+    metrics = {"before": {"accuracy": 0.069, "loss": 1.197, "mse": 0.2439, "mae": 0.464},
+               "current": {"accuracy": 1.0, "loss": 0.01651, "mse": 0.001383, "mae": 0.01023},
+               "best": {"accuracy": 1.0, "loss": 0.01544, "mse": 0.001166, "mae": 0.009647},
+               "after": {"accuracy": 1.0, "loss": 0.003212, "mse": 0.0001454, "mae": 0.002041}}
+    lines = metrics_text(rows, metrics, 30, 45).plain.splitlines()
+    assert all(len(line) <= 45 for line in lines)
+    assert lines[2].split() == ["accuracy", "7%", "100%", "100%", "100%"]
+    assert lines[-1].split()[-4:] == ["0.464", "0.0102", "0.00965", "0.00204"]
+    assert metrics_text(rows, metrics, 30, 60).plain.splitlines()[-1].split()[-1] == "0.002041"
+
+
 async def test_the_table_shows_loss_and_target_units_before_and_after_a_run(app_for):
     app = app_for("--epochs", "3")
     async with app.run_test(size=SIZE) as pilot:

@@ -24,7 +24,7 @@ class MetricRow:
     label: str
     short: str
     value: Callable[[dict], float | None]
-    text: Callable[[float | None], str] = fmt  # the cell's text (accuracy: tui.state.percent)
+    text: Callable[[float | None, int], str] = fmt  # the cell's text at some digits (accuracy: tui.state.percent)
 
 
 def _metric(key: str, scale: float = 1.0, root: bool = False) -> Callable[[dict], float | None]:
@@ -70,9 +70,11 @@ def headers(epoch: int, two_lines: bool) -> list[tuple[str, ...]]:
 
 def metrics_text(rows: tuple[MetricRow, ...], metrics: dict, epoch: int, width: int) -> Text:
     """The table as lines of at most `width` columns: long labels and one-line headers when they fit,
-    else short labels, then two-line headers too (cropped, never wrapped, if even those do not fit)."""
-    cells = [[row.text(row.value(metrics[column])) for column in COLUMNS] for row in rows]
-    for short, two_lines, gap in ((False, False, 2), (True, False, 2), (True, True, 1)):
+    else short labels, then two-line headers too, then 3 significant digits (cropped, never wrapped, if even
+    those do not fit)."""
+    for short, two_lines, gap, digits in ((False, False, 2, 4), (True, False, 2, 4), (True, True, 1, 4),
+                                          (True, True, 1, 3)):
+        cells = [[row.text(row.value(metrics[column]), digits) for column in COLUMNS] for row in rows]
         labels = [row.short if short else row.label for row in rows]
         heads = headers(epoch, two_lines)
         label_width = max(map(len, labels), default=0)
