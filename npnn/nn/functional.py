@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from npnn import ops
+from npnn import ops, tensor_ops
 from npnn.nn._args import _as_tensor, _pair, _pool_geometry, _shape  # noqa: F401  (layers call F._pair)
 from npnn.nn._norm_pool import adaptive_avg_pool2d, avg_pool2d, batch_norm, layer_norm  # noqa: F401  (re-exported)
 from npnn.random import resolve
@@ -52,14 +52,8 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, label: str = 
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
-    """Merge dimensions start_dim..end_dim into one."""
-    ndim = input.ndim
-    start, end = start_dim % max(ndim, 1), end_dim % max(ndim, 1)
-    if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim) or start > end:
-        raise ValueError(f"flatten(start_dim={start_dim}, end_dim={end_dim}) does not fit an input of "
-                         f"shape {_shape(input.shape)}")
-    shape = input.shape[:start] + (int(np.prod(input.shape[start:end + 1])),) + input.shape[end + 1:]
-    return input.reshape(shape)
+    """Merge dimensions start_dim..end_dim into one (the layer's default keeps the batch dimension)."""
+    return tensor_ops.flatten(input, start_dim, end_dim)
 
 
 # ---- activations ----------------------------------------------------------------------------------
