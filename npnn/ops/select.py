@@ -1,4 +1,4 @@
-"""Selecting and accumulating primitives: where, gather, clamp, cumsum, expand (PyTorch's semantics)."""
+"""Selecting and accumulating primitives: where, gather, clamp, cumsum, expand, embedding (torch's semantics)."""
 import numpy as np
 
 from npnn.ops.elementwise import unbroadcast
@@ -81,3 +81,19 @@ class Expand(Function):
 
     def backward(self, grad):
         return (unbroadcast(grad, self.shape),)
+
+
+class Embedding(Function):
+    """weight[indices]: rows picked by integer indices; a row picked twice gets both gradients, the
+    padding row none (it stays a fixed vector, as torch's padding_idx)."""
+
+    def forward(self, weight, indices, padding_idx):
+        self.shape, self.indices, self.padding_idx = weight.shape, indices, padding_idx
+        return weight[indices]
+
+    def backward(self, grad):
+        full = np.zeros(self.shape, dtype=grad.dtype)
+        np.add.at(full, self.indices.reshape(-1), grad.reshape(-1, self.shape[1]))
+        if self.padding_idx is not None:
+            full[self.padding_idx] = 0
+        return (full,)
