@@ -5,8 +5,9 @@ and returns (units, samples): time per unit is what the table shows, samples/s =
 """
 import importlib
 
-CASES = ("cnn_epoch", "mlp_epoch", "mlp_fit_epoch", "op_overhead")
-_MODULES = {"cnn_epoch": "cnn", "mlp_epoch": "mlp", "mlp_fit_epoch": "mlp_fit", "op_overhead": "op_overhead"}
+CASES = ("cnn_epoch", "mlp_epoch", "mlp_fit_epoch", "op_overhead", "encoder_step")
+_MODULES = {"cnn_epoch": "cnn", "mlp_epoch": "mlp", "mlp_fit_epoch": "mlp_fit", "op_overhead": "op_overhead",
+            "encoder_step": "encoder"}
 
 
 def case_module(name: str):

@@ -26,6 +26,7 @@ from npnn.random import manual_seed
 from npnn.serialization import load, save
 from npnn.tensor import Tensor, concatenate, get_default_dtype, is_grad_enabled, no_grad, set_default_dtype, stack
 from npnn.tensor_ops import (
+    amax,
     amin,
     argmax,
     argmin,
@@ -57,6 +58,6 @@ __all__ = ["DataLoader", "Dataset", "EarlyStopping", "History", "Tensor", "Tenso
            "get_default_dtype", "get_num_threads", "gradcheck", "is_grad_enabled", "load", "manual_seed", "metrics",
            "nn", "no_grad", "optim", "save", "set_default_dtype", "set_num_threads", "stack", "tune_malloc",
            # torch-named tensor functions and constructors (docs/tensor_ops.md)
-           "amin", "arange", "argmax", "argmin", "cat", "chunk", "clamp", "cumsum", "expand", "eye", "flatten", "full",
-           "full_like", "gather", "linspace", "masked_fill", "ones", "ones_like", "permute", "rand", "randint",
+           "amax", "amin", "arange", "argmax", "argmin", "cat", "chunk", "clamp", "cumsum", "expand", "eye", "flatten",
+           "full", "full_like", "gather", "linspace", "masked_fill", "ones", "ones_like", "permute", "rand", "randint",
            "randn", "split", "squeeze", "std", "tril", "triu", "unsqueeze", "var", "where", "zeros", "zeros_like"]

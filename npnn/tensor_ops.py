@@ -72,7 +72,7 @@ def gather(input: Tensor, dim: int, index) -> Tensor:
     return ops.Gather.apply(input, index=index, dim=dim)
 
 
-def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002  (torch's argument names)
+def clamp(input: Tensor, min=None, max=None) -> Tensor:
     """Limit every entry to [min, max] (either may be None); the gradient is zero where it was cut."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
@@ -143,8 +143,10 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop size-1 dimensions (all, or those of `dim`, an int or tuple; others listed are kept, as torch)."""
-    dims = range(input.ndim) if dim is None else [_dim(d, input.ndim, "squeeze") for d in _sizes((dim,))] \
-        if isinstance(dim, (tuple, list)) else [_dim(dim, input.ndim, "squeeze")]
+    if dim is None:
+        dims = list(range(input.ndim))
+    else:
+        dims = [_dim(d, input.ndim, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
     drop = {d for d in dims if input.shape[d] == 1}
     return input.reshape(tuple(n for d, n in enumerate(input.shape) if d not in drop))
 
@@ -203,6 +205,11 @@ def amin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return -((-input).max(dim, keepdim))
 
 
+def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The largest entries over dim (all when None); tied maxima share the gradient, as torch.amax."""
+    return input.max(dim, keepdim)
+
+
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: float | None = None) -> Tensor:
     """Variance over dim (all when None), divided by N - correction (1 unless unbiased=False or given)."""
@@ -247,11 +254,11 @@ TENSOR_METHODS = {
     "where": _where_method, "masked_fill": masked_fill, "gather": gather, "clamp": clamp, "clip": clamp,
     "tril": tril, "triu": triu, "split": split, "chunk": chunk, "unsqueeze": unsqueeze, "squeeze": squeeze,
     "permute": permute, "view": Tensor.reshape, "expand": expand, "expand_as": _expand_as, "flatten": flatten,
-    "argmax": argmax, "argmin": argmin, "min": _min_method, "amin": amin, "amax": Tensor.max, "var": var,
+    "argmax": argmax, "argmin": argmin, "min": _min_method, "amin": amin, "amax": amax, "var": var,
     "std": std, "cumsum": cumsum,
 }
 for _name, _method in TENSOR_METHODS.items():
     setattr(Tensor, _name, _method)
 
-__all__ = ["amin", "argmax", "argmin", "cat", "chunk", "clamp", "cumsum", "expand", "flatten", "gather",
+__all__ = ["amax", "amin", "argmax", "argmin", "cat", "chunk", "clamp", "cumsum", "expand", "flatten", "gather",
            "masked_fill", "permute", "split", "squeeze", "std", "tril", "triu", "unsqueeze", "var", "where"]

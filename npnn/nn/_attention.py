@@ -54,8 +54,8 @@ def additive_mask(mask, dtype, masked_when: bool, label: str) -> Tensor | None:
     0 and -inf (-inf where it equals `masked_when`: True for nn.MultiheadAttention, False for SDPA)."""
     if mask is None:
         return None
-    if isinstance(mask, Tensor) and mask.dtype.kind == "f":
-        return mask
+    if isinstance(mask, Tensor) and mask.requires_grad:
+        return mask  # NOTE: a learned bias (e.g. relative positions) keeps its graph
     data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if data.dtype == np.bool_:
         return Tensor(np.where(data == masked_when, -np.inf, 0).astype(dtype))

@@ -72,8 +72,10 @@ class MultiheadAttention(Module):
         out, weights = attention(q, k, v, mask, self.dropout if self.training else 0.0,
                                  1 / math.sqrt(self.head_dim), self.generator)
         out = self.out_proj(tensor_ops.permute(out, 0, 2, 1, 3).reshape(batch, length, self.embed_dim))
-        out = out if not batched else out if self.batch_first else tensor_ops.permute(out, 1, 0, 2)
-        out = out if batched else out.reshape(length, self.embed_dim)
+        if not batched:
+            out = out.reshape(length, self.embed_dim)
+        elif not self.batch_first:
+            out = tensor_ops.permute(out, 1, 0, 2)
         if not need_weights:
             return out, None
         weights = weights.mean(axis=1) if average_attn_weights else weights

@@ -63,6 +63,7 @@ PARITY = [
     ("min", lambda a: a.min(), lambda t, a: a.min(), [(3, 4)]),
     ("min-dim", lambda a: a.min(0), lambda t, a: a.min(0).values, [(3, 4)]),
     ("amin", lambda a: npnn.amin(a, (0, 2)), lambda t, a: t.amin(a, (0, 2)), [(2, 3, 4)]),
+    ("amax-keepdim", lambda a: a.amax(dim=1, keepdim=True), lambda t, a: a.amax(dim=1, keepdim=True), [(3, 4)]),
     ("clamp", lambda a: a.clamp(-0.3, 0.6), lambda t, a: a.clamp(-0.3, 0.6), [(4, 5)]),
     ("clamp-max", lambda a: a.clamp(max=0.2), lambda t, a: a.clamp(max=0.2), [(4, 5)]),
     ("var", lambda a: a.var(), lambda t, a: a.var(), [(3, 4)]),
