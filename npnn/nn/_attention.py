@@ -71,11 +71,15 @@ def _swap_last_two(x: Tensor) -> Tensor:
 def attention(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float, scale: float,
               generator: np.random.Generator | None) -> tuple[Tensor, Tensor]:
     """(softmax(q kᵀ · scale + mask) @ v, the attention weights after dropout): batched matmuls over
-    every leading dimension, the math torch's MultiheadAttention and SDPA share."""
+    every leading dimension, the math torch's MultiheadAttention and SDPA share. A query the mask lets
+    attend to nothing gets zero weights and a zero output (torch's SDPA; its MultiheadAttention with
+    need_weights=True gives NaN there)."""
     scores = (query * scale) @ _swap_last_two(key)
-    if mask is not None:
-        scores = scores + mask
-    weights = dropout(scores.softmax(axis=-1), dropout_p, training=dropout_p > 0, generator=generator)
+    if mask is None:
+        weights = scores.softmax(axis=-1)
+    else:
+        weights = ops.SafeSoftmax.apply(scores + mask, axis=-1)
+    weights = dropout(weights, dropout_p, training=dropout_p > 0, generator=generator)
     return weights @ value, weights
 
 

@@ -22,7 +22,7 @@ from npnn.ops.elementwise import (
 )
 from npnn.ops.losses import BCE, BCEWithLogits, CrossEntropy, Huber
 from npnn.ops.matmul import MatMul
-from npnn.ops.nn_ops import GELU, LeakyReLU, Linear, LogSoftmax, Softmax
+from npnn.ops.nn_ops import GELU, LeakyReLU, Linear, LogSoftmax, SafeSoftmax, Softmax
 from npnn.ops.norm import Normalize
 from npnn.ops.reduce import Max, Sum
 from npnn.ops.select import Clamp, CumSum, Embedding, Expand, Gather, Where
@@ -32,4 +32,4 @@ __all__ = ["BCE", "BCEWithLogits", "Abs", "Add", "Concatenate", "Conv2d", "Cross
            "GetItem", "Huber", "LeakyReLU", "Linear", "Log", "LogSigmoid", "LogSoftmax", "MatMul", "Max", "MaxPool2d",
            "Mul", "Neg", "Pow", "PowScalar", "ReLU", "Reshape", "Sigmoid", "Softmax", "Softplus", "Sqrt", "Sub", "Sum",
            "Tanh", "Transpose", "AvgPool2d", "ELU", "Normalize", "SeparableMean2d", "SiLU",
-           "Clamp", "CumSum", "Embedding", "Expand", "Gather", "Where"]
+           "Clamp", "CumSum", "SafeSoftmax", "Embedding", "Expand", "Gather", "Where"]

@@ -79,6 +79,24 @@ def test_scaled_dot_product_attention_gradcheck_causal():
                      randn(2, 3, 2), randn(2, 3, 2))
 
 
+def test_a_query_that_may_attend_to_nothing_gives_zeros_and_finite_gradients():
+    mask = np.array([[False] * 4, [True, False, True, False], [True] * 4])
+    assert gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask), randn(3, 2),
+                     randn(4, 2), randn(4, 3))
+    out = F.scaled_dot_product_attention(Tensor(randn(3, 2)), Tensor(randn(4, 2)), Tensor(randn(4, 3)), attn_mask=mask)
+    assert not out.data[0].any() and np.isfinite(out.data).all()
+
+
+def test_scaled_dot_product_attention_dropout_follows_the_generator():
+    q = Tensor(randn(2, 5, 4))
+
+    def run(seed, p=0.5):
+        return F.scaled_dot_product_attention(q, q, q, dropout_p=p, generator=np.random.default_rng(seed)).data
+
+    np.testing.assert_array_equal(run(1), run(1))
+    assert not np.allclose(run(1), run(2)) and not np.allclose(run(1), run(1, p=0.0))
+
+
 class _Cross(nn.Module):
     """Cross-attention's output as a module of (query, memory), so check_module reaches every parameter."""
 

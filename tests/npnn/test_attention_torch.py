@@ -82,6 +82,7 @@ SDPA_CASES = [
     ("bool-mask", {"attn_mask": BOOL_MASK}),
     ("float-mask", {"attn_mask": rng.standard_normal((2, 1, 4, 5))}),
     ("causal", {"is_causal": True}),
+    ("query-with-no-key", {"attn_mask": np.arange(5) < np.array([[0], [2], [5], [1]])}),  # row 0: all masked
     ("scale", {"scale": 0.3}),
 ]
 
@@ -151,6 +152,7 @@ ENCODER_CASES = [  # (id, layer kwargs, forward kwargs); d_model 4, nhead 2, dim
     ("float-mask-padding", {"batch_first": True},
      {"src_mask": rng.standard_normal((5, 5)), "src_key_padding_mask": np.where(KEY_PADDING, -4.0, 0.0)}),
     ("no-bias", {"bias": False}, {}),
+    ("a-sample-all-padding", {"batch_first": True}, {"src_key_padding_mask": np.array([[True] * 5, [False] * 5])}),
 ]
 
 
