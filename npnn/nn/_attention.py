@@ -88,8 +88,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     """softmax(q kᵀ / sqrt(E) + mask) @ v for q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev).
 
     attn_mask: boolean (True: may attend) or float (added to the scores), broadcast to (..., L, S).
-    is_causal: position i attends to 0..i only (no attn_mask then). dropout_p applies whenever it is
-    positive, as torch's (pass 0.0 in evaluation); its masks come from `generator`.
+    is_causal: position i attends to 0..i only (no attn_mask then); a query that may attend to nothing
+    gets a zero output. dropout_p applies whenever it is positive, as torch's (pass 0.0 in evaluation);
+    its masks come from `generator`.
     """
     label = "scaled_dot_product_attention"
     query, key, value = (_as_tensor(t, label) for t in (query, key, value))

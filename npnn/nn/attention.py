@@ -9,7 +9,7 @@ import numpy as np
 from npnn import tensor_ops
 from npnn.nn import functional as F
 from npnn.nn import init
-from npnn.nn._args import _shape
+from npnn.nn._args import _as_tensor, _shape
 from npnn.nn._attention import additive_mask, attention
 from npnn.nn.linear import Linear, _check_positive
 from npnn.nn.module import Module, Parameter
@@ -56,6 +56,7 @@ class MultiheadAttention(Module):
         masks the future (torch asks for the mask too). Weights: (N, L, S) averaged over heads, else
         (N, num_heads, L, S)."""
         label = self.label()
+        query, key, value = (_as_tensor(t, label) for t in (query, key, value))
         batched = query.ndim == 3
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim \
                 or query.shape[-1] != self.embed_dim or key.shape[-1] != self.embed_dim \
