@@ -39,6 +39,13 @@ def _condition(condition, name: str) -> np.ndarray:
     return data
 
 
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 # ---- selection --------------------------------------------------------------------------------------
 def where(condition, input, other) -> Tensor:
     """input where condition is True, other elsewhere (broadcast); gradients flow to the chosen side."""
@@ -50,7 +57,7 @@ def where(condition, input, other) -> Tensor:
 def masked_fill(input: Tensor, mask, value) -> Tensor:
     """input with `value` where mask is True; the mask broadcasts to input's shape (never enlarges it)."""
     mask = _condition(mask, "masked_fill")
-    if np.broadcast_shapes(mask.shape, input.shape) != input.shape:
+    if not _broadcasts_to(mask.shape, input.shape):
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the input's {input.shape}")
     if isinstance(value, Tensor) and value.ndim:
         raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")

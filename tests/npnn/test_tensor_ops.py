@@ -141,6 +141,7 @@ def test_variance_of_one_entry_is_nan_as_pytorch():
     ("x.gather(2, np.zeros((3, 4), dtype=int))", IndexError, "dim 2 is out of range"),
     ("x.masked_fill(np.ones((3, 4)), 0)", TypeError, "boolean"),
     ("x.masked_fill(np.ones((2, 3, 4), dtype=bool), 0)", ValueError, "does not broadcast"),
+    ("x.masked_fill(np.ones((3, 5), dtype=bool), 0)", ValueError, "does not broadcast"),
     ("x.split([1, 2], 1)", ValueError, "sum to dim 1's size 4"),
     ("x.chunk(0)", ValueError, "positive"),
     ("x.expand(3, 5)", ValueError, "cannot expand"),
