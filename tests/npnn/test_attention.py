@@ -4,7 +4,6 @@ layer and what it expected."""
 import numpy as np
 import pytest
 
-import npnn
 from npnn import Tensor, gradcheck, nn
 from npnn.nn import functional as F
 from tests.npnn.nn_helpers import check_module, float64  # noqa: F401  (fixture)
@@ -15,6 +14,17 @@ CAUSAL = np.triu(np.ones((3, 3), bool), 1)  # nn.MultiheadAttention's polarity: 
 
 def randn(*shape):
     return rng.standard_normal(shape)
+
+
+class _Applied(nn.Module):
+    """`call(inner, *inputs)` as a module, so check_module reaches every parameter of `inner` through it."""
+
+    def __init__(self, inner, call):
+        super().__init__()
+        self.inner, self.call = inner, call
+
+    def forward(self, *inputs):
+        return self.call(self.inner, *inputs)
 
 
 def test_embedding_gradcheck_with_repeated_indices(float64):
@@ -97,20 +107,11 @@ def test_scaled_dot_product_attention_dropout_follows_the_generator():
     assert not np.allclose(run(1), run(2)) and not np.allclose(run(1), run(1, p=0.0))
 
 
-class _Cross(nn.Module):
-    """Cross-attention's output as a module of (query, memory), so check_module reaches every parameter."""
-
-    def __init__(self, attention, **masks):
-        super().__init__()
-        self.attention, self.masks = attention, masks
-
-    def forward(self, query, memory):
-        return self.attention(query, memory, memory, **self.masks)[0]
-
-
 def test_multihead_attention_gradcheck_cross_attention_with_masks(float64):
     padding = np.array([[False, False, True], [False, False, False]])
-    module = _Cross(nn.MultiheadAttention(4, 2, batch_first=True), key_padding_mask=padding, attn_mask=randn(2, 3))
+    mask = randn(2, 3)
+    module = _Applied(nn.MultiheadAttention(4, 2, batch_first=True),
+                      lambda attention, q, kv: attention(q, kv, kv, key_padding_mask=padding, attn_mask=mask)[0])
     assert check_module(module, randn(2, 2, 4), randn(2, 3, 4))
 
 
@@ -118,6 +119,14 @@ def test_multihead_attention_gradcheck_cross_attention_with_masks(float64):
 def test_transformer_encoder_layer_gradcheck(float64, norm_first):
     layer = nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, activation="gelu", norm_first=norm_first)
     assert check_module(layer, randn(3, 2, 4))
+
+
+def test_transformer_encoder_gradcheck_with_a_final_norm_and_masks(float64):
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 4, dropout=0.0, batch_first=True), 2,
+                                    norm=nn.LayerNorm(4))
+    padding = np.array([[False, False, True], [False, False, False]])
+    module = _Applied(encoder, lambda inner, x: inner(x, mask=CAUSAL, src_key_padding_mask=padding))
+    assert check_module(module, randn(2, 3, 4))
 
 
 def test_causal_attention_never_looks_ahead():
