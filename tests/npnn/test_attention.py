@@ -4,6 +4,7 @@ layer and what it expected."""
 import numpy as np
 import pytest
 
+import npnn
 from npnn import Tensor, gradcheck, nn
 from npnn.nn import functional as F
 from tests.npnn.nn_helpers import check_module, float64  # noqa: F401  (fixture)
@@ -188,3 +189,16 @@ def test_state_dict_round_trip_keeps_outputs():
     x = Tensor(randn(3, 2, 4).astype(np.float32))
     np.testing.assert_array_equal(encoder(x).data, copy(x).data)
     assert len(encoder.state_dict()) == 2 * 12 + 2
+
+
+def test_float32_stays_float32_through_masks_given_in_float64(tmp_path):
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, batch_first=True), 2)
+    embed = nn.Embedding(6, 4, padding_idx=0)
+    x = embed(np.array([[1, 2, 0], [3, 4, 5]]))
+    out = encoder(x, mask=randn(3, 3), src_key_padding_mask=np.array([[0.0, 0.0, -1e9], [0.0, 0.0, 0.0]]))
+    out.sum().backward()
+    assert out.dtype == np.float32 and {p.grad.dtype for p in encoder.parameters()} == {np.dtype(np.float32)}
+    npnn.save(encoder.state_dict(), tmp_path / "encoder.npz")
+    copy = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, batch_first=True), 2).eval()
+    copy.load_state_dict(npnn.load(tmp_path / "encoder.npz"))
+    np.testing.assert_array_equal(copy(x).data, encoder.eval()(x).data)
