@@ -58,13 +58,15 @@ class MultiheadAttention(Module):
         label = self.label()
         query, key, value = (_as_tensor(t, label) for t in (query, key, value))
         batched = query.ndim == 3
+        batch_axis = 0 if self.batch_first else 1
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim \
                 or query.shape[-1] != self.embed_dim or key.shape[-1] != self.embed_dim \
-                or value.shape[-1] != self.embed_dim or key.shape[:-1] != value.shape[:-1]:
+                or value.shape[-1] != self.embed_dim or key.shape[:-1] != value.shape[:-1] \
+                or (batched and query.shape[batch_axis] != key.shape[batch_axis]):
             layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
-            raise ValueError(f"{label} expected query, key and value {layout} or (L, E) with E={self.embed_dim} "
-                             f"and key/value of one length, got {_shape(query.shape)}, {_shape(key.shape)}, "
-                             f"{_shape(value.shape)}")
+            raise ValueError(f"{label} expected query, key and value {layout} or (L, E) with E={self.embed_dim}, "
+                             f"one batch size N and key/value of one length, got {_shape(query.shape)}, "
+                             f"{_shape(key.shape)}, {_shape(value.shape)}")
         q, k, v = self._project(*(self._batch_first(t, batched) for t in (query, key, value)))
         batch, length, source = q.shape[0], q.shape[2], k.shape[2]
         if is_causal and attn_mask is None:

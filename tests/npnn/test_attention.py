@@ -63,6 +63,8 @@ def test_embedding_max_norm_rescales_only_the_rows_looked_up():
     ("nn.MultiheadAttention(6, 4)", ValueError, "divisible by num_heads 4"),
     ("nn.MultiheadAttention(4, 2, dropout=1.0)", ValueError, r"dropout must be a number in \[0, 1\)"),
     ("nn.MultiheadAttention(4, 2)(x, x, Tensor(randn(3, 2, 5)))", ValueError, r"\(L, N, E\) or \(L, E\) with E=4"),
+    ("nn.MultiheadAttention(4, 2)(x, Tensor(randn(3, 5, 4)), Tensor(randn(3, 5, 4)))", ValueError,
+     "one batch size N"),
     ("nn.MultiheadAttention(4, 2)(x, x, x, attn_mask=np.ones((3, 4), bool))", ValueError,
      r"attn_mask must be \(3, 3\) or \(4, 3, 3\), got \(3, 4\)"),
     ("nn.MultiheadAttention(4, 2)(x, x, x, key_padding_mask=np.ones((3, 2), bool))", ValueError,
