@@ -5,9 +5,9 @@ and returns (units, samples): time per unit is what the table shows, samples/s =
 """
 import importlib
 
-CASES = ("cnn_epoch", "mlp_epoch", "mlp_fit_epoch", "op_overhead", "gru_step", "lstm_step")
+CASES = ("cnn_epoch", "mlp_epoch", "mlp_fit_epoch", "op_overhead", "gru_step", "lstm_step", "encoder_step")
 _MODULES = {"cnn_epoch": "cnn", "mlp_epoch": "mlp", "mlp_fit_epoch": "mlp_fit", "op_overhead": "op_overhead",
-            "gru_step": "gru", "lstm_step": "lstm"}
+            "gru_step": "gru", "lstm_step": "lstm", "encoder_step": "encoder"}
 
 
 def case_module(name: str):

@@ -18,7 +18,8 @@ BIG_GEMM = 1 << 26  # multiply-adds (~1 ms of one core) from which a product use
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`a @ b`; a mid-sized product with a 2-D right operand is computed in one-thread row blocks."""
+    """`a @ b`; a mid-sized product with a 2-D right operand is computed in one-thread row blocks (of bᵀ·aᵀ
+    when b is too wide for a block of a's rows)."""
     if a.ndim < 2 or b.ndim != 2:
         return a @ b
     k, n = b.shape
@@ -27,7 +28,14 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     m = a.size // k if k else 0
     work = m * k * n
     rows = ONE_THREAD_WORK // max(k * n, 1)
-    if work <= ONE_THREAD_WORK or work >= BIG_GEMM or rows < 1:
+    if work <= ONE_THREAD_WORK or work >= BIG_GEMM:
+        return a @ b
+    if rows < 1:
+        if a.ndim == 2 and m * k <= ONE_THREAD_WORK:
+            # NOTE: a wide right operand (a weight gradient gᵀ·x such as 64x2048 @ 2048x256): a's rows cannot be
+            # blocked, bᵀ·aᵀ's can. Left to a 2-thread pool at load ~3.5 it took ~50 ms in the Transformer encoder
+            # benchmark (its threads waiting for each other) against ~1.5 ms blocked (0.5 ms on an idle pool).
+            return np.ascontiguousarray(matmul(b.T, a.T).T)
         return a @ b
     a2 = a.reshape(m, k)
     out = np.empty((m, n), dtype=np.result_type(a, b))

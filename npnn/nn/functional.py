@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from npnn import ops
+from npnn import ops, tensor_ops
 from npnn.nn._args import _as_tensor, _pair, _pool_geometry, _shape  # noqa: F401  (layers call F._pair)
+from npnn.nn._attention import embedding, scaled_dot_product_attention  # noqa: F401  (re-exported)
+from npnn.nn._dropout import dropout  # noqa: F401  (re-exported)
 from npnn.nn._norm_pool import adaptive_avg_pool2d, avg_pool2d, batch_norm, layer_norm  # noqa: F401  (re-exported)
-from npnn.random import resolve
 from npnn.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -52,14 +53,8 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, label: str = 
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
-    """Merge dimensions start_dim..end_dim into one."""
-    ndim = input.ndim
-    start, end = start_dim % max(ndim, 1), end_dim % max(ndim, 1)
-    if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim) or start > end:
-        raise ValueError(f"flatten(start_dim={start_dim}, end_dim={end_dim}) does not fit an input of "
-                         f"shape {_shape(input.shape)}")
-    shape = input.shape[:start] + (int(np.prod(input.shape[start:end + 1])),) + input.shape[end + 1:]
-    return input.reshape(shape)
+    """Merge dimensions start_dim..end_dim into one (the layer's default keeps the batch dimension)."""
+    return tensor_ops.flatten(input, start_dim, end_dim)
 
 
 # ---- activations ----------------------------------------------------------------------------------
@@ -113,22 +108,6 @@ def softmax(input: Tensor, dim: int = -1) -> Tensor:
 
 def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
     return ops.LogSoftmax.apply(input, axis=dim)
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True,
-            generator: np.random.Generator | None = None) -> Tensor:
-    """Inverted dropout: zero each entry with probability p and scale the rest by 1/(1-p).
-
-    The mask is drawn from `generator` (npnn's default when None), an argument PyTorch's lacks.
-    """
-    if not 0 <= p < 1:
-        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-    rng = resolve(generator, "dropout")
-    if not training or p == 0:
-        return input
-    dtype = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
-    keep = rng.random(input.shape, dtype=dtype) >= dtype.type(p)
-    return input * Tensor(keep * dtype.type(1 / (1 - p)))
 
 
 # ---- losses ---------------------------------------------------------------------------------------

@@ -17,6 +17,20 @@ class Softmax(Function):
         return (s * (grad - (grad * s).sum(axis=self.axis, keepdims=True)),)
 
 
+class SafeSoftmax(Softmax):
+    """Softmax whose slices of only -inf (a query that may attend to nothing) give zeros, not NaN: torch's
+    _safe_softmax inside scaled_dot_product_attention. Other slices are Softmax's, as is the backward."""
+
+    def forward(self, x, axis):
+        peak = x.max(axis=axis, keepdims=True)
+        if np.isfinite(peak).all():
+            return super().forward(x, axis)
+        shifted = np.exp(x - np.where(np.isneginf(peak), 0, peak))  # NOTE: exp(-inf) = 0 in an all -inf slice
+        total = shifted.sum(axis=axis, keepdims=True)
+        self.out, self.axis = np.divide(shifted, total, out=np.zeros_like(shifted), where=total > 0), axis
+        return self.out
+
+
 class LogSoftmax(Function):
     def forward(self, x, axis):
         shifted = x - x.max(axis=axis, keepdims=True)

@@ -20,11 +20,11 @@ def _blas_threads():
 @pytest.mark.parametrize("shape_a, shape_b", [((3, 4), (4, 5)), ((4,), (4, 2)), ((3, 4), (4,)),
                                               ((2, 3, 4), (4, 5)), ((300, 300), (300, 300)),
                                               ((64, 784), (784, 32)), ((37, 300), (300, 50)),
-                                              ((5, 13, 128), (128, 256))])
+                                              ((5, 13, 128), (128, 256)), ((64, 2048), (2048, 256))])
 def test_blas_matmul_equals_the_product_and_leaves_the_blas_pool_alone(shape_a, shape_b):
     # NOTE: BLAS gives no bit-exact result across thread counts or kernels, so compare with the float64
-    # product at float32's accuracy for sums of up to 300 terms; the last three shapes are issued as
-    # one-thread row blocks (the second with a remainder block)
+    # product at float32's accuracy for sums of up to 300 terms; the last four shapes are issued as
+    # one-thread row blocks (the second with a remainder block, the last as bᵀ·aᵀ)
     a, b = RNG.random(shape_a, dtype=np.float32), RNG.random(shape_b, dtype=np.float32)
     before = _blas_threads()
     out = _blas.matmul(a, b)
