@@ -40,7 +40,9 @@ class Terminal:
         import termios
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(ROOT),
+        # NOTE: COLUMNS/LINES win over the terminal's size in Textual; a parent may have set them (pytest-xdist's
+        # workers run with COLUMNS=80 LINES=24)
+        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(ROOT), COLUMNS="120", LINES="40",
                    SCIKIT_LEARN_DATA=str(tmp_path / "sklearn_home"))
         try:
             self.process = subprocess.Popen([sys.executable, "-m", "tui", "--out", str(tmp_path / "runs"), *flags],
@@ -55,7 +57,7 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while text not in self.seen:
             if time.monotonic() > deadline or self.process.poll() is not None:
-                raise AssertionError(f"{text!r} not drawn (exit code {self.process.poll()})")
+                raise AssertionError(f"{text!r} not drawn (exit code {self.process.poll()}): {self.seen[-800:]!r}")
             self._read(0.1)
 
     def _read(self, wait: float) -> None:
