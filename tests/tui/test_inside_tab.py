@@ -70,3 +70,17 @@ async def test_in_step_mode_each_f10_shows_that_batch_s_rows(app_for):
             assert app.screen.inside.latest.step == step  # the sample is of the batch just trained
         await pilot.press("f5")
         await wait_until(pilot, lambda: not app.screen.state.running)
+
+
+async def test_at_80_columns_the_layer_table_scrolls_sideways_instead_of_being_cropped(app_for):
+    app = app_for("--preset", "wine_mlp", "--epochs", "2")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await train_to_the_end(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        view, table = app.screen.query_one("#inside-view"), app.screen.query_one("#inside-table")
+        assert table.size.width > view.scrollable_content_region.width and view.max_scroll_x > 0
+        view.scroll_to(x=view.max_scroll_x, animate=False)
+        await settle(pilot)
+        assert "verdict" in "".join(strip.text for strip in table.render_lines(table.region.reset_offset))
