@@ -140,7 +140,9 @@ class InsideView(VerticalScroll, can_focus=True):
     """The Inside tab's body; `show(state)` redraws it."""
 
     BINDINGS = [Binding("left,left_square_bracket", "pick(-1)", "Prev digit", show=False),
-                Binding("right,right_square_bracket", "pick(1)", "Next digit", show=False)]
+                Binding("right,right_square_bracket", "pick(1)", "Next digit", show=False),
+                Binding("shift+left", "scroll_left", "Scroll left", show=False),
+                Binding("shift+right", "scroll_right", "Scroll right", show=False)]
 
     @dataclass
     class DigitPicked(Message):
