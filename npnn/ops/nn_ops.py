@@ -8,7 +8,10 @@ from npnn.tensor import Function
 
 class Softmax(Function):
     def forward(self, x, axis):
-        shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+        return self._from_peak(x, x.max(axis=axis, keepdims=True), axis)
+
+    def _from_peak(self, x, peak, axis):
+        shifted = np.exp(x - peak)
         self.out, self.axis = shifted / shifted.sum(axis=axis, keepdims=True), axis
         return self.out
 
@@ -23,8 +26,8 @@ class SafeSoftmax(Softmax):
 
     def forward(self, x, axis):
         peak = x.max(axis=axis, keepdims=True)
-        if np.isfinite(peak).all():
-            return super().forward(x, axis)
+        if np.isfinite(peak).all():  # NOTE: the usual case, on the max already taken
+            return self._from_peak(x, peak, axis)
         shifted = np.exp(x - np.where(np.isneginf(peak), 0, peak))  # NOTE: exp(-inf) = 0 in an all -inf slice
         total = shifted.sum(axis=axis, keepdims=True)
         self.out, self.axis = np.divide(shifted, total, out=np.zeros_like(shifted), where=total > 0), axis
