@@ -10,17 +10,7 @@ from npnn import nn, optim
 from npnn.diagnostics.switch import MonitorSwitch
 from npnn.parallel import DataParallel
 from npnn.training import FitLoop
-
-
-def _cnn(seed: int = 0) -> nn.Module:
-    g = np.random.default_rng(seed)
-    return nn.Sequential(nn.Conv2d(1, 4, 3, generator=g), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(4 * 5 * 5, 3, generator=g))
-
-
-def _images(n: int = 64, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((n, 1, 12, 12)).astype(np.float32), rng.integers(0, 3, n)
+from tests.npnn.test_parallel import _cnn, _images
 
 
 def _stepped(workers: int):
