@@ -17,6 +17,8 @@ from presets.sweep import Sweep, SweepParam, parse_param
 from tests.tui.sweep_workers import FAST, processes, sweep_worker
 from tui.cli import main
 
+PRESETS = Path(__file__).resolve().parents[2] / "presets"
+
 optuna = pytest.importorskip("optuna")
 
 
@@ -129,8 +131,12 @@ def test_a_sqlite_url_works_as_storage(tmp_path, capsys):
 
 
 def test_ctrl_c_fails_the_trial_and_enqueues_it_again_and_a_damaged_checkpoint_starts_it_over(tmp_path, capsys):
+    # NOTE: no early stop: the checkpoint found below is the running first trial's (a first trial that stopped
+    # early would leave one while the next trial, before its run directory exists, is the one interrupted)
+    endless = tmp_path / "endless.toml"
+    endless.write_text((PRESETS / "tabular_mlp.toml").read_text().replace("patience = 30", "patience = 1000000"))
     with processes() as start:
-        process = sweep_worker(start, tmp_path, 50, "--epochs", "400")
+        process = sweep_worker(start, tmp_path, 50, "--epochs", "400", "--preset", str(endless))
         deadline = time.monotonic() + 120
         while not list(tmp_path.glob("*/checkpoint.npz")):  # NOTE: its first epoch has ended
             assert time.monotonic() < deadline and process.poll() is None
@@ -151,7 +157,7 @@ def test_ctrl_c_fails_the_trial_and_enqueues_it_again_and_a_damaged_checkpoint_s
     checkpoint.write_bytes(checkpoint.read_bytes()[:300])  # truncated, as a copy cut short
     capsys.readouterr()
 
-    assert main(["sweep", "--trials", "1", "--out", str(tmp_path), *FAST, "--epochs", "2"]) == 0
+    assert main(["sweep", "--trials", "1", "--out", str(tmp_path), *FAST, "--epochs", "2", "--preset", str(endless)]) == 0
     out, err = capsys.readouterr()
     assert err == f"npnn-tui: warning: trial {retry.number} retries trial {interrupted.number} from the start: " \
                   f"cannot continue run {run_dir}: checkpoint.npz is damaged (" + err.split(" is damaged (")[1]
