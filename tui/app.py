@@ -1,9 +1,8 @@
 """The npnn-tui App and `make_app`, the one factory the command line and the tests share."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-
-from typing import Iterable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -12,8 +11,8 @@ from textual.screen import Screen
 
 from presets import PresetInfo, list_presets, load_preset
 from tui.app_signals import forward_signals
-from tui.messages import SignalReceived
 from tui.crash import crash_message, write_crash_log
+from tui.messages import SignalReceived
 from tui.options import Options, check_flags_apply
 from tui.palette import editor_commands, trainer_commands
 from tui.screens import TrainerScreen

@@ -10,7 +10,7 @@ import asyncio
 import os
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 HANGUP = getattr(signal, "SIGHUP", None)  # not on Windows
 FORWARDED = tuple(s for s in (signal.SIGINT, signal.SIGTERM, HANGUP) if s is not None)

@@ -3,9 +3,9 @@
 "MSE and MAE before train", one line per epoch (`Epoch 3/60 · train 0.612 · val 0.640 · mse 0.61 ·
 mae 0.55 · 6 ms · ETA 0:02`, at most a few a second but always a new best and the last epoch),
 "Early stopping at epoch N (best epoch M restored)", a before/after table for validation and test,
-the run directory and the verdict with a next step (presets.advice). On a terminal a bar over the current epoch's batches is redrawn in place
-(\r); otherwise only plain lines are written. Output is best-effort: a closed or full stdout
-(`| head -1`, `> /dev/full`) silences the printer, never the run.
+the run directory and the verdict with a next step (presets.advice). On a terminal a bar over the current
+epoch's batches is redrawn in place (\r); otherwise only plain lines are written. Output is best-effort: a
+closed or full stdout (`| head -1`, `> /dev/full`) silences the printer, never the run.
 """
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from textual.message import Message
 
 from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished

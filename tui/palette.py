@@ -4,7 +4,7 @@ Each is an action the trainer screen already has, so a command and its key can n
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from textual.app import SystemCommand
 from textual.widgets import Select

@@ -7,15 +7,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from presets.export import MissingExtra
-from presets.sweep import Sweep, TrialResult, default_storage, parse_param
 from presets.errors import PresetError
+from presets.export import MissingExtra
 from presets.settings import setting
+from presets.sweep import Sweep, TrialResult, default_storage, parse_param
 from presets.sweep_storage import GRACE_HEARTBEATS, HEARTBEAT_SECONDS, StorageUnavailable, shown_storage
 from tui.blas import training_blas_limit
 from tui.exits import EXIT_FAILED, EXIT_OK, exit_code, interrupt_name
 from tui.options import DEFAULT_OUT, DEFAULT_PRESET
-
 
 MAX_SEED = 2**32 - 1  # NOTE: Optuna's TPE sampler seeds NumPy's RandomState, which takes no more
 MAX_HEARTBEAT = 3600
@@ -72,8 +71,9 @@ def sweep_parser() -> argparse.ArgumentParser:
                         help=f"a running trial's worker marks it alive this often; a trial silent for "
                              f"{GRACE_HEARTBEATS} heartbeats (its worker was killed) is failed and its settings "
                              f"retried (default: {HEARTBEAT_SECONDS})")
-    parser.add_argument("--seed", type=_whole(0, MAX_SEED), help="seed of the TPE sampler (default: random, so cooperating "
-                                                 "processes do not propose the same settings)")
+    parser.add_argument("--seed", type=_whole(0, MAX_SEED),
+                        help="seed of the TPE sampler (default: random, so cooperating processes do not propose the "
+                             "same settings)")
     return parser
 
 

@@ -4,8 +4,8 @@ Training runs with NumPy's BLAS pool sized by tui.blas (one thread: the UI threa
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import monotonic
-from typing import Callable
 
 from npnn.events import BatchEnded, EpochEnded, EpochStarted
 from tui.blas import training_blas_limit

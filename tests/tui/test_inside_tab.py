@@ -44,7 +44,7 @@ async def test_f6_after_a_run_trained_with_the_tab_closed_shows_its_last_samples
         model = app.screen.runs.active.run.model
         assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
         await pilot.press("f6")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: app.screen.inside.ended and app.screen.query_one("#inside-table").size.width > 0)
         state = app.screen.inside
         assert state.samples > 0 and state.ended and len(state.series[0]["grad_norm"]) == state.samples
         headline = _text(app.screen.query_one("#inside-headline", Static))
@@ -78,8 +78,9 @@ async def test_at_80_columns_the_layer_table_scrolls_sideways_instead_of_being_c
         await settle(pilot)
         await train_to_the_end(pilot)
         await pilot.press("f6")
-        await settle(pilot)
         view, table = app.screen.query_one("#inside-view"), app.screen.query_one("#inside-table")
+        await wait_until(pilot, lambda: table.size.width > 0)
+        await settle(pilot)
         assert table.size.width > view.scrollable_content_region.width and view.max_scroll_x > 0
         view.focus()
         for _ in range(view.max_scroll_x):

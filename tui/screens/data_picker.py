@@ -14,9 +14,9 @@ no target column (an .npz, IDX files) is used at once.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from textual import on
 from textual.app import ComposeResult
@@ -133,7 +133,8 @@ class DataPicker(ModalScreen[DataChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Label("Data: a table (.csv .tsv .txt) + its target and columns, MNIST .npz or IDX folder, or built in")
+            yield Label("Data: a table (.csv .tsv .txt) + its target and columns, MNIST .npz or IDX folder, "
+                        "or built in")
             yield PathInput(placeholder="type or paste a path (Tab completes), Enter", compact=True, id="picker-path")
             yield Static(self._where(), id="picker-where", markup=False)
             yield DataTree(self._root, id="picker-tree")

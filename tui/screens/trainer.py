@@ -302,6 +302,7 @@ class TrainerScreen(TrainerTools, Screen):
     def _tab_changed(self) -> None:
         self._watch_inside()
         self.refresh_bindings()  # the Train chart's keys show on the Train tab only
+        self.refresh_views()  # a tab opens drawn, not at the next refresh tick
 
     @on(InsideSampled)
     def _inside_sampled(self, message: InsideSampled) -> None:

@@ -7,9 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from npnn import events as fit_events
 from presets import PresetError
-from presets import events as run_events
 from tui.inside_state import HISTORY as INSIDE_HISTORY
 from tui.inside_state import InsideState
 from tui.messages import (
@@ -20,12 +18,6 @@ from tui.screens.lr_finder import LRFinderScreen
 from tui.screens.model_editor import ModelEditor
 from tui.state import verdict_line
 from tui.widgets.train_live import TrainLive
-
-REFRESH_SECONDS = 0.25
-TAB_LABELS = {"train": "Train F2", "runs": "Runs F3", "predictions": "Predictions F4", "inside": "Inside F6"}
-CHART_KEYS = ("toggle_log", "toggle_accuracy")  # they act on the Train tab's chart, so only there
-TAB_FOCUS = {"train": "#preset", "runs": "#runs-table", "inside": "#inside-view"}  # what keys act on when a tab opens
-ENDINGS = (fit_events.Finished, fit_events.Failed, fit_events.EarlyStopped, run_events.RunSaved)
 
 
 class TrainerTools:

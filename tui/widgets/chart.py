@@ -6,8 +6,8 @@ dependency, and a redraw is a few NumPy-free list operations, cheap at the app's
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from rich.text import Text
 from textual.widgets import Static
@@ -251,7 +251,8 @@ class Chart(Static):
     def show(self, series: Sequence[Series], *, best: int | None = None, log: bool = False,
              x_max: int | None = None, title: str = "", marks: Sequence[float] = (), smoothing: float = 0.0,
              **axis) -> None:
-        """Draw `series`; `axis` (x_name, x_ticks, best_label) as `render` takes them for an x axis other than epochs."""
+        """Draw `series`; `axis` (x_name, x_ticks, best_label) as `render` takes them, for an x axis other than
+        epochs."""
         # values are copied: a caller's list grows in place, and the next show must see the change
         series = tuple(Series(s.name, tuple(s.values), s.style, None if s.positions is None else tuple(s.positions))
                        for s in series)

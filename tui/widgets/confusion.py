@@ -1,7 +1,7 @@
 """The confusion matrix of the test set: rows are true classes, columns predicted ones, both by class name."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Group

@@ -1,7 +1,7 @@
 """Test images drawn with half-block characters (two pixel rows per line), each with two caption lines."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Group

@@ -23,7 +23,6 @@ from presets.overrides import options_text, value_text
 from presets.past_runs import PastRun, load_runs, read_run
 from presets.settings import all_settings, setting_names
 from tui.state import fmt, percent
-
 from tui.widgets.chart import SPARK_BLOCKS, Chart, Series
 
 SPARK_WIDTH = 16  # the val loss column: a whole run, resampled to this many cells
@@ -45,7 +44,8 @@ def _setting(name: str):
 
 
 def _params(run: PastRun) -> str:
-    return " ".join(f"{k}={fmt(v) if isinstance(v, (int, float)) else v}" for k, v in (run.sweep or {}).get("params", {}).items())
+    params = (run.sweep or {}).get("params", {})
+    return " ".join(f"{k}={fmt(v) if isinstance(v, (int, float)) else v}" for k, v in params.items())
 
 
 def _trial(run: PastRun):
@@ -180,7 +180,7 @@ class RunsTable(DataTable):
     @dataclass
     class MarksChanged(Message):
         """The marked runs changed; `runs` in the order they were marked."""
-        table: "RunsTable"
+        table: RunsTable
         runs: list
 
     @dataclass

@@ -17,12 +17,12 @@ POINT_STYLE, DIAGONAL_STYLE = "cyan", "dim"
 def _tick(value: float) -> str:
     """At most Y_LABEL_WIDTH - 1 characters: 173.5, 12346, 200k, -1.235M, and 1.2e-04 for tiny values."""
     magnitude = abs(value)
-    text = (f"{value / 1e6:.4g}M" if magnitude >= 1e6 else f"{value / 1e3:.4g}k" if magnitude >= 1e5
-            else f"{value:.5g}")
-    for text in (text, f"{value:.1e}", f"{value:.0e}"):
+    plain = (f"{value / 1e6:.4g}M" if magnitude >= 1e6 else f"{value / 1e3:.4g}k" if magnitude >= 1e5
+             else f"{value:.5g}")
+    for text in (plain, f"{value:.1e}"):
         if len(text) < Y_LABEL_WIDTH:
             return text
-    return text
+    return f"{value:.0e}"
 
 
 def render(actual, predicted, width: int, height: int) -> Text:

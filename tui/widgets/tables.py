@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from rich.table import Table
 from rich.text import Text
@@ -45,7 +45,8 @@ def metric_rows(task: str, loss_name: str, target_std: tuple | None) -> tuple[Me
     column; with several (each its own std) the mean error has no single unit, so those rows are left out."""
     wide, narrow = LOSS_LABELS.get(loss_name, ("loss", "loss"))
     if task == "classification":
-        return (MetricRow("accuracy", "accuracy", _metric("accuracy"), percent), MetricRow(wide, narrow, _metric("loss")),
+        return (MetricRow("accuracy", "accuracy", _metric("accuracy"), percent),
+                MetricRow(wide, narrow, _metric("loss")),
                 MetricRow("MSE (probabilities)", "MSE (probs)", _metric("mse")),
                 MetricRow("MAE (probabilities)", "MAE (probs)", _metric("mae")))
     scaled = target_std is not None

@@ -16,7 +16,6 @@ from tui.widgets.chart import Chart, Series
 from tui.widgets.tables import MetricsTable
 from tui.widgets.wrapping_log import WrappingLog
 
-
 SMOOTHING_STEPS = (0.0, 0.6, 0.9, 0.99)  # TensorBoard's slider as a key (s): each press the next weight
 
 
@@ -31,7 +30,8 @@ def info_line(s: RunState, width: int = 0) -> str:
     line = f"batch loss {batch} · epoch mean {mean} · {lr} · skipped steps {s.skipped_steps}"
     if not width or len(line) <= width:
         return line
-    return " · ".join([f"loss {batch}", f"mean {mean}", lr] + ([f"skipped {s.skipped_steps}"] if s.skipped_steps else []))
+    skipped = [f"skipped {s.skipped_steps}"] if s.skipped_steps else []
+    return " · ".join([f"loss {batch}", f"mean {mean}", lr, *skipped])
 
 
 class TrainLive(Vertical):

@@ -18,8 +18,8 @@ from presets import PresetError, load_preset
 from presets.controller import RunController
 from presets.events import RunPrepared
 from tui import worker
-from tui.screens.data_picker import data_note
 from tui.messages import PreviewFailed, PreviewReady
+from tui.screens.data_picker import data_note
 from tui.widgets.form import HyperparameterForm
 from tui.widgets.tables import ModelSummary
 

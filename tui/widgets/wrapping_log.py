@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import deque
-from typing import Iterable
+from collections.abc import Iterable
 
 from textual.widgets import Log
 
@@ -18,12 +18,12 @@ class WrappingLog(Log):
         self.entries: deque[str] = deque(maxlen=max_lines)
         self._wrap_width = 0  # the width the shown lines were wrapped to (0: not laid out yet, shown unwrapped)
 
-    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> "WrappingLog":
+    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> WrappingLog:
         lines = list(lines)
         self.entries.extend(lines)
         return super().write_lines(self._wrapped(lines), scroll_end=scroll_end)
 
-    def clear(self) -> "WrappingLog":
+    def clear(self) -> WrappingLog:
         self.entries.clear()
         return super().clear()
 
