@@ -24,10 +24,12 @@ from presets.errors import PresetError
 from presets.export import numpy_layers as to_numpy
 from presets.export import onnx_layers as to_onnx
 from presets.export import pytorch_layers as to_pytorch
+from presets.export import sequence_layers as to_sequence
 from presets.option import AUTO, REQUIRED, Option, Setting
+from presets.sequence import layers as sequence
 
 # How many dimensions one sample has for layers that take only one kind of input (no batch dimension).
-INPUT_FORMS = {1: "vectors (features,)", 3: "images (channels, height, width)"}
+INPUT_FORMS = {1: "vectors (features,)", 2: "sequences (time, features)", 3: "images (channels, height, width)"}
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,9 @@ class LayerEntry:
 
     `infer` maps an option to how its "auto" value follows from the shape of one sample reaching the
     layer (as torch.nn.LazyLinear infers in_features); `output` names the option whose "auto" is the
-    data's number of outputs (allowed on the last layer that has it); `input_rank` is the number of
-    dimensions of one sample the layer takes (None: any). `to_onnx`, `to_numpy` and `to_pytorch` are the
+    data's number of outputs (allowed on the last layer that has it); `tokens` the option whose "auto" is
+    the number of distinct tokens of a sequence task's data; `input_rank` is the number of dimensions of
+    one sample the layer takes, or a tuple of them (None: any). `to_onnx`, `to_numpy` and `to_pytorch` are the
     layer's translations for the exports (presets/export/*_layers.py say what each takes and returns).
     """
     name: str
@@ -49,8 +52,18 @@ class LayerEntry:
     options: tuple[Option, ...] = ()
     infer: dict[str, Callable[[tuple[int, ...]], int]] = field(default_factory=dict)
     output: str | None = None
-    input_rank: int | None = None
+    tokens: str | None = None
+    input_rank: int | tuple[int, ...] | None = None
     group: str = "layer"
+
+    @property
+    def input_ranks(self) -> tuple[int, ...] | None:
+        """The numbers of dimensions of one sample the layer takes (None: any)."""
+        return (self.input_rank,) if isinstance(self.input_rank, int) else self.input_rank
+
+    def input_forms(self) -> str:
+        """What the layer takes, in words: "vectors (features,) or sequences (time, features)"."""
+        return " or ".join(INPUT_FORMS.get(rank, f"{rank}-d samples") for rank in self.input_ranks or ())
 
     def option(self, name: str) -> Option:
         for option in self.options:
@@ -166,7 +179,7 @@ def register_layer(cls: type, label: str, *options: Option, name: str | None = N
     translations for the ONNX, NumPy and PyTorch exports (each required: a layer presets can train, the
     exports can write).
 
-    `details`: LayerEntry's infer, output, input_rank, group. An inferred option defaults to "auto".
+    `details`: LayerEntry's infer, output, tokens, input_rank, group. An inferred option defaults to "auto".
     """
     name = name or cls.__name__
     given = {"to_onnx": to_onnx, "to_numpy": to_numpy, "to_pytorch": to_pytorch}
@@ -174,7 +187,7 @@ def register_layer(cls: type, label: str, *options: Option, name: str | None = N
     if missing := [key for key in given if key not in translations]:
         raise ValueError(f"layer {name!r} needs its export translations: {', '.join(missing)} "
                          "(functions in presets/export/onnx_layers.py, numpy_layers.py, pytorch_layers.py)")
-    inferred = details.get("infer", {})
+    inferred = {**details.get("infer", {}), **({details["tokens"]: None} if details.get("tokens") else {})}
     options = tuple(replace(option, default=AUTO, auto=True) if option.name in inferred else option
                     for option in with_defaults(cls, *options))
     entry = LayerEntry(name, cls, label, options=options, **translations, **details)
@@ -255,12 +268,16 @@ def _features(shape: tuple[int, ...]) -> int:
     return shape[-1]
 
 
+def _steps(shape: tuple[int, ...]) -> int:
+    return shape[0]
+
+
 # --- layers ------------------------------------------------------------------------------------------
 register_layer(nn.Linear, "Linear (fully connected)",
                _size("in_features", auto=True, help="size of each input sample"),
                _size("out_features", auto=True, help="size of each output sample"),
                _flag("bias", "learn an additive bias"),
-               infer={"in_features": _features}, output="out_features", input_rank=1,
+               infer={"in_features": _features}, output="out_features", input_rank=(1, 2),
                to_onnx=to_onnx.linear, to_numpy=to_numpy.linear, to_pytorch=to_pytorch.same_class)
 register_layer(nn.Conv2d, "Conv2d (2-D convolution)",
                _size("in_channels", auto=True, help="channels of the input images"),
@@ -335,6 +352,40 @@ register_layer(nn.Tanh, "Tanh", group="activation",
 register_layer(nn.Dropout, "Dropout", _rate("p", "probability of zeroing an element while training"),
                group="regularization",
                to_onnx=to_onnx.unchanged, to_numpy=to_numpy.unchanged, to_pytorch=to_pytorch.same_class)
+register_layer(nn.Embedding, "Embedding (a learned vector per token)",
+               _size("num_embeddings", help="tokens in the vocabulary (auto: the data's)"),
+               _size("embedding_dim", help="size of each token's vector"),
+               tokens="num_embeddings", input_rank=1, group="sequence",
+               to_onnx=to_sequence.not_written, to_numpy=to_sequence.not_written,
+               to_pytorch=to_sequence.not_written)
+register_layer(sequence.PositionalEmbedding, "PositionalEmbedding (a learned vector per position, added)",
+               _size("num_positions", auto=True, help="longest sequence (auto: the data's)"),
+               _size("embedding_dim", auto=True, help="size of each vector"),
+               infer={"num_positions": _steps, "embedding_dim": _features}, input_rank=2, group="sequence",
+               to_onnx=to_sequence.not_written, to_numpy=to_sequence.not_written,
+               to_pytorch=to_sequence.not_written)
+register_layer(sequence.TransformerBlocks, "TransformerBlocks (self-attention and feed-forward layers)",
+               _size("d_model", auto=True, help="size of each position's vector"),
+               _size("nhead", help="attention heads (divides d_model)"),
+               _size("num_layers", help="blocks stacked"),
+               _size("dim_feedforward", help="width of each block's feed-forward layer"),
+               _rate("dropout", "probability of zeroing an element while training"),
+               Option("activation", str, choices=("relu", "gelu"), help="the feed-forward layer's activation"),
+               _flag("norm_first", "LayerNorm before each sublayer (pre-norm, as GPT-2)"),
+               _flag("causal", "each position attends to itself and earlier ones only (a language model)"),
+               infer={"d_model": _features}, input_rank=2, group="sequence",
+               to_onnx=to_sequence.not_written, to_numpy=to_sequence.not_written,
+               to_pytorch=to_sequence.not_written)
+for _cls, _label in ((sequence.GRUOutputs, "GRU (gated recurrent unit layers)"),
+                     (sequence.LSTMOutputs, "LSTM (long short-term memory layers)")):
+    register_layer(_cls, _label, _size("input_size", auto=True, help="size of each step's input"),
+                   _size("hidden_size", help="size of the hidden state"),
+                   _size("num_layers", help="recurrent layers stacked"),
+                   _rate("dropout", "dropout between stacked layers while training"),
+                   _flag("bidirectional", "also read each sequence backwards (outputs twice hidden_size)"),
+                   name=_cls.__name__.removesuffix("Outputs"), infer={"input_size": _features}, input_rank=2,
+                   group="sequence", to_onnx=to_sequence.not_written, to_numpy=to_sequence.not_written,
+                   to_pytorch=to_sequence.not_written)
 
 # --- optimizers --------------------------------------------------------------------------------------
 # NOTE: momentum >= 1 never forgets a gradient (the steps grow without bound), so presets keep it below 1

@@ -13,6 +13,7 @@ import numpy as np
 from presets import mnist
 from presets.errors import DataError
 from presets.schema import DataSpec
+from presets.sequence import data as tokens
 from presets.table.load import RawTable, column_report, encode_splits, read_training_table
 from presets.table.read import is_table_file
 from presets.table.scale import standardise
@@ -39,8 +40,8 @@ class Splits:
 
     @property
     def num_outputs(self) -> int:
-        if self.task == "classification":
-            assert self.num_classes is not None  # NOTE: every classification split sets it
+        if self.task != "regression":
+            assert self.num_classes is not None  # NOTE: every classification and sequence split sets it
             return self.num_classes
         return self.y_train.shape[1]
 
@@ -203,6 +204,8 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     # NOTE: scikit-learn is imported here, not at module level: its submodules pull in rich (a progress
     # bar for its callbacks), and importing presets must not import a UI toolkit.
     from sklearn.model_selection import train_test_split
+    if task == "sequence":
+        return _token_splits(spec, data_path)
     raw = _raw(spec, task, data_path, target, download)
     x, y, description = raw.x, raw.y, raw.description
     if spec.limit is not None and spec.limit < len(x):
@@ -249,3 +252,21 @@ def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: 
     _check_float32(description, inputs=(splits.x_train, splits.x_val, splits.x_test),
                    targets=(splits.y_train, splits.y_val, splits.y_test))
     return splits
+
+
+def _token_splits(spec: DataSpec, data_path) -> Splits:
+    """A sequence task's token ids (presets.sequence.data): generated sums, or a text's characters."""
+    if spec.source == "addition":
+        if data_path or spec.path:
+            raise DataError(f"{data_path or spec.path}: the addition data is generated; a text file is read by a "
+                            'preset whose data.source is "text" (char_lm)')
+        data = tokens.addition(spec.limit or tokens.ADDITION_DEFAULT_COUNT, spec.test_size, spec.val_size,
+                               spec.split_seed)
+    else:
+        data = tokens.text(data_path or spec.path, spec.block_size, spec.test_size, spec.val_size)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = data.splits
+    preprocessing = {"input_shape": [x_train.shape[1]], "vocab": data.vocab, "prompt_length": data.prompt_length,
+                     "feature_names": None, "target_name": None, "feature_mean": None, "feature_std": None,
+                     "target_mean": None, "target_std": None, "class_names": None}
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, "sequence", len(data.vocab), data.description,
+                  None, data.source, preprocessing)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from npnn import Tensor, get_default_dtype, nn, no_grad, optim
-from presets.catalog import INPUT_FORMS, LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, LayerEntry
+from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, LayerEntry
 from presets.errors import PresetError
 from presets.option import AUTO
 from presets.schema import Preset
+from presets.sequence.metrics import TokenCrossEntropy
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,13 @@ class InferredLayer:
 def _resolve(entry: LayerEntry, spec: dict, shape: tuple[int, ...], is_last_output: bool, num_outputs: int,
              key: str) -> dict:
     """The spec with its "auto" options set from the input shape (or the data's outputs); checks explicit ones."""
-    if entry.input_rank is not None and len(shape) != entry.input_rank:
-        hint = " (put a Flatten before it)" if entry.input_rank == 1 and len(shape) > 1 else ""
-        raise PresetError(f"{key}: expects {INPUT_FORMS.get(entry.input_rank, f'{entry.input_rank}-d samples')}, "
-                          f"gets shape {shape}{hint}")
+    ranks = entry.input_ranks
+    if ranks is not None and len(shape) not in ranks:
+        hint = " (put a Flatten before it)" if 1 in ranks and len(shape) > max(ranks) else ""
+        raise PresetError(f"{key}: expects {entry.input_forms()}, gets shape {shape}{hint}")
     spec = dict(spec)
+    if entry.tokens is not None and spec.setdefault(entry.tokens, AUTO) == AUTO:
+        spec[entry.tokens] = num_outputs  # NOTE: a sequence task's outputs are one score per token
     for name, infer in entry.infer.items():
         expected = infer(shape)
         given = spec.setdefault(name, AUTO)
@@ -51,17 +54,19 @@ def _resolve(entry: LayerEntry, spec: dict, shape: tuple[int, ...], is_last_outp
     return spec
 
 
-def dry_run(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> Iterator[InferredLayer]:
+def dry_run(specs: list, input_shape: tuple, num_outputs: int, where: str = "model",
+            tokens: bool = False) -> Iterator[InferredLayer]:
     """Dry-run the layer specs on one zero sample of `input_shape`, yielding each layer once it is resolved,
     built and applied (the model editor shows the layers before the first that fails).
 
+    `tokens`: the input is token ids (a sequence task) and the output one score per token at each position.
     Raises PresetError at the first layer that cannot be built or refuses its input, and after the last
-    layer when the model's output is not (num_outputs,). The layers are in eval mode (batch statistics
-    of one sample would be meaningless).
+    layer when the model's output is not (num_outputs,) (with tokens: input_shape + (num_outputs,)). The
+    layers are in eval mode (batch statistics of one sample would be meaningless).
     """
     last_output = max((i for i, s in enumerate(specs) if s["type"] in LAYERS and LAYERS[s["type"]].output),
                       default=None)
-    x = Tensor(np.zeros((1, *input_shape), dtype=get_default_dtype()))
+    x = Tensor(np.zeros((1, *input_shape), dtype=np.int64 if tokens else get_default_dtype()))
     weights = np.random.default_rng(0)  # NOTE: thrown away; their own generator leaves every other alone
     for i, spec in enumerate(specs):
         key = f"{where}[{i}] ({spec['type']})"
@@ -78,20 +83,22 @@ def dry_run(specs: list, input_shape: tuple, num_outputs: int, where: str = "mod
         except (ValueError, TypeError) as error:
             raise PresetError(f"{key}: {error}") from None
         yield InferredLayer(spec, module, tuple(x.shape[1:]), module.num_parameters())
-    shape = tuple(x.shape[1:])
-    if shape != (num_outputs,):
-        raise PresetError(f"{where}: the model's output has shape {shape}, the data needs ({num_outputs},); "
+    shape, expected = tuple(x.shape[1:]), (*input_shape, num_outputs) if tokens else (num_outputs,)
+    if shape != expected:
+        raise PresetError(f"{where}: the model's output has shape {shape}, the data needs {expected}; "
                           "end with a Linear layer whose out_features is \"auto\"")
 
 
-def infer_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list[InferredLayer]:
-    """Every layer of `dry_run`: the specs resolved, checked to chain and to end in (num_outputs,)."""
-    return list(dry_run(specs, input_shape, num_outputs, where))
+def infer_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model",
+                 tokens: bool = False) -> list[InferredLayer]:
+    """Every layer of `dry_run`: the specs resolved, checked to chain and to end in the data's outputs."""
+    return list(dry_run(specs, input_shape, num_outputs, where, tokens))
 
 
-def resolve_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model") -> list[dict]:
+def resolve_layers(specs: list, input_shape: tuple, num_outputs: int, where: str = "model",
+                   tokens: bool = False) -> list[dict]:
     """Specs with every "auto" replaced by a number (by a dry run); checks that the layers chain."""
-    return [layer.spec for layer in infer_layers(specs, input_shape, num_outputs, where)]
+    return [layer.spec for layer in infer_layers(specs, input_shape, num_outputs, where, tokens)]
 
 
 def build_model(specs: list, generator: np.random.Generator | None = None) -> nn.Sequential:
@@ -100,7 +107,8 @@ def build_model(specs: list, generator: np.random.Generator | None = None) -> nn
 
 
 def build_loss(preset: Preset) -> nn.Module:
-    return LOSSES[preset.loss]()
+    """The preset's loss; a sequence task's cross-entropy is taken at every scored position."""
+    return TokenCrossEntropy() if preset.task == "sequence" else LOSSES[preset.loss]()
 
 
 def build_optimizer(preset: Preset, model: nn.Module) -> optim.Optimizer:

@@ -35,6 +35,7 @@ from presets.predictions import Predictions
 from presets.run_advice import baseline_loss, run_advice
 from presets.rundir import SWEEP_FILE, check_out_dir, make_run_dir, save_run
 from presets.schema import Preset, change_dict
+from presets.sequence import metrics as sequence_metrics
 
 _EVAL_BATCH = 1024
 # a diverged model scores nan, it does not warn
@@ -66,7 +67,10 @@ def _probabilities_and_one_hot(outputs: np.ndarray, y: np.ndarray) -> tuple:
 
 
 def score(outputs: np.ndarray, y: np.ndarray, task: str) -> dict:
-    """MSE and MAE (classification: softmax probabilities against one-hot labels) and accuracy."""
+    """MSE and MAE (classification: softmax probabilities against one-hot labels) and accuracy; a sequence
+    task's token accuracy, exact match and accuracy per answer position (presets.sequence.metrics)."""
+    if task == "sequence":
+        return sequence_metrics.scores(outputs, y)
     if task == "regression":
         return {"mse": mse(outputs, y), "mae": mae(outputs, y)}
     probs, one_hot = _probabilities_and_one_hot(outputs, y)
@@ -82,6 +86,8 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, task: str, loss_fn=None) -> di
         with np.errstate(**_QUIET):
             outputs = _outputs(model, x)
             loss = {} if loss_fn is None else {"loss": float(loss_fn(npnn.Tensor(outputs), npnn.Tensor(y)).item())}
+            if task == "sequence" and loss:
+                loss["perplexity"] = float(np.exp(loss["loss"]))
             return {**loss, **score(outputs, y, task)}
     finally:
         model.train(was_training)
@@ -134,10 +140,11 @@ class Run:
         splits = load_data(preset.data, preset.task, self.data_path, self.target, self.download)
         self.splits = splits  # NOTE: set before the model is built, so a model that does not fit still tells its shapes
         where = str(preset.path) + ": model" if preset.path else "model"
-        specs = resolve_layers(preset.model, splits.input_shape, splits.num_outputs, where)
+        tokens = preset.task == "sequence"
+        specs = resolve_layers(preset.model, splits.input_shape, splits.num_outputs, where, tokens)
         model = build_model(specs, generator=np.random.default_rng(preset.seed))
         model.eval()
-        rows = tuple(nn.summary(model, splits.input_shape))
+        rows = tuple(nn.summary(model, splits.input_shape, dtype=splits.x_train.dtype))
         model.train()
         config = preset.to_dict()
         config["model"] = specs
@@ -259,7 +266,7 @@ class Run:
         loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True, generator=generator)
         return FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
                        epochs=preset.epochs, early_stopping=self.early_stopping, scheduler=self.scheduler,
-                       max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task), callbacks=callbacks,
+                       max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task, s.y_val), callbacks=callbacks,
                        should_stop=should_stop, workers=preset.workers if self.workers is None else self.workers,
                        generator=generator)
 
@@ -350,8 +357,10 @@ def _training_generator(model, seed: int) -> np.random.Generator:
     return generator
 
 
-def _fit_metrics(task: str):
+def _fit_metrics(task: str, y_val: np.ndarray):
     """Validation metrics reported each epoch, with the same definitions as `score`."""
+    if task == "sequence":
+        return sequence_metrics.fit_metrics(y_val)
     if task == "regression":
         return ("mse", "mae")
     return {"mse": lambda outputs, y: mse(*_probabilities_and_one_hot(outputs, y)),

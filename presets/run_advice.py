@@ -11,6 +11,7 @@ import numpy as np
 import npnn
 from npnn.history import History
 from presets.advice import Advice, advise
+from presets.sequence.metrics import unigram_loss
 
 
 def baseline_loss(loss_fn, y_train: np.ndarray, task: str, num_classes: int = 0) -> float | None:
@@ -18,6 +19,8 @@ def baseline_loss(loss_fn, y_train: np.ndarray, task: str, num_classes: int = 0)
     y = np.asarray(y_train)
     if len(y) == 0:
         return None
+    if task == "sequence":
+        return unigram_loss(y)
     if task == "classification":
         prior = np.bincount(y.astype(np.int64).ravel(), minlength=num_classes) / y.size
         # NOTE: a class absent from the training split gets a tiny share so its log stays finite

@@ -5,13 +5,15 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
     name, title, description   strings (name defaults to the file's stem); the description says what
                                the preset is, nothing a flag or the data can change (the optimizer, a
                                count of images): the app shows it beside the settings and data in use
-    task                       "regression" | "classification" (required)
+    task                       "regression" | "classification" | "sequence" (next-token prediction) (required)
     model                      list of layer tables (required), layers registered in presets.catalog, e.g.
                                [{ type = "Linear", in_features = "auto", out_features = 128 }, { type = "ReLU" }]
-    [data]      source         "diabetes" | "wine" | "mnist" | "digits" | "csv" (required)
+    [data]      source         "diabetes" | "wine" | "mnist" | "digits" | "csv"; a sequence task's
+                               "addition" (generated sums) | "text" (a text file, built-in without one) (required)
                 path, target   a data file (CSV, MNIST IDX file or directory, .npz) and the CSV column to predict
                 limit          keep the first N rows; test_size, val_size: fractions as in train_test_split
                 split_seed     random_state of both splits; standardize: X (tabular) and y (regression)
+                block_size     characters a text model reads at once (source "text")
     [training]  loss ("mse" | "l1" | "cross_entropy"), optimizer (see presets.catalog), lr,
                 dropout (sets every Dropout layer), patience, min_delta, epochs, batch_size, seed,
                 max_grad_norm (absent = no clipping), lr_schedule ("none" | "step" | "cosine" | "plateau"),
@@ -23,7 +25,8 @@ A preset file is data, never code. Layout (keys are optional unless marked requi
                 from that batch on; a run's config.toml lists its hot edits here, so it replays them
 
 `in_features`/`in_channels` of a layer may be "auto" (the size of what reaches it), and the last
-Linear's `out_features` may be "auto" (one output for regression, one per class for classification).
+Linear's `out_features` may be "auto" (one output for regression, one per class for classification,
+one per token for a sequence task).
 A run's config.toml has this same layout, so it can be passed back as a preset to repeat the run.
 """
 from __future__ import annotations
@@ -40,6 +43,7 @@ from presets.control import Change
 from presets.documents import DocumentError, read_toml
 from presets.errors import PresetError
 from presets.option import Option, key_text
+from presets.sequence.data import DEFAULT_BLOCK_SIZE
 from presets.settings import (
     OPTIONS_KEY,
     SCHEDULE_KEY,
@@ -52,8 +56,9 @@ from presets.settings import (
 )
 from presets.table.columns import MAX_CATEGORIES
 
-TASKS = ("regression", "classification")
-SOURCES = ("diabetes", "wine", "mnist", "digits", "csv")
+TASKS = ("regression", "classification", "sequence")
+SOURCES = ("diabetes", "wine", "mnist", "digits", "csv", "addition", "text")
+SEQUENCE_SOURCES = ("addition", "text")  # token data: the sequence task reads these and only these
 DROPOUT_DEFAULT = LAYERS["Dropout"].option("p").default
 # [training] keys: the loss, then those presets.settings declares (each a Preset attribute)
 TRAINING_FIELDS = {"loss": Option("loss", str, choices=lambda: LOSSES), **training_options()}
@@ -69,6 +74,7 @@ DATA_FIELDS = {option.name: option for option in (
     Option("columns", list, help="column names, the features to use"),
     Option("drop", list, help="column names, the features to leave out"),
     Option("max_categories", int, low=2, help="most distinct text values a column may hold to become categories"),
+    Option("block_size", int, low=1, high=4096, help="characters a text model reads at once (source text)"),
 )}
 TOP_FIELDS = {option.name: option for option in (
     Option("name", str), Option("title", str), Option("description", str), Option("task", str, choices=TASKS),
@@ -89,6 +95,7 @@ class DataSpec:
     columns: tuple | None = None       # the table's feature columns (None: all but the target)
     drop: tuple | None = None          # feature columns left out
     max_categories: int = MAX_CATEGORIES  # text columns with more distinct values are left out
+    block_size: int = DEFAULT_BLOCK_SIZE  # a text model's context: the characters it reads at once
 
 
 @dataclass
@@ -255,10 +262,14 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
     training = _section(where, "training", table, TRAINING_FIELDS, tables=(OPTIONS_KEY, SCHEDULE_KEY))
     training.update({key: table[key] for key in (OPTIONS_KEY, SCHEDULE_KEY) if key in table})
     task = top["task"]
-    training.setdefault("loss", "cross_entropy" if task == "classification" else "mse")
-    if (task == "classification") != (training["loss"] == "cross_entropy"):
-        allowed = "cross_entropy" if task == "classification" else "mse or l1"
+    training.setdefault("loss", "mse" if task == "regression" else "cross_entropy")
+    if (task == "regression") == (training["loss"] == "cross_entropy"):
+        allowed = "mse or l1" if task == "regression" else "cross_entropy"
         _fail(where, "training.loss", f"{allowed} for a {task} task", training["loss"])
+    if (task == "sequence") != (data.source in SEQUENCE_SOURCES):
+        expected = " or ".join(repr(s) for s in SEQUENCE_SOURCES) if task == "sequence" else \
+            f"a source other than {' and '.join(repr(s) for s in SEQUENCE_SOURCES)}"
+        _fail(where, "data.source", f"{expected} for a {task} task", data.source)
     if data.source == "csv" and not data.path:
         raise PresetError(f"{where}: data.source = \"csv\" needs data.path (or --data PATH.csv)")
     rate = training.pop("dropout", None)

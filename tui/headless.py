@@ -30,7 +30,9 @@ from tui.options import Options, check_flags_apply, with_data_flags
 from tui.state import clock
 
 UNIT_METRICS = ("mae_units", "rmse_units")  # a regression's errors in the target's own units (presets.run)
-_LABELS = {"accuracy": "Accuracy", "mae_units": "MAE (units)", "rmse_units": "RMSE (units)"}
+_LABELS = {"accuracy": "Accuracy", "mae_units": "MAE (units)", "rmse_units": "RMSE (units)",
+           "perplexity": "Perplexity", "exact_match": "Exact match"}
+SEQUENCE_SCORES = ("perplexity", "accuracy", "exact_match")  # a sequence run's, beside its loss (presets.run)
 LINES_PER_SECOND = 4  # epoch lines on a fast run; a new best epoch and the last epoch print regardless
 _BAR = 24
 
@@ -52,6 +54,8 @@ def epoch_line(event: EpochEnded, eta: float | None) -> str:
     parts = [f"Epoch {event.epoch}/{event.epochs}"]
     if "accuracy" in m:
         parts.append(f"accuracy {_num(m['accuracy'])}")
+    if "exact_match" in m:
+        parts.append(f"exact {_num(m['exact_match'])}")
     parts.append(f"train {_num(event.train_loss)}")
     if event.val_loss is not None:
         parts.append(f"val {_num(event.val_loss)}")
@@ -137,6 +141,9 @@ class HeadlessPrinter:
                 or self.clock() - self.printed_at >= 1 / LINES_PER_SECOND)
 
     def _metrics_block(self, stage: str) -> None:
+        if self.task == "sequence":
+            self._sequence_block(stage)
+            return
         title = "MSE and MAE" + (" and accuracy" if self.task == "classification" else "")
         self.line(f"{title} {stage} train:")
         results = self.before if stage == "before" else self.after
@@ -148,8 +155,21 @@ class HeadlessPrinter:
             text += "".join(f"  {_LABELS[name]}: {m[name]:.4g}" for name in UNIT_METRICS if name in m)
             self.line(text)
 
+    def _sequence_block(self, stage: str) -> None:
+        """Loss, perplexity, token accuracy, exact match and the accuracy at each answer position."""
+        answers = "exact_match" in (self.before if stage == "before" else self.after).get("val", {})
+        self.line(f"Loss, perplexity, token accuracy{' and exact match' if answers else ''} {stage} train:")
+        results = self.before if stage == "before" else self.after
+        for split in ("val", "test"):
+            m = results.get(split, {})
+            positions = " ".join(f"{value:.3f}" for value in m.get("position_accuracy", ()))
+            exact = f"  exact match: {m['exact_match']:.4f}" if "exact_match" in m else ""
+            self.line(f"  {split:<5} loss: {m['loss']:.4f}  perplexity: {m['perplexity']:.3f}  "
+                      f"accuracy: {m['accuracy']:.4f}{exact}" + (f"  by position: {positions}" if positions else ""))
+
     def _table(self) -> None:
-        names = ["mse", "mae"] + (["accuracy"] if self.task == "classification" else [])
+        names = [n for n in SEQUENCE_SCORES if n in self.after.get("val", {})] if self.task == "sequence" else \
+            ["mse", "mae"] + (["accuracy"] if self.task == "classification" else [])
         names += [name for name in UNIT_METRICS if name in self.after.get("val", {})]
         self.line()
         self.line(f"{'':<6}" + "".join(f"{_LABELS.get(name, name.upper()):>20}" for name in names))

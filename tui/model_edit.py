@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from presets.catalog import INPUT_FORMS, LAYERS, LayerEntry
+from presets.catalog import LAYERS, LayerEntry
 from presets.errors import PresetError
 from presets.models import InferredLayer, dry_run
 from presets.option import Option
@@ -256,11 +256,12 @@ def linear_hints(specs: list[dict]) -> list[str]:
 
 def unfit_reason(name: str, shape: tuple) -> str | None:
     """Why a `name` layer cannot take samples of `shape` (the shape reaching where it would go), or None."""
-    rank = LAYERS[name].input_rank
-    if rank is None or len(shape) == rank:
+    entry = LAYERS[name]
+    ranks = entry.input_ranks
+    if ranks is None or len(shape) in ranks:
         return None
-    flatten = " (after a Flatten)" if rank == 1 else ""
-    return f"takes {INPUT_FORMS.get(rank, f'{rank}-d samples')}{flatten}, here {shape_text(shape)}"
+    flatten = " (after a Flatten)" if 1 in ranks and len(shape) > max(ranks) else ""
+    return f"takes {entry.input_forms()}{flatten}, here {shape_text(shape)}"
 
 
 def shape_after(checked: Checked, row: int | None, input_shape: tuple) -> tuple | None:

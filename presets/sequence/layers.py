@@ -1,0 +1,84 @@
+"""The sequence layers a preset's `model` list chains, each an npnn module taking (batch, time, ...) and
+giving (batch, time, ...), so a Sequential can hold them.
+
+PyTorch's modules take and give other things (GRU returns (output, h_n); TransformerEncoder needs a mask
+argument for causal attention; learned positions are a model's own code), so each here is a small
+subclass or module whose state-dict keys are PyTorch's; the PyTorch export writes the same classes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from npnn import Tensor, get_default_dtype, nn
+from npnn.nn import init
+
+
+class PositionalEmbedding(nn.Module):
+    """Learned absolute positions (GPT-2's position table): input (N, T, D) plus weight[:T], weight
+    (num_positions, embedding_dim) drawn from N(0, 1) as nn.Embedding's."""
+
+    def __init__(self, num_positions: int, embedding_dim: int, *, generator: np.random.Generator | None = None):
+        super().__init__()
+        for name, value in (("num_positions", num_positions), ("embedding_dim", embedding_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"PositionalEmbedding {name} must be a positive integer, got {value!r}")
+        self.num_positions, self.embedding_dim = int(num_positions), int(embedding_dim)
+        self.weight = nn.Parameter(np.empty((self.num_positions, self.embedding_dim), dtype=get_default_dtype()))
+        init.normal_(self.weight, generator=generator)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim != 3 or input.shape[-1] != self.embedding_dim or input.shape[1] > self.num_positions:
+            raise ValueError(f"{self.label()} expects (N, T, {self.embedding_dim}) with T <= {self.num_positions}, "
+                             f"got {tuple(input.shape)}")
+        return input + self.weight[:input.shape[1]]
+
+    def label(self) -> str:
+        return f"PositionalEmbedding({self.num_positions}, {self.embedding_dim})"
+
+    def extra_repr(self) -> str:
+        return f"{self.num_positions}, {self.embedding_dim}"
+
+
+class TransformerBlocks(nn.TransformerEncoder):
+    """`num_layers` batch-first TransformerEncoderLayers (keys `layers.0.self_attn.in_proj_weight`, ... as
+    torch.nn.TransformerEncoder's); `causal`: position t attends to positions 0..t only (a decoder-only
+    language model, GPT's blocks)."""
+
+    def __init__(self, d_model: int, nhead: int, num_layers: int = 2, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation: str = "relu", norm_first: bool = False, causal: bool = False, *,
+                 generator: np.random.Generator | None = None):
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation, batch_first=True,
+                                           norm_first=norm_first, generator=generator)
+        super().__init__(layer, num_layers)
+        self.d_model, self.nhead, self.causal = int(d_model), int(nhead), bool(causal)
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        if src.ndim != 3 or src.shape[-1] != self.d_model:
+            raise ValueError(f"{self.label()} expects (N, T, {self.d_model}), got {tuple(src.shape)}")
+        return super().forward(src, mask, src_key_padding_mask, is_causal=self.causal if is_causal is None
+                               else is_causal)
+
+    def label(self) -> str:
+        kind = "causal " if self.causal else ""
+        return f"TransformerBlocks({self.d_model}, heads={self.nhead}, {kind}layers={self.num_layers})"
+
+
+class _Outputs:
+    """A batch-first recurrent layer that returns its outputs (N, T, D·directions) only, as a Sequential
+    needs; the final states stay inside (torch's `output, h_n = rnn(x)`, keeping `output`)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
+                 bidirectional: bool = False, *, generator: np.random.Generator | None = None):
+        super().__init__(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout,  # type: ignore[call-arg]
+                         bidirectional=bidirectional, generator=generator)
+
+    def forward(self, input, hx=None):
+        return super().forward(input, hx)[0]  # type: ignore[misc]
+
+
+class GRUOutputs(_Outputs, nn.GRU):
+    """nn.GRU(batch_first=True) giving its outputs only (keys weight_ih_l0, bias_hh_l0, ... as torch's)."""
+
+
+class LSTMOutputs(_Outputs, nn.LSTM):
+    """nn.LSTM(batch_first=True) giving its outputs only (keys as torch's)."""
