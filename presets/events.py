@@ -1,8 +1,8 @@
 """Run-level events a preset Run sends to its callbacks, beside the fit loop's (npnn.events).
 
 A front end (TUI or headless printer) receives, in order: RunPrepared, Evaluated(before, val/test),
-RunStarted, the fit loop's events (EpochStarted, BatchEnded, EpochEnded, EarlyStopped, Finished | Failed),
-Evaluated(after, val/test), then RunSaved. All are frozen dataclasses, safe to pass between threads.
+RunStarted, the fit loop's events (EpochStarted, BatchEnded, EpochEnded, then a sequence run's SamplesDrawn
+for that epoch, EarlyStopped, Finished | Failed), Evaluated(after, val/test), then RunSaved. All are frozen dataclasses, safe to pass between threads.
 """
 from __future__ import annotations
 
@@ -61,3 +61,27 @@ class Paused:
     loss: float | None
     running_loss: float | None = None
     lr: float | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A held-out prompt ("123+456="), the answer the data holds ("0579") and the one the model wrote greedily."""
+    prompt: str
+    expected: str
+    answer: str
+
+    @property
+    def right(self) -> bool:
+        return self.answer == self.expected
+
+
+@dataclass(frozen=True)
+class SamplesDrawn:
+    """What a sequence model writes at the end of epoch `epoch` (presets.sequence.samples): its answers to
+    fixed held-out prompts when the data has answers (the sums), else a line it generated after `prompt`
+    (a fixed start of the validation text) at a temperature. Sent right after that epoch's EpochEnded,
+    every epoch whose samples fit the time budget, and the epoch budget's last."""
+    epoch: int
+    answers: tuple = ()          # Answer per held-out prompt
+    prompt: str = ""             # text: the characters the line continues
+    text: str | None = None      # text: the characters the model wrote

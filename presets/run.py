@@ -1,8 +1,9 @@
 """The UI-free Run: data and model from a preset, metrics before and after `fit`, and a run directory.
 
 Front ends pass callbacks (any callable taking one event) and a `should_stop` check; they receive,
-in order, RunPrepared, Evaluated(before, val/test), RunStarted, the fit loop's events, Evaluated(after, val/test)
-and RunSaved. The run directory is written also when training is stopped, fails or is interrupted.
+in order, RunPrepared, Evaluated(before, val/test), RunStarted, the fit loop's events (with a sequence run's
+SamplesDrawn after an EpochEnded), Evaluated(after, val/test) and RunSaved. The run directory is written
+also when training is stopped, fails or is interrupted.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from presets.run_advice import baseline_loss, run_advice
 from presets.rundir import SWEEP_FILE, check_out_dir, make_run_dir, save_run
 from presets.schema import Preset, change_dict
 from presets.sequence import metrics as sequence_metrics
+from presets.sequence.samples import LiveSamples, SamplePrompts, sample_prompts
 
 _EVAL_BATCH = 1024
 # a diverged model scores nan, it does not warn
@@ -130,6 +132,7 @@ class Run:
         self.history: History | None = None  # the running or finished fit loop's, for `advice`
         self._baseline: float | None = None
         self.inside = MonitorSwitch()  # the Inside view's per-layer statistics: `run.inside.watch(callback)`
+        self.sample_prompts: SamplePrompts | None = None  # a sequence run's fixed prompts (SamplesDrawn, Inside)
 
     def prepare(self) -> RunPrepared:
         """Load the data and build model, loss, optimizer and lr schedule (seeded); a second call returns the first
@@ -150,7 +153,9 @@ class Run:
         config["model"] = specs
         config["data"].update(splits.source)
         self.model = model
-        self.inside.bind(model, [row[0] for row in rows], splits.x_test)
+        self.sample_prompts = sample_prompts(splits) if tokens else None
+        self.inside.bind(model, [row[0] for row in rows],
+                         splits.x_test if self.sample_prompts is None else self.sample_prompts.probe)
         self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
         self.scheduler = build_scheduler(preset, self.optimizer)
         self._baseline = baseline_loss(self.loss_fn, splits.y_train, preset.task, splits.num_classes or 0)
@@ -221,7 +226,9 @@ class Run:
 
         preset = self.preset
         checkpoints = _resume.Checkpointer(self, state)
-        loop = checkpoints.loop = self.fit_loop((capture, checkpoints, self.inside, *callbacks), should_stop)
+        samples = () if self.sample_prompts is None else \
+            (LiveSamples(self.sample_prompts, self.model, preset.seed, emit),)
+        loop = checkpoints.loop = self.fit_loop((capture, checkpoints, self.inside, *callbacks, *samples), should_stop)
         changes = preset.changes
         if self.resume is not None:  # NOTE: a checkpoint that does not fit is refused before anything is written
             changes = _resume.continue_loop(self, loop)

@@ -18,7 +18,7 @@ from npnn.events import BatchEnded, Diverged, EarlyStopped, EpochEnded, Failed, 
 from presets import DataError, DownloadError, OutputError, PresetError, Run, load_preset
 from presets.catalog import NO_SCHEDULE
 from presets.continuation import fork_run, resume_run
-from presets.events import Evaluated, RunPrepared, RunSaved
+from presets.events import Evaluated, RunPrepared, RunSaved, SamplesDrawn
 from presets.option import AUTO
 from presets.overrides import options_text
 from presets.schema import OPTIONS_KEY, SCHEDULE_KEY
@@ -68,6 +68,15 @@ def epoch_line(event: EpochEnded, eta: float | None) -> str:
     return " · ".join(parts)
 
 
+def samples_line(event: SamplesDrawn) -> str:
+    """`  sample: 123+456=0579 ✓   045+900=0955 ✗ (0945)`, or a generated line after its prompt (newlines as ⏎)."""
+    if event.answers:
+        marks = (f"{a.prompt}{a.answer} ✓" if a.right else f"{a.prompt}{a.answer} ✗ ({a.expected})"
+                 for a in event.answers)
+        return "  sample: " + "   ".join(marks)
+    return "  sample: " + f"{event.prompt}│{event.text}".replace("\n", "⏎")
+
+
 def _settings(config: dict) -> str:
     t = config["training"]
     clip = t.get("max_grad_norm", "off")
@@ -94,6 +103,7 @@ class HeadlessPrinter:
         self.clock = clock
         self.task = "regression"
         self.last_epoch: EpochEnded | None = None
+        self.samples: SamplesDrawn | None = None  # a sequence run's latest, printed under its epoch's line
         self.last_printed = 0
         self.printed_at: float | None = None  # when the last epoch line was written
         self.epoch_seconds = 0.0              # the epochs' time so far, for the ETA
@@ -134,6 +144,8 @@ class HeadlessPrinter:
         eta = self.epoch_seconds / event.epoch * left if left > 0 else None
         self.line(epoch_line(event, eta))
         self.last_printed, self.printed_at = event.epoch, self.clock()
+        if self.samples is not None and self.samples.epoch == event.epoch:
+            self.line(samples_line(self.samples))
 
     def _due(self, event: EpochEnded) -> bool:
         """A line for the first, a new best and the last epoch; others at most LINES_PER_SECOND a second."""
@@ -213,6 +225,10 @@ class HeadlessPrinter:
             self.epoch_seconds += event.seconds
             if self._due(event):
                 self._epoch_line(event)
+        elif isinstance(event, SamplesDrawn):
+            self.samples = event  # NOTE: after its EpochEnded: under that epoch's line if it was printed, else later
+            if self.last_printed == event.epoch:
+                self.line(samples_line(event))
         elif isinstance(event, (EarlyStopped, Diverged, Finished, Failed)):
             self._on_end(event)
         elif isinstance(event, RunSaved):
