@@ -273,8 +273,9 @@ class Run:
         loader = DataLoader(s.x_train, s.y_train, batch_size=preset.batch_size, shuffle=True, generator=generator)
         return FitLoop(self.model, self.loss_fn, self.optimizer, loader, val_data=(s.x_val, s.y_val),
                        epochs=preset.epochs, early_stopping=self.early_stopping, scheduler=self.scheduler,
-                       max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task, s.y_val), callbacks=callbacks,
-                       should_stop=should_stop, workers=preset.workers if self.workers is None else self.workers,
+                       max_grad_norm=preset.max_grad_norm, metrics=_fit_metrics(preset.task, s.y_val),
+                       callbacks=callbacks, should_stop=should_stop,
+                       workers=preset.workers if self.workers is None else self.workers,
                        generator=generator)
 
     def _save(self, state: _State, prepared: RunPrepared, error: BaseException | None = None) -> None:

@@ -167,10 +167,13 @@ def test_registering_a_name_twice_an_option_the_class_lacks_or_no_translations_i
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_each_layer_entry_names_its_npnn_class_and_takes_its_defaults_from_it(name):
     entry = LAYERS[name]
-    assert getattr(nn, name) is entry.cls
+    if entry.cls.__module__ == "presets.sequence.layers":  # NOTE: a Sequential-friendly form of torch's module
+        assert entry.group == "sequence" and issubclass(entry.cls, getattr(nn, name, nn.Module))
+    else:
+        assert getattr(nn, name) is entry.cls
     parameters = inspect.signature(entry.cls.__init__).parameters
     for option in entry.options:
-        if option.name in entry.infer:
+        if option.name in entry.infer or option.name == entry.tokens:
             assert option.default == AUTO
         elif parameters[option.name].default is inspect.Parameter.empty:
             assert option.default is REQUIRED and option.required
@@ -231,7 +234,12 @@ def test_every_registered_layer_builds_and_dry_runs_with_only_its_required_optio
     entry = LAYERS[name]
     spec = {"type": name, **{o.name: AUTO if o.auto else 2 for o in entry.options if o.required}}
     sample = (2, 6, 6) if entry.input_rank == 3 else (4,)
-    head = [] if entry.output else [{"type": "Flatten"}, {"type": "Linear", "out_features": "auto"}]
-    layers = infer_layers([spec, *head], sample, 3)
-    assert isinstance(layers[0].module, entry.cls) and AUTO not in layers[0].spec.values()
+    tokens = entry.group == "sequence"  # NOTE: sequence layers read token ids, or the vectors an Embedding gives
+    before = [{"type": "Embedding", "embedding_dim": 4}] if tokens and entry.tokens is None else []
+    head = [] if entry.output else [{"type": "Linear", "out_features": "auto"}] if tokens else \
+        [{"type": "Flatten"}, {"type": "Linear", "out_features": "auto"}]
+    layers = infer_layers([*before, spec, *head], sample, 3, tokens=tokens)
+    layer = layers[len(before)]
+    assert isinstance(layer.module, entry.cls) and AUTO not in layer.spec.values()
+    assert layers[-1].output_shape == ((4, 3) if tokens else (3,))
     build_model([layer.spec for layer in layers])

@@ -36,7 +36,7 @@ epochs = 3
 
 def test_builtin_presets_are_listed_and_load():
     infos = {info.name: info for info in list_presets()}
-    assert set(infos) == {"tabular_mlp", "mnist_cnn", "wine_mlp"}
+    assert set(infos) == {"tabular_mlp", "mnist_cnn", "wine_mlp", "addition_transformer", "char_lm"}
     assert infos["mnist_cnn"].title == "MNIST CNN" and infos["mnist_cnn"].path.name == "mnist_cnn.toml"
     tabular = load_preset("tabular_mlp")
     assert (tabular.task, tabular.loss, tabular.optimizer, tabular.batch_size) == ("regression", "mse", "adam", 32)
@@ -159,7 +159,7 @@ def test_missing_model_and_data_are_errors(small_preset):
 
 
 def test_unknown_name_and_missing_file_are_errors(tmp_path):
-    with pytest.raises(PresetError, match="unknown preset 'nope': choose one of mnist_cnn, tabular_mlp, wine_mlp"):
+    with pytest.raises(PresetError, match="unknown preset 'nope': choose one of addition_transformer, char_lm, mnist_cnn, tabular_mlp, wine_mlp"):
         load_preset("nope")
     with pytest.raises(PresetError, match="no such preset file"):
         load_preset(str(tmp_path / "missing.toml"))
@@ -169,7 +169,7 @@ def test_preset_error_is_a_value_error():
     assert issubclass(PresetError, ValueError)
 
 
-@pytest.mark.parametrize("name", ["tabular_mlp", "mnist_cnn", "wine_mlp"])
+@pytest.mark.parametrize("name", ["tabular_mlp", "mnist_cnn", "wine_mlp", "addition_transformer", "char_lm"])
 def test_resolved_config_round_trips_through_toml(name):
     preset = load_preset(name, {"max_grad_norm": 1.0, "lr": 3e-05})
     text = tomli_w.dumps(preset.to_dict())

@@ -25,10 +25,11 @@ def test_user_presets_follow_the_builtins_and_are_named_by_their_path(tmp_path):
     (tmp_path / "a.toml").write_text(MINE.replace('"mine"', '"mnist_cnn"'))  # the same name as a built-in
     infos = list_presets(tmp_path)
     assert [(info.choice, info.builtin) for info in infos] == [
-        ("mnist_cnn", True), ("tabular_mlp", True), ("wine_mlp", True),
+        ("addition_transformer", True), ("char_lm", True), ("mnist_cnn", True), ("tabular_mlp", True),
+        ("wine_mlp", True),
         (str(tmp_path / "a.toml"), False), (str(tmp_path / "b.toml"), False)]
     assert load_preset("mnist_cnn").task == "classification"  # a built-in's name still means the built-in
-    assert load_preset(infos[3].choice).task == "regression"
+    assert load_preset(infos[5].choice).task == "regression"
 
 
 def test_a_broken_user_preset_is_left_out_and_reported(tmp_path):
@@ -38,7 +39,7 @@ def test_a_broken_user_preset_is_left_out_and_reported(tmp_path):
     infos = list_presets(tmp_path, skipped)
     assert [info.path.name for info in infos if not info.builtin] == ["good.toml"]
     assert len(skipped) == 1 and "bad.toml" in skipped[0] and "dta" in skipped[0]
-    assert len(list_presets(tmp_path / "missing")) == len(list_presets()) == 3
+    assert len(list_presets(tmp_path / "missing")) == len(list_presets()) == 5
 
 
 def test_save_preset_writes_a_file_that_loads_back_with_its_model(tmp_path):
