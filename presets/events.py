@@ -2,7 +2,8 @@
 
 A front end (TUI or headless printer) receives, in order: RunPrepared, Evaluated(before, val/test),
 RunStarted, the fit loop's events (EpochStarted, BatchEnded, EpochEnded, then a sequence run's SamplesDrawn
-for that epoch, EarlyStopped, Finished | Failed), Evaluated(after, val/test), then RunSaved. All are frozen dataclasses, safe to pass between threads.
+for that epoch, EarlyStopped, Finished | Failed), Evaluated(after, val/test), then RunSaved. All are frozen
+dataclasses, safe to pass between threads.
 """
 from __future__ import annotations
 

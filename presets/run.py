@@ -154,8 +154,9 @@ class Run:
         config["data"].update(splits.source)
         self.model = model
         self.sample_prompts = sample_prompts(splits) if tokens else None
-        self.inside.bind(model, [row[0] for row in rows],
-                         splits.x_test if self.sample_prompts is None else self.sample_prompts.probe)
+        prompts = self.sample_prompts
+        self.inside.bind(model, [row[0] for row in rows], splits.x_test if prompts is None else prompts.probe,
+                         None if prompts is None else prompts.vocab)
         self.loss_fn, self.optimizer = build_loss(preset), build_optimizer(preset, model)
         self.scheduler = build_scheduler(preset, self.optimizer)
         self._baseline = baseline_loss(self.loss_fn, splits.y_train, preset.task, splits.num_classes or 0)
@@ -178,11 +179,14 @@ class Run:
             emit(Evaluated(stage, split, dict(result[split])))
         return result
 
-    def predictions(self, weights: str = "best") -> Predictions:
+    def predictions(self, weights: str = "best") -> Predictions | None:
         """What the model predicts on the test split (presets.predictions): a ClassPredictions or a
-        RegressionPredictions; `weights` says which weights the model holds ("best" or "last")."""
+        RegressionPredictions (None for a sequence task: its samples show it); `weights` says which weights
+        the model holds ("best" or "last")."""
         s, model = self.splits, self.model
         assert s is not None and model is not None, "predictions() needs prepare() first"
+        if self.preset.task == "sequence":
+            return None
         was_training = model.training
         model.eval()
         try:

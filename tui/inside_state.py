@@ -38,6 +38,7 @@ class InsideState:
     series: list = field(default_factory=list)   # per layer: {name: deque of floats}
     filters: np.ndarray | None = None
     saliency: object = None                      # npnn.diagnostics.stats.Saliency
+    sequence: object = None                      # npnn.diagnostics.sequence.SequenceProbe: attention, norms
     selected: int = 0                            # the test image picked for the saliency map
     samples: int = 0
     ended: bool = False                          # the run ended: its last sample stays, marked as the end
@@ -65,10 +66,14 @@ class InsideState:
             self.filters = sample.filters
         if sample.saliency is not None:
             self.saliency = sample.saliency
+        if sample.sequence is not None:
+            self.sequence = sample.sequence
         self.version += 1
 
-    def show_images(self, filters, saliency) -> None:
-        """The final model's filters and a saliency map (after a run, or for a newly picked digit)."""
+    def show_images(self, filters, saliency, sequence=None) -> None:
+        """The final model's filters and a saliency map (after a run, or for a newly picked digit), and a
+        sequence model's attention maps and norms (after a run; None keeps the last)."""
         self.filters, self.saliency = filters, saliency
+        self.sequence = sequence if sequence is not None else self.sequence
         self.version += 1
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from npnn.events import BatchEnded, EarlyStopped, EpochEnded, EpochStarted, Failed, Finished
-from presets.events import Evaluated, RunPrepared, RunSaved, RunStarted
+from presets.events import Evaluated, RunPrepared, RunSaved, RunStarted, SamplesDrawn
 from presets.run import Run, RunResult
 
 # What a presets.Run sends its callbacks, in the order presets/events.py describes
-RunEvent = (RunPrepared | Evaluated | RunStarted | EpochStarted | BatchEnded | EpochEnded | EarlyStopped | Finished
-            | Failed | RunSaved)
+RunEvent = (RunPrepared | Evaluated | RunStarted | EpochStarted | BatchEnded | EpochEnded | SamplesDrawn
+            | EarlyStopped | Finished | Failed | RunSaved)
 
 
 @dataclass

@@ -105,6 +105,7 @@ class RunState:
     version: int = 0
     steady: bool = False  # leave out what differs between identical runs (run directory names carry the time)
     continue_key: str | None = None  # the key that continues an ended run, named by a verdict to train longer
+    samples: run_events.SamplesDrawn | None = None  # a sequence run's latest answers or generated line
 
     def say(self, line: str) -> None:
         self.log.append(line)
@@ -197,6 +198,9 @@ class RunState:
             self.say(f"epoch {e.epoch}: {e.skipped_steps - self.skipped_steps} non-finite steps skipped")
         self.skipped_steps = e.skipped_steps
         self.best_epoch, self.best_value = e.best_epoch, e.best_value
+
+    def _on_SamplesDrawn(self, e: run_events.SamplesDrawn) -> None:
+        self.samples = e
 
     def _on_EarlyStopped(self, e: fit_events.EarlyStopped) -> None:
         self.status = f"Early stopping at epoch {e.epoch}"

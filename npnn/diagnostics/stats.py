@@ -1,8 +1,9 @@
 """Per-layer statistics as plain numbers: parameter norms, update size and activation health.
 
 Pure functions on arrays (float64 sums, so an exploding layer reads 1e+30, not inf), and the frozen
-records the LayerMonitor sends. A "unit" is a feature (axis 1 of a (N, F) output) or a channel
-(axis 1 of a (N, C, H, W) output): it is dead or saturated across the whole sampled batch.
+records the LayerMonitor sends. A "unit" is a feature (axis 1 of a (N, F) output, the last axis of a
+(N, T, D) sequence) or a channel (axis 1 of a (N, C, H, W) output): it is dead or saturated across the
+whole sampled batch (and every position).
 """
 from __future__ import annotations
 
@@ -48,11 +49,13 @@ class Saliency:
 @dataclass(frozen=True)
 class InsideSample:
     """Every layer's statistics on sampled batch number `step` (training batches the monitor saw), with the
-    first convolution's filters (out_channels, H, W) and a saliency map when the model has them."""
+    first convolution's filters (out_channels, H, W) and a saliency map when the model has them, and a
+    sequence model's attention maps and hidden-state norms on a prompt (npnn.diagnostics.sequence)."""
     step: int
     layers: tuple[LayerStats, ...]
     filters: np.ndarray | None = None
     saliency: Saliency | None = None
+    sequence: object = None  # npnn.diagnostics.sequence.SequenceProbe
 
 
 def activation_kind(module) -> str | None:
@@ -80,10 +83,15 @@ def update_ratio(before, after) -> float:
 
 
 def _units(output: np.ndarray) -> np.ndarray:
-    """The output as (units, values per unit): axis 1 moved first; a (N,) output is one unit."""
+    """The output as (units, values per unit): a feature or channel axis moved first (the last of a (N, T, D)
+    sequence, else axis 1); a (N,) output is one unit.
+
+    NOTE: a 3-D output is a sequence's (batch, time, features), as npnn's batch-first recurrent, attention
+    and embedding layers give it (npnn has no Conv1d, whose (N, C, L) would have its channels on axis 1)."""
     if output.ndim < 2:
         return output.reshape(1, -1)
-    return np.moveaxis(output, 1, 0).reshape(output.shape[1], -1)
+    axis = -1 if output.ndim == 3 else 1
+    return np.moveaxis(output, axis, 0).reshape(output.shape[axis], -1)
 
 
 def dead_share(output: np.ndarray) -> float:

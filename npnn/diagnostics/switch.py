@@ -3,7 +3,8 @@
 A UI thread must not add hooks while the training thread runs a forward pass, so `watch()` only
 records the request; the switch applies it on the training thread when the loop next reports an
 event (between batches, at least every batch_event_interval). Samples are delivered there too, with
-a saliency map of the chosen test image for image models. With nobody watching, no hook is attached.
+a saliency map of the chosen test image for image models, attention maps and hidden-state norms on fixed
+prompts for sequence models. With nobody watching, no hook is attached.
 """
 from __future__ import annotations
 
@@ -17,17 +18,19 @@ import numpy as np
 
 from npnn.diagnostics.monitor import LayerMonitor
 from npnn.diagnostics.saliency import saliency
+from npnn.diagnostics.sequence import SequenceProbe, sequence_probe
 from npnn.diagnostics.stats import InsideSample, Saliency
 from npnn.events import Failed, Finished
 
-SALIENCY_SECONDS = 0.5  # a new saliency map at most this often (one forward and backward on one image)
+SALIENCY_SECONDS = 0.5  # a new saliency map or sequence probe at most this often (one forward, and backward)
 _UNCHANGED = object()
 
 
 class MonitorSwitch:
-    """`bind(model, labels, images)` once the model exists; `watch(callback)` from any thread starts
+    """`bind(model, labels, inputs)` once the model exists; `watch(callback)` from any thread starts
     sending InsideSample to `callback` from the next batch, `watch(None)` stops it; `select(i)` picks
-    the test image (of `images`, (N, C, H, W)) whose saliency map rides along with the samples."""
+    the test image (of `inputs` (N, C, H, W)) whose saliency map rides along with the samples; integer
+    `inputs` (N, T) are a sequence model's prompts, probed (attention, hidden-state norms) along with them."""
 
     def __init__(self, **monitor_options) -> None:
         """`monitor_options`: LayerMonitor's budget and min_interval."""
@@ -37,15 +40,28 @@ class MonitorSwitch:
         self._model: Any = None
         self._labels: Any = None
         self._images: np.ndarray | None = None
+        self._prompts: np.ndarray | None = None
+        self._vocab: Any = None
         self._monitor: LayerMonitor | None = None
         self._callback: Callable | None = None
         self._queue: list = []
-        self._index, self._saliency_at = 0, -SALIENCY_SECONDS
+        self._index, self._saliency_at, self._probed_at = 0, -SALIENCY_SECONDS, -SALIENCY_SECONDS
         self._shown: int | None = None
 
-    def bind(self, model, labels=None, images: np.ndarray | None = None) -> None:
-        self._model, self._labels = model, labels
-        self._images = images if images is not None and np.ndim(images) == 4 and len(images) else None
+    def bind(self, model, labels=None, inputs: np.ndarray | None = None, vocab=None) -> None:
+        """`vocab[i]` names token i of a sequence model's prompts."""
+        self._model, self._labels, self._vocab = model, labels, vocab
+        given = inputs is not None and len(inputs) > 0
+        self._images = inputs if given and np.ndim(inputs) == 4 else None
+        self._prompts = inputs if given and np.ndim(inputs) == 2 and np.asarray(inputs).dtype.kind in "iu" else None
+
+    def probe(self) -> SequenceProbe | None:
+        """The bound sequence model's attention maps and hidden-state norms on its prompts now (None for other
+        models); from the training thread, or any thread once the model no longer trains."""
+        if self._prompts is None or self._model is None:
+            return None
+        self._probed_at = perf_counter()
+        return sequence_probe(self._model, self._prompts, self._labels, self._vocab)
 
     def watch(self, callback: Callable[[InsideSample], None] | None, every: int | None = None) -> None:
         """Any thread: deliver samples to `callback` from the next batch on (None: detach every hook);
@@ -91,6 +107,8 @@ class MonitorSwitch:
         if self._images is not None and (self._index != self._shown
                                          or perf_counter() - self._saliency_at >= SALIENCY_SECONDS):
             samples[-1] = replace(samples[-1], saliency=self._saliency())
+        if self._prompts is not None and perf_counter() - self._probed_at >= SALIENCY_SECONDS:
+            samples[-1] = replace(samples[-1], sequence=self.probe())
         assert self._callback is not None  # NOTE: samples come only from a monitor that has one
         for sample in samples:
             self._callback(sample)

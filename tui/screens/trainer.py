@@ -350,7 +350,7 @@ class TrainerScreen(TrainerTools, Screen):
         self._record(result.run_dir, result.after.get("test", {}), result.reason)
         # the run's test predictions replace the previous run's, whatever kind either was
         self.query_one(PredictionsView).show(run_label(result.run_dir, self.steady), result.predictions)
-        self.inside.show_images(*self.runs.pick_image(self.inside.selected))
+        self.inside.show_images(*self.runs.pick_image(self.inside.selected), message.run.inside.probe())
         self._run_ended()
 
     @on(RunCrashed)

@@ -106,9 +106,13 @@ class PredictionsView(VerticalScroll):
         self.query_one("#predictions-row").display = isinstance(predictions, ClassPredictions)
         self.query_one("#regression").display = isinstance(predictions, RegressionPredictions)
 
-    def show(self, run_name: str, predictions: Predictions) -> None:
-        """Replace whatever is shown by the predictions of run `run_name`."""
+    def show(self, run_name: str, predictions: Predictions | None) -> None:
+        """Replace whatever is shown by the predictions of run `run_name` (None: a sequence run, which has none)."""
         self._kind(predictions)
+        if predictions is None:
+            self.query_one("#predictions-title", Static).update(
+                f"{run_name} · a sequence model: its answers and text are under the Train tab's chart")
+            return
         self.query_one("#predictions-title", Static).update(
             f"{run_name} · {predictions.split} split, {predictions.weights} weights")
         if isinstance(predictions, ClassPredictions):

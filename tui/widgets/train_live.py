@@ -1,5 +1,5 @@
-"""The Train tab's live column: status, the loss (or accuracy) chart, progress and timing, the metrics
-table, lr and skipped steps, and the log, all redrawn from a RunState by `show`.
+"""The Train tab's live column: status, the loss (or accuracy) chart, a sequence run's samples, progress and
+timing, the metrics table, lr and skipped steps, and the log, all redrawn from a RunState by `show`.
 
 NOTE: each part is updated only when its text changed, and without a layout pass unless its height may
 change with it (a wrapping status, the table's header lines): a layout pass over the screen costs far
@@ -13,6 +13,7 @@ from textual.widgets import Log, ProgressBar, Static
 
 from tui.state import RunState, fmt
 from tui.widgets.chart import Chart, Series
+from tui.widgets.samples import SamplesPanel
 from tui.widgets.tables import MetricsTable
 from tui.widgets.wrapping_log import WrappingLog
 
@@ -50,6 +51,7 @@ class TrainLive(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Ready", id="status", markup=False)
         yield Chart(id="train-chart")
+        yield SamplesPanel(id="live-samples")
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
             yield Static("", id="progress-text", markup=False)
@@ -61,6 +63,7 @@ class TrainLive(Vertical):
     def show(self, s: RunState) -> None:
         self._state = s
         self.show_chart()
+        self.query_one(SamplesPanel).show(s.task, s.samples)
         done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
         self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
         batch = f" · batch {s.batch}/{s.batches}" if s.batches else ""
