@@ -2,8 +2,8 @@
 
 A front end (TUI or headless printer) receives, in order: RunPrepared, Evaluated(before, val/test),
 RunStarted, the fit loop's events (EpochStarted, BatchEnded, EpochEnded, then a sequence run's SamplesDrawn
-for that epoch, EarlyStopped, Finished | Failed), Evaluated(after, val/test), then RunSaved. All are frozen
-dataclasses, safe to pass between threads.
+for that epoch, EarlyStopped, Finished | Failed, a sequence run's SamplesDrawn of its best weights),
+Evaluated(after, val/test), then RunSaved. All are frozen dataclasses, safe to pass between threads.
 """
 from __future__ import annotations
 
@@ -80,9 +80,11 @@ class Answer:
 class SamplesDrawn:
     """What a sequence model writes at the end of epoch `epoch` (presets.sequence.samples): its answers to
     fixed held-out prompts when the data has answers (the sums), else a line it generated after `prompt`
-    (a fixed start of the validation text) at a temperature. Sent right after that epoch's EpochEnded,
-    every epoch whose samples fit the time budget, and the epoch budget's last."""
+    (a fixed start of the validation text) at a temperature. Sent right after that epoch's EpochEnded
+    when the samples fit their time budget, and after Finished with the best weights the run keeps
+    (`best`: `epoch` is the best epoch) unless the last samples were of them."""
     epoch: int
     answers: tuple = ()          # Answer per held-out prompt
     prompt: str = ""             # text: the characters the line continues
     text: str | None = None      # text: the characters the model wrote
+    best: bool = False           # drawn after the run with its best weights restored

@@ -69,12 +69,14 @@ def epoch_line(event: EpochEnded, eta: float | None) -> str:
 
 
 def samples_line(event: SamplesDrawn) -> str:
-    """`  sample: 123+456=0579 ✓   045+900=0955 ✗ (0945)`, or a generated line after its prompt (newlines as ⏎)."""
+    """`  sample: 123+456=0579 ✓   045+900=0955 ✗ (0945)`, or a generated line after its prompt (newlines as ⏎);
+    the best weights' after the run as `  sample, best weights (epoch 12): ...`."""
+    head = f"  sample, best weights (epoch {event.epoch}): " if event.best else "  sample: "
     if event.answers:
         marks = (f"{a.prompt}{a.answer} ✓" if a.right else f"{a.prompt}{a.answer} ✗ ({a.expected})"
                  for a in event.answers)
-        return "  sample: " + "   ".join(marks)
-    return "  sample: " + f"{event.prompt}│{event.text}".replace("\n", "⏎")
+        return head + "   ".join(marks)
+    return head + f"{event.prompt}│{event.text}".replace("\n", "⏎")
 
 
 def _settings(config: dict) -> str:
@@ -227,7 +229,7 @@ class HeadlessPrinter:
                 self._epoch_line(event)
         elif isinstance(event, SamplesDrawn):
             self.samples = event  # NOTE: after its EpochEnded: under that epoch's line if it was printed, else later
-            if self.last_printed == event.epoch:
+            if self.last_printed == event.epoch or event.best:
                 self.line(samples_line(event))
         elif isinstance(event, (EarlyStopped, Diverged, Finished, Failed)):
             self._on_end(event)

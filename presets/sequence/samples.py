@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 
 import numpy as np
 
-from npnn.events import EpochEnded
+from npnn.events import EpochEnded, Finished
 from presets.events import Answer, SamplesDrawn
 from presets.sequence.data import decode
 from presets.sequence.generate import continue_ids
@@ -87,22 +87,27 @@ def draw(prompts: SamplePrompts, model, epoch: int, seed: int) -> SamplesDrawn:
 
 
 class LiveSamples:
-    """A fit-loop callback: after an epoch's EpochEnded, that epoch's SamplesDrawn to `emit` when the draws
-    so far took at most BUDGET of the training time (every epoch unless epochs take milliseconds) and at
-    the epoch budget's last; none for an epoch whose loss is not finite (a diverged model writes noise)."""
+    """A fit-loop callback: after an epoch's EpochEnded, that epoch's SamplesDrawn to `emit` when the draws so
+    far took at most BUDGET of the training time (every epoch unless epochs take milliseconds; none for an
+    epoch whose loss is not finite: a diverged model writes noise); after Finished, those of the best
+    weights the run keeps, unless the last samples were of them."""
 
     def __init__(self, prompts: SamplePrompts, model, seed: int, emit: Callable) -> None:
         self.prompts, self.model, self.seed, self.emit = prompts, model, seed, emit
         self.trained = self.spent = 0.0  # seconds of training, seconds of drawing samples
+        self.last: int | None = None     # the epoch of the last samples sent
 
     def __call__(self, event) -> None:
-        if not isinstance(event, EpochEnded):
-            return
-        self.trained += event.seconds
-        due = self.spent <= BUDGET * self.trained or event.epoch == event.epochs
-        if not due or not math.isfinite(event.train_loss):
-            return
+        if isinstance(event, EpochEnded):
+            self.trained += event.seconds
+            if self.spent <= BUDGET * self.trained and math.isfinite(event.train_loss):
+                self._draw(event.epoch, best=False)
+        elif isinstance(event, Finished) and event.history.best_epoch not in (None, self.last):
+            self._draw(event.history.best_epoch, best=True)
+
+    def _draw(self, epoch: int, best: bool) -> None:
         start = perf_counter()
-        samples = draw(self.prompts, self.model, event.epoch, self.seed)
+        samples = draw(self.prompts, self.model, epoch, self.seed)
         self.spent += perf_counter() - start
-        self.emit(samples)
+        self.last = epoch
+        self.emit(replace(samples, best=best))

@@ -1,41 +1,72 @@
 """The Train tab's live samples of a sequence run (presets.events.SamplesDrawn): its answers to fixed held-out
-sums, right in green and wrong in red with the expected answer, or a line of text it wrote, wrapped."""
+sums, right in green and wrong in red with the expected answer, or a line of text it wrote, wrapped.
+
+Both fit the lines the panel may take (app.tcss: fewer on short terminals): answers that do not fit are
+counted ("+2 more"), a line of text that does not ends in "…"; nothing is cropped mid-answer.
+"""
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
 
-GAP = "   "  # between two answers on a line
+GAP = "   "      # between two answers on a line
+MAX_LINES = 4    # when the stylesheet sets no max-height
 
 
-def answers_text(samples, width: int) -> Text:
-    """`epoch 3 · 2/6 right   123+456=0579 ✓   045+900=0955 ✗ 0945 …`, answers packed into `width` columns
-    (0: one line), never broken inside one."""
+def when(samples) -> str:
+    """"epoch 3", or "best, epoch 12" for the best weights' samples after the run."""
+    return f"best, epoch {samples.epoch}" if samples.best else f"epoch {samples.epoch}"
+
+
+def answers_text(samples, width: int, max_lines: int = MAX_LINES) -> Text:
+    """`epoch 3 · 2/6 right   123+456=0579 ✓   045+900=0955 ✗ 0945 …` packed into `width` columns (0: one
+    line) and `max_lines` lines, never broken inside an answer; those left out are counted at the end."""
     right = sum(answer.right for answer in samples.answers)
-    parts = [(f"epoch {samples.epoch} · {right}/{len(samples.answers)} right", "bold")]
+    parts = [(f"{when(samples)} · {right}/{len(samples.answers)} right", "bold")]
     for a in samples.answers:
         parts.append((f"{a.prompt}{a.answer} ✓", "green") if a.right else
                      (f"{a.prompt}{a.answer} ✗ {a.expected}", "red"))
-    text, used = Text(), 0
-    for words, style in parts:
-        if used and width and used + len(GAP) + len(words) > width:
-            text.append("\n")
-            used = 0
-        elif used:
-            text.append(GAP)
-            used += len(GAP)
-        text.append(words, style=style)
-        used += len(words)
-    return text
+    lines: list[list] = [[]]
+    used = 0
+    for index, (words, style) in enumerate(parts):
+        needed = len(words) + (len(GAP) if used else 0)
+        if used and width and used + needed > width:
+            if len(lines) == max_lines:
+                _count_rest(lines[-1], len(parts) - index, width)
+                break
+            lines.append([])
+            used, needed = 0, len(words)
+        lines[-1].append((words, style))
+        used += needed
+    return Text("\n").join(Text(GAP).join(Text(words, style=style) for words, style in line) for line in lines)
 
 
-def line_text(samples) -> Text:
-    """`epoch 3 · So we watch. We │the model's line` (newlines as ⏎): the prompt dim, what the model wrote bold."""
-    text = Text(f"epoch {samples.epoch} · ", style="bold")
+def _count_rest(line: list, left: int, width: int) -> None:
+    """End a full last line with "+N more", taking answers off it until that fits."""
+    while True:
+        more = f"+{left} more"
+        used = sum(len(words) for words, _ in line) + len(GAP) * len(line)
+        if used + len(more) <= width or len(line) <= 1:
+            line.append((more, "dim"))
+            return
+        line.pop()
+        left += 1
+
+
+def line_text(samples, width: int, max_lines: int = MAX_LINES) -> Text:
+    """`epoch 3 · So we watch. We │the model's line` (newlines as ⏎): the prompt dim, what the model wrote bold,
+    cut every `width` columns (0: one line) into at most `max_lines` lines, the last ending in "…" if cut."""
+    text = Text(f"{when(samples)} · ", style="bold")
     text.append(samples.prompt.replace("\n", "⏎"), style="dim")
     text.append("│", style="dim")
     text.append((samples.text or "").replace("\n", "⏎"), style="bold cyan")
-    return text
+    if not width or len(text) <= width:
+        return text
+    lines = list(text.divide(range(width, len(text), width)))
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:width - 1] + Text("…", style="dim")
+    return Text("\n").join(lines)
 
 
 class SamplesPanel(Static):
@@ -43,23 +74,24 @@ class SamplesPanel(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
-        self._shown: tuple = (None, None, None)
+        self._shown: tuple = (None, None, None, None)
 
     def show(self, task: str, samples) -> None:
         wanted = task == "sequence"
         if self.display != wanted:
             self.display = wanted
-        width = self.content_size.width
-        if not wanted or (task, samples, width) == self._shown:
+        limit = self.styles.max_height
+        size = (self.content_size.width, int(limit.value) if limit is not None else MAX_LINES)
+        if not wanted or (task, samples, *size) == self._shown:
             return
-        self._shown = (task, samples, width)
+        self._shown = (task, samples, *size)
         if samples is None:
             self.update(Text("Samples: what the model writes, after each epoch", style="dim"))
         else:
-            self.update(answers_text(samples, width) if samples.answers else line_text(samples))
+            self.update(answers_text(samples, *size) if samples.answers else line_text(samples, *size))
 
     def on_resize(self) -> None:
-        """Answers are packed to the width: a new width packs them again."""
-        task, samples, _ = self._shown
+        """Samples are fitted to the width: a new width fits them again."""
+        task, samples, *_ = self._shown
         if task is not None:
             self.show(task, samples)

@@ -36,14 +36,25 @@ def _metric(key: str, scale: float = 1.0, root: bool = False) -> Callable[[dict]
     return value
 
 
-def metric_rows(task: str, loss_name: str, target_std: tuple | None) -> tuple[MetricRow, ...]:
+def _perplexity(metrics: dict) -> float | None:
+    """exp(loss): how many tokens a sequence model is still choosing between (its loss is cross-entropy)."""
+    loss = metrics.get("loss")
+    return None if loss is None else math.exp(min(loss, 700.0))
+
+
+def metric_rows(task: str, loss_name: str, target_std: tuple | None, answers: bool = False) -> tuple[MetricRow, ...]:
     """What the table shows for a run of `task`. Classification: accuracy first, the loss, then MSE and MAE
     of the softmax probabilities against one-hot labels. Regression: the loss, MSE and MAE (standardised
-    when the target was), then MAE and RMSE in the target's own units.
+    when the target was), then MAE and RMSE in the target's own units. Sequence: the loss, perplexity,
+    token accuracy and, for data with `answers` (sums), exact match.
 
     NOTE: errors in target units are the standardised ones times the target's std, exact for one target
     column; with several (each its own std) the mean error has no single unit, so those rows are left out."""
     wide, narrow = LOSS_LABELS.get(loss_name, ("loss", "loss"))
+    if task == "sequence":
+        rows = [MetricRow(wide, narrow, _metric("loss")), MetricRow("perplexity", "perplexity", _perplexity),
+                MetricRow("token accuracy", "accuracy", _metric("accuracy"), percent)]
+        return tuple(rows + [MetricRow("exact match", "exact", _metric("exact_match"), percent)] * answers)
     if task == "classification":
         return (MetricRow("accuracy", "accuracy", _metric("accuracy"), percent),
                 MetricRow(wide, narrow, _metric("loss")),
@@ -108,7 +119,8 @@ class MetricsTable(Static):
         self._lines = 0
 
     def show(self, state: RunState) -> None:
-        rows = metric_rows(state.task, state.loss_name, state.target_std)
+        answers = any("exact_match" in metrics for metrics in state.metrics.values())
+        rows = metric_rows(state.task, state.loss_name, state.target_std, answers)
         self._args = (rows, {k: dict(v) for k, v in state.metrics.items()}, len(state.train_losses))
         self._draw()
 
