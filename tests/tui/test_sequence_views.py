@@ -21,12 +21,12 @@ SUMS = SamplesDrawn(3, answers=(Answer("123+456=", "0579", "0579"), Answer("045+
 LINE = SamplesDrawn(2, prompt="So we\nwatch", text="the cat sat\non the mat")
 
 
-def _tiny_addition(tmp_path: Path, epochs: int = 2) -> str:
+def _tiny_addition(tmp_path: Path, epochs: int = 2, batch_size: int = 64) -> str:
     """The addition preset on 300 sums: a run takes about a second."""
     text = (ROOT / "presets" / "addition_transformer.toml").read_text()
     text = text.replace("limit = 50000", "limit = 300").replace("epochs = 40", f"epochs = {epochs}")
     path = tmp_path / "tiny_addition.toml"
-    path.write_text(text.replace("batch_size = 128", "batch_size = 64"))
+    path.write_text(text.replace("batch_size = 128", f"batch_size = {batch_size}"))
     return str(path)
 
 
@@ -118,7 +118,8 @@ async def test_a_character_model_s_panel_shows_a_generated_line(app_for):
 
 
 async def test_step_mode_shows_an_epoch_s_samples_while_paused(app_for, tmp_path):
-    app = app_for("--preset", _tiny_addition(tmp_path, epochs=2))
+    """A real transformer run stepped batch by batch to its first epoch end, then stopped (about 4 s)."""
+    app = app_for("--preset", _tiny_addition(tmp_path, epochs=2, batch_size=128))  # two batches an epoch
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f10")
