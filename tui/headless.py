@@ -27,7 +27,7 @@ from tui.blas import training_blas_limit
 from tui.exits import EXIT_OK, exit_code, interrupt_name
 from tui.failures import exit_status
 from tui.options import Options, check_flags_apply, with_data_flags
-from tui.state import clock
+from tui.state import clock, printable
 
 UNIT_METRICS = ("mae_units", "rmse_units")  # a regression's errors in the target's own units (presets.run)
 _LABELS = {"accuracy": "Accuracy", "mae_units": "MAE (units)", "rmse_units": "RMSE (units)",
@@ -76,7 +76,7 @@ def samples_line(event: SamplesDrawn) -> str:
         marks = (f"{a.prompt}{a.answer} ✓" if a.right else f"{a.prompt}{a.answer} ✗ ({a.expected})"
                  for a in event.answers)
         return head + "   ".join(marks)
-    return head + f"{event.prompt}│{event.text}".replace("\n", "⏎")
+    return head + printable(f"{event.prompt}│{event.text}")
 
 
 def _settings(config: dict) -> str:

@@ -43,6 +43,13 @@ def score(key: str, value) -> str:
     return percent(value) if key == "accuracy" else fmt(value)
 
 
+def printable(text: str) -> str:
+    """Generated text as one line that cannot move the cursor: a newline as ⏎, a tab as ⇥, any other control
+    character as its Unicode picture (␍ for a carriage return)."""
+    return "".join("⏎" if c == "\n" else "⇥" if c == "\t" else chr(0x2400 + ord(c)) if ord(c) < 32 else
+                   "␡" if c == "\x7f" else c for c in text)
+
+
 def clock(seconds: float) -> str:
     """A duration as m:ss, or h:mm:ss from an hour on."""
     minutes, secs = divmod(round(seconds), 60)

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 from textual.widgets import Static
 
 from npnn.events import EpochEnded, Finished, StopReason
@@ -55,6 +56,14 @@ def test_headless_prints_the_samples_under_each_printed_epoch_line_and_the_best_
 
 def test_a_text_sample_is_its_prompt_and_the_line_with_newlines_shown():
     assert samples_line(LINE) == "  sample: So we⏎watch│the cat sat⏎on the mat"
+
+
+def test_generated_text_cannot_move_the_cursor_and_wide_characters_are_cut_by_their_cells():
+    tricky = SamplesDrawn(1, prompt="a\r\n", text="\x1b[2J\tb")
+    assert samples_line(tricky) == "  sample: a␍⏎│␛[2J⇥b"
+    assert all(ord(c) >= 32 for c in line_text(tricky, 0).plain)
+    wide = line_text(SamplesDrawn(1, prompt="日本", text="テキスト" * 10), 20, max_lines=2)
+    assert [Text(line).cell_len for line in wide.plain.splitlines()] == [19, 19] and wide.plain.endswith("…")
 
 
 def test_the_panel_marks_right_answers_green_and_wrong_ones_red_with_the_expected_answer():

@@ -3,8 +3,10 @@ layer's hidden-state norms at each position (npnn.diagnostics.sequence.SequenceP
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 
+from tui.state import printable
 from tui.widgets.chart import sparkline
 from tui.widgets.tiles import heat, side_by_side
 
@@ -13,8 +15,10 @@ NORM_LABEL = 24    # columns of a layer's name beside its norms
 
 
 def shown(name: str) -> str:
-    """A token's name in one column: a newline as ⏎, a space as ·, a longer name by its first character."""
-    return {"\n": "⏎", " ": "·", "\t": "⇥"}.get(name, name[:1] or "?")
+    """A token's name in one column: a space as ·, a control character as its picture (tui.state.printable), a
+    longer name by its first character, one two columns wide as ?."""
+    char = "·" if name == " " else printable(name[:1]) or "?"
+    return char if cell_len(char) == 1 else "?"
 
 
 def head_map(weights: np.ndarray, names: list[str]) -> list[Text]:
@@ -36,7 +40,7 @@ def head_map(weights: np.ndarray, names: list[str]) -> list[Text]:
 def attention_lines(probe, width: int) -> list[Text]:
     """Every encoder layer's heads side by side (as many a row as `width` columns hold)."""
     names = [shown(name) for name in probe.names]
-    prompt = "".join(probe.names).replace("\n", "⏎")
+    prompt = printable("".join(probe.names))
     lines = [Text(f"Attention on “{prompt}”: a row per query position (two a line), a column per key; "
                   "black 0 → white 1", style="bold")]
     per_row = max(1, (width + GAP) // (len(names) + 3 + GAP))
@@ -54,7 +58,7 @@ def norm_lines(probe) -> list[Text]:
     if not probe.norms:
         return []
     names = "".join(shown(name) for name in probe.names)
-    lines = [Text("Hidden-state norms ‖h‖ by position (mean over the prompts; each line on its own scale)",
+    lines = [Text("Hidden-state norms ‖h‖ by position (mean over the sample prompts; each line on its own scale)",
                   style="bold"),
              Text(" " * (NORM_LABEL + 1) + names, style="dim")]
     for label, norms in probe.norms:

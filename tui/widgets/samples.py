@@ -6,8 +6,11 @@ counted ("+2 more"), a line of text that does not ends in "…"; nothing is crop
 """
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
+
+from tui.state import printable
 
 GAP = "   "      # between two answers on a line
 MAX_LINES = 4    # when the stylesheet sets no max-height
@@ -54,19 +57,34 @@ def _count_rest(line: list, left: int, width: int) -> None:
 
 
 def line_text(samples, width: int, max_lines: int = MAX_LINES) -> Text:
-    """`epoch 3 · So we watch. We │the model's line` (newlines as ⏎): the prompt dim, what the model wrote bold,
-    cut every `width` columns (0: one line) into at most `max_lines` lines, the last ending in "…" if cut."""
+    """`epoch 3 · So we watch. We │the model's line` (tui.state.printable): the prompt dim, what the model wrote
+    bold, cut every `width` columns (0: one line) into at most `max_lines` lines, the last ending in "…" if cut."""
     text = Text(f"{when(samples)} · ", style="bold")
-    text.append(samples.prompt.replace("\n", "⏎"), style="dim")
+    text.append(printable(samples.prompt), style="dim")
     text.append("│", style="dim")
-    text.append((samples.text or "").replace("\n", "⏎"), style="bold cyan")
-    if not width or len(text) <= width:
+    text.append(printable(samples.text or ""), style="bold cyan")
+    if not width or text.cell_len <= width:
         return text
-    lines = list(text.divide(range(width, len(text), width)))
+    lines = list(text.divide(_cuts(text.plain, width)))
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = lines[-1][:width - 1] + Text("…", style="dim")
+        last = lines[-1]
+        while last.cell_len > width - 1:
+            last = last[:-1]
+        lines[-1] = last + Text("…", style="dim")
     return Text("\n").join(lines)
+
+
+def _cuts(plain: str, width: int) -> list[int]:
+    """Where to cut `plain` into lines of at most `width` cells (a wide character takes two)."""
+    cuts, used = [], 0
+    for index, char in enumerate(plain):
+        cells = cell_len(char)
+        if used + cells > width:
+            cuts.append(index)
+            used = 0
+        used += cells
+    return cuts
 
 
 class SamplesPanel(Static):
