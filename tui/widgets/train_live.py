@@ -63,6 +63,7 @@ class TrainLive(Vertical):
     def show(self, s: RunState) -> None:
         self._state = s
         self.show_chart()
+        self.set_class(s.task == "sequence", "-sequence")  # NOTE: its samples take room from the chart (app.tcss)
         self.query_one(SamplesPanel).show(s.task, s.samples)
         done = s.epoch - 1 + s.batch / s.batches if s.batches else 0
         self.query_one(ProgressBar).update(total=max(s.epochs, 1), progress=max(done, 0))
