@@ -174,14 +174,17 @@ class Run:
         return result
 
     def predictions(self, weights: str = "best") -> Predictions:
-        """What the model predicts on the test split (presets.predictions): a ClassPredictions or a
-        RegressionPredictions; `weights` says which weights the model holds ("best" or "last")."""
+        """What the model predicts on the test split (presets.predictions): a ClassPredictions, a
+        RegressionPredictions or a SequencePredictions; `weights` says which weights the model holds ("best"
+        or "last")."""
         s, model = self.splits, self.model
         assert s is not None and model is not None, "predictions() needs prepare() first"
         was_training = model.training
         model.eval()
         try:
             with np.errstate(**_QUIET):
+                if self.preset.task == "sequence":
+                    return _predictions.sequence(model, s, weights)
                 outputs = _outputs(model, s.x_test)
                 build = _predictions.classification if self.preset.task == "classification" \
                     else _predictions.regression
