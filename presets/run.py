@@ -160,7 +160,8 @@ class Run:
                                     train_samples=len(splits.x_train), target_std=_target_std(splits),
                                     input_shape=splits.input_shape, num_outputs=splits.num_outputs,
                                     columns=tuple(splits.preprocessing.get("column_notes") or ()),
-                                    table_notes=tuple(splits.preprocessing.get("table_notes") or ()))
+                                    table_notes=tuple(splits.preprocessing.get("table_notes") or ()),
+                                    answers=tokens and sequence_metrics.has_answers(splits.y_val))
         return self.prepared
 
     def _evaluate_all(self, stage: str, emit) -> dict:
