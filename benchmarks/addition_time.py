@@ -23,11 +23,21 @@ from benchmarks.runner import ROOT
 PRESET = "addition_transformer"
 
 
-def npnn_child(epochs: int, goal: float) -> dict:
-    from npnn.events import EpochEnded
+def _preset(epochs: int, limit: int | None):
     from presets import load_preset
-    from presets.run import Run
+
+    preset = load_preset(PRESET, {"epochs": epochs})
+    if limit is not None:
+        preset.data.limit = limit
+    return preset
+
+
+def npnn_child(epochs: int, goal: float, limit: int | None) -> dict:
+    import tempfile
+
+    from npnn.events import EpochEnded
     from presets.events import RunStarted
+    from presets.run import Run
 
     curve: list = []
     clock: dict = {}
@@ -38,21 +48,19 @@ def npnn_child(epochs: int, goal: float) -> dict:
         elif isinstance(event, EpochEnded):
             curve.append((time.perf_counter() - clock["start"], event.metrics["exact_match"]))
 
-    import tempfile
     with tempfile.TemporaryDirectory() as out:
-        run = Run(load_preset(PRESET, {"epochs": epochs}), out_dir=out)
+        run = Run(_preset(epochs, limit), out_dir=out)
         result = run.execute([record], should_stop=lambda: bool(curve) and curve[-1][1] >= goal)
     return {"curve": curve, "test_exact_match": result.after["test"]["exact_match"]}
 
 
-def torch_child(epochs: int, goal: float) -> dict:
+def torch_child(epochs: int, goal: float, limit: int | None) -> dict:
     import numpy as np
     import torch
 
-    from presets import load_preset
     from presets.sequence.data import IGNORE, addition
 
-    preset = load_preset(PRESET, {"epochs": epochs})
+    preset = _preset(epochs, limit)
     spec, layers = preset.data, {layer["type"]: layer for layer in preset.model}
     sums = addition(spec.limit, spec.test_size, spec.val_size, spec.split_seed)
     (x, y), (x_val, y_val), (x_test, y_test) = ((torch.from_numpy(a), torch.from_numpy(b)) for a, b in sums.splits)
@@ -120,11 +128,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--goal", type=float, default=0.99)
     parser.add_argument("--frameworks", default="npnn,torch")
+    parser.add_argument("--limit", type=int, help="sums drawn (default: the preset's; small for a quick check)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--child", choices=("npnn", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        answer = (npnn_child if args.child == "npnn" else torch_child)(args.epochs, args.goal)
+        answer = (npnn_child if args.child == "npnn" else torch_child)(args.epochs, args.goal, args.limit)
         print(json.dumps(answer))
         return
     frameworks = args.frameworks.split(",")
@@ -133,9 +142,10 @@ def main() -> None:
     for r in range(args.rounds):
         for name in frameworks if r % 2 == 0 else frameworks[::-1]:
             loads.append(load_average()[0])
+            limit = [] if args.limit is None else ["--limit", str(args.limit)]
             done = subprocess.run([sys.executable, "-m", "benchmarks.addition_time", "--child", name, "--epochs",
-                                   str(args.epochs), "--goal", str(args.goal)], cwd=ROOT, capture_output=True,
-                                  text=True)
+                                   str(args.epochs), "--goal", str(args.goal), *limit], cwd=ROOT,
+                                  capture_output=True, text=True)
             if done.returncode != 0:
                 raise SystemExit(f"{name}: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
             answer = json.loads(done.stdout.strip().splitlines()[-1])
