@@ -15,7 +15,7 @@ from npnn.events import StopReason
 @dataclass(frozen=True)
 class RunPrepared:
     preset: str                  # the preset's name
-    task: str                    # "regression" or "classification"
+    task: str                    # "regression", "classification" or "sequence"
     data_description: str        # e.g. "diabetes (442 rows, built in)"
     notice: str | None           # e.g. the MNIST fallback notice, None when nothing to say
     model_summary: tuple         # rows of (layer repr, output shape tuple, parameter count)
@@ -27,6 +27,7 @@ class RunPrepared:
     num_outputs: int = 0         # what the model must output per sample (classes, or regression targets)
     columns: tuple = ()          # a table's per-column notes (dicts: name, kind, why; presets.table.columns)
     table_notes: tuple = ()      # what the table reader did (delimiter, index column, rows left out)
+    answers: bool = False        # a sequence task's rows are prompts and answers: exact match applies
 
 
 @dataclass(frozen=True)

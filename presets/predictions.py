@@ -2,7 +2,8 @@
 
 Classification: the confusion matrix with the class names, and a few test samples, misclassified
 first, with their two most probable classes. Regression: predicted against actual in the target's
-own units (the standardisation the run used is undone) and the residuals' statistics.
+own units (the standardisation the run used is undone) and the residuals' statistics. Sequence: the
+test prompts completed greedily beside the true completions (a text's: each window's second half).
 """
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import numpy as np
 import npnn
 from npnn.metrics import confusion_matrix
 from presets.datasets import Splits
+from presets.sequence.data import decode
+from presets.sequence.generate import continue_ids
 
 SAMPLES = 8  # test samples listed (and drawn, for images) of a classification
+TEXT_WINDOWS = 200  # a text model's test windows completed (each takes block_size / 2 forward passes)
 
 
 @dataclass
@@ -102,3 +106,29 @@ def regression(outputs: np.ndarray, splits: Splits, weights: str) -> RegressionP
     actual = splits.y_test.astype(np.float64)[:, 0] * std + mean
     return RegressionPredictions("test", weights, splits.preprocessing["target_name"],
                                  actual, predicted)
+
+
+@dataclass
+class SequencePredictions(Predictions):
+    """A sequence model's greedy completions of test prompts: for sums the answers, for a text each
+    window's second half written from its first."""
+    prompts: list[str]
+    predicted: list[str]
+    expected: list[str]
+
+    @property
+    def right(self) -> np.ndarray:
+        return np.array([p == e for p, e in zip(self.predicted, self.expected)], dtype=bool)
+
+
+def sequence(model, splits: Splits, weights: str) -> SequencePredictions:
+    """Complete the test split's prompts greedily (the answer a sum's exact match scores)."""
+    vocab, block = splits.preprocessing["vocab"], splits.x_test.shape[1]
+    rows = np.concatenate([splits.x_test, splits.y_test[:, -1:]], axis=1)  # NOTE: y is x shifted by one
+    prompt = splits.preprocessing.get("prompt_length")
+    if prompt is None:
+        rows, prompt = rows[:TEXT_WINDOWS], block // 2
+    completed = continue_ids(model, rows[:, :prompt], block + 1 - prompt, block)
+    return SequencePredictions("test", weights, [decode(r, vocab) for r in rows[:, :prompt]],
+                               [decode(r, vocab) for r in completed[:, prompt:]],
+                               [decode(r, vocab) for r in rows[:, prompt:]])

@@ -2,8 +2,8 @@
 
 Front ends pass callbacks (any callable taking one event) and a `should_stop` check; they receive,
 in order, RunPrepared, Evaluated(before, val/test), RunStarted, the fit loop's events (with a sequence run's
-SamplesDrawn after an EpochEnded), Evaluated(after, val/test) and RunSaved. The run directory is written
-also when training is stopped, fails or is interrupted.
+SamplesDrawn after an EpochEnded and after Finished), Evaluated(after, val/test) and RunSaved. The run
+directory is written also when training is stopped, fails or is interrupted.
 """
 from __future__ import annotations
 
@@ -166,7 +166,8 @@ class Run:
                                     train_samples=len(splits.x_train), target_std=_target_std(splits),
                                     input_shape=splits.input_shape, num_outputs=splits.num_outputs,
                                     columns=tuple(splits.preprocessing.get("column_notes") or ()),
-                                    table_notes=tuple(splits.preprocessing.get("table_notes") or ()))
+                                    table_notes=tuple(splits.preprocessing.get("table_notes") or ()),
+                                    answers=tokens and sequence_metrics.has_answers(splits.y_val))
         return self.prepared
 
     def _evaluate_all(self, stage: str, emit) -> dict:
@@ -179,18 +180,18 @@ class Run:
             emit(Evaluated(stage, split, dict(result[split])))
         return result
 
-    def predictions(self, weights: str = "best") -> Predictions | None:
-        """What the model predicts on the test split (presets.predictions): a ClassPredictions or a
-        RegressionPredictions (None for a sequence task: its samples show it); `weights` says which weights
-        the model holds ("best" or "last")."""
+    def predictions(self, weights: str = "best") -> Predictions:
+        """What the model predicts on the test split (presets.predictions): a ClassPredictions, a
+        RegressionPredictions or a SequencePredictions; `weights` says which weights the model holds ("best"
+        or "last")."""
         s, model = self.splits, self.model
         assert s is not None and model is not None, "predictions() needs prepare() first"
-        if self.preset.task == "sequence":
-            return None
         was_training = model.training
         model.eval()
         try:
             with np.errstate(**_QUIET):
+                if self.preset.task == "sequence":
+                    return _predictions.sequence(model, s, weights)
                 outputs = _outputs(model, s.x_test)
                 build = _predictions.classification if self.preset.task == "classification" \
                     else _predictions.regression

@@ -86,3 +86,16 @@ def test_checkpoint_cost_prints_the_write_as_a_share_of_an_mnist_preset_epoch():
     row = done.stdout.splitlines()[-1].split("|")
     share = float(row[3].strip().rstrip("%"))
     assert 0 < share <= 5, done.stdout  # the bar: a checkpoint costs at most 5% of an epoch
+
+
+def test_addition_time_reports_the_time_to_the_goal_or_that_it_was_not_reached(tmp_path):
+    from benchmarks.addition_time import reached
+    assert reached([(10.0, 0.5), (20.0, 0.995), (30.0, 1.0)], 0.99) == (20.0, 2)
+    assert reached([(10.0, 0.5)], 0.99) == (None, None)
+    out = tmp_path / "addition.json"
+    done = processes.run([sys.executable, "-m", "benchmarks.addition_time", "--frameworks", "npnn", "--epochs", "1",
+                          "--limit", "600", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "| npnn | not reached | — |" in done.stdout
+    answer = json.loads(out.read_text())["results"]["npnn"][0]
+    assert len(answer["curve"]) == 1 and 0 <= answer["test_exact_match"] <= 1

@@ -125,9 +125,10 @@ def _too_large(specs: list[dict]) -> tuple[str, int] | None:
     return None
 
 
-def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int) -> Checked:
+def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int, tokens: bool = False) -> Checked:
     """The first field that does not parse, else a size beyond MAX_SIZE (no dry run then), else the schema's
-    layer check, else the dry run's verdict; the rows the dry run got through either way."""
+    layer check, else the dry run's verdict; the rows the dry run got through either way. `tokens`: the input
+    is token ids (a sequence task's)."""
     specs = [layer.spec for layer in layers]
     unparsed, too_large = _unparsed(layers), _too_large(specs)
     if too_large is not None:
@@ -141,7 +142,7 @@ def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int) -> Ch
         bad = next((i for i, layer in enumerate(layers)
                     if any(o.required and o.name not in layer.spec for o in layer.entry.options)), None)
     try:
-        for row in dry_run(specs, input_shape, num_outputs):
+        for row in dry_run(specs, input_shape, num_outputs, tokens=tokens):
             rows.append(row)
     except PresetError as problem:
         if error is None:

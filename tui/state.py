@@ -13,7 +13,9 @@ from npnn.events import StopReason
 from npnn.history import History
 from presets import events as run_events
 
-METRIC_ROWS = (("loss", "loss"), ("mse", "MSE"), ("mae", "MAE"), ("accuracy", "Accuracy"))  # for log lines
+METRIC_ROWS = (("loss", "loss"), ("mse", "MSE"), ("mae", "MAE"), ("accuracy", "Accuracy"),
+               ("perplexity", "perplexity"), ("exact_match", "exact match"))  # for log lines
+PERCENT_METRICS = ("accuracy", "exact_match")
 
 
 def fmt(value, digits: int = 4) -> str:
@@ -39,8 +41,8 @@ def percent(value, digits: int = 4) -> str:
 
 
 def score(key: str, value) -> str:
-    """A metric by its key: accuracy as a percent, the others by fmt."""
-    return percent(value) if key == "accuracy" else fmt(value)
+    """A metric by its key: accuracy and exact match as a percent, the others by fmt."""
+    return percent(value) if key in PERCENT_METRICS else fmt(value)
 
 
 def printable(text: str) -> str:
@@ -82,6 +84,7 @@ class RunState:
     task: str = "regression"
     loss_name: str = ""                  # the preset's loss ("mse", "l1", "cross_entropy")
     target_std: tuple | None = None      # a standardised regression target's std (RunPrepared.target_std)
+    answers: bool = False                # a sequence run scores whole answers (RunPrepared.answers)
     train_samples: int = 0
     status: str = "Ready"
     running: bool = False
@@ -138,6 +141,7 @@ class RunState:
         self.preset, self.task = prepared.preset, prepared.task
         self.loss_name = prepared.config.get("training", {}).get("loss", self.loss_name)
         self.target_std, self.train_samples = prepared.target_std, prepared.train_samples
+        self.answers = prepared.answers
 
     def _on_RunPrepared(self, e: run_events.RunPrepared) -> None:
         self._take(e)

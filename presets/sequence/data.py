@@ -98,12 +98,12 @@ def read_text(path: Path) -> str:
     return text
 
 
-def text(path: Path | None, block_size: int, test_size: float, val_size: float) -> TokenData:
+def text(path: str | Path | None, block_size: int, test_size: float, val_size: float) -> TokenData:
     """Windows of `block_size` + 1 characters of the text: the first part trains (windows overlapping by
     three quarters, so there are more of them), the next validates and the last tests (one window after
     another), so held-out windows are text the model never read."""
     given = path is not None
-    path = Path(path) if given else BUILTIN_TEXT
+    path = Path(path) if path is not None else BUILTIN_TEXT
     content = read_text(path)
     vocab = "".join(sorted(set(content)))
     ids = encode(content, vocab, str(path))

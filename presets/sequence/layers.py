@@ -75,6 +75,9 @@ class _Outputs:
     def forward(self, input, hx=None):
         return super().forward(input, hx)[0]  # type: ignore[misc]
 
+    def label(self) -> str:
+        return super().label().replace("Outputs", "", 1)  # type: ignore[misc]
+
 
 class GRUOutputs(_Outputs, nn.GRU):
     """nn.GRU(batch_first=True) giving its outputs only (keys weight_ih_l0, bias_hh_l0, ... as torch's)."""

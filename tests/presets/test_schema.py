@@ -159,7 +159,8 @@ def test_missing_model_and_data_are_errors(small_preset):
 
 
 def test_unknown_name_and_missing_file_are_errors(tmp_path):
-    with pytest.raises(PresetError, match="unknown preset 'nope': choose one of addition_transformer, char_lm, mnist_cnn, tabular_mlp, wine_mlp"):
+    with pytest.raises(PresetError, match="unknown preset 'nope': choose one of addition_transformer, char_lm, "
+                                          "mnist_cnn, tabular_mlp, wine_mlp"):
         load_preset("nope")
     with pytest.raises(PresetError, match="no such preset file"):
         load_preset(str(tmp_path / "missing.toml"))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from npnn import Tensor, nn
-from presets import DataError, PresetError, load_preset
+from presets import DataError, PresetError, SequencePredictions, load_preset
 from presets.datasets import load_data
 from presets.run import Run
 from presets.schema import DataSpec, preset_from_dict
@@ -153,3 +153,9 @@ def test_each_sequence_preset_trains_and_reports_its_scores(tmp_path, name, limi
     assert ("exact_match" in val) == (name == "addition_transformer")
     assert set(result.history.metrics) == ({"accuracy", "exact_match"} if limit else {"accuracy"})
     assert (result.run_dir / "config.toml").is_file()
+    p = result.predictions
+    assert isinstance(p, SequencePredictions) and len(p.prompts) == len(p.predicted) == len(p.expected) > 0
+    if limit:  # the sums' answers: 4 digits after a "123+456=" prompt, right exactly when val's exact match says so
+        assert all(len(prompt) == 8 and prompt[-1] == "=" and len(answer) == 4
+                   for prompt, answer in zip(p.prompts, p.predicted))
+        assert p.right.mean() == pytest.approx(result.after["test"]["exact_match"])

@@ -105,8 +105,9 @@ def test_a_broken_preset_file_exits_2_naming_the_key(capsys, tmp_path):
 def test_list_presets(capsys):
     assert main(["--list-presets"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["mnist_cnn", "tabular_mlp", "wine_mlp"]
-    assert "Tabular MLP" in lines[1]
+    assert [line.split()[0] for line in lines] == ["addition_transformer", "char_lm", "mnist_cnn", "tabular_mlp",
+                                                   "wine_mlp"]
+    assert "Tabular MLP" in lines[3]
 
 
 def test_options_are_typed_and_take_the_defaults():

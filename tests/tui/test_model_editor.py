@@ -265,6 +265,16 @@ def test_list_presets_on_the_command_line_shows_user_presets_by_path(tmp_path, c
     (folder / "broken.toml").write_text("model = 3\n")
     assert main(["--list-presets", "--presets-dir", str(folder)]) == 0
     out, err = capsys.readouterr()
-    assert [line.split()[0] for line in out.splitlines()] == ["mnist_cnn", "tabular_mlp", "wine_mlp",
+    assert [line.split()[0] for line in out.splitlines()] == ["addition_transformer", "char_lm", "mnist_cnn",
+                                                              "tabular_mlp", "wine_mlp",
                                                              str(folder / "x.toml")]
     assert "not listed" in err and "broken.toml" in err
+
+
+def test_a_sequence_model_is_checked_on_token_ids_and_a_wrong_width_is_named():
+    model = LayerList(load_preset("addition_transformer").model)
+    checked = check(model.layers, (11,), 12, tokens=True)
+    assert checked.error is None and checked.rows[-1].output_shape == (11, 12)
+    model.set_option(model.layers[2], "nhead", "5")  # 64 is not divisible by 5 heads
+    checked = check(model.layers, (11,), 12, tokens=True)
+    assert checked.bad == 2 and "model[2] (TransformerBlocks)" in checked.error and "5" in checked.error

@@ -24,7 +24,8 @@ def test_linear_after_linear_with_only_dropout_or_identity_between_is_warned_onc
 
 def test_a_layer_that_cannot_take_the_shape_says_why():
     assert unfit_reason("Conv2d", (64,)) == "takes images (channels, height, width), here 64"
-    assert unfit_reason("Linear", (8, 6, 6)) == "takes vectors (features,) (after a Flatten), here 8×6×6"
+    assert unfit_reason("Linear", (8, 6, 6)) == ("takes vectors (features,) or sequences (time, features) (after a "
+                                                "Flatten), here 8×6×6")
     assert unfit_reason("Linear", (64,)) is None and unfit_reason("ReLU", (8, 6, 6)) is None
 
 

@@ -137,7 +137,7 @@ async def test_step_mode_shows_an_epoch_s_samples_while_paused(app_for, tmp_path
             state = app.screen.state
             trained = (state.epoch, state.batch)
             await pilot.press("f10")
-            await wait_until(pilot, lambda: state.paused and (state.epoch, state.batch) != trained, timeout=10)
+            await wait_until(pilot, lambda s=state, t=trained: s.paused and (s.epoch, s.batch) != t, timeout=10)
         assert app.screen.state.samples.epoch == 1 and app.screen.state.paused
         assert "epoch 1 · " in _text(app.screen.query_one(SamplesPanel).content)
         await pilot.press("escape")

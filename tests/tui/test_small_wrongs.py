@@ -128,14 +128,16 @@ async def test_a_runs_config_toml_is_listed_by_its_file_not_as_a_second_tabular_
         await pilot.press("enter")
         await pilot.pause()
         prompts = [str(option.prompt) for option in app.screen.query_one(SelectOverlay).options]
-        assert prompts == ["MNIST CNN", "Tabular MLP", "Wine MLP", label]
+        assert prompts == ["Addition transformer", "Character language model", "MNIST CNN", "Tabular MLP",
+                           "Wine MLP", label]
 
 
 def test_a_preset_file_in_the_working_directory_is_listed_by_its_name_alone():
     from tui.app import preset_choices
     assert preset_choices("my_preset.toml")[-1] == ("my_preset.toml", "my_preset.toml")
-    assert preset_choices("tabular_mlp") == [("MNIST CNN", "mnist_cnn"), ("Tabular MLP", "tabular_mlp"),
-                                            ("Wine MLP", "wine_mlp")]
+    assert preset_choices("tabular_mlp") == [("Addition transformer", "addition_transformer"),
+                                            ("Character language model", "char_lm"), ("MNIST CNN", "mnist_cnn"),
+                                            ("Tabular MLP", "tabular_mlp"), ("Wine MLP", "wine_mlp")]
 
 
 # --- a download without network is shown as such, without advising --download ---------------------

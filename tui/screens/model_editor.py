@@ -167,6 +167,9 @@ class ModelEditor(ModalScreen[list | None]):
         self.query_one(LayerTable).focus()
 
     def _shapes_line(self) -> str:
+        if self.preset.task == "sequence":
+            return (f"input {self.input_shape[0]} token ids per sample · {self.num_outputs} tokens, a score for "
+                    "each at every position · sizes are inferred (\"auto\")")
         return (f"input {shape_text(self.input_shape)} per sample · {self.num_outputs} output"
                 f"{'s' if self.num_outputs != 1 else ''} · input sizes are inferred (\"auto\")")
 
@@ -174,7 +177,7 @@ class ModelEditor(ModalScreen[list | None]):
 
     def _refresh(self, row: int | None = None) -> None:
         """Check the layers and redraw; `row` given: the rows changed, rebuild the table and select it."""
-        self.checked = check(self.model.layers, self.input_shape, self.num_outputs)
+        self.checked = check(self.model.layers, self.input_shape, self.num_outputs, self.preset.task == "sequence")
         table = self.query_one(LayerTable)
         cells = [self._cells(i, layer) for i, layer in enumerate(self.model.layers)]
         if row is not None or table.row_count != len(cells):

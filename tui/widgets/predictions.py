@@ -1,4 +1,5 @@
-"""The Predictions tab: which run it shows, then its confusion matrix and samples, or predicted vs actual."""
+"""The Predictions tab: which run it shows, then its confusion matrix and samples, predicted vs actual, or a
+sequence model's completions of test prompts (the wrong ones first)."""
 from __future__ import annotations
 
 import re
@@ -11,12 +12,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
-from presets import ClassPredictions, Predictions, RegressionPredictions
+from presets import ClassPredictions, Predictions, RegressionPredictions, SequencePredictions
 from tui.widgets.chart import sparkline
 from tui.widgets.confusion import ConfusionMatrix, short
 from tui.widgets.digits import DigitsView
 from tui.widgets.scatter import ScatterPlot
 
+COMPLETIONS = 12  # a sequence model's completions listed: the wrong ones first
 HISTOGRAM_BINS = 20  # the histogram's one line fits the residuals panel at 80 columns
 EMPTY = "No predictions yet: train a run (F5) and its test-split predictions appear here."
 # NOTE: the time a run directory's name carries (presets.rundir.make_run_dir); steady screens hide it
@@ -83,6 +85,23 @@ def residuals_text(p: RegressionPredictions) -> Text:
     return text
 
 
+def completions_text(p: SequencePredictions) -> Text:
+    """How many test prompts the model completes right, then COMPLETIONS of them, wrong ones first, each
+    as prompt + the model's completion, with the true one beside a wrong answer."""
+    right = p.right
+    text = Text(f"{int(right.sum()):,} of {len(right):,} test prompts completed exactly (greedy, the most likely "
+                "token each step)\n\n", style="bold")
+    order = sorted(range(len(right)), key=lambda i: (bool(right[i]), i))[:COMPLETIONS]
+    for i in order:
+        text.append("  ✓ " if right[i] else "  ✗ ", style="green" if right[i] else "red")
+        text.append(p.prompts[i].replace("\n", "⏎"), style="dim")
+        text.append(p.predicted[i].replace("\n", "⏎"), style="green" if right[i] else "red")
+        if not right[i]:
+            text.append(f"   expected {p.expected[i]!r}", style="dim")
+        text.append("\n")
+    return text
+
+
 class PredictionsView(VerticalScroll):
     """A title naming the run, split and weights; below it the views of a classification or a regression."""
 
@@ -97,6 +116,7 @@ class PredictionsView(VerticalScroll):
         with Horizontal(id="regression"):
             yield ScatterPlot(id="scatter")
             yield Static("", id="residuals")
+        yield Static("", id="completions")
 
     def on_mount(self) -> None:
         self._kind(None)
@@ -105,18 +125,17 @@ class PredictionsView(VerticalScroll):
         """Show only the views of this kind of predictions (none before the first run)."""
         self.query_one("#predictions-row").display = isinstance(predictions, ClassPredictions)
         self.query_one("#regression").display = isinstance(predictions, RegressionPredictions)
+        self.query_one("#completions").display = isinstance(predictions, SequencePredictions)
 
-    def show(self, run_name: str, predictions: Predictions | None) -> None:
-        """Replace whatever is shown by the predictions of run `run_name` (None: a sequence run, which has none)."""
+    def show(self, run_name: str, predictions: Predictions) -> None:
+        """Replace whatever is shown by the predictions of run `run_name`."""
         self._kind(predictions)
-        if predictions is None:
-            self.query_one("#predictions-title", Static).update(
-                f"{run_name} · a sequence model: its answers and text are under the Train tab's chart")
-            return
         self.query_one("#predictions-title", Static).update(
             f"{run_name} · {predictions.split} split, {predictions.weights} weights")
         if isinstance(predictions, ClassPredictions):
             self._show_classes(predictions)
+        elif isinstance(predictions, SequencePredictions):
+            self.query_one("#completions", Static).update(completions_text(predictions))
         else:
             self._show_regression(predictions)
 

@@ -37,24 +37,28 @@ def _metric(key: str, scale: float = 1.0, root: bool = False) -> Callable[[dict]
 
 
 def _perplexity(metrics: dict) -> float | None:
-    """exp(loss): how many tokens a sequence model is still choosing between (its loss is cross-entropy)."""
+    """exp(loss), also for the epochs' metrics, which hold the loss only."""
     loss = metrics.get("loss")
-    return None if loss is None else math.exp(min(loss, 700.0))
+    if loss is None:
+        return None
+    return math.exp(loss) if loss < 700 else math.inf  # NOTE: exp overflows a float past ~709
 
 
 def metric_rows(task: str, loss_name: str, target_std: tuple | None, answers: bool = False) -> tuple[MetricRow, ...]:
-    """What the table shows for a run of `task`. Classification: accuracy first, the loss, then MSE and MAE
+    """What the table shows for a run of `task`. Sequence: exact match (with `answers`), token accuracy, loss and
+    perplexity.
+    Classification: accuracy first, the loss, then MSE and MAE
     of the softmax probabilities against one-hot labels. Regression: the loss, MSE and MAE (standardised
-    when the target was), then MAE and RMSE in the target's own units. Sequence: the loss, perplexity,
-    token accuracy and, for data with `answers` (sums), exact match.
+    when the target was), then MAE and RMSE in the target's own units.
 
     NOTE: errors in target units are the standardised ones times the target's std, exact for one target
     column; with several (each its own std) the mean error has no single unit, so those rows are left out."""
     wide, narrow = LOSS_LABELS.get(loss_name, ("loss", "loss"))
-    if task == "sequence":
-        rows = [MetricRow(wide, narrow, _metric("loss")), MetricRow("perplexity", "perplexity", _perplexity),
-                MetricRow("token accuracy", "accuracy", _metric("accuracy"), percent)]
-        return tuple(rows + [MetricRow("exact match", "exact", _metric("exact_match"), percent)] * answers)
+    if task == "sequence":  # NOTE: exact match only for data with answers (`answers`; a text scores every token)
+        exact = (MetricRow("exact match (whole answers)", "exact match", _metric("exact_match"), percent),)
+        return (*(exact if answers else ()), MetricRow("token accuracy", "token acc", _metric("accuracy"), percent),
+                MetricRow(wide, narrow, _metric("loss")),
+                MetricRow("perplexity (exp loss)", "perplexity", _perplexity))
     if task == "classification":
         return (MetricRow("accuracy", "accuracy", _metric("accuracy"), percent),
                 MetricRow(wide, narrow, _metric("loss")),
@@ -119,8 +123,7 @@ class MetricsTable(Static):
         self._lines = 0
 
     def show(self, state: RunState) -> None:
-        answers = any("exact_match" in metrics for metrics in state.metrics.values())
-        rows = metric_rows(state.task, state.loss_name, state.target_std, answers)
+        rows = metric_rows(state.task, state.loss_name, state.target_std, state.answers)
         self._args = (rows, {k: dict(v) for k, v in state.metrics.items()}, len(state.train_losses))
         self._draw()
 
