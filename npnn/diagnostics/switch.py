@@ -51,9 +51,9 @@ class MonitorSwitch:
     def bind(self, model, labels=None, inputs: np.ndarray | None = None, vocab=None) -> None:
         """`vocab[i]` names token i of a sequence model's prompts."""
         self._model, self._labels, self._vocab = model, labels, vocab
-        given = inputs is not None and len(inputs) > 0
-        self._images = inputs if given and np.ndim(inputs) == 4 else None
-        self._prompts = inputs if given and np.ndim(inputs) == 2 and np.asarray(inputs).dtype.kind in "iu" else None
+        given = np.asarray(inputs) if inputs is not None and len(inputs) > 0 else None
+        self._images = given if given is not None and given.ndim == 4 else None
+        self._prompts = given if given is not None and given.ndim == 2 and given.dtype.kind in "iu" else None
 
     def probe(self) -> SequenceProbe | None:
         """The bound sequence model's attention maps and hidden-state norms on its prompts now (None for other

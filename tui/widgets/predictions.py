@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from presets import ClassPredictions, Predictions, RegressionPredictions, SequencePredictions
+from tui.state import printable
 from tui.widgets.chart import sparkline
 from tui.widgets.confusion import ConfusionMatrix, short
 from tui.widgets.digits import DigitsView
@@ -94,8 +95,8 @@ def completions_text(p: SequencePredictions) -> Text:
     order = sorted(range(len(right)), key=lambda i: (bool(right[i]), i))[:COMPLETIONS]
     for i in order:
         text.append("  ✓ " if right[i] else "  ✗ ", style="green" if right[i] else "red")
-        text.append(p.prompts[i].replace("\n", "⏎"), style="dim")
-        text.append(p.predicted[i].replace("\n", "⏎"), style="green" if right[i] else "red")
+        text.append(printable(p.prompts[i]), style="dim")
+        text.append(printable(p.predicted[i]), style="green" if right[i] else "red")
         if not right[i]:
             text.append(f"   expected {p.expected[i]!r}", style="dim")
         text.append("\n")
