@@ -88,19 +88,21 @@ def draw(prompts: SamplePrompts, model, epoch: int, seed: int) -> SamplesDrawn:
 
 class LiveSamples:
     """A fit-loop callback: after an epoch's EpochEnded, that epoch's SamplesDrawn to `emit` when the draws so
-    far took at most BUDGET of the training time (every epoch unless epochs take milliseconds; none for an
-    epoch whose loss is not finite: a diverged model writes noise); after Finished, those of the best
-    weights the run keeps, unless the last samples were of them."""
+    far and one more (as long as the last) stay within BUDGET of the training time: the first epoch's always,
+    then every epoch unless epochs take milliseconds; none for an epoch whose loss is not finite (a diverged
+    model writes noise). After Finished, those of the best weights the run keeps, unless the last samples
+    were of them (training is over: they take none of its time)."""
 
     def __init__(self, prompts: SamplePrompts, model, seed: int, emit: Callable) -> None:
         self.prompts, self.model, self.seed, self.emit = prompts, model, seed, emit
         self.trained = self.spent = 0.0  # seconds of training, seconds of drawing samples
+        self.cost = 0.0                  # seconds the last draw took
         self.last: int | None = None     # the epoch of the last samples sent
 
     def __call__(self, event) -> None:
         if isinstance(event, EpochEnded):
             self.trained += event.seconds
-            if self.spent <= BUDGET * self.trained and math.isfinite(event.train_loss):
+            if self.spent + self.cost <= BUDGET * self.trained and math.isfinite(event.train_loss):
                 self._draw(event.epoch, best=False)
         elif isinstance(event, Finished) and event.history.best_epoch not in (None, self.last):
             self._draw(event.history.best_epoch, best=True)
@@ -108,6 +110,7 @@ class LiveSamples:
     def _draw(self, epoch: int, best: bool) -> None:
         start = perf_counter()
         samples = draw(self.prompts, self.model, epoch, self.seed)
-        self.spent += perf_counter() - start
+        self.cost = perf_counter() - start
+        self.spent += self.cost
         self.last = epoch
         self.emit(replace(samples, best=best))

@@ -90,3 +90,21 @@ def test_the_budget_counts_the_epochs_seconds(budget, expected, monkeypatch):
         live(EpochEnded(epoch, 3, 1.0, 1.0, seconds=10.0))
     live(EpochEnded(4, 4, float("nan"), float("nan"), seconds=10.0))  # a diverged epoch writes nothing
     assert [e.epoch for e in sent] == list(range(1, expected + 1))
+
+
+def test_slow_samples_are_drawn_less_often_and_keep_within_the_budget(monkeypatch):
+    """Draws of 1 s after epochs of 10 s: the first epoch's, then only as often as 5% of the training time allows."""
+    now = [0.0]
+    monkeypatch.setattr(samples, "perf_counter", lambda: now[0])
+
+    def slow_draw(prompts, model, epoch, seed):
+        now[0] += 1.0
+        return SamplesDrawn(epoch)
+    monkeypatch.setattr(samples, "draw", slow_draw)
+    sent: list = []
+    live = samples.LiveSamples(None, None, 0, sent.append)
+    for epoch in range(1, 41):
+        live(EpochEnded(epoch, 40, 1.0, 1.0, seconds=10.0))
+    epochs = [e.epoch for e in sent]
+    assert epochs[0] == 1 and 1 < len(epochs) < 40
+    assert live.spent <= samples.BUDGET * live.trained  # 1 s each against 400 s of training: at most 20 s
