@@ -35,6 +35,7 @@ def _preset(epochs: int, limit: int | None):
 def npnn_child(epochs: int, goal: float, limit: int | None) -> dict:
     import tempfile
 
+    import npnn
     from npnn.events import EpochEnded
     from presets.events import RunStarted
     from presets.run import Run
@@ -48,6 +49,7 @@ def npnn_child(epochs: int, goal: float, limit: int | None) -> dict:
         elif isinstance(event, EpochEnded):
             curve.append((time.perf_counter() - clock["start"], event.metrics["exact_match"]))
 
+    npnn.tune_malloc()  # NOTE: as npnn-tui does; `import npnn` alone leaves the allocator as it is
     with tempfile.TemporaryDirectory() as out:
         run = Run(_preset(epochs, limit), out_dir=out)
         result = run.execute([record], should_stop=lambda: bool(curve) and curve[-1][1] >= goal)

@@ -98,19 +98,23 @@ def read_text(path: Path) -> str:
     return text
 
 
-def text(path: str | Path | None, block_size: int, test_size: float, val_size: float) -> TokenData:
-    """Windows of `block_size` + 1 characters of the text: the first part trains (windows overlapping by
-    three quarters, so there are more of them), the next validates and the last tests (one window after
-    another), so held-out windows are text the model never read."""
+def text(path: str | Path | None, block_size: int, test_size: float, val_size: float,
+         limit: int | None = None) -> TokenData:
+    """Windows of `block_size` + 1 characters of the text (its first `limit` characters when given): the
+    first part trains (windows overlapping by three quarters, so there are more of them), the next
+    validates and the last tests (one window after another), so held-out windows are text the model never
+    read. The windows are read-only views of one array of ids: a large text is held once, not per window."""
     given = path is not None
     path = Path(path) if path is not None else BUILTIN_TEXT
     content = read_text(path)
+    if limit is not None and limit < len(content):
+        content = content[:limit]
     vocab = "".join(sorted(set(content)))
     ids = encode(content, vocab, str(path))
     n_test = int(test_size * len(ids))
     n_val = int(val_size * (len(ids) - n_test))
     parts = ids[:len(ids) - n_test - n_val], ids[len(ids) - n_test - n_val:len(ids) - n_test], ids[len(ids) - n_test:]
-    name = path.name if given else "the built-in text"
+    name = (path.name if given else "the built-in text") + (f", first {limit:,} characters" if limit else "")
     if min(len(part) for part in parts) < block_size + 1:
         raise DataError(f"{path}: {len(ids):,} characters are too few for train, validation and test windows of "
                         f"data.block_size + 1 = {block_size + 1} characters each; use a smaller block_size or a "
@@ -122,6 +126,5 @@ def text(path: str | Path | None, block_size: int, test_size: float, val_size: f
 
 
 def _windows(ids: np.ndarray, width: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    starts = np.arange(0, len(ids) - width + 1, stride)
-    rows = ids[starts[:, None] + np.arange(width)]
-    return rows[:, :-1].copy(), rows[:, 1:].copy()
+    rows = np.lib.stride_tricks.sliding_window_view(ids, width)[::stride]
+    return rows[:, :-1], rows[:, 1:]

@@ -159,3 +159,12 @@ def test_each_sequence_preset_trains_and_reports_its_scores(tmp_path, name, limi
         assert all(len(prompt) == 8 and prompt[-1] == "=" and len(answer) == 4
                    for prompt, answer in zip(p.prompts, p.predicted))
         assert p.right.mean() == pytest.approx(result.after["test"]["exact_match"])
+
+
+def test_a_text_s_windows_share_one_array_and_limit_reads_its_first_characters(tmp_path):
+    path = tmp_path / "book.txt"
+    path.write_text("abcdefghij" * 400)
+    (x, y), _, _ = data.text(path, 16, 0.1, 0.1).splits
+    assert np.shares_memory(x, y) and not x.flags.writeable  # views, not copies
+    short = data.text(path, 16, 0.1, 0.1, limit=1000)
+    assert sum(len(part[0]) for part in short.splits) < len(x) / 3 and "first 1,000 characters" in short.description
