@@ -11,7 +11,7 @@ from tui.widgets.chart import sparkline
 from tui.widgets.tiles import heat, side_by_side
 
 GAP = 3            # columns between two heads' maps
-NORM_LABEL = 24    # columns of a layer's name beside its norms
+NORM_LABEL = 32    # columns at most of a layer's name beside its norms (a longer one ends in …)
 
 
 def shown(name: str) -> str:
@@ -58,11 +58,12 @@ def norm_lines(probe) -> list[Text]:
     if not probe.norms:
         return []
     names = "".join(shown(name) for name in probe.names)
+    width = min(NORM_LABEL, max(len(label) for label, _ in probe.norms))
     lines = [Text("Hidden-state norms ‖h‖ by position (mean over the sample prompts; each line on its own scale)",
                   style="bold"),
-             Text(" " * (NORM_LABEL + 1) + names, style="dim")]
+             Text(" " * (width + 1) + names, style="dim")]
     for label, norms in probe.norms:
-        line = Text(label[:NORM_LABEL].ljust(NORM_LABEL) + " ")
+        line = Text((label if len(label) <= width else label[:width - 1] + "…").ljust(width) + " ")
         line.append(sparkline(list(norms), len(norms)).ljust(len(names)), style="cyan")
         line.append(f"  {float(np.min(norms)):.3g}–{float(np.max(norms)):.3g}", style="dim")
         lines.append(line)
