@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from npnn import nn
+from npnn.diagnostics.sequence import SequenceProbe
 from npnn.diagnostics.thresholds import SATURATED_SAMPLE_SHARE, SATURATION_MARGIN
 
 KINDS = ((nn.ReLU, "relu"), (nn.Sigmoid, "sigmoid"), (nn.Tanh, "tanh"))
@@ -55,7 +56,7 @@ class InsideSample:
     layers: tuple[LayerStats, ...]
     filters: np.ndarray | None = None
     saliency: Saliency | None = None
-    sequence: object = None  # npnn.diagnostics.sequence.SequenceProbe
+    sequence: SequenceProbe | None = None
 
 
 def activation_kind(module) -> str | None:
