@@ -11,6 +11,7 @@ import pytest
 from npnn.diagnostics import verdict
 from presets import load_preset
 from presets.run import Run
+from presets.sequence.data import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 EMBED = '{ type = "Embedding", num_embeddings = "auto", embedding_dim = 16 }'
@@ -50,6 +51,7 @@ def test_each_sequence_layer_gets_a_row_with_numbers_and_a_verdict(tmp_path, kin
     probes = [sample.sequence for sample in samples if sample.sequence is not None]
     assert probes, "the Inside samples carry no attention maps or norms"
     probe = probes[-1]
-    assert "".join(probe.names) == "So we watch. We "  # the fixed prompt of the samples
+    prompts = run.sample_prompts
+    assert "".join(probe.names) == decode(prompts.rows[0], prompts.vocab)  # the fixed prompt of the samples
     assert len(probe.norms) == len(rows) and len(probe.maps) == (2 if kind == "TransformerBlocks" else 0)
     assert all(m.weights.shape == (2, 16, 16) for m in probe.maps)
