@@ -29,7 +29,8 @@ def head_map(weights: np.ndarray, names: list[str]) -> list[Text]:
     lines = [Text("   " + "".join(names), style="dim")]
     for row in range(0, length, 2):
         below = row + 1 < length
-        line = Text(names[row] + (names[row + 1] if below else " ") + " ", style="dim")
+        line = Text()
+        line.append(names[row] + (names[row + 1] if below else " ") + " ", style="dim")  # NOTE: not the cells
         for column in range(length):
             background = f" on {heat(weights[row + 1, column])}" if below else ""
             line.append("▀", style=f"{heat(weights[row, column])}{background}")
