@@ -91,6 +91,7 @@ class InsideView(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.selected = 0
+        self._state: InsideState | None = None  # what `show` drew last, drawn again at a new width
 
     def compose(self):
         yield Static(EMPTY, id="inside-headline", markup=False)
@@ -101,7 +102,13 @@ class InsideView(VerticalScroll, can_focus=True):
         self.selected += delta
         self.post_message(self.DigitPicked(self.selected))
 
+    def on_resize(self) -> None:
+        """Attention maps are laid out for the width (heads side by side): a new width lays them out again."""
+        if self._state is not None and self._state.sequence is not None:
+            self.query_one("#inside-images", Static).update(self._images(self._state))
+
     def show(self, state: InsideState) -> None:
+        self._state = state
         headline = self.query_one("#inside-headline", Static)
         if state.latest is None:
             headline.update(EMPTY)
