@@ -154,6 +154,20 @@ class Bundle:
             return TEXT_LENGTH
         return self.input_shape[0] + 1 - len(prompt)
 
+    def check_prompt(self, prompt: str, where: str, new_tokens: int | None = None) -> int:
+        """How many characters to write after `prompt` (`new_tokens`, or `default_length`); DataError naming
+        `where` for an empty prompt, a character outside the vocabulary, or an addition prompt that leaves
+        no answer to write."""
+        count = self.default_length(prompt) if new_tokens is None else new_tokens
+        if not prompt:
+            raise DataError(f"{where} is empty: the model continues a prompt of at least one character")
+        encode(prompt, self.vocab, where)
+        if count < 1:
+            raise DataError(f"{where} {prompt!r} has {len(prompt)} characters: this model's examples are "
+                            f"{self.input_shape[0] + 1} (a prompt of {self.prompt_length}, then the answer), so "
+                            "none is left to write; ask for a length")
+        return count
+
     def continue_ids(self, ids, new_tokens: int, temperature: float = 0.0,
                      generator: np.random.Generator | None = None) -> np.ndarray:
         """Token ids (N, T0) extended by `new_tokens` each (presets.sequence.generate.continue_ids); the model
@@ -174,15 +188,7 @@ class Bundle:
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
         groups: dict[tuple[int, int], list[int]] = {}
         for i, prompt in enumerate(prompts):
-            count = self.default_length(prompt) if new_tokens is None else new_tokens
-            where = "prompt" if len(prompts) == 1 else f"prompt {i + 1}"
-            if not prompt:
-                raise DataError(f"{where} is empty: the model continues a prompt of at least one character")
-            if count < 1:
-                raise DataError(f"{where} {prompt!r} has {len(prompt)} characters: this model's examples are "
-                                f"{self.input_shape[0] + 1} (a prompt of {self.prompt_length}, then the answer), so "
-                                "none is left to write; ask for a length")
-            encode(prompt, self.vocab, where)
+            count = self.check_prompt(prompt, "prompt" if len(prompts) == 1 else f"prompt {i + 1}", new_tokens)
             groups.setdefault((len(prompt), count), []).append(i)
         completions = [""] * len(prompts)
         for (length, count), rows in groups.items():  # NOTE: prompts of one length continue as one batch
