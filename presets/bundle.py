@@ -48,7 +48,7 @@ class Bundle:
         self.feature_names: list[str] | None = spec.get("feature_names")
         self.target_name: str | None = spec.get("target_name")
         self.class_names: list | None = spec.get("class_names")
-        self.vocab: str | None = spec.get("vocab")
+        self.vocab: str = spec.get("vocab") or ""  # NOTE: a sequence run's characters; "" for the others
         self.prompt_length: int | None = spec.get("prompt_length")
 
     @property
@@ -256,10 +256,10 @@ def _check_outputs(model, spec: dict, where: str) -> None:
             raise PresetError(f"{where}: the model does not take input_shape {spec['input_shape']} "
                               f"{'of token ids ' if vocab else ''}({error})") from None
     if vocab is not None:
-        expected = (spec["input_shape"][0], len(vocab))
-        if tuple(shape) != expected:
+        logits = (spec["input_shape"][0], len(vocab))
+        if tuple(shape) != logits:
             raise PresetError(f"{where}: the model gives outputs of shape {tuple(shape)} per input; the bundle "
-                              f"needs {expected} (one logit per vocab character at each of input_shape's positions)")
+                              f"needs {logits} (one logit per vocab character at each of input_shape's positions)")
         return
     names, means = spec["class_names"], spec["target_mean"]
     expected = len(names) if names is not None else len(means) if means is not None else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from presets.catalog import LAYERS
 from presets.errors import PresetError
@@ -39,7 +39,7 @@ REQUIRED = ("format", "version", "task", "weights", "model", "input_shape")
 KEYS = (*REQUIRED, *NULLABLE)
 
 
-def _fail(where: str, key: str, allowed: str, value) -> None:
+def _fail(where: str, key: str, allowed: str, value) -> NoReturn:
     raise PresetError(f"{where}: {key} must be {allowed}, got {shown(value)}")
 
 

@@ -39,7 +39,8 @@ def _predict_parser() -> argparse.ArgumentParser:
     sequence.add_argument("--temperature", metavar="T", type=_number(float, 0, "a finite number >= 0"),
                           help="0 (default): the most likely character each time; above 0: sampled from the "
                                "softmax of logits / T (1: as the model predicts, higher: more random)")
-    sequence.add_argument("--length", metavar="N", type=_number(int, 1, f"an integer from 1 to {MAX_LENGTH}", MAX_LENGTH),
+    sequence.add_argument("--length", metavar="N",
+                          type=_number(int, 1, f"an integer from 1 to {MAX_LENGTH}", MAX_LENGTH),
                           help="characters to write (default: the answer's length for addition, "
                                f"{TEXT_LENGTH} for text)")
     sequence.add_argument("--seed", metavar="S", type=_number(int, 0, "an integer >= 0"),

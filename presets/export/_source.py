@@ -19,8 +19,14 @@ from npnn._atomic import write_atomic
 from presets.bundle import Bundle
 from presets.errors import OutputError
 from presets.export.preprocess_source import READ_TABLE, table_constants, table_prepare
-from presets.export.sequence_source import (SEQUENCE_ANSWERS, SEQUENCE_MAIN, SEQUENCE_NOTE, SEQUENCE_PREPARE,
-                                            sequence_constants, sequence_usage)
+from presets.export.sequence_source import (
+    SEQUENCE_ANSWERS,
+    SEQUENCE_MAIN,
+    SEQUENCE_NOTE,
+    SEQUENCE_PREPARE,
+    sequence_constants,
+    sequence_usage,
+)
 
 WEIGHTS = "weights.npz"
 

@@ -7,6 +7,7 @@ Sequential needs), so weights.npz loads under npnn's keys; predict.py computes t
 from __future__ import annotations
 
 from presets.export.pytorch_layers import same_class
+
 # NOTE: the catalog takes each sequence layer's three translations from this module
 from presets.export.sequence_onnx import embedding as onnx_embedding  # noqa: F401
 from presets.export.sequence_onnx import positional_embedding as onnx_positional_embedding  # noqa: F401
@@ -100,7 +101,8 @@ NUMPY_FUNCTIONS = {
     scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
     attended = (scores / scores.sum(axis=-1, keepdims=True)) @ v
     return attended.transpose(0, 2, 1, 3).reshape(n, t, d) @ out_weight.T + out_bias'''),
-    "transformer_blocks": (("self_attention", "layer_norm", "linear"), '''def transformer_blocks(x, prefix, num_layers, nhead, activation, norm_first, causal):
+    "transformer_blocks": (("self_attention", "layer_norm", "linear"), '''def transformer_blocks(x, prefix, num_layers,
+                       nhead, activation, norm_first, causal):
     """torch.nn.TransformerEncoderLayers (weights W[prefix + "layers.<k>. ..."]): self-attention, then
     linear1, activation, linear2, each added back to its input; LayerNorm after each sum, or before each
     sublayer when norm_first."""

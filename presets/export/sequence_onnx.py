@@ -77,34 +77,35 @@ def _causal_mask(layer: OnnxLayer, x: str) -> str:
                               _ints(layer, "mask.axes", [0, 1])], "mask")
 
 
+def _norm(part: OnnxLayer, y: str, prefix: str, n: int) -> str:
+    weight, bias = (part.weights[f"{part.i}.{prefix}.norm{n}.{name}"] for name in ("weight", "bias"))
+    return part.op("LayerNormalization", [y, part.const(f"norm{n}.weight", weight), part.const(f"norm{n}.bias", bias)],
+                   f"norm{n}", axis=-1, epsilon=1e-5)
+
+
+def _feed_forward(part: OnnxLayer, y: str, prefix: str) -> str:
+    """linear1, the activation (ReLU, or GELU from Erf), linear2."""
+    hidden = _linear(part, y, f"{prefix}.linear1", "linear1")
+    if part.spec["activation"] == "gelu":
+        hidden = onnx_layers.gelu(_scope(part, "gelu", {"type": "GELU", "approximate": "none"}), hidden)
+    else:
+        hidden = part.op("Relu", [hidden], "relu")
+    return _linear(part, hidden, f"{prefix}.linear2", "feed_forward")
+
+
 def transformer_blocks(layer: OnnxLayer, x: str) -> str:
     """Each torch.nn.TransformerEncoderLayer: attention and feed-forward (linear1, activation, linear2) added
     back to their input, LayerNormalization after each sum (or before each sublayer when norm_first)."""
     spec = layer.spec
     mask = _causal_mask(layer, x) if spec["causal"] else None
     for k in range(spec["num_layers"]):
-        part = _scope(layer, f"layers.{k}")
-        prefix = f"layers.{k}"
-
-        def norm(y: str, n: int, step: str) -> str:
-            weight, bias = (layer.weights[f"{layer.i}.{prefix}.norm{n}.{name}"] for name in ("weight", "bias"))
-            return part.op("LayerNormalization", [y, part.const(f"norm{n}.weight", weight),
-                                                  part.const(f"norm{n}.bias", bias)], step, axis=-1, epsilon=1e-5)
-
-        def feed_forward(y: str) -> str:
-            hidden = _linear(part, y, f"{prefix}.linear1", "linear1")
-            if spec["activation"] == "gelu":
-                hidden = onnx_layers.gelu(_scope(part, "gelu", {"type": "GELU", "approximate": "none"}), hidden)
-            else:
-                hidden = part.op("Relu", [hidden], "relu")
-            return _linear(part, hidden, f"{prefix}.linear2", "feed_forward")
-
+        part, prefix = _scope(layer, f"layers.{k}"), f"layers.{k}"
         if spec["norm_first"]:
-            x = part.op("Add", [x, _attention(part, norm(x, 1, "norm1"), prefix, spec["nhead"], mask)], "sum1")
-            x = part.op("Add", [x, feed_forward(norm(x, 2, "norm2"))], "sum2")
+            x = part.op("Add", [x, _attention(part, _norm(part, x, prefix, 1), prefix, spec["nhead"], mask)], "sum1")
+            x = part.op("Add", [x, _feed_forward(part, _norm(part, x, prefix, 2), prefix)], "sum2")
         else:
-            x = norm(part.op("Add", [x, _attention(part, x, prefix, spec["nhead"], mask)], "sum1"), 1, "norm1")
-            x = norm(part.op("Add", [x, feed_forward(x)], "sum2"), 2, "norm2")
+            x = _norm(part, part.op("Add", [x, _attention(part, x, prefix, spec["nhead"], mask)], "sum1"), prefix, 1)
+            x = _norm(part, part.op("Add", [x, _feed_forward(part, x, prefix)], "sum2"), prefix, 2)
     return layer.op("Identity", [x])
 
 

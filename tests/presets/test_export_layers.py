@@ -13,8 +13,7 @@ import pytest
 from presets.bundle import Bundle
 from presets.catalog import LAYERS, LayerEntry
 from presets.option import AUTO
-from tests.exports import answers_of, assert_same_answers, load_script, onnx_input, run_onnx  # noqa: F401
-from tests.exports import synthetic
+from tests.exports import answers_of, assert_same_answers, load_script, onnx_input, run_onnx, synthetic  # noqa: F401
 
 # One layer of each kind (and option that changes the arithmetic) between a 1x1 convolution and a Linear.
 IMAGE_LAYERS = [
