@@ -195,9 +195,17 @@ class Bundle:
             for start in range(0, len(rows), _BATCH):
                 chunk = rows[start:start + _BATCH]
                 ids = np.stack([encode(prompts[i], self.vocab) for i in chunk])
+                self._check_finite(ids, chunk)
                 for i, row in zip(chunk, self.continue_ids(ids, count, temperature, generator)):
                     completions[i] = decode(row[length:], self.vocab)
         return completions
+
+    def _check_finite(self, ids: np.ndarray, rows: list[int]) -> None:
+        """The next-token logits must be numbers: NaN or inf would be written as the first character."""
+        finite = np.isfinite(self.outputs(ids[:, -self.input_shape[0]:])[:, -1]).all(axis=1)
+        if not finite.all():
+            raise DataError(f"the model's logits for prompt {rows[int(np.argmin(finite))] + 1} are not finite numbers: "
+                            "its weights hold NaN or inf (did the run diverge?)")
 
     def __repr__(self) -> str:
         return f"Bundle({str(self.run_dir)!r}, task={self.task!r}, input_shape={self.input_shape})"

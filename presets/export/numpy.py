@@ -56,8 +56,7 @@ def predict_source(bundle: Bundle) -> str:
 
 The weights are in {WEIGHTS} beside this file, under PyTorch's state-dict keys ("0.weight", ...).{network_note(bundle)}
 """
-import csv
-{"import math" + chr(10) if uses_math else ""}import sys
+{"" if bundle.is_sequence else "import csv" + chr(10)}{"import math" + chr(10) if uses_math else ""}import sys
 from pathlib import Path
 
 import numpy as np

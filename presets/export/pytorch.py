@@ -39,8 +39,7 @@ def model_source(bundle: Bundle) -> str:
 
 The weights are in {WEIGHTS} beside this file, under the state dict's keys ("0.weight", ...).{network_note(bundle)}
 """
-import csv
-import sys
+{"" if bundle.is_sequence else "import csv" + chr(10)}import sys
 from pathlib import Path
 
 import numpy as np

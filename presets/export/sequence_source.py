@@ -42,8 +42,9 @@ SEQUENCE_ANSWERS = f'''def complete(prompt, length=None):
     (CONTEXT + 1 characters in all) or {TEXT_LENGTH} characters of text."""
     if length is None:
         length = CONTEXT + 1 - len(prompt) if PROMPT_LENGTH is not None else {TEXT_LENGTH}
-    if not prompt:
-        raise ValueError("the prompt is empty: the network continues at least one character")
+    if not prompt or length < 1:
+        raise ValueError(f"nothing to write after {{prompt!r}}: the prompt is empty, or an addition example "
+                         f"({{CONTEXT + 1}} characters) is already complete")
     ids = encode(prompt)
     for _ in range(length):
         logits = forward(ids[None, -CONTEXT:])[0, -1]
@@ -57,7 +58,10 @@ def predict(prompts):
 
 SEQUENCE_MAIN = '''if __name__ == "__main__":
     for prompt in sys.argv[1:]:
-        print(prompt + complete(prompt))'''
+        try:
+            print(prompt + complete(prompt))
+        except ValueError as error:  # NOTE: a character outside VOCAB: one line, exit 1
+            sys.exit(f"{sys.argv[0]}: {error}")'''
 
 
 def sequence_usage(script: str) -> tuple[str, str]:

@@ -83,3 +83,12 @@ def test_a_table_bundle_refuses_a_vocabulary(addition, tmp_path):
     run = edited_run(addition, tmp_path, _set(["task"], "regression"))
     with pytest.raises(PresetError, match="vocab must be null for a regression, got '0123456789"):
         load_run(run)
+
+
+def test_weights_that_give_nan_logits_are_refused_before_anything_is_written(addition, tmp_path):
+    run = edited_run(addition, tmp_path, lambda b: b)
+    weights = dict(np.load(run / "model.npz"))
+    weights["4.bias"] = np.full_like(weights["4.bias"], np.nan)
+    np.savez(run / "model.npz", **weights)
+    with pytest.raises(DataError, match="the model's logits for prompt 1 are not finite numbers: its weights hold"):
+        load_run(run).complete(["12+", "123+456="])

@@ -60,9 +60,11 @@ def test_the_scripts_say_generation_is_the_callers_and_complete_prompts_from_the
     import sys
     source = (exported / "np" / "predict.py").read_text()
     assert "Generation is left to the" in source and "VOCAB = '0123456789+='" in source
-    result = subprocess.run([sys.executable, str(exported / "np" / "predict.py"), "123+456="], capture_output=True,
-                            text=True, timeout=60)
-    assert result.returncode == 0 and result.stdout == f"123+456={load_run(addition).complete('123+456=')[0]}\n"
+    result = subprocess.run([sys.executable, str(exported / "np" / "predict.py"), "123+456=", "1x"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout == f"123+456={load_run(addition).complete('123+456=')[0]}\n"
+    assert result.returncode == 1 and result.stderr.splitlines() == [
+        f"{exported / 'np' / 'predict.py'}: character 'x' at position 1 is not in the vocabulary ('0123456789+=')"]
 
 
 def test_exporting_into_a_folder_that_holds_an_export_is_refused_without_force(addition, exported, capsys):
