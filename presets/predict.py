@@ -143,6 +143,8 @@ def read_prompts(bundle: Bundle, path, length: int | None = None, stdin=None) ->
     """A sequence run's prompts, one a line of the UTF-8 file `path` ("-": `stdin`'s bytes), each checked
     (Bundle.check_prompt) and named by its line; a final newline ends the last line, "\\r\\n" counts as one."""
     if path == "-":
+        if stdin is None:
+            raise DataError("--prompts -: stdin is closed; give the prompts as arguments or in a file")
         name, data = "stdin", stdin.read()
     else:
         name, path = str(path), Path(path)

@@ -101,7 +101,7 @@ def predict(argv: list[str]) -> int:
     bundle = load_run(args.run_dir)
     scores = notice = None
     if bundle.is_sequence:
-        text = _completions(args, bundle)
+        text, count = _completions(args, bundle)
     else:
         given = [f"--{flag}" for flag in SEQUENCE_FLAGS if getattr(args, flag) is not None]
         if given or len(args.data) != 1:
@@ -123,19 +123,21 @@ def predict(argv: list[str]) -> int:
     if scores is not None:
         shown = "  ".join(f"{name} {value:.4f}" for name, value in scores.items())
         print(f"{bundle.target_name!r} column present (not used for prediction): {shown}", file=sys.stderr)
-    if output != STDOUT and not bundle.is_sequence:
-        print(f"Predictions for {len(text.splitlines()) - 1} inputs written to {output}", file=sys.stderr)
+    if output != STDOUT:
+        done = (f"Completions of {count} prompt{'s' if count != 1 else ''}" if bundle.is_sequence else
+                f"Predictions for {len(text.splitlines()) - 1} inputs")
+        print(f"{done} written to {output}", file=sys.stderr)
     return EXIT_OK
 
 
-def _completions(args: argparse.Namespace, bundle) -> str:
-    """The prompts (arguments, or --prompts' lines) each with its completion, one a line."""
+def _completions(args: argparse.Namespace, bundle) -> tuple[str, int]:
+    """The prompts (arguments, or --prompts' lines) each with its completion, one a line; and how many."""
     if bool(args.data) == bool(args.prompts):
         both = "; not both" if args.data else ""
         raise DataError(f"{args.run_dir}: a sequence run completes prompts: give them as arguments or one a line "
                         f"in --prompts FILE (- for stdin){both}")
-    prompts = args.data or read_prompts(bundle, args.prompts, args.length, sys.stdin.buffer)
-    return completions_text(bundle, prompts, args.length, args.temperature or 0.0, args.seed)
+    prompts = args.data or read_prompts(bundle, args.prompts, args.length, getattr(sys.stdin, "buffer", None))
+    return completions_text(bundle, prompts, args.length, args.temperature or 0.0, args.seed), len(prompts)
 
 
 def export(argv: list[str]) -> int:

@@ -50,6 +50,7 @@ def test_prompts_one_a_line_from_a_file_or_stdin(addition, tmp_path, capsys, mon
     assert _run([addition, "--prompts", "-"], capsys)[1] == from_file
     code, _, err = _run([addition, "-o", tmp_path / "out.txt", "1+1="], capsys)
     assert code == 0 and (tmp_path / "out.txt").read_text().startswith("1+1=")
+    assert err == f"Completions of 1 prompt written to {tmp_path / 'out.txt'}\n"
 
 
 @pytest.mark.parametrize("argv, expected", [
@@ -62,6 +63,8 @@ def test_prompts_one_a_line_from_a_file_or_stdin(addition, tmp_path, capsys, mon
     (["123+456=0579+1"], "prompt '123+456=0579+1' has 14 characters: this model's examples are 12"),
     ([], "a sequence run completes prompts: give them as arguments or one a line in --prompts FILE"),
     (["--prompts", "missing.txt"], "missing.txt: no such file"),
+    (["--prompts", "."], ".: not a regular file; --prompts takes a text file of prompts"),
+    (["1+1=", "--prompts", "-"], "give them as arguments or one a line in --prompts FILE (- for stdin); not both"),
 ])
 def test_a_wrong_prompt_or_flag_exits_2_with_one_line(addition, argv, expected, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
