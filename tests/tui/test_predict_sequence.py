@@ -103,3 +103,9 @@ def test_sequence_flags_on_a_table_run_exit_2(regressor, capsys):
     assert code == 2 and "a regression run predicts on one DATA file; --temperature is for a sequence run" in err
     code, _, err = _run([regressor], capsys)
     assert code == 2 and "a regression run predicts on one DATA file, got 0" in err
+
+
+def test_prompts_from_a_closed_stdin_exit_2(addition, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", None)
+    code, out, err = _run([addition, "--prompts", "-"], capsys)
+    assert code == 2 and out == "" and "--prompts -: stdin is closed" in err
