@@ -63,7 +63,11 @@ class Bundle:
         """Token ids (N, T) as they are, or strings of one length encoded by the vocabulary."""
         x = np.asarray(X)
         if x.dtype.kind in "US" or (x.dtype == object and x.size and isinstance(x.flat[0], str)):
-            x = np.stack([encode(str(text), self.vocab, f"input {i + 1}") for i, text in enumerate(np.ravel(x))])
+            texts = [str(text) for text in np.ravel(x)]
+            if len({len(text) for text in texts}) > 1:
+                raise DataError(f"strings of one length make a batch of token ids; got lengths "
+                                f"{sorted({len(text) for text in texts})} (complete() takes prompts of any length)")
+            x = np.stack([encode(text, self.vocab, f"input {i + 1}") for i, text in enumerate(texts)])
         if x.ndim == 1:
             x = x[None]
         if x.ndim != 2 or x.dtype.kind not in "iu" or not 1 <= x.shape[1] <= self.input_shape[0]:

@@ -92,3 +92,13 @@ def test_weights_that_give_nan_logits_are_refused_before_anything_is_written(add
     np.savez(run / "model.npz", **weights)
     with pytest.raises(DataError, match="the model's logits for prompt 1 are not finite numbers: its weights hold"):
         load_run(run).complete(["12+", "123+456="])
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    (["12", "123"], r"strings of one length make a batch of token ids; got lengths \[2, 3\]"),
+    (["1" * 12], r"token ids \(n, t\) with 1 <= t <= 11, or strings of one length; got an array of shape \(1, 12\)"),
+    ([[0, 12]], r"token ids must be 0..11 \(the vocabulary '0123456789\+='\), got 12"),
+])
+def test_the_networks_inputs_are_checked(addition, inputs, expected):
+    with pytest.raises(DataError, match=expected):
+        load_run(addition).outputs(inputs)
