@@ -2,7 +2,8 @@
 
 bundle.json holds the task, the resolved layer specs, the input shape and the preprocessing the
 training data went through (feature means/stds, target mean/std, feature and target names, class
-names). `load_run(run_dir)` rebuilds the model from it and predicts on raw rows or images.
+names; a sequence run's vocab and prompt_length). `load_run(run_dir)` rebuilds the model from it and
+predicts on raw rows or images, or completes a sequence run's prompts (`Bundle.complete`).
 """
 from __future__ import annotations
 
