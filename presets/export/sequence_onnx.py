@@ -7,10 +7,16 @@ reordered from PyTorch's gate order (GRU r, z, n â†’ z, r, h; LSTM i, f, g, o â†
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
+from npnn import nn
 from presets.export import onnx_layers
 from presets.export.onnx_layers import OnnxLayer
+
+# NOTE: TransformerBlocks keeps TransformerEncoderLayer's default epsilon (predict.py's layer_norm has it too)
+_NORM_EPS = inspect.signature(nn.TransformerEncoderLayer).parameters["layer_norm_eps"].default
 
 
 def _scope(layer: OnnxLayer, name: str, spec: dict | None = None) -> OnnxLayer:
@@ -80,7 +86,7 @@ def _causal_mask(layer: OnnxLayer, x: str) -> str:
 def _norm(part: OnnxLayer, y: str, prefix: str, n: int) -> str:
     weight, bias = (part.weights[f"{part.i}.{prefix}.norm{n}.{name}"] for name in ("weight", "bias"))
     return part.op("LayerNormalization", [y, part.const(f"norm{n}.weight", weight), part.const(f"norm{n}.bias", bias)],
-                   f"norm{n}", axis=-1, epsilon=1e-5)
+                   f"norm{n}", axis=-1, epsilon=_NORM_EPS)
 
 
 def _feed_forward(part: OnnxLayer, y: str, prefix: str) -> str:
