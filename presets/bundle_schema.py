@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from presets.catalog import LAYERS
 from presets.errors import PresetError
@@ -33,12 +33,13 @@ _NUMBER = Option("mean", float)
 _STD = Option("std", float, low=0, low_open=True)
 # Keys that may be null (or absent); their meaning depends on the task and the input (checked below)
 NULLABLE = ("feature_names", "target_name", "feature_mean", "feature_std", "target_mean", "target_std",
-            "class_names", "pixel_range", "columns", *NOTE_KEYS)  # NOTE: a table's plan (presets.table.plan_check)
+            "class_names", "pixel_range", "vocab", "prompt_length",
+            "columns", *NOTE_KEYS)  # NOTE: a table's plan (presets.table.plan_check)
 REQUIRED = ("format", "version", "task", "weights", "model", "input_shape")
 KEYS = (*REQUIRED, *NULLABLE)
 
 
-def _fail(where: str, key: str, allowed: str, value) -> None:
+def _fail(where: str, key: str, allowed: str, value) -> NoReturn:
     raise PresetError(f"{where}: {key} must be {allowed}, got {shown(value)}")
 
 
@@ -111,19 +112,45 @@ def validate_bundle(raw, where: str) -> dict:
     spec["model"] = _model(where, raw["model"])
     shape = [_SIZE.check(v, f"input_shape[{i}]", where) for i, v in enumerate(
         _list(where, "input_shape", raw["input_shape"], "sizes: [features] or [channels, height, width]"))]
-    if len(shape) not in (1, 3):
-        _fail(where, "input_shape", "[features] or [channels, height, width]", shape)
+    sequence = spec["task"] == "sequence"
+    if len(shape) not in (1, 3) or (sequence and len(shape) != 1):
+        _fail(where, "input_shape", "[tokens] for a sequence model" if sequence else
+              "[features] or [channels, height, width]", shape)
     spec["input_shape"] = shape
     _check_values(where, "input_shape", math.prod(shape))
-    spec.update(_preprocessing(where, raw, spec["task"], shape))
+    spec.update(_tokens(where, raw, shape[0]) if sequence else _preprocessing(where, raw, spec["task"], shape))
     spec.setdefault("target_name", None)
     _check_values(where, "model", sum(state_size(layer) for layer in spec["model"]), spec["model"])
     return spec
 
 
+def _tokens(where: str, raw: dict, steps: int) -> dict:
+    """A sequence model's vocabulary (token i is the character vocab[i], each once) and its prompt length
+    (addition: the characters before the answer; null for a text model); the table and image keys null."""
+    for key in ("feature_names", "feature_mean", "feature_std", "target_mean", "target_std", "class_names",
+                "pixel_range", "columns", *NOTE_KEYS):
+        if raw.get(key) is not None:
+            _fail(where, key, "null for a sequence model", raw[key])
+    vocab = raw.get("vocab")
+    if not isinstance(vocab, str) or not vocab:
+        _fail(where, "vocab", "a non-empty string of the characters the model reads (token i is vocab[i])", vocab)
+    repeated = next((char for i, char in enumerate(vocab) if char in vocab[:i]), None)
+    if repeated is not None:
+        raise PresetError(f"{where}: vocab holds {shown(repeated)} twice; each character must be unique")
+    length = raw.get("prompt_length")
+    if length is not None:
+        length = Option("prompt_length", int, low=1, high=steps).check(length, "prompt_length", where)
+    out: dict[str, Any] = {key: None for key in ("feature_names", "feature_mean", "feature_std", "target_mean",
+                                                 "target_std", "class_names", "pixel_range")}
+    return out | {"vocab": vocab, "prompt_length": length}
+
+
 def _preprocessing(where: str, raw: dict, task: str, shape: list) -> dict:
     """Feature names and statistics (tables only), target statistics (regression) and class names
     (classification), each checked against the input shape and the task."""
+    for key in ("vocab", "prompt_length"):
+        if raw.get(key) is not None:
+            _fail(where, key, f"null for a {task}", raw[key])
     out: dict[str, Any] = {"feature_names": None, "class_names": None, "pixel_range": None}
     if len(shape) == 3:
         for key in ("feature_names", "feature_mean", "feature_std"):
@@ -179,6 +206,21 @@ def _norm_size(o) -> int:
     return o("num_features") * (2 * o("affine") + 2 * tracked) + tracked
 
 
+def _transformer_size(o) -> int:
+    """Per block: attention in/out projections (4·d² + 4·d), the feed-forward layers and two LayerNorms."""
+    d, ff = o("d_model"), o("dim_feedforward")
+    return o("num_layers") * (4 * d * d + 4 * d + 2 * d * ff + ff + d + 4 * d)
+
+
+def _recurrent_size(gates: int):
+    """weight_ih, weight_hh, bias_ih and bias_hh of each layer and direction (`gates` · hidden_size rows)."""
+    def size(o) -> int:
+        h, directions = o("hidden_size"), 1 + o("bidirectional")
+        inputs = [o("input_size"), *[h * directions] * (o("num_layers") - 1)]
+        return directions * sum(gates * h * (n + h + 2) for n in inputs)
+    return size
+
+
 # NOTE: layers without parameters or buffers are absent; tests/presets/test_bundle_schema.py checks every
 # registered layer against npnn's own state dict, so a new layer with weights cannot be missed here
 _STATE_SIZES = {
@@ -187,6 +229,11 @@ _STATE_SIZES = {
     "BatchNorm1d": _norm_size,
     "BatchNorm2d": _norm_size,
     "LayerNorm": lambda o: o("normalized_shape") * o("elementwise_affine") * (1 + o("bias")),
+    "Embedding": lambda o: o("num_embeddings") * o("embedding_dim"),
+    "PositionalEmbedding": lambda o: o("num_positions") * o("embedding_dim"),
+    "TransformerBlocks": _transformer_size,
+    "GRU": _recurrent_size(3),
+    "LSTM": _recurrent_size(4),
 }
 
 

@@ -356,14 +356,14 @@ register_layer(nn.Embedding, "Embedding (a learned vector per token)",
                _size("num_embeddings", help="tokens in the vocabulary (auto: the data's)"),
                _size("embedding_dim", help="size of each token's vector"),
                tokens="num_embeddings", input_rank=1, group="sequence",
-               to_onnx=to_sequence.not_written, to_numpy=to_sequence.not_written,
-               to_pytorch=to_sequence.not_written)
+               to_onnx=to_sequence.onnx_embedding, to_numpy=to_sequence.numpy_embedding,
+               to_pytorch=to_sequence.pytorch_embedding)
 register_layer(sequence.PositionalEmbedding, "PositionalEmbedding (a learned vector per position, added)",
                _size("num_positions", auto=True, help="longest sequence (auto: the data's)"),
                _size("embedding_dim", auto=True, help="size of each vector"),
                infer={"num_positions": _steps, "embedding_dim": _features}, input_rank=2, group="sequence",
-               to_onnx=to_sequence.not_written, to_numpy=to_sequence.not_written,
-               to_pytorch=to_sequence.not_written)
+               to_onnx=to_sequence.onnx_positional_embedding, to_numpy=to_sequence.numpy_positional_embedding,
+               to_pytorch=to_sequence.pytorch_positional_embedding)
 register_layer(sequence.TransformerBlocks, "TransformerBlocks (self-attention and feed-forward layers)",
                _size("d_model", auto=True, help="size of each position's vector"),
                _size("nhead", help="attention heads (divides d_model)"),
@@ -374,8 +374,8 @@ register_layer(sequence.TransformerBlocks, "TransformerBlocks (self-attention an
                _flag("norm_first", "LayerNorm before each sublayer (pre-norm, as GPT-2)"),
                _flag("causal", "each position attends to itself and earlier ones only (a language model)"),
                infer={"d_model": _features}, input_rank=2, group="sequence",
-               to_onnx=to_sequence.not_written, to_numpy=to_sequence.not_written,
-               to_pytorch=to_sequence.not_written)
+               to_onnx=to_sequence.onnx_transformer_blocks, to_numpy=to_sequence.numpy_transformer_blocks,
+               to_pytorch=to_sequence.pytorch_transformer_blocks)
 for _cls, _label in ((sequence.GRUOutputs, "GRU (gated recurrent unit layers)"),
                      (sequence.LSTMOutputs, "LSTM (long short-term memory layers)")):
     register_layer(_cls, _label, _size("input_size", auto=True, help="size of each step's input"),
@@ -384,8 +384,8 @@ for _cls, _label in ((sequence.GRUOutputs, "GRU (gated recurrent unit layers)"),
                    _rate("dropout", "dropout between stacked layers while training"),
                    _flag("bidirectional", "also read each sequence backwards (outputs twice hidden_size)"),
                    name=_cls.__name__.removesuffix("Outputs"), infer={"input_size": _features}, input_rank=2,
-                   group="sequence", to_onnx=to_sequence.not_written, to_numpy=to_sequence.not_written,
-                   to_pytorch=to_sequence.not_written)
+                   group="sequence", to_onnx=to_sequence.onnx_recurrent, to_numpy=to_sequence.numpy_recurrent,
+                   to_pytorch=to_sequence.pytorch_recurrent)
 
 # --- optimizers --------------------------------------------------------------------------------------
 # NOTE: momentum >= 1 never forgets a gradient (the steps grow without bound), so presets keep it below 1

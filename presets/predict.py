@@ -137,3 +137,39 @@ def predictions_csv(bundle: Bundle, X) -> str:
     writer.writerow([name] if predictions.shape[1] == 1 else [f"{name}_{i}" for i in range(predictions.shape[1])])
     writer.writerows([[f"{v:.10g}" for v in row] for row in predictions])
     return buffer.getvalue()
+
+
+def read_prompts(bundle: Bundle, path, length: int | None = None, stdin=None) -> list[str]:
+    """A sequence run's prompts, one a line of the UTF-8 file `path` ("-": `stdin`'s bytes), each checked
+    (Bundle.check_prompt) and named by its line; a final newline ends the last line, "\\r\\n" counts as one."""
+    if path == "-":
+        if stdin is None:
+            raise DataError("--prompts -: stdin is closed; give the prompts as arguments or in a file")
+        name, data = "stdin", stdin.read()
+    else:
+        name, path = str(path), Path(path)
+        if not (path.is_file() or path.is_fifo()):  # NOTE: a FIFO is `--prompts <(command)`
+            raise DataError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}; "
+                            "--prompts takes a text file of prompts, one a line, or - for stdin")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise DataError(f"{path}: cannot read it ({error.strerror or error})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{name}: not UTF-8 text (byte {error.start})") from None
+    lines = [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []
+    if not lines:
+        raise DataError(f"{name}: holds no prompts; give one a line")
+    for number, line in enumerate(lines, 1):
+        bundle.check_prompt(line, f"{name}: line {number}", length)
+    return lines
+
+
+def completions_text(bundle: Bundle, prompts: list[str], length: int | None, temperature: float,
+                     seed: int | None) -> str:
+    """Each prompt followed by what the model writes after it, one a line (greedy at temperature 0)."""
+    generator = np.random.default_rng(seed) if temperature > 0 else None
+    completions = bundle.complete(prompts, length, temperature, generator)
+    return "".join(f"{prompt}{completion}\n" for prompt, completion in zip(prompts, completions))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,25 @@ def train_cnn(out: Path, images: np.ndarray, labels: np.ndarray) -> tuple[Path, 
     np.savez(data, x=images, y=labels)
     run = Run(load_preset("mnist_cnn", {"epochs": 1}), out_dir=out, data_path=data).execute()
     return run.run_dir, data
+
+
+def train_sequence(out: Path, preset: str, **data) -> Path:
+    """A sequence preset for one epoch on a little data (`data`: data-section keys such as limit)."""
+    loaded = load_preset(preset, {"epochs": 1})
+    loaded = dataclasses.replace(loaded, data=dataclasses.replace(loaded.data, **data))
+    return Run(loaded, out_dir=out).execute().run_dir
+
+
+@pytest.fixture(scope="module")
+def addition(tmp_path_factory):
+    """addition_transformer on 300 sums for one epoch (under a second): a causal transformer."""
+    return train_sequence(tmp_path_factory.mktemp("add"), "addition_transformer", limit=300)
+
+
+@pytest.fixture(scope="module")
+def char_lm(tmp_path_factory):
+    """char_lm (a GRU) on the built-in text, 8-character windows, one epoch."""
+    return train_sequence(tmp_path_factory.mktemp("lm"), "char_lm", block_size=8)
 
 
 @pytest.fixture(scope="module")

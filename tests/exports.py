@@ -13,7 +13,7 @@ from presets.models import build_model, resolve_layers
 
 def synthetic(specs: list, input_shape: tuple, task: str, outputs: int, **preprocessing) -> Bundle:
     """A bundle held in memory: random weights, and random BatchNorm scales, shifts and running statistics."""
-    specs = resolve_layers(specs, input_shape, outputs)
+    specs = resolve_layers(specs, input_shape, outputs, tokens=task == "sequence")
     model = build_model(specs, np.random.default_rng(1))
     rng = np.random.default_rng(2)
     state = model.state_dict()
@@ -29,8 +29,13 @@ def synthetic(specs: list, input_shape: tuple, task: str, outputs: int, **prepro
 
 
 def assert_same_answers(bundle: Bundle, x, answers: dict) -> None:
-    """`answers` (name → array) are the bundle's: predictions, or labels and probabilities."""
-    if bundle.task == "classification":
+    """`answers` (name → array) are the bundle's: predictions, or labels and probabilities; a sequence
+    model's logits for the prompts `x` and, when given, their greedy completions."""
+    if bundle.is_sequence:
+        np.testing.assert_allclose(answers["logits"], bundle.outputs(x), rtol=1e-5, atol=1e-5)
+        if "completions" in answers:
+            assert np.asarray(answers["completions"]).tolist() == bundle.predict(x).tolist()
+    elif bundle.task == "classification":
         np.testing.assert_allclose(answers["probabilities"], bundle.predict_proba(x), rtol=1e-5, atol=1e-6)
         assert answers["label"].tolist() == bundle.predict(x).tolist()
     else:
@@ -72,6 +77,8 @@ def onnx_feeds(names: list, x) -> dict:
 
 
 def onnx_input(bundle: Bundle, x) -> np.ndarray:
+    if bundle.is_sequence:
+        return bundle.prepare(x)  # NOTE: the network's token ids; the prompts' characters stay outside ONNX
     return np.asarray(x, dtype=np.float32 if bundle.is_image else np.float64)
 
 
@@ -84,6 +91,8 @@ def load_script(path: Path):
 
 
 def answers_of(module, bundle: Bundle, x) -> dict:
+    if bundle.is_sequence:
+        return {"logits": module.forward(module.prepare(x)), "completions": module.predict(x)}
     if bundle.task == "classification":
         return {"label": module.predict(x), "probabilities": module.predict_proba(x)}
     return {"prediction": module.predict(x)}

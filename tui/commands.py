@@ -13,23 +13,52 @@ import sys
 from pathlib import Path
 
 from npnn._atomic import STDOUT, output_target, write_atomic
-from presets import OutputError, load_run
-from presets.predict import predictions_csv, range_notice, read_inputs, score
+from presets import DataError, OutputError, load_run
+from presets.bundle import TEXT_LENGTH
+from presets.predict import completions_text, predictions_csv, range_notice, read_inputs, read_prompts, score
 from tui.exits import EXIT_OK
 from tui.failures import ArgumentParser
 
 COMMANDS = ("predict", "export", "sweep", "lr-find")
+MAX_LENGTH = 100_000  # NOTE: characters one prompt may ask for; more would run for hours
+SEQUENCE_FLAGS = ("prompts", "temperature", "length", "seed")
 
 
 def _predict_parser() -> argparse.ArgumentParser:
-    parser = ArgumentParser(prog="npnn-tui predict", description="Predict with a trained run on new raw data.")
+    parser = ArgumentParser(prog="npnn-tui predict", description="Predict with a trained run on new raw data, "
+                                                                 "or complete prompts with a sequence run.")
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (holds bundle.json and model.npz)")
-    parser.add_argument("data", metavar="DATA", help="a CSV with the training's feature columns, or images "
-                                                     "(.npz with x, or IDX files)")
+    parser.add_argument("data", metavar="DATA", nargs="*",
+                        help="a CSV with the training's feature columns, or images (.npz with x, or IDX files); "
+                             'for a sequence run, prompts to complete ("123+456=")')
     parser.add_argument("-o", "--output", metavar="OUT.csv",
                         help="write the predictions here: a file (replaced atomically), a FIFO, a device, or - "
                              "for stdout (default: stdout)")
+    sequence = parser.add_argument_group("sequence runs (each prompt is printed with its completion, one a line)")
+    sequence.add_argument("--prompts", metavar="FILE", help="prompts one a line, from a text file or - for stdin")
+    sequence.add_argument("--temperature", metavar="T", type=_number(float, 0, "a finite number >= 0"),
+                          help="0 (default): the most likely character each time; above 0: sampled from the "
+                               "softmax of logits / T (1: as the model predicts, higher: more random)")
+    sequence.add_argument("--length", metavar="N",
+                          type=_number(int, 1, f"an integer from 1 to {MAX_LENGTH}", MAX_LENGTH),
+                          help="characters to write (default: the answer's length for addition, "
+                               f"{TEXT_LENGTH} for text)")
+    sequence.add_argument("--seed", metavar="S", type=_number(int, 0, "an integer >= 0"),
+                          help="seed of the sampling (default: a fresh one each time)")
     return parser
+
+
+def _number(kind: type, low: float, allowed: str, high: float = float("inf")):
+    """An argparse type: a `kind` number from `low` to `high` (finite), else an error saying `allowed`."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}")
+        return value
+    return parse
 
 
 def _export_parser() -> argparse.ArgumentParser:
@@ -66,14 +95,22 @@ def _check_export_folder(path: str) -> None:
 
 def predict(argv: list[str]) -> int:
     """Read, predict and score first; the output is written only when all of it succeeded."""
-    args = _predict_parser().parse_args(argv)
+    args = _predict_parser().parse_intermixed_args(argv)  # NOTE: prompts may come after the flags
     output = args.output or STDOUT
     _check_output("-o", output)
     bundle = load_run(args.run_dir)
-    X, y = read_inputs(bundle, args.data)
-    text = predictions_csv(bundle, X)
-    scores = score(bundle, bundle.predict(X), y) if y is not None else None
-    notice = range_notice(bundle, X)
+    scores = notice = None
+    if bundle.is_sequence:
+        text, count = _completions(args, bundle)
+    else:
+        given = [f"--{flag}" for flag in SEQUENCE_FLAGS if getattr(args, flag) is not None]
+        if given or len(args.data) != 1:
+            raise DataError(f"{args.run_dir}: a {bundle.task} run predicts on one DATA file" +
+                            (f"; {given[0]} is for a sequence run" if given else f", got {len(args.data)}"))
+        X, y = read_inputs(bundle, args.data[0])
+        text = predictions_csv(bundle, X)
+        scores = score(bundle, bundle.predict(X), y) if y is not None else None
+        notice = range_notice(bundle, X)
     try:
         write_atomic(output, text)
     except BrokenPipeError:
@@ -87,8 +124,20 @@ def predict(argv: list[str]) -> int:
         shown = "  ".join(f"{name} {value:.4f}" for name, value in scores.items())
         print(f"{bundle.target_name!r} column present (not used for prediction): {shown}", file=sys.stderr)
     if output != STDOUT:
-        print(f"Predictions for {len(text.splitlines()) - 1} inputs written to {output}", file=sys.stderr)
+        done = (f"Completions of {count} prompt{'s' if count != 1 else ''}" if bundle.is_sequence else
+                f"Predictions for {len(text.splitlines()) - 1} inputs")
+        print(f"{done} written to {output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _completions(args: argparse.Namespace, bundle) -> tuple[str, int]:
+    """The prompts (arguments, or --prompts' lines) each with its completion, one a line; and how many."""
+    if bool(args.data) == bool(args.prompts):
+        both = "; not both" if args.data else ""
+        raise DataError(f"{args.run_dir}: a sequence run completes prompts: give them as arguments or one a line "
+                        f"in --prompts FILE (- for stdin){both}")
+    prompts = args.data or read_prompts(bundle, args.prompts, args.length, getattr(sys.stdin, "buffer", None))
+    return completions_text(bundle, prompts, args.length, args.temperature or 0.0, args.seed), len(prompts)
 
 
 def export(argv: list[str]) -> int:

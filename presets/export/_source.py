@@ -1,5 +1,6 @@
 """Python source the PyTorch and NumPy exports share: the preprocessing constants, `prepare`, the answers
-(`predict`, `predict_proba`) and a `__main__` reading a CSV or an .npz, around a script's own `forward`.
+(`predict`, `predict_proba`) and a `__main__` reading a CSV or an .npz, around a script's own `forward`;
+a sequence run's pieces are presets.export.sequence_source's.
 
 The generated code repeats Bundle's arithmetic (presets.bundle, presets.mnist.as_images) without npnn:
 table columns encoded by the fitted plan (presets.export.preprocess_source) and standardised in float64
@@ -18,6 +19,14 @@ from npnn._atomic import write_atomic
 from presets.bundle import Bundle
 from presets.errors import OutputError
 from presets.export.preprocess_source import READ_TABLE, table_constants, table_prepare
+from presets.export.sequence_source import (
+    SEQUENCE_ANSWERS,
+    SEQUENCE_MAIN,
+    SEQUENCE_NOTE,
+    SEQUENCE_PREPARE,
+    sequence_constants,
+    sequence_usage,
+)
 
 WEIGHTS = "weights.npz"
 
@@ -32,6 +41,8 @@ def literal(name: str, value, call: str = "") -> str:
 def constants(bundle: Bundle) -> str:
     """The module-level constants the preprocessing and the answers read."""
     spec, lines = bundle.spec, []
+    if bundle.is_sequence:
+        return sequence_constants(bundle, literal)
     if bundle.is_image:
         lines.append(literal("INPUT_SHAPE", bundle.input_shape))
     else:
@@ -49,6 +60,8 @@ def constants(bundle: Bundle) -> str:
 
 
 def prepare(bundle: Bundle) -> str:
+    if bundle.is_sequence:
+        return SEQUENCE_PREPARE
     if bundle.is_image:
         return '''def prepare(x):
     """Images (n, C, H, W), (n, H, W) or one image as float32 in 0..1: divided by 255 when they are
@@ -62,6 +75,8 @@ def prepare(bundle: Bundle) -> str:
 
 
 def answers(bundle: Bundle) -> str:
+    if bundle.is_sequence:
+        return SEQUENCE_ANSWERS
     if bundle.task == "classification":
         return '''def predict_proba(x):
     """Each class's probability, (n, classes), columns in CLASS_NAMES order."""
@@ -82,6 +97,8 @@ def predict(x):
 
 def main(bundle: Bundle) -> str:
     """`python <script> DATA`: the predictions as the CSV `npnn-tui predict` writes, on stdout."""
+    if bundle.is_sequence:
+        return SEQUENCE_MAIN
     if bundle.is_image:
         read = '    x = np.load(sys.argv[1])["x"]  # images (n, H, W) or (n, C, H, W)'
     else:
@@ -101,9 +118,16 @@ def main(bundle: Bundle) -> str:
 {write}'''
 
 
+def network_note(bundle: Bundle) -> str:
+    """For a sequence run, what the network computes and that generation beyond greedy is the caller's."""
+    return "\n\n" + SEQUENCE_NOTE if bundle.is_sequence else ""
+
+
 def usage(bundle: Bundle, script: str, *lines: tuple[str, str]) -> str:
     """The docstring's examples: running the script on a file, then `lines` (code, comment), aligned."""
-    if bundle.is_image:
+    if bundle.is_sequence:
+        run = sequence_usage(script)
+    elif bundle.is_image:
         run = (f"python {script} images.npz > predictions.csv",
                f"an .npz holding x: {'x'.join(map(str, bundle.input_shape[1:]))} images")
     else:

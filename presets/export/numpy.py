@@ -9,8 +9,11 @@ from pathlib import Path
 
 from presets.bundle import Bundle
 from presets.catalog import LAYERS
-from presets.export._source import WEIGHTS, answers, constants, main, prepare, usage, write_export
+from presets.export._source import WEIGHTS, answers, constants, main, network_note, prepare, usage, write_export
 from presets.export.numpy_layers import FUNCTIONS
+from presets.export.sequence_layers import NUMPY_FUNCTIONS
+
+_ALL_FUNCTIONS = {**FUNCTIONS, **NUMPY_FUNCTIONS}  # NOTE: in this order in predict.py: a sequence layer's calls others
 
 SCRIPT = "predict.py"
 
@@ -33,8 +36,8 @@ def _functions(needs: set) -> str:
     """The source of the helper functions needed (and the ones they call), in FUNCTIONS order."""
     todo = set(needs)
     for name in needs:
-        todo.update(FUNCTIONS[name][0])
-    return "\n\n\n".join(source for name, (_, source) in FUNCTIONS.items() if name in todo)
+        todo.update(_ALL_FUNCTIONS[name][0])
+    return "\n\n\n".join(source for name, (_, source) in _ALL_FUNCTIONS.items() if name in todo)
 
 
 def predict_source(bundle: Bundle) -> str:
@@ -51,10 +54,9 @@ def predict_source(bundle: Bundle) -> str:
 
 {usage(bundle, SCRIPT, (f"from predict import predict{proba}", "raw inputs in, answers as npnn's Bundle gives them"))}
 
-The weights are in {WEIGHTS} beside this file, under PyTorch's state-dict keys ("0.weight", ...).
+The weights are in {WEIGHTS} beside this file, under PyTorch's state-dict keys ("0.weight", ...).{network_note(bundle)}
 """
-import csv
-{"import math" + chr(10) if uses_math else ""}import sys
+{"" if bundle.is_sequence else "import csv" + chr(10)}{"import math" + chr(10) if uses_math else ""}import sys
 from pathlib import Path
 
 import numpy as np

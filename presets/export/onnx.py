@@ -3,7 +3,8 @@
 Inputs are raw, as Bundle.predict takes them: one (N, 1) input per table column, double or string
 (presets.export.preprocess_onnx), or float32 images (N, C, H, W) in 0..255 or 0..1. Outputs answer as
 Bundle.predict / predict_proba: regression `prediction` in the target's units;
-classification `label` and `probabilities`.
+classification `label` and `probabilities`. A sequence run's network takes token ids `input` (N, T) int64
+and gives `logits` (N, T, len(vocab)); generation is left to the caller (the graph's doc string says how).
 """
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ class _Graph:
 
 def _shapes(bundle: Bundle) -> list[tuple]:
     """The shape of one sample reaching each layer, and of the output last (a zero sample run through)."""
-    x, shapes = Tensor(np.zeros((1, *bundle.input_shape), dtype=np.float32)), []
+    dtype = np.int64 if bundle.is_sequence else np.float32
+    x, shapes = Tensor(np.zeros((1, *bundle.input_shape), dtype=dtype)), []
     with no_grad():
         for layer in bundle.model.children():
             shapes.append(tuple(x.shape[1:]))
@@ -80,6 +82,9 @@ def _preprocess(g: _Graph, bundle: Bundle, encoded: str) -> str:
 def _postprocess(g: _Graph, bundle: Bundle, outputs: str, targets: int) -> list:
     """The answers and their value infos: Bundle.predict's (and predict_proba's) in float64."""
     make, double = g.helper.make_tensor_value_info, g.helper.np_dtype_to_tensor_dtype(np.dtype(np.float64))
+    if bundle.is_sequence:
+        g.op("Identity", [outputs], "logits")
+        return [make("logits", g.helper.np_dtype_to_tensor_dtype(np.dtype(np.float32)), ["N", "T", len(bundle.vocab)])]
     y = g.op("Cast", [outputs], "outputs.double", to=double)
     if bundle.task == "classification":
         names = np.asarray(bundle.class_names)
@@ -108,8 +113,8 @@ def onnx_model(bundle: Bundle):
     g = _Graph(onnx)
     weights = bundle.model.state_dict()
     shapes = _shapes(bundle)
-    inputs, encoded = ([], INPUT) if bundle.is_image else table_graph(g, bundle.spec)
-    x = _preprocess(g, bundle, encoded)
+    inputs, encoded = ([], INPUT) if bundle.is_image or bundle.is_sequence else table_graph(g, bundle.spec)
+    x = INPUT if bundle.is_sequence else _preprocess(g, bundle, encoded)
     for i, (spec, shape) in enumerate(zip(bundle.spec["model"], shapes)):
         entry = LAYERS[spec["type"]]
         x = entry.to_onnx(OnnxLayer(g, i, entry.full_spec(spec), shape, weights), x)
@@ -117,18 +122,28 @@ def onnx_model(bundle: Bundle):
     if bundle.is_image:
         inputs = [g.helper.make_tensor_value_info(INPUT, g.helper.np_dtype_to_tensor_dtype(np.dtype(np.float32)),
                                                   ["N", *bundle.input_shape])]
+    elif bundle.is_sequence:
+        inputs = [g.helper.make_tensor_value_info(INPUT, g.helper.np_dtype_to_tensor_dtype(np.dtype(np.int64)),
+                                                  ["N", "T"])]
     graph = g.helper.make_graph(g.nodes, bundle.run_dir.name, inputs, outputs, g.initializers,
                                 doc_string=_input_doc(bundle))
     model = g.helper.make_model(graph, opset_imports=[g.helper.make_opsetid("", OPSET),
                                                       g.helper.make_opsetid(ML_DOMAIN, ML_OPSET)],
                                 producer_name="npnn-tui", producer_version=npnn.__version__)
     onnx.helper.set_model_props(model, {key: json.dumps(bundle.spec.get(key)) for key in
-                                        ("task", "feature_names", "target_name", "class_names")})
+                                        ("task", "feature_names", "target_name", "class_names", "vocab",
+                                         "prompt_length")})
     onnx.checker.check_model(model, full_check=True)
     return model
 
 
 def _input_doc(bundle: Bundle) -> str:
+    if bundle.is_sequence:
+        return (f"input: token ids (N, T) int64, 1 <= T <= {bundle.input_shape[0]}, token i the character vocab[i] "
+                f"of {bundle.vocab!r}; logits (N, T, {len(bundle.vocab)}): at each position, the scores of the next "
+                "character. Generation is left to the caller: greedily, append the argmax of logits[:, -1] and run "
+                f"again on the last {bundle.input_shape[0]} ids (npnn-tui predict's answers); to sample, draw from "
+                "softmax(logits[:, -1] / temperature)")
     if bundle.is_image:
         return (f"input: float32 images (N, {', '.join(map(str, bundle.input_shape))}), pixels 0..255 or 0..1 "
                 "(divided by 255 when any pixel of the batch exceeds 1)")

@@ -47,7 +47,12 @@ def _pool(spec: dict) -> dict:
 
 
 def linear(layer: OnnxLayer, x: str) -> str:
-    return layer.op("Gemm", [x, *layer.param("weight"), *layer.param("bias")], transB=1)
+    """Gemm on vectors; on sequences (N, T, features), where Gemm takes only matrices, MatMul by weight.T."""
+    if len(layer.shape) == 1:
+        return layer.op("Gemm", [x, *layer.param("weight"), *layer.param("bias")], transB=1)
+    product = layer.op("MatMul", [x, layer.const("weight_t", layer.weights[f"{layer.i}.weight"].T)],
+                       "matmul" if f"{layer.i}.bias" in layer.weights else "")
+    return layer.op("Add", [product, *layer.param("bias")]) if f"{layer.i}.bias" in layer.weights else product
 
 
 def conv2d(layer: OnnxLayer, x: str) -> str:

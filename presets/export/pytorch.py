@@ -7,7 +7,8 @@ from pathlib import Path
 
 from presets.bundle import Bundle
 from presets.catalog import LAYERS
-from presets.export._source import WEIGHTS, answers, constants, main, prepare, usage, write_export
+from presets.export._source import WEIGHTS, answers, constants, main, network_note, prepare, usage, write_export
+from presets.export.sequence_layers import PYTORCH_CLASSES
 
 SCRIPT = "model.py"
 
@@ -21,18 +22,24 @@ def layers(specs: list) -> str:
     return "\n".join(lines)
 
 
+def classes(lines: str) -> str:
+    """The source of the classes model.py defines that the layers' lines call (PYTORCH_CLASSES), each
+    followed by two blank lines."""
+    return "".join(source + "\n\n\n" for name, source in PYTORCH_CLASSES.items() if f"{name}(" in lines)
+
+
 def model_source(bundle: Bundle) -> str:
     """The text of model.py for `bundle`."""
     proba = ", predict_proba" if bundle.task == "classification" else ""
+    modules = layers(bundle.spec["model"])
     return f'''"""The npnn run {bundle.run_dir.name} as a torch.nn.Sequential, with its preprocessing ({bundle.task}).
 
 {usage(bundle, SCRIPT, (f"from model import predict{proba}", "raw inputs in, answers as npnn's Bundle gives them"),
         ("model = build()", "a fresh nn.Sequential with the trained weights, in eval mode"))}
 
-The weights are in {WEIGHTS} beside this file, under the state dict's keys ("0.weight", ...).
+The weights are in {WEIGHTS} beside this file, under the state dict's keys ("0.weight", ...).{network_note(bundle)}
 """
-import csv
-import sys
+{"" if bundle.is_sequence else "import csv" + chr(10)}import sys
 from pathlib import Path
 
 import numpy as np
@@ -42,11 +49,11 @@ from torch import nn
 {constants(bundle)}
 
 
-def build() -> nn.Sequential:
+{classes(modules)}def build() -> nn.Sequential:
     """The network with the trained weights from {WEIGHTS}, in eval mode (Dropout off, BatchNorm's running
     statistics)."""
     model = nn.Sequential(
-{layers(bundle.spec["model"])}
+{modules}
     )
     with np.load(Path(__file__).with_name("{WEIGHTS}")) as weights:
         model.load_state_dict({{key: torch.from_numpy(weights[key]) for key in weights.files}})

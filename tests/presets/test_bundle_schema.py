@@ -38,7 +38,7 @@ _DELETE = object()
 EDITS = [
     ("no-task", _set(["task"], _DELETE), "missing required key 'task'"),
     ("no-weights", _set(["weights"], _DELETE), "missing required key 'weights'"),
-    ("task-number", _set(["task"], 5), "task must be one of regression, classification, got 5"),
+    ("task-number", _set(["task"], 5), "task must be one of regression, classification, sequence, got 5"),
     ("task-unknown", _set(["task"], "clustering"), "task must be one of regression, classification"),
     ("version", _set(["version"], 2), "version must be 1 (the bundle layout this npnn reads), got 2"),
     ("no-format", _set(["format"], _DELETE), 'not an npnn bundle (expected "format": "npnn-bundle")'),
@@ -169,7 +169,9 @@ def test_state_size_counts_what_npnn_allocates_for_every_registered_layer(name):
     entry = LAYERS[name]
     specs = [{"type": name}]
     sizes = {"in_features": 5, "out_features": 3, "in_channels": 2, "out_channels": 4, "kernel_size": 3,
-             "num_features": 6, "normalized_shape": 7, "output_size": 2}
+             "num_features": 6, "normalized_shape": 7, "output_size": 2, "num_embeddings": 9, "embedding_dim": 6,
+             "num_positions": 5, "d_model": 8, "nhead": 2, "num_layers": 2, "dim_feedforward": 5, "input_size": 3,
+             "hidden_size": 4}
     base = {option.name: sizes[option.name] for option in entry.options if option.name in sizes}
     specs = [dict(type=name, **base)]
     for option in entry.options:

@@ -2,7 +2,8 @@
 = the NumPy eject = the PyTorch eject, each through the translations registered with the layer's entry.
 
 The walk over presets.catalog.LAYERS gives a layer that is registered later its own cases with no edit here;
-IMAGE_LAYERS adds the options that change the arithmetic.
+IMAGE_LAYERS and SEQUENCE_LAYERS add the options that change the arithmetic. A sequence layer is walked in a
+small language model (token ids in, logits out), its greedy completions compared too.
 """
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import pytest
 from presets.bundle import Bundle
 from presets.catalog import LAYERS, LayerEntry
 from presets.option import AUTO
-from tests.exports import answers_of, assert_same_answers, load_script, onnx_input, run_onnx  # noqa: F401
-from tests.exports import synthetic
+from tests.exports import answers_of, assert_same_answers, load_script, onnx_input, run_onnx, synthetic  # noqa: F401
 
 # One layer of each kind (and option that changes the arithmetic) between a 1x1 convolution and a Linear.
 IMAGE_LAYERS = [
@@ -38,12 +38,37 @@ IMAGE_LAYERS = [
     {"type": "Identity"},
 ]
 IMAGE_SHAPE = (2, 13, 11)
+# One of each sequence layer's arithmetic: post-norm ReLU and pre-norm GELU blocks, causal or not; stacked and
+# bidirectional recurrent layers.
+SEQUENCE_LAYERS = [
+    {"type": "TransformerBlocks", "nhead": 2, "num_layers": 1, "dim_feedforward": 8, "activation": "relu"},
+    {"type": "TransformerBlocks", "nhead": 4, "num_layers": 2, "dim_feedforward": 8, "activation": "gelu",
+     "norm_first": True, "causal": True},
+    {"type": "GRU", "hidden_size": 3, "num_layers": 2, "bidirectional": True},
+    {"type": "LSTM", "hidden_size": 3, "num_layers": 2, "bidirectional": True},
+    {"type": "LSTM", "hidden_size": 5},
+]
+VOCAB = "abcdefg"
+STEPS = 6
 
 
 def one_layer(spec: dict) -> Bundle:
     """`spec` between a 1x1 convolution and a Linear, so every one of its outputs reaches the prediction."""
     return synthetic([{"type": "Conv2d", "out_channels": 2, "kernel_size": 1}, spec, {"type": "Flatten"},
                       {"type": "Linear", "out_features": "auto"}], IMAGE_SHAPE, "regression", 3)
+
+
+def language_model(*specs: dict) -> Bundle:
+    """`specs` between an Embedding (with its positions) and a Linear to logits, on VOCAB; its prompts are
+    STEPS - 2 characters, so each completion is 3 (prompt_length's addition-style default)."""
+    first = [] if specs[0]["type"] == "Embedding" else [{"type": "Embedding", "num_embeddings": "auto",
+                                                         "embedding_dim": 4}]
+    return synthetic([*first, *specs, {"type": "Linear", "out_features": "auto"}], (STEPS,), "sequence", len(VOCAB),
+                     vocab=VOCAB, prompt_length=STEPS - 2)
+
+
+def prompts() -> list[str]:
+    return ["abca", "gfed", "cccc"]
 
 
 def images(n: int = 6) -> np.ndarray:
@@ -56,6 +81,8 @@ def walked(entry: LayerEntry) -> tuple[Bundle, np.ndarray]:
     spec = {"type": entry.name, **{o.name: AUTO if o.auto else 2 for o in entry.options if o.required}}
     if entry.output:  # NOTE: "auto" outputs are for the last layer that has them
         spec[entry.output] = 4
+    if entry.group == "sequence":
+        return language_model(spec), prompts()
     if entry.input_rank == 3:
         return one_layer(spec), images()
     bundle = synthetic([{"type": "Linear", "out_features": 6}, spec, {"type": "Linear", "out_features": "auto"}],
@@ -80,7 +107,8 @@ def test_every_catalog_layer_round_trips_through_the_pytorch_eject(name, tmp_pat
     from presets.export.pytorch import export_pytorch
     bundle, x = walked(LAYERS[name])
     module = load_script(export_pytorch(bundle, tmp_path / "pt") / "model.py")
-    assert any(isinstance(layer, getattr(torch.nn, name)) for layer in module.build())
+    same = getattr(torch.nn, name, None)  # NOTE: PositionalEmbedding and TransformerBlocks are model.py's own
+    assert any(isinstance(layer, same) if same else type(layer).__name__ == name for layer in module.build())
     assert_same_answers(bundle, x, answers_of(module, bundle, x))
 
 
@@ -89,6 +117,20 @@ def test_onnx_converts_each_layer(spec, run_onnx, tmp_path):
     from presets.export.onnx import export_onnx
     bundle = one_layer(spec)
     assert_same_answers(bundle, images(), run_onnx(export_onnx(bundle, tmp_path / "m.onnx"), images()))
+
+
+@pytest.mark.parametrize("spec", SEQUENCE_LAYERS, ids=lambda s: "-".join(str(v) for v in s.values()))
+def test_each_sequence_layer_exports_to_onnx_numpy_and_pytorch(spec, run_onnx, tmp_path, torch):
+    from presets.export.numpy import export_numpy
+    from presets.export.onnx import export_onnx
+    from presets.export.pytorch import export_pytorch
+    positions = [{"type": "PositionalEmbedding"}] if spec["type"] == "TransformerBlocks" else []
+    bundle = language_model(*positions, spec)
+    assert_same_answers(bundle, prompts(), run_onnx(export_onnx(bundle, tmp_path / "m.onnx"),
+                                                    onnx_input(bundle, prompts())))
+    for directory, script in ((export_numpy(bundle, tmp_path / "np"), "predict.py"),
+                              (export_pytorch(bundle, tmp_path / "pt"), "model.py")):
+        assert_same_answers(bundle, prompts(), answers_of(load_script(directory / script), bundle, prompts()))
 
 
 def test_onnx_tabular_model_with_norms_and_several_standardised_targets(run_onnx, tmp_path):
