@@ -28,12 +28,14 @@ class PositionalEmbedding(nn.Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim != 3 or input.shape[-1] != self.embedding_dim or input.shape[1] > self.num_positions:
-            raise ValueError(f"{self.label()} expects (N, T, {self.embedding_dim}) with T <= {self.num_positions}, "
+            raise ValueError(f"PositionalEmbedding({self.num_positions}, {self.embedding_dim}) expects (N, T, "
+                             f"{self.embedding_dim}) with T <= {self.num_positions}, "
                              f"got {tuple(input.shape)}")
         return input + self.weight[:input.shape[1]]
 
     def label(self) -> str:
-        return f"PositionalEmbedding({self.num_positions}, {self.embedding_dim})"
+        """Short, as the model summary's column is narrow."""
+        return f"Positions({self.num_positions}, {self.embedding_dim})"
 
     def extra_repr(self) -> str:
         return f"{self.num_positions}, {self.embedding_dim}"
@@ -59,8 +61,9 @@ class TransformerBlocks(nn.TransformerEncoder):
                                else is_causal)
 
     def label(self) -> str:
-        kind = "causal " if self.causal else ""
-        return f"TransformerBlocks({self.d_model}, heads={self.nhead}, {kind}layers={self.num_layers})"
+        """`Transformer×2(64)`: short, as the model summary's column is narrow (heads and causality are in
+        the preset and the model editor)."""
+        return f"Transformer×{self.num_layers}({self.d_model})"
 
 
 class _Outputs:

@@ -148,8 +148,10 @@ class ModelSummary(Static):
     """Layers with their output shapes and parameter counts, and the total."""
 
     def show(self, rows, num_parameters: int) -> None:
-        table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
-        table.add_column("layer", no_wrap=True, overflow="ellipsis")
+        """NOTE: the layer column takes the room the numbers leave (ratio): a long label is cut (…), never a
+        shape or a count."""
+        table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
+        table.add_column("layer", no_wrap=True, overflow="ellipsis", ratio=1)
         table.add_column("output", justify="right", no_wrap=True)
         table.add_column("params", justify="right", no_wrap=True)
         for layer, shape, count in rows:
