@@ -42,7 +42,7 @@ def test_each_sequence_layer_gets_a_row_with_numbers_and_a_verdict(tmp_path, kin
     run.inside.watch(samples.append, every=1)
     run.execute()
     rows = samples[-1].layers
-    names = {"GRU": ["GRU"], "LSTM": ["LSTM"], "TransformerBlocks": ["PositionalEmbedding", "TransformerBlocks"]}
+    names = {"GRU": ["GRU"], "LSTM": ["LSTM"], "TransformerBlocks": ["Positions", "Transformer×2"]}
     assert [row.label.split("(")[0] for row in rows] == ["Embedding", *names[kind], "Linear"]
     for row in rows:
         assert row.num_parameters > 0 and row.grad_norm > 0 and row.update_ratio > 0
