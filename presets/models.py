@@ -17,6 +17,7 @@ from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS,
 from presets.errors import PresetError
 from presets.option import AUTO
 from presets.schema import Preset
+from presets.sequence.layers import check_causal
 from presets.sequence.metrics import TokenCrossEntropy
 
 
@@ -39,6 +40,9 @@ def _resolve(entry: LayerEntry, spec: dict, shape: tuple[int, ...], is_last_outp
     spec = dict(spec)
     if entry.tokens is not None and spec.setdefault(entry.tokens, AUTO) == AUTO:
         spec[entry.tokens] = num_outputs  # NOTE: a sequence task's outputs are one score per token
+    elif entry.tokens is not None and isinstance(spec[entry.tokens], int) and spec[entry.tokens] < num_outputs:
+        raise PresetError(f"{key}: {entry.tokens} is {spec[entry.tokens]} but the data has {num_outputs} distinct "
+                          f'tokens; use {entry.tokens} = "auto" or at least {num_outputs}')
     for name, infer in entry.infer.items():
         expected = infer(shape)
         given = spec.setdefault(name, AUTO)
@@ -104,6 +108,11 @@ def resolve_layers(specs: list, input_shape: tuple, num_outputs: int, where: str
 def build_model(specs: list, generator: np.random.Generator | None = None) -> nn.Sequential:
     """An nn.Sequential from resolved layer specs (no "auto" left), initial weights drawn from `generator`."""
     return nn.Sequential(*(LAYERS[spec["type"]].build(spec, generator) for spec in specs))
+
+
+def check_next_token_model(specs: list, where: str = "model") -> None:
+    """A sequence task's model reads no later position (presets.sequence.layers.check_causal)."""
+    check_causal(specs, lambda kind, option: LAYERS[kind].option(option).default, where)
 
 
 def build_loss(preset: Preset) -> nn.Module:

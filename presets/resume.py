@@ -59,7 +59,8 @@ class Checkpointer:
         run = self.run
         part = {"preset": run.preset.name, "started": self.state.started, "before": self.state.before,
                 "optimizer": _class(run.optimizer), "scheduler": _class(run.scheduler), "stopped": stopped,
-                "changes": [[c.epoch, c.batch, c.name, c.value] for c in _planned(run)], "parent": parent(run)}
+                "changes": [[c.epoch, c.batch, c.name, c.value] for c in _planned(run)], "parent": parent(run),
+                "vocab": run.splits.preprocessing.get("vocab")}
         write_checkpoint(self.state.run_dir, loop_state, part)
 
 
@@ -73,6 +74,18 @@ def _planned(run) -> tuple:
     if run.resume is not None and run.fork is None:
         return tuple(Change(*item) for item in run.resume.run.get("changes", []))
     return run.preset.changes
+
+
+def check_tokens(checkpoint: Checkpoint, vocab: str | None) -> None:
+    """A sequence run goes on over the same characters: token i must still mean the character it was trained
+    on (a changed text would silently scramble every embedding). CheckpointError names both vocabularies."""
+    saved = checkpoint.run.get("vocab")
+    if saved is not None and saved != vocab:
+        def shown(text) -> str:
+            return "none" if text is None else repr(text if len(text) <= 40 else text[:37] + "...")
+        refuse(checkpoint.run_dir, f"its data's characters changed since it was trained (vocabulary {shown(saved)} "
+                                   f"-> {shown(vocab)}): token ids would mean other characters; continue it on the "
+                                   "text it was trained on")
 
 
 def continue_loop(run, loop) -> tuple:

@@ -31,7 +31,14 @@ from presets.checkpoint import Checkpoint
 from presets.control import Change, RunControl, drive
 from presets.datasets import Splits, load_data
 from presets.events import Evaluated, RunPrepared, RunSaved, RunStarted
-from presets.models import build_loss, build_model, build_optimizer, build_scheduler, resolve_layers
+from presets.models import (
+    build_loss,
+    build_model,
+    build_optimizer,
+    build_scheduler,
+    check_next_token_model,
+    resolve_layers,
+)
 from presets.predictions import Predictions
 from presets.run_advice import baseline_loss, run_advice
 from presets.rundir import SWEEP_FILE, check_out_dir, make_run_dir, save_run
@@ -142,9 +149,13 @@ class Run:
         preset = self.preset
         splits = load_data(preset.data, preset.task, self.data_path, self.target, self.download)
         self.splits = splits  # NOTE: set before the model is built, so a model that does not fit still tells its shapes
+        if self.resume is not None:  # NOTE: before the model: a changed vocabulary would first fail as a size
+            _resume.check_tokens(self.resume, splits.preprocessing.get("vocab"))
         where = str(preset.path) + ": model" if preset.path else "model"
         tokens = preset.task == "sequence"
         specs = resolve_layers(preset.model, splits.input_shape, splits.num_outputs, where, tokens)
+        if tokens:
+            check_next_token_model(specs, where)
         model = build_model(specs, generator=np.random.default_rng(preset.seed))
         model.eval()
         rows = tuple(nn.summary(model, splits.input_shape, dtype=splits.x_train.dtype))

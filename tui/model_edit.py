@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from presets.catalog import LAYERS, LayerEntry
 from presets.errors import PresetError
-from presets.models import InferredLayer, dry_run
+from presets.models import InferredLayer, check_next_token_model, dry_run
 from presets.option import Option
 from presets.schema import validate_layers
 
@@ -144,9 +144,11 @@ def check(layers: list[EditedLayer], input_shape: tuple, num_outputs: int, token
     try:
         for row in dry_run(specs, input_shape, num_outputs, tokens=tokens):
             rows.append(row)
+        if tokens:
+            check_next_token_model(specs, EDITED)
     except PresetError as problem:
         if error is None:
-            error, bad = str(problem), len(rows) if len(rows) < len(specs) else None
+            error, bad = str(problem), getattr(problem, "layer", len(rows) if len(rows) < len(specs) else None)
     except MemoryError as problem:  # NOTE: sizes whose product is beyond memory (NumPy refuses before allocating)
         if error is None:
             error, bad = f"model[{len(rows)}] ({specs[len(rows)]['type']}) is too large to build: {problem}", len(rows)

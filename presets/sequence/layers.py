@@ -11,6 +11,7 @@ import numpy as np
 
 from npnn import Tensor, get_default_dtype, nn
 from npnn.nn import init
+from presets.errors import PresetError
 
 
 class PositionalEmbedding(nn.Module):
@@ -43,11 +44,11 @@ class PositionalEmbedding(nn.Module):
 
 class TransformerBlocks(nn.TransformerEncoder):
     """`num_layers` batch-first TransformerEncoderLayers (keys `layers.0.self_attn.in_proj_weight`, ... as
-    torch.nn.TransformerEncoder's); `causal`: position t attends to positions 0..t only (a decoder-only
-    language model, GPT's blocks)."""
+    torch.nn.TransformerEncoder's); `causal` (the default): position t attends to positions 0..t only (a
+    decoder-only language model, GPT's blocks); causal=False: every position attends to all."""
 
     def __init__(self, d_model: int, nhead: int, num_layers: int = 2, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str = "relu", norm_first: bool = False, causal: bool = False, *,
+                 dropout: float = 0.1, activation: str = "relu", norm_first: bool = False, causal: bool = True, *,
                  generator: np.random.Generator | None = None):
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation, batch_first=True,
                                            norm_first=norm_first, generator=generator)
@@ -88,3 +89,23 @@ class GRUOutputs(_Outputs, nn.GRU):
 
 class LSTMOutputs(_Outputs, nn.LSTM):
     """nn.LSTM(batch_first=True) giving its outputs only (keys as torch's)."""
+
+
+# The options that let a layer read later positions, with the value a next-token model needs
+_CAUSAL = {"TransformerBlocks": ("causal", True), "GRU": ("bidirectional", False), "LSTM": ("bidirectional", False)}
+
+
+def check_causal(specs: list, defaults, where: str = "model") -> None:
+    """A next-token model must not read the token it predicts: refuse a layer whose options let position t
+    see later positions (a non-causal transformer, a bidirectional GRU/LSTM). Its scores would be
+    excellent and meaningless, and generation, which has no later tokens, would fail. `defaults(type,
+    option)` gives an option's default (the catalog's)."""
+    for i, spec in enumerate(specs):
+        option, needed = _CAUSAL.get(spec.get("type"), (None, None))
+        if option is not None and spec.get(option, defaults(spec["type"], option)) != needed:
+            value = "true" if not needed else "false"
+            error = PresetError(f"{where}[{i}] ({spec['type']}): {option} = {value} lets each position read the "
+                                f"tokens after it, which a next-token model must predict; set {option} = "
+                                f"{str(needed).lower()}")
+            error.layer = i  # type: ignore[attr-defined]  # NOTE: the model editor selects the layer it names
+            raise error

@@ -168,3 +168,42 @@ def test_a_text_s_windows_share_one_array_and_limit_reads_its_first_characters(t
     assert np.shares_memory(x, y) and not x.flags.writeable  # views, not copies
     short = data.text(path, 16, 0.1, 0.1, limit=1000)
     assert sum(len(part[0]) for part in short.splits) < len(x) / 3 and "first 1,000 characters" in short.description
+
+
+@pytest.mark.parametrize("layer, message", [
+    ('{ type = "GRU", input_size = "auto", hidden_size = 8, bidirectional = true }',
+     r"model\[1\] \(GRU\): bidirectional = true lets each position read the tokens after it"),
+    ('{ type = "TransformerBlocks", nhead = 2, dim_feedforward = 8, causal = false }',
+     r"model\[1\] \(TransformerBlocks\): causal = false lets each position read"),
+])
+def test_a_model_that_reads_the_tokens_it_predicts_is_refused(tmp_path, layer, message):
+    path = tmp_path / "leak.toml"
+    path.write_text('task = "sequence"\nmodel = [\n'
+                    '{ type = "Embedding", num_embeddings = "auto", embedding_dim = 8 },\n'
+                    f'{layer},\n{{ type = "Linear", out_features = "auto" }},\n]\n[data]\nsource = "text"\n'
+                    'block_size = 8\n')
+    with pytest.raises(PresetError, match=message):
+        Run(load_preset(str(path)), out_dir=tmp_path).prepare()
+    assert not [p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith("leak")]  # no run folder
+
+
+def test_an_embedding_smaller_than_the_vocabulary_is_refused_before_training(tmp_path):
+    preset = load_preset("char_lm")
+    preset.model[0] = {**preset.model[0], "num_embeddings": 5}
+    with pytest.raises(PresetError, match=r'model\[0\] \(Embedding\): num_embeddings is 5 but the data has \d+ '
+                                          r'distinct tokens; use num_embeddings = "auto"'):
+        Run(preset, out_dir=tmp_path).prepare()
+
+
+def test_a_resumed_run_refuses_a_text_whose_characters_changed(tmp_path):
+    book = tmp_path / "book.txt"
+    book.write_text("abcdefgh " * 200)
+    first = Run(load_preset("char_lm", {"epochs": 1, "batch_size": 64}), out_dir=tmp_path / "runs",
+                data_path=book).execute()
+    book.write_text("abcdefgZ " * 200)
+    from presets.checkpoint import read_checkpoint
+    checkpoint = read_checkpoint(first.run_dir)
+    with pytest.raises(PresetError, match="its data's characters changed since it was trained "
+                                          r"\(vocabulary ' abcdefgh' -> ' Zabcdefg'\)"):
+        Run(load_preset("char_lm", {"epochs": 2}), out_dir=tmp_path / "runs", data_path=book,
+            resume=checkpoint).prepare()

@@ -278,3 +278,10 @@ def test_a_sequence_model_is_checked_on_token_ids_and_a_wrong_width_is_named():
     model.set_option(model.layers[2], "nhead", "5")  # 64 is not divisible by 5 heads
     checked = check(model.layers, (11,), 12, tokens=True)
     assert checked.bad == 2 and "model[2] (TransformerBlocks)" in checked.error and "5" in checked.error
+
+
+def test_the_editor_points_at_a_layer_that_reads_later_tokens():
+    model = LayerList(load_preset("addition_transformer").model)
+    model.set_option(model.layers[2], "causal", "false")
+    checked = check(model.layers, (11,), 12, tokens=True)
+    assert checked.bad == 2 and "causal = false lets each position read the tokens after it" in checked.error
