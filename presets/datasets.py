@@ -263,7 +263,8 @@ def _token_splits(spec: DataSpec, data_path) -> Splits:
         data = tokens.addition(spec.limit or tokens.ADDITION_DEFAULT_COUNT, spec.test_size, spec.val_size,
                                spec.split_seed)
     else:
-        data = tokens.text(data_path or spec.path, spec.block_size, spec.test_size, spec.val_size, spec.limit)
+        data = tokens.text(data_path or spec.path, spec.block_size or tokens.DEFAULT_BLOCK_SIZE, spec.test_size,
+                           spec.val_size, spec.limit)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = data.splits
     preprocessing = {"input_shape": [x_train.shape[1]], "vocab": data.vocab, "prompt_length": data.prompt_length,
                      "feature_names": None, "target_name": None, "feature_mean": None, "feature_std": None,

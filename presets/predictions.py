@@ -127,7 +127,7 @@ def sequence(model, splits: Splits, weights: str) -> SequencePredictions:
     rows = np.concatenate([splits.x_test, splits.y_test[:, -1:]], axis=1)  # NOTE: y is x shifted by one
     prompt = splits.preprocessing.get("prompt_length")
     if prompt is None:
-        rows, prompt = rows[:TEXT_WINDOWS], block // 2
+        rows, prompt = rows[:TEXT_WINDOWS], max(1, block // 2)
     completed = continue_ids(model, rows[:, :prompt], block + 1 - prompt, block)
     return SequencePredictions("test", weights, [decode(r, vocab) for r in rows[:, :prompt]],
                                [decode(r, vocab) for r in completed[:, prompt:]],

@@ -43,7 +43,6 @@ from presets.control import Change
 from presets.documents import DocumentError, read_toml
 from presets.errors import PresetError
 from presets.option import Option, key_text
-from presets.sequence.data import DEFAULT_BLOCK_SIZE
 from presets.settings import (
     OPTIONS_KEY,
     SCHEDULE_KEY,
@@ -95,7 +94,7 @@ class DataSpec:
     columns: tuple | None = None       # the table's feature columns (None: all but the target)
     drop: tuple | None = None          # feature columns left out
     max_categories: int = MAX_CATEGORIES  # text columns with more distinct values are left out
-    block_size: int = DEFAULT_BLOCK_SIZE  # a text model's context: the characters it reads at once
+    block_size: int | None = None  # a text model's context, the characters it reads at once (None: the default)
 
 
 @dataclass
@@ -266,6 +265,9 @@ def preset_from_dict(raw: dict, where: str, default_name: str, path: Path | None
     if (task == "regression") == (training["loss"] == "cross_entropy"):
         allowed = "mse or l1" if task == "regression" else "cross_entropy"
         _fail(where, "training.loss", f"{allowed} for a {task} task", training["loss"])
+    if data.block_size is not None and data.source != "text":
+        raise PresetError(f'{where}: data.block_size applies to data.source = "text" only (a text model\'s context), '
+                          f"not {data.source!r}")
     if (task == "sequence") != (data.source in SEQUENCE_SOURCES):
         expected = " or ".join(repr(s) for s in SEQUENCE_SOURCES) if task == "sequence" else \
             f"a source other than {' and '.join(repr(s) for s in SEQUENCE_SOURCES)}"

@@ -87,7 +87,7 @@ def _split_rows(x, y, test_size: float, val_size: float, where: str) -> tuple:
 def read_text(path: Path) -> str:
     """A text file's characters (UTF-8); DataError for a missing, unreadable, binary or empty file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # NOTE: a byte-order mark is not a character of the text
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not UTF-8 text (byte {error.start}: {error.object[error.start:error.start + 1]!r})"
                         ) from None

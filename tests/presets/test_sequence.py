@@ -207,3 +207,20 @@ def test_a_resumed_run_refuses_a_text_whose_characters_changed(tmp_path):
                                           r"\(vocabulary ' abcdefgh' -> ' Zabcdefg'\)"):
         Run(load_preset("char_lm", {"epochs": 2}), out_dir=tmp_path / "runs", data_path=book,
             resume=checkpoint).prepare()
+
+
+def test_a_one_character_context_trains_and_predicts_and_a_byte_order_mark_is_not_a_character(tmp_path):
+    book = tmp_path / "book.txt"
+    book.write_text("\ufeff" + "ab ba " * 300, encoding="utf-8")
+    assert data.text(book, 4, 0.1, 0.1).vocab == " ab"
+    preset = load_preset("char_lm", {"epochs": 1, "batch_size": 64})
+    preset.data.block_size = 1
+    result = Run(preset, out_dir=tmp_path / "runs", data_path=book).execute()
+    assert {len(p) for p in result.predictions.prompts} == {1} and {len(p) for p in result.predictions.predicted} == {1}
+
+
+def test_block_size_belongs_to_text_data_only():
+    raw = load_preset("addition_transformer").to_dict()
+    assert "block_size" not in raw["data"] and "block_size" not in load_preset("tabular_mlp").to_dict()["data"]
+    with pytest.raises(PresetError, match='data.block_size applies to data.source = "text" only'):
+        preset_from_dict({**raw, "data": {**raw["data"], "block_size": 8}}, "x.toml", "x")
