@@ -15,6 +15,7 @@ from pathlib import Path
 
 from npnn.events import EpochEnded
 from presets.checkpoint import CheckpointError
+from presets.datasets import load_data
 from presets.errors import PresetError
 from presets.events import RunSaved, RunStarted
 from presets.export import MissingExtra
@@ -131,6 +132,17 @@ class _TrialInterrupted(Exception):
     """Ctrl+C (or SIGTERM/SIGHUP) in a trial: Optuna records the trial as failed, then the sweep re-raises."""
 
 
+def _check_data(preset, data_path, target) -> None:
+    """Refuse data no trial could train on once, before the study exists (each trial reads it again, so a
+    pipe or device would be empty from the second trial on)."""
+    if data_path is not None:
+        path = Path(data_path)
+        if path.exists() and not (path.is_file() or path.is_dir()):
+            raise PresetError(f"--data {data_path}: a sweep reads its data again for each trial; give a regular file, "
+                              "not a pipe or a device")
+    load_data(preset.data, preset.task, data_path, target)
+
+
 class Sweep:
     """An Optuna study (TPE sampler, median pruner on each epoch's validation loss) over one preset."""
 
@@ -146,6 +158,9 @@ class Sweep:
             raise PresetError(f"--param given twice for {', '.join(duplicated)}")
         self.overrides = {"epochs": epochs} if epochs is not None else {}
         self.base = load_preset(preset, self.overrides)
+        if "dropout" in names and self.base.dropout is None:
+            raise PresetError(f"--param dropout: preset {self.base.name} has no Dropout layer for it to set")
+        _check_data(self.base, data_path, target)
         self.preset, self.params, self.out_dir = preset, params, Path(out_dir)
         self.data_path, self.target = data_path, target
         self.study_name = study or f"{self.base.name}-sweep"

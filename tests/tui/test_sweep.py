@@ -71,6 +71,13 @@ def test_a_sweep_without_params_is_refused(tmp_path, capsys):
     assert "at least one --param" in capsys.readouterr().err
 
 
+def test_a_dropout_param_for_a_model_without_dropout_is_refused(tmp_path, capsys):
+    assert main(["sweep", "--preset", "char_lm", "--trials", "1", "--param", "dropout=0:0.5",
+                 "--out", str(tmp_path)]) == 2
+    assert "--param dropout: preset char_lm has no Dropout layer for it to set" in capsys.readouterr().err
+    assert not list(tmp_path.glob("char_lm-*"))
+
+
 def test_each_trial_is_a_run_directory_and_the_best_is_printed(tmp_path, capsys):
     assert main(["sweep", "--trials", "3", "--seed", "0", "--out", str(tmp_path), *FAST]) == 0
     out = capsys.readouterr().out
@@ -218,3 +225,15 @@ def test_a_failing_trial_is_reported_with_its_error_and_the_sweep_goes_on(tmp_pa
     out = capsys.readouterr().out
     assert "Trial 1 · " in out and "fail (RuntimeError: disk on fire)" in out
     assert [t.state.name for t in _trials(tmp_path)].count("FAIL") == 1
+
+
+def test_data_no_trial_can_read_is_refused_once_before_the_study(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert main(["sweep", "--preset", "char_lm", "--trials", "3", "--param", "lr=1e-3:1e-2", "--data", str(empty),
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "empty.txt" in err and not (tmp_path / "out" / "sweeps").exists()
+    assert main(["sweep", "--preset", "char_lm", "--trials", "1", "--param", "lr=1e-3:1e-2", "--data", "/dev/null",
+                 "--out", str(tmp_path / "out")]) == 2
+    assert "a sweep reads its data again for each trial" in capsys.readouterr().err
