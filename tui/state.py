@@ -229,7 +229,7 @@ class RunState:
         self.history, self.reason = e.history, e.reason
         if e.reason == StopReason.COMPLETED:
             self.status = "Finished"
-            self.say(f"finished {self.epoch} epochs")
+            self.say(f"finished {self.epoch} epoch{'s' if self.epoch != 1 else ''}")
         elif e.reason == StopReason.STOPPED:
             self.status = "Stopped"
             self._stopped()
