@@ -9,6 +9,7 @@ import sys
 
 from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS
 from presets.option import REQUIRED, Option, Setting
+from presets.schema import DATA_FIELDS, SEQUENCE_SOURCES, TASKS
 from presets.settings import OPTIONS_KEY, all_settings, describe
 
 
@@ -104,6 +105,19 @@ def reference_markdown() -> str:
               for e in SCHEDULERS.values()]
     lines += ["", "## Losses (`[training] loss = ...`)", ""]
     lines += [f"- `{name}`: `npnn.nn.{cls.__name__}`" for name, cls in LOSSES.items()]
+    lines += [
+        "",
+        "## Tasks and data (`task = ...`, `[data]`)",
+        "",
+        f"`task` is one of {', '.join(f'`{t}`' for t in TASKS)}. A `sequence` task (next-token prediction: the",
+        f"model gets token ids and gives a score per token at each position) reads the sources "
+        f"{' and '.join(f'`{s}`' for s in SEQUENCE_SOURCES)},",
+        "and only it does; its model may not read later positions (`causal = true`, `bidirectional = false`).",
+        "",
+        "| `[data]` key | allowed | what it is |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{o.name}` | {o.allowed} | {o.help} |" for o in DATA_FIELDS.values()]
     return "\n".join(lines) + "\n"
 
 

@@ -62,14 +62,17 @@ DROPOUT_DEFAULT = LAYERS["Dropout"].option("p").default
 # [training] keys: the loss, then those presets.settings declares (each a Preset attribute)
 TRAINING_FIELDS = {"loss": Option("loss", str, choices=lambda: LOSSES), **training_options()}
 DATA_FIELDS = {option.name: option for option in (
-    Option("source", str, choices=SOURCES),
+    Option("source", str, choices=SOURCES, help="where the data comes from (required; csv, mnist and text read "
+                                                 "--data or path)"),
     Option("path", str, help="a file or directory path"),
     Option("target", str, help="a CSV column name"),
-    Option("limit", int, low=1),
-    Option("test_size", float, low=0, high=1, low_open=True, high_open=True),
-    Option("val_size", float, low=0, high=1, low_open=True, high_open=True),
-    Option("split_seed", int, low=0),
-    Option("standardize", bool),
+    Option("limit", int, low=1, help="keep the first N rows (the number of sums drawn; a text's first N "
+                                     "characters)"),
+    Option("test_size", float, low=0, high=1, low_open=True, high_open=True, help="share held out for the test"),
+    Option("val_size", float, low=0, high=1, low_open=True, high_open=True,
+           help="share of the rest held out for validation"),
+    Option("split_seed", int, low=0, help="seed of the splits (and of the sums drawn)"),
+    Option("standardize", bool, help="scale a table's inputs and a regression's target by the training split"),
     Option("columns", list, help="column names, the features to use"),
     Option("drop", list, help="column names, the features to leave out"),
     Option("max_categories", int, low=2, help="most distinct text values a column may hold to become categories"),
