@@ -199,11 +199,21 @@ def _check_float32(where: str, **splits: tuple) -> None:
                             "set data.standardize = true or rescale the data")
 
 
+def _check_path_text(path) -> None:
+    """A data path must be text (UTF-8): the run records it in config.toml, which cannot hold other bytes."""
+    try:
+        str(path or "").encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(f"{path!r}: the file name is not UTF-8 text, and a run records its data path in "
+                        "config.toml; rename the file") from None
+
+
 def load_data(spec: DataSpec, task: str, data_path=None, target=None, download: bool = False) -> Splits:
     """Load, cut to spec.limit rows (the first ones, as the original), split and standardise."""
     # NOTE: scikit-learn is imported here, not at module level: its submodules pull in rich (a progress
     # bar for its callbacks), and importing presets must not import a UI toolkit.
     from sklearn.model_selection import train_test_split
+    _check_path_text(data_path or spec.path)
     if task == "sequence":
         return _token_splits(spec, data_path)
     raw = _raw(spec, task, data_path, target, download)

@@ -224,3 +224,11 @@ def test_block_size_belongs_to_text_data_only():
     assert "block_size" not in raw["data"] and "block_size" not in load_preset("tabular_mlp").to_dict()["data"]
     with pytest.raises(PresetError, match='data.block_size applies to data.source = "text" only'):
         preset_from_dict({**raw, "data": {**raw["data"], "block_size": 8}}, "x.toml", "x")
+
+
+def test_a_data_path_that_is_not_utf8_text_is_refused_before_training(tmp_path):
+    import os
+    name = os.fsdecode(b"book-\xff.txt")
+    (tmp_path / name).write_text("abc " * 200)
+    with pytest.raises(DataError, match="the file name is not UTF-8 text"):
+        load_data(DataSpec("text"), "sequence", tmp_path / name)
