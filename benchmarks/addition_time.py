@@ -159,12 +159,14 @@ def main() -> None:
                   f"{answer['test_exact_match']:.4f}", file=sys.stderr, flush=True)
     print(f"\nAddition transformer ({PRESET} defaults), time to {args.goal:.0%} held-out exact match; "
           f"{args.rounds} round(s) in fresh processes, 1-min load {min(loads):.2f}–{max(loads):.2f}.\n")
-    print("| framework | time to goal (median) | epochs | test exact match |\n|---|---:|---:|---:|")
+    print("| framework | time to goal (median) | epochs | seconds per epoch | test exact match |\n"
+          "|---|---:|---:|---:|---:|")
     for name, answers in results.items():
         times = [a["seconds_to_goal"] for a in answers if a["seconds_to_goal"] is not None]
         epochs = [a["epochs_to_goal"] for a in answers if a["epochs_to_goal"] is not None]
+        per_epoch = statistics.median(a["curve"][-1][0] / len(a["curve"]) for a in answers)
         median = f"{statistics.median(times):.0f} s" if times else "not reached"
-        print(f"| {name} | {median} | {statistics.median(epochs) if epochs else '—'} | "
+        print(f"| {name} | {median} | {statistics.median(epochs) if epochs else '—'} | {per_epoch:.1f} | "
               f"{statistics.median(a['test_exact_match'] for a in answers):.4f} |")
     if args.json:
         with open(args.json, "w") as file:

@@ -1,5 +1,6 @@
 """Regenerate the SVG screenshots under docs/screenshots/: each tab of the app at 120x40 after short
-seeded runs on built-in data, and the model editor.
+seeded runs on built-in data, the model editor, and the Train, Inside and Predictions tabs of the addition
+transformer after two epochs.
 
     python docs/screenshots.py        # writes docs/screenshots/*.svg (run directories go to a temp folder)
 
@@ -59,6 +60,24 @@ async def _editor(runs: Path) -> Path:
         return Path(app.save_screenshot(filename="editor.svg", path=str(OUT)))
 
 
+async def _sequence(runs: Path) -> list[Path]:
+    """One addition transformer run, then its Train tab (samples), Inside (attention maps) and Predictions."""
+    from tui.app import make_app
+    from tui.options import parse_options
+
+    flags = ["--out", str(runs), "--preset", "addition_transformer", "--epochs", "2"]
+    app = make_app(parse_options(flags), steady=True, export_dir=runs)
+    shots = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await _run_to_end(pilot)
+        for key, name in (("f2", "train-addition"), ("f6", "inside-attention"), ("f4", "predictions-sequence")):
+            await pilot.press(key)
+            await _settle(pilot)
+            shots.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT))))
+    return shots
+
+
 async def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -70,6 +89,7 @@ async def main() -> None:
             await _shoot(["--epochs", "60", "--seed", "3"], [], "f4", "predictions-regression", runs),
             await _shoot(["--preset", "wine_mlp", "--epochs", "20"], [], "f3", "runs", runs),
             await _editor(runs),
+            *await _sequence(runs),
         ]
     for shot in shots:
         sys.stdout.write(f"{shot.relative_to(ROOT)}\n")
