@@ -34,7 +34,8 @@ def prompt_rule(prompt_length: int) -> tuple[str, str]:
     two zero-padded operands, "+" and "=" ("007+045=") when the length fits that form."""
     digits, odd = divmod(prompt_length - 2, 2)
     if digits < 1 or odd:
-        return f"(?s:.{{{prompt_length}}})", f"a prompt of this model is {prompt_length} character{'s' * (prompt_length != 1)}"
+        plural = "s" * (prompt_length != 1)
+        return f"(?s:.{{{prompt_length}}})", f"a prompt of this model is {prompt_length} character{plural}"
     example = f"{7 % 10 ** digits:0{digits}d}+{45 % 10 ** digits:0{digits}d}="
     return (f"[0-9]{{{digits}}}\\+[0-9]{{{digits}}}=", f"an addition prompt is {prompt_length} characters: two "
             f"{digits}-digit operands zero-padded, like {example}")

@@ -141,7 +141,8 @@ def predictions_csv(bundle: Bundle, X) -> str:
 
 def read_prompts(bundle: Bundle, path, length: int | None = None, stdin=None) -> list[str]:
     """A sequence run's prompts, one a line of the UTF-8 file `path` ("-": `stdin`'s bytes), each checked
-    (Bundle.check_prompt, as whole prompts) and named by its line; a final newline ends the last line, "\\r\\n" counts as one."""
+    (Bundle.check_prompt, as whole prompts) and named by its line; a final newline ends the last line, "\\r\\n"
+    counts as one."""
     if path == "-":
         if stdin is None:
             raise DataError("--prompts -: stdin is closed; give the prompts as arguments or in a file")
