@@ -8,7 +8,6 @@ then cast to float32, images scaled to 0..1, outputs back in float64.
 """
 from __future__ import annotations
 
-import os
 import pprint
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from presets.export.sequence_source import (
     sequence_constants,
     sequence_main,
 )
+from presets.export.targets import check_targets
 
 WEIGHTS = "weights.npz"
 
@@ -164,20 +164,21 @@ def usage(bundle: Bundle, script: str, *lines: tuple[str, str]) -> str:
     return "\n".join(f"    {code:<{width}}  # {comment}" for code, comment in (run, *lines))
 
 
-def write_export(directory, script: str, source: str, weights: dict, force: bool = False) -> Path:
-    """Write `source` as `script` and the state dict as weights.npz into `directory`; returns it.
+def write_export(bundle: Bundle, directory, script: str, source: str, force: bool = False) -> Path:
+    """Write `source` as `script` and the bundle's state dict as weights.npz into `directory`; returns it.
 
     Files of those names already there (an earlier export, or the user's own) are replaced only with
-    `force`; otherwise OutputError names them and nothing is written.
+    `force`, and only regular files outside the run directory; otherwise OutputError names them and
+    nothing is written.
     """
     directory = Path(directory)
-    present = [name for name in (script, WEIGHTS) if os.path.lexists(directory / name)]
+    present = check_targets([directory / script, directory / WEIGHTS], bundle.run_dir)
     if present and not force:
         raise OutputError(f"{directory}: already holds {' and '.join(present)}; pass --force to replace "
                           f"{'it' if len(present) == 1 else 'them'}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        save({key: np.asarray(value) for key, value in weights.items()}, directory / WEIGHTS)
+        save({key: np.asarray(value) for key, value in bundle.model.state_dict().items()}, directory / WEIGHTS)
         write_atomic(directory / script, source)
     except OSError as error:
         raise OSError(error.errno, f"cannot write the export there ({error.strerror or error})",

@@ -95,5 +95,6 @@ W = dict(np.load(Path(__file__).with_name("{WEIGHTS}")))
 
 def export_numpy(bundle: Bundle, directory, force: bool = False) -> Path:
     """Write predict.py and weights.npz into `directory` (created if needed); returns the directory. Files of
-    those names already there are replaced only with `force` (else OutputError, nothing written)."""
-    return write_export(directory, SCRIPT, predict_source(bundle), bundle.model.state_dict(), force)
+    those names already there are replaced only with `force`, and only regular files outside the run (else
+    OutputError, nothing written)."""
+    return write_export(bundle, directory, SCRIPT, predict_source(bundle), force)

@@ -92,5 +92,6 @@ def forward(x):
 
 def export_pytorch(bundle: Bundle, directory, force: bool = False) -> Path:
     """Write model.py and weights.npz into `directory` (created if needed); returns the directory. Files of
-    those names already there are replaced only with `force` (else OutputError, nothing written)."""
-    return write_export(directory, SCRIPT, model_source(bundle), bundle.model.state_dict(), force)
+    those names already there are replaced only with `force`, and only regular files outside the run (else
+    OutputError, nothing written)."""
+    return write_export(bundle, directory, SCRIPT, model_source(bundle), force)
