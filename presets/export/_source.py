@@ -9,6 +9,7 @@ then cast to float32, images scaled to 0..1, outputs back in float64.
 from __future__ import annotations
 
 import pprint
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -133,20 +134,30 @@ def main(bundle: Bundle) -> str:
         return sequence_main(bundle, _usage_check(bundle))
     if bundle.is_image:
         read = '    x = np.load(sys.argv[1])["x"]  # images (n, H, W) or (n, C, H, W)'
+        missing = "no array 'x' of images"
     else:
-        read = READ_TABLE
+        read, missing = READ_TABLE, "no column {error}"
     if bundle.task == "classification":
+        answer = "labels, probabilities = predict(x), predict_proba(x)"
         write = '''    writer.writerow([TARGET_NAME, *(f"p_{c}" for c in CLASS_NAMES)])
-    for label, p in zip(predict(x), predict_proba(x)):
+    for label, p in zip(labels, probabilities):
         writer.writerow([label, *(f"{v:.6g}" for v in p)])'''
     else:
-        write = '''    y = predict(x)
-    y = y.reshape(len(y), -1)
+        answer = "y = predict(x)"
+        write = '''    y = y.reshape(len(y), -1)
     writer.writerow([TARGET_NAME] if y.shape[1] == 1 else [f"{TARGET_NAME}_{i}" for i in range(y.shape[1])])
     writer.writerows([f"{v:.10g}" for v in row] for row in y)'''
     return f'''if __name__ == "__main__":
 {_usage_check(bundle)}
-{read}
+    try:  # NOTE: a file that cannot be read or does not fit: one line, exit 2, nothing printed
+{textwrap.indent(read, "    ")}
+        {answer}
+    except KeyError as error:
+        print(f"{{sys.argv[0]}}: {{sys.argv[1]}}: {missing}", file=sys.stderr)
+        sys.exit(2)
+    except (OSError, ValueError) as error:
+        print(f"{{sys.argv[0]}}: {{sys.argv[1]}}: {{getattr(error, 'strerror', None) or error}}", file=sys.stderr)
+        sys.exit(2)
     writer = csv.writer(sys.stdout, lineterminator="\\n")
 {write}'''
 
