@@ -20,6 +20,8 @@ def check_targets(paths: list, run_dir) -> list[str]:
         try:
             mode = os.stat(path).st_mode
         except (FileNotFoundError, NotADirectoryError):
+            if os.path.islink(path):  # NOTE: a dangling symlink is the user's too: replaced only with --force
+                present.append(os.path.basename(path))
             continue
         if not stat.S_ISREG(mode):
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
