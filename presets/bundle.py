@@ -7,6 +7,8 @@ predicts on raw rows or images, or completes a sequence run's prompts (`Bundle.c
 """
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,18 @@ BUNDLE_FILE = "bundle.json"
 WEIGHTS_FILE = "model.npz"
 _BATCH = 1024
 TEXT_LENGTH = 200  # characters a text model writes after a prompt when no length is asked for
+
+
+def prompt_rule(prompt_length: int) -> tuple[str, str]:
+    """The regular expression a whole prompt of a run with `prompt_length` matches, and the rule in words:
+    two zero-padded operands, "+" and "=" ("007+045=") when the length fits that form."""
+    digits, odd = divmod(prompt_length - 2, 2)
+    if digits < 1 or odd:
+        plural = "s" * (prompt_length != 1)
+        return f"(?s:.{{{prompt_length}}})", f"a prompt of this model is {prompt_length} character{plural}"
+    example = f"{7 % 10 ** digits:0{digits}d}+{45 % 10 ** digits:0{digits}d}="
+    return (f"[0-9]{{{digits}}}\\+[0-9]{{{digits}}}=", f"an addition prompt is {prompt_length} characters: two "
+            f"{digits}-digit operands zero-padded, like {example}")
 
 
 def bundle_dict(task: str, specs: list, preprocessing: dict) -> dict:
@@ -159,14 +173,19 @@ class Bundle:
             return TEXT_LENGTH
         return self.input_shape[0] + 1 - len(prompt)
 
-    def check_prompt(self, prompt: str, where: str, new_tokens: int | None = None) -> int:
+    def check_prompt(self, prompt: str, where: str, new_tokens: int | None = None, whole: bool = False) -> int:
         """How many characters to write after `prompt` (`new_tokens`, or `default_length`); DataError naming
-        `where` for an empty prompt, a character outside the vocabulary, or an addition prompt that leaves
-        no answer to write."""
+        `where` for an empty prompt, a character outside the vocabulary, an addition prompt that leaves
+        no answer to write or, with `whole` (a user's prompt), one that is not a whole addition prompt."""
         count = self.default_length(prompt) if new_tokens is None else new_tokens
         if not prompt:
             raise DataError(f"{where} is empty: the model continues a prompt of at least one character")
         encode(prompt, self.vocab, where)
+        if whole and self.prompt_length is not None:
+            pattern, rule = prompt_rule(self.prompt_length)
+            if not re.fullmatch(pattern, prompt):
+                raise DataError(f"{where} {prompt!r} ({len(prompt)} characters) is not a prompt this model "
+                                f"answers: {rule}")
         if count < 1:
             raise DataError(f"{where} {prompt!r} has {len(prompt)} characters: this model's examples are "
                             f"{self.input_shape[0] + 1} (a prompt of {self.prompt_length}, then the answer), so "
@@ -180,11 +199,11 @@ class Bundle:
         return continue_ids(self.model, ids, new_tokens, self.input_shape[0], temperature, generator)
 
     def complete(self, prompts, new_tokens: int | None = None, temperature: float = 0.0,
-                 generator: np.random.Generator | None = None) -> list[str]:
+                 generator: np.random.Generator | None = None, whole: bool = False) -> list[str]:
         """The characters the model writes after each prompt (a string or a list of them): greedily at
         temperature 0 (the most likely character), else sampled with `generator`. `new_tokens` defaults to
         `default_length`. DataError for an empty prompt, a character outside the vocabulary, or an addition
-        prompt that leaves no answer to write."""
+        prompt that leaves no answer to write (with `whole`, one that is not a whole addition prompt)."""
         if not self.is_sequence:
             raise ValueError(f"complete needs a sequence run; {self.run_dir} is a {self.task}")
         if not (isinstance(temperature, (int, float)) and 0 <= temperature < float("inf")):
@@ -193,7 +212,7 @@ class Bundle:
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
         groups: dict[tuple[int, int], list[int]] = {}
         for i, prompt in enumerate(prompts):
-            count = self.check_prompt(prompt, "prompt" if len(prompts) == 1 else f"prompt {i + 1}", new_tokens)
+            count = self.check_prompt(prompt, "prompt" if len(prompts) == 1 else f"prompt {i + 1}", new_tokens, whole)
             groups.setdefault((len(prompt), count), []).append(i)
         completions = [""] * len(prompts)
         for (length, count), rows in groups.items():  # NOTE: prompts of one length continue as one batch
@@ -231,6 +250,13 @@ def read_bundle(run_dir) -> tuple[Path, dict]:
     except DocumentError as error:
         raise PresetError(str(error)) from None
     return run_dir, validate_bundle(raw, str(path))
+
+
+def own_file(run_dir, path) -> str | None:
+    """The real path of `path` when it is, or leads through symlinks to, a file inside `run_dir` (an output
+    there would replace the run's weights or bundle); else None."""
+    real, run = os.path.realpath(path), os.path.realpath(run_dir)
+    return real if os.path.isfile(real) and os.path.commonpath([real, run]) == run else None
 
 
 def load_run(run_dir) -> Bundle:

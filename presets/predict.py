@@ -141,7 +141,8 @@ def predictions_csv(bundle: Bundle, X) -> str:
 
 def read_prompts(bundle: Bundle, path, length: int | None = None, stdin=None) -> list[str]:
     """A sequence run's prompts, one a line of the UTF-8 file `path` ("-": `stdin`'s bytes), each checked
-    (Bundle.check_prompt) and named by its line; a final newline ends the last line, "\\r\\n" counts as one."""
+    (Bundle.check_prompt, as whole prompts) and named by its line; a final newline ends the last line, "\\r\\n"
+    counts as one."""
     if path == "-":
         if stdin is None:
             raise DataError("--prompts -: stdin is closed; give the prompts as arguments or in a file")
@@ -163,13 +164,14 @@ def read_prompts(bundle: Bundle, path, length: int | None = None, stdin=None) ->
     if not lines:
         raise DataError(f"{name}: holds no prompts; give one a line")
     for number, line in enumerate(lines, 1):
-        bundle.check_prompt(line, f"{name}: line {number}", length)
+        bundle.check_prompt(line, f"{name}: line {number}", length, whole=True)
     return lines
 
 
 def completions_text(bundle: Bundle, prompts: list[str], length: int | None, temperature: float,
                      seed: int | None) -> str:
-    """Each prompt followed by what the model writes after it, one a line (greedy at temperature 0)."""
+    """Each prompt followed by what the model writes after it, one a line (greedy at temperature 0); an addition
+    prompt must be a whole one ("123+456=")."""
     generator = np.random.default_rng(seed) if temperature > 0 else None
-    completions = bundle.complete(prompts, length, temperature, generator)
+    completions = bundle.complete(prompts, length, temperature, generator, whole=True)
     return "".join(f"{prompt}{completion}\n" for prompt, completion in zip(prompts, completions))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from npnn._atomic import STDOUT, output_target, write_atomic
 from presets import DataError, OutputError, load_run
-from presets.bundle import TEXT_LENGTH
+from presets.bundle import TEXT_LENGTH, own_file
 from presets.predict import completions_text, predictions_csv, range_notice, read_inputs, read_prompts, score
 from tui.exits import EXIT_OK
 from tui.failures import ArgumentParser
@@ -70,7 +70,8 @@ def _export_parser() -> argparse.ArgumentParser:
     target.add_argument("--pytorch", metavar="DIR", help="model.py (torch.nn.Sequential) and its state dict")
     target.add_argument("--numpy", metavar="DIR", help="predict.py needing only NumPy, and the weights")
     parser.add_argument("--force", action="store_true",
-                        help="replace model.py / predict.py and weights.npz already in DIR (refused without it)")
+                        help="replace FILE.onnx, or model.py / predict.py and weights.npz in DIR, already there "
+                             "(refused without it)")
     return parser
 
 
@@ -81,6 +82,15 @@ def _check_output(flag: str, path: str) -> None:
     except OSError as error:
         where = "" if error.filename == path else f"{error.filename}: "
         raise OutputError(f"{flag} {path}: {where}{error.strerror}") from None
+
+
+def _check_not_run_file(flag: str, path: str, run_dir: str) -> None:
+    """Refuse an output that is (or leads through symlinks to) a file of the run being read: it would replace
+    the run's weights or bundle."""
+    real = own_file(run_dir, path) if path != STDOUT else None
+    if real is not None:
+        shown = "" if real == os.path.abspath(path) else f" ({real})"
+        raise OutputError(f"{flag} {path}: is one of the run's own files{shown}; write it outside {run_dir}")
 
 
 def _check_export_folder(path: str) -> None:
@@ -98,6 +108,7 @@ def predict(argv: list[str]) -> int:
     args = _predict_parser().parse_intermixed_args(argv)  # NOTE: prompts may come after the flags
     output = args.output or STDOUT
     _check_output("-o", output)
+    _check_not_run_file("-o", output, args.run_dir)
     bundle = load_run(args.run_dir)
     scores = notice = None
     if bundle.is_sequence:
@@ -150,7 +161,7 @@ def export(argv: list[str]) -> int:
     bundle = load_run(args.run_dir)
     if args.onnx:
         from presets.export.onnx import export_onnx
-        written = export_onnx(bundle, args.onnx)
+        written = export_onnx(bundle, args.onnx, force=args.force)
     elif args.pytorch:
         from presets.export.pytorch import export_pytorch
         written = export_pytorch(bundle, args.pytorch, force=args.force)

@@ -9,7 +9,18 @@ from pathlib import Path
 
 from presets.bundle import Bundle
 from presets.catalog import LAYERS
-from presets.export._source import WEIGHTS, answers, constants, main, network_note, prepare, usage, write_export
+from presets.export._source import (
+    WEIGHTS,
+    answers,
+    constants,
+    docstring_text,
+    imports,
+    main,
+    network_note,
+    prepare,
+    usage,
+    write_export,
+)
 from presets.export.numpy_layers import FUNCTIONS
 from presets.export.sequence_layers import NUMPY_FUNCTIONS
 
@@ -50,14 +61,14 @@ def predict_source(bundle: Bundle) -> str:
     proba = ", predict_proba" if bundle.task == "classification" else ""
     functions = _functions(needs)
     uses_math = "math." in functions
-    return f'''"""The npnn run {bundle.run_dir.name} ({bundle.task}) with NumPy alone: preprocessing, network, answers.
+    name = docstring_text(bundle.run_dir.name)
+    return f'''"""The npnn run {name} ({bundle.task}) with NumPy alone: preprocessing, network, answers.
 
 {usage(bundle, SCRIPT, (f"from predict import predict{proba}", "raw inputs in, answers as npnn's Bundle gives them"))}
 
 The weights are in {WEIGHTS} beside this file, under PyTorch's state-dict keys ("0.weight", ...).{network_note(bundle)}
 """
-{"" if bundle.is_sequence else "import csv" + chr(10)}{"import math" + chr(10) if uses_math else ""}import sys
-from pathlib import Path
+{imports(bundle, *(("math",) if uses_math else ()))}from pathlib import Path
 
 import numpy as np
 
@@ -84,5 +95,6 @@ W = dict(np.load(Path(__file__).with_name("{WEIGHTS}")))
 
 def export_numpy(bundle: Bundle, directory, force: bool = False) -> Path:
     """Write predict.py and weights.npz into `directory` (created if needed); returns the directory. Files of
-    those names already there are replaced only with `force` (else OutputError, nothing written)."""
-    return write_export(directory, SCRIPT, predict_source(bundle), bundle.model.state_dict(), force)
+    those names already there are replaced only with `force`, and only regular files outside the run (else
+    OutputError, nothing written)."""
+    return write_export(bundle, directory, SCRIPT, predict_source(bundle), force)

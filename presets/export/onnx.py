@@ -18,9 +18,11 @@ from npnn import Tensor, no_grad
 from npnn._atomic import write_atomic
 from presets.bundle import Bundle
 from presets.catalog import LAYERS
+from presets.errors import OutputError
 from presets.export import MissingExtra
 from presets.export.onnx_layers import OnnxLayer
 from presets.export.preprocess_onnx import ML_DOMAIN, ML_OPSET, input_doc, table_graph
+from presets.export.targets import check_targets
 
 OPSET = 17  # LayerNormalization; onnxruntime and onnx.reference both run it
 INPUT = "input"
@@ -150,10 +152,13 @@ def _input_doc(bundle: Bundle) -> str:
     return input_doc(bundle.spec)
 
 
-def export_onnx(bundle: Bundle, path) -> Path:
-    """Write the bundle as an ONNX model to `path`; returns the path written."""
-    model = onnx_model(bundle)
+def export_onnx(bundle: Bundle, path, force: bool = False) -> Path:
+    """Write the bundle as an ONNX model to `path`; returns the path written. A file already there is replaced
+    only with `force`, and only a regular file outside the run (else OutputError, nothing written)."""
     path = Path(path)
+    if check_targets([path], bundle.run_dir) and not force:
+        raise OutputError(f"{path}: already exists; pass --force to replace it")
+    model = onnx_model(bundle)
     try:
         write_atomic(path, model.SerializeToString())
     except OSError as error:

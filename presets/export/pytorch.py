@@ -7,7 +7,18 @@ from pathlib import Path
 
 from presets.bundle import Bundle
 from presets.catalog import LAYERS
-from presets.export._source import WEIGHTS, answers, constants, main, network_note, prepare, usage, write_export
+from presets.export._source import (
+    WEIGHTS,
+    answers,
+    constants,
+    docstring_text,
+    imports,
+    main,
+    network_note,
+    prepare,
+    usage,
+    write_export,
+)
 from presets.export.sequence_layers import PYTORCH_CLASSES
 
 SCRIPT = "model.py"
@@ -32,15 +43,15 @@ def model_source(bundle: Bundle) -> str:
     """The text of model.py for `bundle`."""
     proba = ", predict_proba" if bundle.task == "classification" else ""
     modules = layers(bundle.spec["model"])
-    return f'''"""The npnn run {bundle.run_dir.name} as a torch.nn.Sequential, with its preprocessing ({bundle.task}).
+    name = docstring_text(bundle.run_dir.name)
+    return f'''"""The npnn run {name} as a torch.nn.Sequential, with its preprocessing ({bundle.task}).
 
 {usage(bundle, SCRIPT, (f"from model import predict{proba}", "raw inputs in, answers as npnn's Bundle gives them"),
         ("model = build()", "a fresh nn.Sequential with the trained weights, in eval mode"))}
 
 The weights are in {WEIGHTS} beside this file, under the state dict's keys ("0.weight", ...).{network_note(bundle)}
 """
-{"" if bundle.is_sequence else "import csv" + chr(10)}import sys
-from pathlib import Path
+{imports(bundle)}from pathlib import Path
 
 import numpy as np
 import torch
@@ -81,5 +92,6 @@ def forward(x):
 
 def export_pytorch(bundle: Bundle, directory, force: bool = False) -> Path:
     """Write model.py and weights.npz into `directory` (created if needed); returns the directory. Files of
-    those names already there are replaced only with `force` (else OutputError, nothing written)."""
-    return write_export(directory, SCRIPT, model_source(bundle), bundle.model.state_dict(), force)
+    those names already there are replaced only with `force`, and only regular files outside the run (else
+    OutputError, nothing written)."""
+    return write_export(bundle, directory, SCRIPT, model_source(bundle), force)

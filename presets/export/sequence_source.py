@@ -7,12 +7,18 @@ scripts complete prompts as `npnn-tui predict` does. Sampling at a temperature i
 """
 from __future__ import annotations
 
-from presets.bundle import TEXT_LENGTH, Bundle
+from presets.bundle import TEXT_LENGTH, Bundle, prompt_rule
 
 
 def sequence_constants(bundle: Bundle, literal) -> str:
-    return "\n".join([literal("VOCAB", bundle.vocab), literal("PROMPT_LENGTH", bundle.prompt_length),
-                      literal("CONTEXT", bundle.input_shape[0])])
+    """VOCAB, PROMPT_LENGTH and CONTEXT; for an addition run, the form of a whole prompt (PROMPT_PATTERN, in
+    words PROMPT_RULE) the command line checks."""
+    lines = [literal("VOCAB", bundle.vocab), literal("PROMPT_LENGTH", bundle.prompt_length),
+             literal("CONTEXT", bundle.input_shape[0])]
+    if bundle.prompt_length is not None:
+        pattern, rule = prompt_rule(bundle.prompt_length)
+        lines += [literal("PROMPT_PATTERN", pattern), literal("PROMPT_RULE", rule)]
+    return "\n".join(lines)
 
 
 SEQUENCE_NOTE = """The network (`forward`) maps token ids (N, T), 1 <= T <= CONTEXT, token i the character VOCAB[i], to
@@ -56,13 +62,34 @@ def predict(prompts):
     """Each prompt's greedy completion (a prompt or a list of them), as npnn-tui predict writes it."""
     return np.array([complete(prompt) for prompt in ([prompts] if isinstance(prompts, str) else prompts)], dtype=str)'''
 
-SEQUENCE_MAIN = '''if __name__ == "__main__":
+_WHOLE_PROMPT = '''
+    if not re.fullmatch(PROMPT_PATTERN, prompt):
+        raise ValueError(f"prompt {prompt!r} ({len(prompt)} characters) is not a prompt this model answers: "
+                         f"{PROMPT_RULE}")'''
+
+
+def sequence_main(bundle: Bundle, usage: str) -> str:
+    """`check_prompt` and a `__main__` that checks every prompt (bad input: one line, exit 2, nothing printed)
+    before printing each with its completion; no prompt is `usage` and exit 2."""
+    addition = bundle.prompt_length is not None
+    return f'''def check_prompt(prompt):
+    """ValueError naming what is wrong with a prompt: empty, a character outside VOCAB{
+        "," + chr(10) + "    or not a whole addition prompt (PROMPT_RULE)" if addition else ""}."""
+    if not prompt:
+        raise ValueError("a prompt is empty: the model continues a prompt of at least one character")
+    encode(prompt){_WHOLE_PROMPT if addition else ""}
+
+
+if __name__ == "__main__":
+{usage}
+    try:
+        for prompt in sys.argv[1:]:
+            check_prompt(prompt)
+    except ValueError as error:
+        print(f"{{sys.argv[0]}}: {{error}}", file=sys.stderr)
+        sys.exit(2)
     for prompt in sys.argv[1:]:
-        try:
-            print(prompt + complete(prompt))
-        except ValueError as error:  # NOTE: a character outside VOCAB: one line, exit 1
-            sys.exit(f"{sys.argv[0]}: {error}")'''
+        print(prompt + complete(prompt))'''
 
 
-def sequence_usage(script: str) -> tuple[str, str]:
-    return f"python {script} PROMPT ...", "each prompt and its greedy completion, one a line"
+SEQUENCE_ARGUMENTS = ("PROMPT ...", "each prompt and its greedy completion, one a line")

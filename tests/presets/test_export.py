@@ -201,6 +201,25 @@ def test_exported_scripts_print_what_npnn_tui_predict_prints(classifier, cnn, tm
                                        np.array([r[1:] for r in expected[1:]], dtype=float), atol=2e-6)
 
 
+def test_exported_scripts_given_nothing_or_a_bad_file_exit_2_with_one_line(regressor, cnn, tmp_path, capsys,
+                                                                          monkeypatch):
+    import runpy
+    import sys
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    np.savez(tmp_path / "other.npz", images=np.zeros((2, 8, 8)))
+    for run_dir, wrong, expected in ((regressor, "other.csv", "no column 'age'"), (cnn[0], "other.npz", "no array 'x' of images")):
+        script = tmp_path / run_dir.name / "predict.py"
+        assert main(["export", str(run_dir), "--numpy", str(script.parent)]) == 0
+        capsys.readouterr()
+        for argv, message in (([], f"usage: python {script} "), (["missing"], f"{script}: missing: No such file"),
+                              ([str(tmp_path / wrong)], f"{script}: {tmp_path / wrong}: {expected}")):
+            monkeypatch.setattr(sys, "argv", [str(script), *argv])
+            with pytest.raises(SystemExit) as exit:
+                runpy.run_path(str(script), run_name="__main__")
+            out, err = capsys.readouterr()
+            assert exit.value.code == 2 and out == "" and err.startswith(message) and err.count("\n") == 1
+
+
 def test_numpy_script_reads_a_csv_with_the_columns_in_any_order(regressor, tmp_path, capsys):
     import csv
     import sys

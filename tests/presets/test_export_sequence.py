@@ -2,6 +2,11 @@
 npnn for prompts of any length up to the context, and the same greedy answers as `npnn-tui predict`."""
 from __future__ import annotations
 
+import ast
+import runpy
+import shutil
+import sys
+
 import numpy as np
 import pytest
 
@@ -57,14 +62,54 @@ def test_the_onnx_network_gives_npnns_logits_and_a_callers_greedy_loop_its_answe
 
 def test_the_scripts_say_generation_is_the_callers_and_complete_prompts_from_the_command_line(exported, addition):
     import subprocess
-    import sys
     source = (exported / "np" / "predict.py").read_text()
     assert "Generation is left to the" in source and "VOCAB = '0123456789+='" in source
-    result = subprocess.run([sys.executable, str(exported / "np" / "predict.py"), "123+456=", "1x"],
+    result = subprocess.run([sys.executable, str(exported / "np" / "predict.py"), "123+456=", "001+002="],
                             capture_output=True, text=True, timeout=60)
-    assert result.stdout == f"123+456={load_run(addition).complete('123+456=')[0]}\n"
-    assert result.returncode == 1 and result.stderr.splitlines() == [
-        f"{exported / 'np' / 'predict.py'}: character 'x' at position 1 is not in the vocabulary ('0123456789+=')"]
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == "".join(f"{p}{a}\n" for p, a in zip(["123+456=", "001+002="],
+                                                                 load_run(addition).complete(["123+456=", "001+002="])))
+
+
+def _main(script, argv, capsys, monkeypatch):
+    """The exit code, stdout and stderr of `python script ARGV`, run in this process."""
+    monkeypatch.setattr(sys, "argv", [str(script), *argv])
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+        code = 0
+    except SystemExit as exit:
+        code = exit.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["123+456=", "1x"], "character 'x' at position 1 is not in the vocabulary ('0123456789+=')"),
+    (["123+456=", "1+2="], "prompt '1+2=' (4 characters) is not a prompt this model answers: an addition prompt is "
+                           "8 characters: two 3-digit operands zero-padded, like 007+045="),
+    (["123+456"], "prompt '123+456' (7 characters) is not a prompt this model answers"),
+    (["12345678"], "prompt '12345678' (8 characters) is not a prompt this model answers"),
+    ([""], "a prompt is empty"),
+    ([], "usage: python {script} PROMPT ...  (each prompt and its greedy completion, one a line)"),
+])
+@pytest.mark.parametrize("script", ["np/predict.py", "pt/model.py"])
+def test_the_scripts_refuse_a_bad_prompt_or_none_with_one_line_and_exit_2_printing_nothing(
+        exported, script, argv, expected, capsys, monkeypatch, request):
+    if script == "pt/model.py":
+        request.getfixturevalue("torch")
+    script = exported / script
+    code, out, err = _main(script, argv, capsys, monkeypatch)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert expected.format(script=script) in err
+
+
+def test_a_run_folder_named_with_three_quotes_exports_valid_python(addition, tmp_path):
+    run = tmp_path / 'we"""ird\\N'
+    shutil.copytree(addition, run)
+    for flag, script in (("--numpy", "predict.py"), ("--pytorch", "model.py")):
+        assert main(["export", str(run), flag, str(tmp_path / flag)]) == 0
+        tree = ast.parse((tmp_path / flag / script).read_text())
+        assert ast.get_docstring(tree).startswith(f"The npnn run {run.name} ")
 
 
 def test_exporting_into_a_folder_that_holds_an_export_is_refused_without_force(addition, exported, capsys):

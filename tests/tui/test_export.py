@@ -2,6 +2,9 @@
 `npnn-tui export` never replaces files already in its folder without --force and checks its path first."""
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
 from presets import Run, load_preset
@@ -58,3 +61,56 @@ def test_an_onnx_path_that_is_a_directory_exits_2_before_the_run_is_loaded(regre
     assert main(["export", str(regressor), "--onnx", str(tmp_path / "no" / "m.onnx")]) == 2
     assert capsys.readouterr().err == f"npnn-tui: error: --onnx {tmp_path / 'no' / 'm.onnx'}: {tmp_path / 'no'}: " \
                                       "No such file or directory\n"
+
+
+# --- an export never writes into a FIFO, a device or a directory, nor over the run's own files ------------
+
+@pytest.mark.parametrize("option, script", [("--pytorch", "model.py"), ("--numpy", "predict.py")])
+def test_a_fifo_or_a_directory_among_the_export_files_exits_2_naming_it_and_nothing_is_written(
+        option, script, regressor, tmp_path, capsys):
+    fifo, folder = tmp_path / "fifo", tmp_path / "dir"
+    fifo.mkdir(), folder.mkdir()
+    os.mkfifo(fifo / script)
+    (folder / "weights.npz").mkdir()
+    keep_open = os.open(fifo / script, os.O_RDWR | os.O_NONBLOCK)  # NOTE: a failing check must not hang the test
+    try:
+        assert main(["export", str(regressor), option, str(fifo), "--force"]) == 2
+    finally:
+        os.close(keep_open)
+    assert capsys.readouterr().err == (f"npnn-tui: error: {fifo / script}: is a FIFO; an export writes regular "
+                                       "files only\n")
+    assert os.listdir(fifo) == [script]
+    assert main(["export", str(regressor), option, str(folder), "--force"]) == 2
+    assert capsys.readouterr().err == (f"npnn-tui: error: {folder / 'weights.npz'}: is a directory; an export "
+                                       "writes regular files only\n")
+    assert os.listdir(folder) == ["weights.npz"] and not os.listdir(folder / "weights.npz")
+
+
+def test_an_onnx_file_already_there_needs_force_and_a_device_is_refused(regressor, tmp_path, capsys):
+    pytest.importorskip("onnx")
+    taken = tmp_path / "m.onnx"
+    taken.write_bytes(b"mine")
+    assert main(["export", str(regressor), "--onnx", str(taken)]) == 2
+    assert capsys.readouterr().err == f"npnn-tui: error: {taken}: already exists; pass --force to replace it\n"
+    assert taken.read_bytes() == b"mine"
+    assert main(["export", str(regressor), "--onnx", "/dev/null", "--force"]) == 2
+    assert "/dev/null: is a character device; an export writes regular files only" in capsys.readouterr().err
+    assert main(["export", str(regressor), "--onnx", str(taken), "--force"]) == 0 and taken.read_bytes() != b"mine"
+
+
+@pytest.mark.parametrize("option, target", [("--onnx", "model.npz"), ("--numpy", "."), ("--pytorch", ".")])
+def test_an_export_over_the_runs_own_files_is_refused_even_with_force(option, target, regressor, tmp_path,
+                                                                        capsys):
+    pytest.importorskip("onnx")
+    run = tmp_path / "run"
+    shutil.copytree(regressor, run)
+    (run / "weights.npz").symlink_to(run / "model.npz")  # NOTE: the export's weights.npz would replace model.npz
+    weights = (run / "model.npz").read_bytes()
+    link = tmp_path / "link.onnx"
+    link.symlink_to(run / "bundle.json")
+    for path in (run / target, link):
+        path = str(path) if option == "--onnx" else str(run)
+        assert main(["export", str(run), option, path, "--force"]) == 2
+        err = capsys.readouterr().err
+        assert "is one of the run's own files" in err and err.count("\n") == 1
+    assert (run / "model.npz").read_bytes() == weights and not (run / "predict.py").exists()

@@ -133,6 +133,21 @@ def test_an_output_that_cannot_be_written_exits_2_before_any_work(case, message,
     assert capsys.readouterr().err == f"npnn-tui: error: {message.format(out=out, folder=folder)}\n"
 
 
+@pytest.mark.parametrize("through_link", [False, True])
+def test_an_output_that_is_one_of_the_runs_own_files_exits_2_before_any_work(through_link, regressor, rows, tmp_path,
+                                                                              capsys, monkeypatch):
+    out = tmp_path / "link.json" if through_link else regressor / "bundle.json"
+    if through_link:
+        out.symlink_to(regressor / "bundle.json")
+    before = (regressor / "bundle.json").read_bytes()
+    monkeypatch.setattr("tui.commands.load_run", lambda *a: pytest.fail("the run was loaded before -o was checked"))
+    assert main(["predict", str(regressor), str(rows), "-o", str(out)]) == 2
+    shown = f" ({regressor / 'bundle.json'})" if through_link else ""
+    assert capsys.readouterr().err == (f"npnn-tui: error: -o {out}: is one of the run's own files{shown}; write it "
+                                       f"outside {regressor}\n")
+    assert (regressor / "bundle.json").read_bytes() == before
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="Linux /dev/full")
 def test_a_full_stdout_exits_1_with_one_line(regressor, rows):
     with open("/dev/full", "w") as full:

@@ -48,23 +48,27 @@ def test_prompts_one_a_line_from_a_file_or_stdin(addition, tmp_path, capsys, mon
     assert code == 0 and from_file.splitlines()[1].startswith("001+002=") and len(from_file.splitlines()) == 2
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"123+456=\n001+002=\n")))
     assert _run([addition, "--prompts", "-"], capsys)[1] == from_file
-    code, _, err = _run([addition, "-o", tmp_path / "out.txt", "1+1="], capsys)
-    assert code == 0 and (tmp_path / "out.txt").read_text().startswith("1+1=")
+    code, _, err = _run([addition, "-o", tmp_path / "out.txt", "001+001="], capsys)
+    assert code == 0 and (tmp_path / "out.txt").read_text().startswith("001+001=")
     assert err == f"Completions of 1 prompt written to {tmp_path / 'out.txt'}\n"
 
 
 @pytest.mark.parametrize("argv, expected", [
     (["12x+4="], "prompt: character 'x' at position 2 is not in the vocabulary ('0123456789+=')"),
-    (["1+1=", "--temperature", "-1"], "argument --temperature: must be a finite number >= 0, got '-1'"),
-    (["1+1=", "--temperature", "nan"], "argument --temperature: must be a finite number >= 0, got 'nan'"),
-    (["1+1=", "--length", "0"], "argument --length: must be an integer from 1 to 100000, got '0'"),
-    (["1+1=", "--seed", "x"], "argument --seed: must be an integer >= 0, got 'x'"),
-    (["1+1=", ""], "prompt 2 is empty"),
-    (["123+456=0579+1"], "prompt '123+456=0579+1' has 14 characters: this model's examples are 12"),
+    (["001+001=", "--temperature", "-1"], "argument --temperature: must be a finite number >= 0, got '-1'"),
+    (["001+001=", "--temperature", "nan"], "argument --temperature: must be a finite number >= 0, got 'nan'"),
+    (["001+001=", "--length", "0"], "argument --length: must be an integer from 1 to 100000, got '0'"),
+    (["001+001=", "--seed", "x"], "argument --seed: must be an integer >= 0, got 'x'"),
+    (["001+001=", ""], "prompt 2 is empty"),
+    (["123+456=0579+1", "--length", "2"], "prompt '123+456=0579+1' (14 characters) is not a prompt this model"),
+    (["1+2="], "prompt '1+2=' (4 characters) is not a prompt this model answers: an addition prompt is 8 "
+               "characters: two 3-digit operands zero-padded, like 007+045="),
+    (["123+456"], "prompt '123+456' (7 characters) is not a prompt this model answers: an addition prompt is 8"),
+    (["123+456=", "12345678"], "prompt 2 '12345678' (8 characters) is not a prompt this model answers"),
     ([], "a sequence run completes prompts: give them as arguments or one a line in --prompts FILE"),
     (["--prompts", "missing.txt"], "missing.txt: no such file"),
     (["--prompts", "."], ".: not a regular file; --prompts takes a text file of prompts"),
-    (["1+1=", "--prompts", "-"], "give them as arguments or one a line in --prompts FILE (- for stdin); not both"),
+    (["001+001=", "--prompts", "-"], "give them as arguments or one a line in --prompts FILE (- for stdin); not both"),
 ])
 def test_a_wrong_prompt_or_flag_exits_2_with_one_line(addition, argv, expected, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -72,8 +76,15 @@ def test_a_wrong_prompt_or_flag_exits_2_with_one_line(addition, argv, expected, 
     assert code == 2 and out == "" and expected in err and len(err.splitlines()) == 1
 
 
+def test_a_malformed_addition_prompt_in_a_file_is_refused_naming_its_line(addition, tmp_path, capsys):
+    (tmp_path / "p.txt").write_text("123+456=\n1+2=\n")
+    code, out, err = _run([addition, "--prompts", tmp_path / "p.txt"], capsys)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert f"{tmp_path / 'p.txt'}: line 2 '1+2=' (4 characters) is not a prompt this model answers" in err
+
+
 def test_a_prompt_file_names_the_line_that_is_wrong(addition, tmp_path, capsys):
-    (tmp_path / "p.txt").write_text("1+1=\n\n")
+    (tmp_path / "p.txt").write_text("001+001=\n\n")
     code, out, err = _run([addition, "--prompts", tmp_path / "p.txt", "-o", tmp_path / "out"], capsys)
     assert code == 2 and f"{tmp_path / 'p.txt'}: line 2 is empty" in err and not (tmp_path / "out").exists()
 
@@ -94,7 +105,7 @@ def test_a_hand_edited_vocabulary_exits_2_naming_bundle_json(addition, vocab, ex
     shutil.copytree(addition, run)
     raw = json.loads((run / "bundle.json").read_text())
     (run / "bundle.json").write_text(json.dumps(raw | {"vocab": vocab}))
-    code, out, err = _run([run, "1+1="], capsys)
+    code, out, err = _run([run, "001+001="], capsys)
     assert code == 2 and out == "" and err.startswith(f"npnn-tui: error: {run / 'bundle.json'}: {expected}")
 
 
