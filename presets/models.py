@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from npnn import Tensor, get_default_dtype, nn, no_grad, optim
-from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS, LayerEntry
+from presets.catalog import LAYERS, LOSSES, NO_SCHEDULE, OPTIMIZERS, SCHEDULERS
+from presets.catalog_entries import LayerEntry
 from presets.errors import PresetError
 from presets.option import AUTO
 from presets.schema import Preset

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from presets.catalog import LAYERS, LayerEntry
+from presets.catalog import LAYERS
+from presets.catalog_entries import LayerEntry
 from presets.errors import PresetError
 from presets.models import InferredLayer, check_next_token_model, dry_run
 from presets.option import Option

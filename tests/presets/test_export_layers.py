@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from presets.bundle import Bundle
-from presets.catalog import LAYERS, LayerEntry
+from presets.catalog import LAYERS
+from presets.catalog_entries import LayerEntry
 from presets.option import AUTO
 from tests.exports import answers_of, assert_same_answers, load_script, onnx_input, run_onnx, synthetic  # noqa: F401
 
