@@ -30,7 +30,7 @@ PYTORCH_CLASSES = {
     """num_layers batch-first TransformerEncoderLayers; causal: position t attends to 0..t only."""
 
     def __init__(self, d_model, nhead, num_layers=2, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 norm_first=False, causal=False):
+                 norm_first=False, causal=True):
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation, batch_first=True,
                                            norm_first=norm_first)
         super().__init__(layer, num_layers, enable_nested_tensor=False)
@@ -41,24 +41,15 @@ PYTORCH_CLASSES = {
             return super().forward(src)
         mask = nn.Transformer.generate_square_subsequent_mask(src.shape[1], dtype=src.dtype)
         return super().forward(src, mask=mask, is_causal=True)''',
-    "GRUOutputs": '''class GRUOutputs(nn.GRU):
-    """nn.GRU(batch_first=True) giving its outputs (N, T, D·directions) only, as a Sequential needs."""
+    **{f"{kind}Outputs": f'''class {kind}Outputs(nn.{kind}):
+    """nn.{kind}(batch_first=True) giving its outputs (N, T, D·directions) only, as a Sequential needs."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, dropout=0.0, bidirectional=False):
         super().__init__(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout,
                          bidirectional=bidirectional)
 
     def forward(self, input, hx=None):
-        return super().forward(input, hx)[0]''',
-    "LSTMOutputs": '''class LSTMOutputs(nn.LSTM):
-    """nn.LSTM(batch_first=True) giving its outputs (N, T, D·directions) only, as a Sequential needs."""
-
-    def __init__(self, input_size, hidden_size, num_layers=1, dropout=0.0, bidirectional=False):
-        super().__init__(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout,
-                         bidirectional=bidirectional)
-
-    def forward(self, input, hx=None):
-        return super().forward(input, hx)[0]''',
+        return super().forward(input, hx)[0]''' for kind in ("GRU", "LSTM")},
 }
 
 
