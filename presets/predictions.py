@@ -14,7 +14,7 @@ import numpy as np
 import npnn
 from npnn.metrics import confusion_matrix
 from presets.datasets import Splits
-from presets.sequence.data import decode
+from presets.sequence.data import decode, whole_rows
 from presets.sequence.generate import continue_ids
 
 SAMPLES = 8  # test samples listed (and drawn, for images) of a classification
@@ -124,7 +124,7 @@ class SequencePredictions(Predictions):
 def sequence(model, splits: Splits, weights: str) -> SequencePredictions:
     """Complete the test split's prompts greedily (the answer a sum's exact match scores)."""
     vocab, block = splits.preprocessing["vocab"], splits.x_test.shape[1]
-    rows = np.concatenate([splits.x_test, splits.y_test[:, -1:]], axis=1)  # NOTE: y is x shifted by one
+    rows = whole_rows(splits.x_test, splits.y_test)
     prompt = splits.preprocessing.get("prompt_length")
     if prompt is None:
         rows, prompt = rows[:TEXT_WINDOWS], max(1, block // 2)

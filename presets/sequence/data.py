@@ -42,6 +42,12 @@ def encode(text: str, vocab: str, where: str = "text") -> np.ndarray:
     return np.fromiter((index[char] for char in text), dtype=np.int64, count=len(text))
 
 
+def whole_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The examples whole (prompt and answer, or a window and its next character): the targets are the inputs
+    shifted by one, so the inputs plus the targets' last token."""
+    return np.concatenate([x, y[:, -1:]], axis=1)
+
+
 def decode(ids, vocab: str) -> str:
     return "".join(vocab[int(i)] for i in ids)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from npnn.events import EpochEnded, Finished
 from presets.events import Answer, SamplesDrawn
-from presets.sequence.data import decode
+from presets.sequence.data import decode, whole_rows
 from presets.sequence.generate import continue_ids
 
 BUDGET = 0.05        # the share of the training time (the epochs' own seconds) drawing samples may take
@@ -51,7 +51,7 @@ def sample_prompts(splits) -> SamplePrompts:
     if prompt_length:
         x, y = splits.x_test, splits.y_test
         picks = np.unique(np.linspace(0, len(x) - 1, ANSWERED).round().astype(np.int64))
-        rows = np.concatenate([x[picks], y[picks, -1:]], axis=1)  # NOTE: x holds all but the last token, y its tail
+        rows = whole_rows(x[picks], y[picks])
     else:
         rows = _text_start(splits.x_val.ravel(), vocab)[None]
     return SamplePrompts(np.ascontiguousarray(rows, dtype=np.int64), vocab, block_size, prompt_length)
